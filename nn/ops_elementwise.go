@@ -1,0 +1,273 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// bshape returns the broadcast shape of a and b: each dimension must be
+// equal or 1 in one of them.
+func bshape(op string, a, b *Tensor) (int, int) {
+	r, ok1 := bdim(a.Rows, b.Rows)
+	c, ok2 := bdim(a.Cols, b.Cols)
+	if !ok1 || !ok2 {
+		panic(fmt.Sprintf("nn: %s: shapes %s and %s do not broadcast", op, a.Shape(), b.Shape()))
+	}
+	return r, c
+}
+
+func bdim(x, y int) (int, bool) {
+	switch {
+	case x == y:
+		return x, true
+	case x == 1:
+		return y, true
+	case y == 1:
+		return x, true
+	}
+	return 0, false
+}
+
+// strides of x broadcast over r×c: element (i, j) is x.Data[i*rs + j*cs].
+func bstrides(x *Tensor) (rs, cs int) {
+	if x.Rows > 1 {
+		rs = x.Cols
+	}
+	if x.Cols > 1 {
+		cs = 1
+	}
+	return
+}
+
+// binary applies f elementwise with broadcasting; df returns the partial
+// derivatives with respect to a and b given a, b and the result.
+func (t *Tape) binary(op string, a, b *Tensor, f func(x, y float32) float32, df func(x, y, z float32) (float32, float32)) *Tensor {
+	r, c := bshape(op, a, b)
+	out, rec := t.out(r, c, a, b)
+	ars, acs := bstrides(a)
+	brs, bcs := bstrides(b)
+	same := a.Rows == b.Rows && a.Cols == b.Cols
+	if same {
+		for i, x := range a.Data {
+			out.Data[i] = f(x, b.Data[i])
+		}
+	} else {
+		for i := 0; i < r; i++ {
+			for j := 0; j < c; j++ {
+				out.Data[i*c+j] = f(a.Data[i*ars+j*acs], b.Data[i*brs+j*bcs])
+			}
+		}
+	}
+	if rec {
+		t.push(func() {
+			g := out.Grad
+			if g == nil {
+				return
+			}
+			var ga, gb []float32
+			if a.needGrad {
+				ga = t.grad(a)
+			}
+			if b.needGrad {
+				gb = t.grad(b)
+			}
+			for i := 0; i < r; i++ {
+				for j := 0; j < c; j++ {
+					ia, ib := i*ars+j*acs, i*brs+j*bcs
+					o := i*c + j
+					da, db := df(a.Data[ia], b.Data[ib], out.Data[o])
+					if ga != nil {
+						ga[ia] += g[o] * da
+					}
+					if gb != nil {
+						gb[ib] += g[o] * db
+					}
+				}
+			}
+		})
+	}
+	return out
+}
+
+// Add returns a+b with broadcasting (each dimension equal, or 1 in one operand).
+func (t *Tape) Add(a, b *Tensor) *Tensor {
+	return t.binary("Add", a, b, func(x, y float32) float32 { return x + y },
+		func(_, _, _ float32) (float32, float32) { return 1, 1 })
+}
+
+// Sub returns a−b with broadcasting.
+func (t *Tape) Sub(a, b *Tensor) *Tensor {
+	return t.binary("Sub", a, b, func(x, y float32) float32 { return x - y },
+		func(_, _, _ float32) (float32, float32) { return 1, -1 })
+}
+
+// Mul returns the elementwise product a∘b with broadcasting.
+func (t *Tape) Mul(a, b *Tensor) *Tensor {
+	return t.binary("Mul", a, b, func(x, y float32) float32 { return x * y },
+		func(x, y, _ float32) (float32, float32) { return y, x })
+}
+
+// Div returns the elementwise quotient a/b with broadcasting.
+func (t *Tape) Div(a, b *Tensor) *Tensor {
+	return t.binary("Div", a, b, func(x, y float32) float32 { return x / y },
+		func(x, y, _ float32) (float32, float32) { return 1 / y, -x / (y * y) })
+}
+
+// Maximum returns the elementwise maximum with broadcasting; ties send the
+// gradient to a.
+func (t *Tape) Maximum(a, b *Tensor) *Tensor {
+	return t.binary("Maximum", a, b, func(x, y float32) float32 { return max(x, y) },
+		func(x, y, _ float32) (float32, float32) {
+			if x >= y {
+				return 1, 0
+			}
+			return 0, 1
+		})
+}
+
+// Minimum returns the elementwise minimum with broadcasting; ties send the
+// gradient to a.
+func (t *Tape) Minimum(a, b *Tensor) *Tensor {
+	return t.binary("Minimum", a, b, func(x, y float32) float32 { return min(x, y) },
+		func(x, y, _ float32) (float32, float32) {
+			if x <= y {
+				return 1, 0
+			}
+			return 0, 1
+		})
+}
+
+// unary applies f elementwise; df gives dy/dx from x and y = f(x).
+func (t *Tape) unary(a *Tensor, f func(float32) float32, df func(x, y float32) float32) *Tensor {
+	out, rec := t.out(a.Rows, a.Cols, a)
+	for i, x := range a.Data {
+		out.Data[i] = f(x)
+	}
+	if rec {
+		t.push(func() {
+			g := out.Grad
+			if g == nil {
+				return
+			}
+			ga := t.grad(a)
+			for i, x := range a.Data {
+				ga[i] += g[i] * df(x, out.Data[i])
+			}
+		})
+	}
+	return out
+}
+
+// Neg returns −a.
+func (t *Tape) Neg(a *Tensor) *Tensor { return t.Scale(a, -1) }
+
+// ReLU returns max(a, 0).
+func (t *Tape) ReLU(a *Tensor) *Tensor {
+	out, rec := t.out(a.Rows, a.Cols, a)
+	for i, x := range a.Data {
+		if x > 0 {
+			out.Data[i] = x
+		}
+	}
+	if rec {
+		t.push(func() {
+			g := out.Grad
+			if g == nil {
+				return
+			}
+			ga := t.grad(a)
+			for i, x := range a.Data {
+				if x > 0 {
+					ga[i] += g[i]
+				}
+			}
+		})
+	}
+	return out
+}
+
+// Tanh returns tanh(a).
+func (t *Tape) Tanh(a *Tensor) *Tensor {
+	out, rec := t.out(a.Rows, a.Cols, a)
+	for i, x := range a.Data {
+		out.Data[i] = tanh32(x)
+	}
+	if rec {
+		t.push(func() {
+			g := out.Grad
+			if g == nil {
+				return
+			}
+			ga := t.grad(a)
+			for i, y := range out.Data {
+				ga[i] += g[i] * (1 - y*y)
+			}
+		})
+	}
+	return out
+}
+
+// Sigmoid returns 1/(1+e^−a).
+func (t *Tape) Sigmoid(a *Tensor) *Tensor {
+	return t.unary(a, sigmoid32, func(_, y float32) float32 { return y * (1 - y) })
+}
+
+// Exp returns e^a.
+func (t *Tape) Exp(a *Tensor) *Tensor {
+	return t.unary(a, func(x float32) float32 { return float32(math.Exp(float64(x))) },
+		func(_, y float32) float32 { return y })
+}
+
+// Log returns ln(a) (−Inf at 0, NaN below).
+func (t *Tape) Log(a *Tensor) *Tensor {
+	return t.unary(a, func(x float32) float32 { return float32(math.Log(float64(x))) },
+		func(x, _ float32) float32 { return 1 / x })
+}
+
+// Softplus returns ln(1+e^a), computed stably.
+func (t *Tape) Softplus(a *Tensor) *Tensor {
+	return t.unary(a, softplus32, func(x, _ float32) float32 { return sigmoid32(x) })
+}
+
+// Square returns a².
+func (t *Tape) Square(a *Tensor) *Tensor {
+	return t.unary(a, func(x float32) float32 { return x * x }, func(x, _ float32) float32 { return 2 * x })
+}
+
+// Sqrt returns √a.
+func (t *Tape) Sqrt(a *Tensor) *Tensor {
+	return t.unary(a, func(x float32) float32 { return float32(math.Sqrt(float64(x))) },
+		func(_, y float32) float32 { return 0.5 / y })
+}
+
+// Abs returns |a| (subgradient 0 at 0).
+func (t *Tape) Abs(a *Tensor) *Tensor {
+	return t.unary(a, func(x float32) float32 { return float32(math.Abs(float64(x))) },
+		func(x, _ float32) float32 {
+			switch {
+			case x > 0:
+				return 1
+			case x < 0:
+				return -1
+			}
+			return 0
+		})
+}
+
+func sigmoid32(x float32) float32 {
+	if x >= 0 {
+		return float32(1 / (1 + math.Exp(-float64(x))))
+	}
+	e := math.Exp(float64(x))
+	return float32(e / (1 + e))
+}
+
+func softplus32(x float32) float32 {
+	xf := float64(x)
+	if xf > 0 {
+		return float32(xf + math.Log1p(math.Exp(-xf)))
+	}
+	return float32(math.Log1p(math.Exp(xf)))
+}
+
+func tanh32(x float32) float32 { return float32(math.Tanh(float64(x))) }
