@@ -1,0 +1,53 @@
+# cpntrain — build, test, benchmark. See README.md.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+export CGO_ENABLED ?= 0
+CPNTRAIN_DATA ?= $(abspath ../shared/datasets)
+export CPNTRAIN_DATA
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+FUZZTIME ?= 10s
+
+.PHONY: setup build test test-short oracle fuzz bench lint clean
+
+## setup: download modules and build bin/cpntrain
+setup:
+	go mod download
+	$(MAKE) build
+
+## build: the CLI binary, pure Go
+build:
+	go build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/cpntrain ./cmd/cpntrain
+
+## test: unit, gradient, learning and determinism tests; the gorgonia
+## cross-check (nested module); short fuzz runs of the parsers
+test:
+	go vet ./...
+	go test -count=1 ./...
+	$(MAKE) oracle
+	$(MAKE) fuzz
+
+## test-short: the unit tests only
+test-short:
+	go test -short ./...
+
+oracle:
+	cd internal/oracle && go test -count=1 ./...
+
+fuzz:
+	go test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./checkpoints
+	go test -run='^$$' -fuzz='^FuzzReadEvents$$' -fuzztime=$(FUZZTIME) ./train/runlog
+
+## bench: the engine table (with PyTorch side by side when available) and
+## the kernel micro-benchmarks
+bench: build
+	./bin/cpntrain bench engine
+	go test -run='^$$' -bench=. -benchmem ./nn/kernel
+
+## lint: formatting, vet, and the dependency rules of docs/design.md
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	go vet ./...
+	./scripts/lint-deps.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Checks the dependency direction of docs/design.md with `go list -deps`:
+# nn and datasets import nothing of the project beyond themselves; rl/envs
+# never import nn or models; checkpoints imports only nn; nothing imports cmd.
+set -euo pipefail
+mod=github.com/cpntrain/cpntrain
+fail=0
+check() { # package pattern, forbidden regexp of project imports
+  local pkgs
+  pkgs=$(go list "$1" 2>/dev/null) || return 0
+  for p in $pkgs; do
+    bad=$(go list -deps "$p" | grep "^$mod/" | grep -v "^$p\$" | grep -E "$2" || true)
+    if [ -n "$bad" ]; then
+      echo "dependency rule broken: $p imports:"; echo "$bad" | sed 's/^/  /'; fail=1
+    fi
+  done
+}
+check "./nn/..." "^$mod/(models|rl|train|datasets|checkpoints|cmd|internal)"
+check "./datasets/..." "^$mod/(nn|models|rl|train|checkpoints|cmd)"
+check "./rl/envs/..." "^$mod/(nn|models|train|checkpoints|cmd)"
+check "./checkpoints/..." "^$mod/(models|rl|train|datasets|cmd)"
+check "./models/..." "^$mod/(rl|train|cmd)"
+exit $fail
