@@ -420,3 +420,87 @@ func (t *Tape) SegmentSoftmax(a *Tensor, seg []int, nseg int) *Tensor {
 	}
 	return out
 }
+
+// Max returns the largest element as a 1×1 tensor; the gradient goes to the
+// first maximal element. It panics on an empty tensor.
+func (t *Tape) Max(a *Tensor) *Tensor {
+	if a.Len() == 0 {
+		panic("nn: Max of an empty tensor")
+	}
+	out, rec := t.out(1, 1, a)
+	best := 0
+	for i, x := range a.Data {
+		if x > a.Data[best] {
+			best = i
+		}
+	}
+	out.Data[0] = a.Data[best]
+	if rec {
+		t.push(func() {
+			if g := out.Grad; g != nil {
+				t.grad(a)[best] += g[0]
+			}
+		})
+	}
+	return out
+}
+
+// SegmentLogSoftmax is the logarithm of SegmentSoftmax, computed stably:
+// out[i,j] = a[i,j] − log Σ_{k: seg[k]=seg[i]} exp(a[k,j]). It scores a
+// choice among each segment's rows (a compute node among a task's
+// candidates, a stage among a job's runnable stages) without padding.
+func (t *Tape) SegmentLogSoftmax(a *Tensor, seg []int, nseg int) *Tensor {
+	checkSegments("SegmentLogSoftmax", a.Rows, seg, nseg)
+	r, c := a.Rows, a.Cols
+	out, rec := t.out(r, c, a)
+	mx := t.alloc(nseg, c)
+	for k := range mx.Data {
+		mx.Data[k] = float32(math.Inf(-1))
+	}
+	for i, s := range seg {
+		for j, x := range a.Data[i*c : (i+1)*c] {
+			if x > mx.Data[s*c+j] {
+				mx.Data[s*c+j] = x
+			}
+		}
+	}
+	lse := t.alloc(nseg, c) // Σ exp(a − max), then max + log of it
+	for i, s := range seg {
+		for j, x := range a.Data[i*c : (i+1)*c] {
+			lse.Data[s*c+j] += float32(math.Exp(float64(x - mx.Data[s*c+j])))
+		}
+	}
+	for k, v := range lse.Data {
+		if v > 0 {
+			lse.Data[k] = mx.Data[k] + float32(math.Log(float64(v)))
+		}
+	}
+	for i, s := range seg {
+		for j, x := range a.Data[i*c : (i+1)*c] {
+			out.Data[i*c+j] = x - lse.Data[s*c+j]
+		}
+	}
+	if rec {
+		t.push(func() {
+			g := out.Grad
+			if g == nil {
+				return
+			}
+			sg := mx // reuse: Σ g per segment and column
+			clear(sg.Data)
+			for i, s := range seg {
+				for j := 0; j < c; j++ {
+					sg.Data[s*c+j] += g[i*c+j]
+				}
+			}
+			ga := t.grad(a)
+			for i, s := range seg {
+				for j := 0; j < c; j++ {
+					k := i*c + j
+					ga[k] += g[k] - float32(math.Exp(float64(out.Data[k])))*sg.Data[s*c+j]
+				}
+			}
+		})
+	}
+	return out
+}

@@ -98,6 +98,8 @@ var opCases = []opCase{
 	{"SegmentMean", ins(rt(5, 3)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.SegmentMean(x[0], seg5, 4) }},
 	{"SegmentMax", ins(distinct(5, 3)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.SegmentMax(x[0], seg5, 4) }},
 	{"SegmentSoftmax", ins(rt(5, 3)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.SegmentSoftmax(x[0], seg5, 3) }},
+	{"SegmentLogSoftmax", ins(rt(5, 3)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.SegmentLogSoftmax(x[0], seg5, 3) }},
+	{"Max", ins(distinct(3, 4)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.Max(x[0]) }},
 	{"ScatterAdd", ins(rt(5, 3)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.ScatterAdd(x[0], []int{3, 3, 0, 1, 3}, 4) }},
 	{"Softmax", ins(rt(3, 4)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.Softmax(x[0]) }},
 	{"LogSoftmax", ins(rt(3, 4)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.LogSoftmax(x[0]) }},
@@ -167,6 +169,9 @@ func TestKnownValues(t *testing.T) {
 	expect(t, "Gather", tp.Gather(a, []int{1, 1, 0}), []float32{4, 5, 6, 4, 5, 6, 1, 2, 3})
 	expect(t, "Softmax", tp.Softmax(tp.Const(1, 2, []float32{0, float32(math.Log(3))})), []float32{0.25, 0.75})
 	expect(t, "SegmentSoftmax", tp.SegmentSoftmax(tp.Const(3, 1, []float32{0, float32(math.Log(3)), 5}), []int{0, 0, 1}, 2), []float32{0.25, 0.75, 1})
+	expect(t, "SegmentLogSoftmax", tp.SegmentLogSoftmax(tp.Const(3, 1, []float32{0, float32(math.Log(3)), 5}), []int{0, 0, 1}, 2),
+		[]float32{float32(math.Log(0.25)), float32(math.Log(0.75)), 0})
+	expect(t, "Max", tp.Max(a), []float32{6})
 	expect(t, "Transpose", tp.Transpose(a), []float32{1, 4, 2, 5, 3, 6})
 	expect(t, "ConcatCols", tp.ConcatCols(tp.SliceCols(a, 2, 3), tp.SliceCols(a, 0, 1)), []float32{3, 1, 6, 4})
 	expect(t, "Entropy", tp.Entropy(tp.Const(1, 4, []float32{1, 1, 1, 1}), nil), []float32{float32(math.Log(4))})

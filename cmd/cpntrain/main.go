@@ -118,10 +118,10 @@ func newApp(stdout, stderr io.Writer, cmds []*cli.Command, inv *invocation) *cli
 		Description: "cpntrain is a pure-Go toolkit that trains the neural networks of task\n" +
 			"schedulers for computing-power networks (CPNs): reinforcement-learning\n" +
 			"policies that pick compute nodes and network paths, and supervised\n" +
-			"predictors of inference latency. It simulates the networks, clusters\n" +
-			"and job DAGs the policies act on, writes every run to a folder\n" +
-			"(config.json, metrics.jsonl and a TensorBoard event file), and saves\n" +
-			"checkpoints that can be exported.\n\n" +
+			"predictors of inference latency, on its own define-by-run engine.\n" +
+			"Training commands write every run to a folder (config.json,\n" +
+			"metrics.jsonl and a TensorBoard event file) and save safetensors\n" +
+			"checkpoints. Start with 'cpntrain bench engine'.\n\n" +
 			"Exit status: 0 on success, 1 on a run-time failure, 2 on a usage error.",
 		Version:   versionString(),
 		Flags:     globalFlags(),
