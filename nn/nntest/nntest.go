@@ -172,6 +172,10 @@ func CheckParamFields(tb testing.TB, m nn.Module) {
 				}
 				walk(v.Field(i), path+"."+f.Name)
 			}
+		case reflect.Interface:
+			if !v.IsNil() {
+				walk(v.Elem(), path)
+			}
 		case reflect.Slice, reflect.Array:
 			for i := 0; i < v.Len(); i++ {
 				walk(v.Index(i), fmt.Sprintf("%s[%d]", path, i))

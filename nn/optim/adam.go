@@ -158,6 +158,9 @@ type adamScalars struct {
 func adamKernel(p, g, m, v []float32, k *adamScalars) {
 	n := len(p)
 	g, m, v = g[:n], m[:n], v[:n]
+	if done := adamFast(p, g, m, v, k); done > 0 {
+		p, g, m, v = p[done:], g[done:], m[done:], v[done:]
+	}
 	b1, omb1, b2, omb2 := k.b1, k.omb1, k.b2, k.omb2
 	negStep, bc2sqrt, eps, l2, decayMul := k.negStep, k.bc2sqrt, k.eps, k.l2, k.decayMul
 	for i := range p {
