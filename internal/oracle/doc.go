@@ -1,0 +1,3 @@
+// Package oracle holds a test-only cross-check of cpntrain's gradients
+// against gorgonia's symbolic autodiff. See README.md.
+package oracle
