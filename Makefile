@@ -34,8 +34,8 @@ oracle:
 	cd internal/oracle && go test -count=1 ./...
 
 fuzz:
-	go test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./checkpoints
-	go test -run='^$$' -fuzz='^FuzzReadEvents$$' -fuzztime=$(FUZZTIME) ./train/runlog
+	go test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./checkpoints
+	go test -run='^$$' -fuzz='^FuzzReadEvents$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./train/runlog
 
 ## bench: the engine table (with PyTorch side by side when available) and
 ## the kernel micro-benchmarks
