@@ -39,24 +39,105 @@ func bstrides(x *Tensor) (rs, cs int) {
 	return
 }
 
-// binary applies f elementwise with broadcasting; df returns the partial
-// derivatives with respect to a and b given a, b and the result.
-func (t *Tape) binary(op string, a, b *Tensor, f func(x, y float32) float32, df func(x, y, z float32) (float32, float32)) *Tensor {
-	r, c := bshape(op, a, b)
-	out, rec := t.out(r, c, a, b)
-	ars, acs := bstrides(a)
-	brs, bcs := bstrides(b)
-	same := a.Rows == b.Rows && a.Cols == b.Cols
-	if same {
-		for i, x := range a.Data {
-			out.Data[i] = f(x, b.Data[i])
-		}
-	} else {
-		for i := 0; i < r; i++ {
-			for j := 0; j < c; j++ {
-				out.Data[i*c+j] = f(a.Data[i*ars+j*acs], b.Data[i*brs+j*bcs])
+type binOp uint8
+
+const (
+	opAdd binOp = iota
+	opSub
+	opMul
+	opDiv
+	opMax
+	opMin
+)
+
+func binScalar(op binOp, x, y float32) float32 {
+	switch op {
+	case opAdd:
+		return x + y
+	case opSub:
+		return x - y
+	case opMul:
+		return x * y
+	case opDiv:
+		return x / y
+	case opMax:
+		return max(x, y)
+	}
+	return min(x, y)
+}
+
+// binFwd computes o = a op b over one row. as and bs are the column strides
+// of a and b in the row (0: one value broadcast along the row). The op
+// switch is outside the inner loops.
+func binFwd(op binOp, o, a, b []float32, as, bs int) {
+	n := len(o)
+	switch {
+	case as == 1 && bs == 1:
+		a, b = a[:n], b[:n]
+		switch op {
+		case opAdd:
+			for j := range o {
+				o[j] = a[j] + b[j]
+			}
+		case opSub:
+			for j := range o {
+				o[j] = a[j] - b[j]
+			}
+		case opMul:
+			for j := range o {
+				o[j] = a[j] * b[j]
+			}
+		case opDiv:
+			for j := range o {
+				o[j] = a[j] / b[j]
+			}
+		default:
+			for j := range o {
+				o[j] = binScalar(op, a[j], b[j])
 			}
 		}
+	case as == 1: // b broadcast along the row
+		y := b[0]
+		a = a[:n]
+		switch op {
+		case opAdd:
+			for j := range o {
+				o[j] = a[j] + y
+			}
+		case opSub:
+			for j := range o {
+				o[j] = a[j] - y
+			}
+		case opMul:
+			for j := range o {
+				o[j] = a[j] * y
+			}
+		case opDiv:
+			for j := range o {
+				o[j] = a[j] / y
+			}
+		default:
+			for j := range o {
+				o[j] = binScalar(op, a[j], y)
+			}
+		}
+	default: // a broadcast along the row (b possibly too)
+		x := a[0]
+		for j := range o {
+			o[j] = binScalar(op, x, b[j*bs])
+		}
+	}
+}
+
+// binary applies op elementwise with broadcasting (each dimension equal, or
+// 1 in one operand).
+func (t *Tape) binary(name string, op binOp, a, b *Tensor) *Tensor {
+	r, c := bshape(name, a, b)
+	out, rec := t.outFull(r, c, a, b)
+	ars, acs := bstrides(a)
+	brs, bcs := bstrides(b)
+	for i := 0; i < r; i++ {
+		binFwd(op, out.Data[i*c:(i+1)*c], a.Data[i*ars:], b.Data[i*brs:], acs, bcs)
 	}
 	if rec {
 		t.push(func() {
@@ -72,15 +153,59 @@ func (t *Tape) binary(op string, a, b *Tensor, f func(x, y float32) float32, df 
 				gb = t.grad(b)
 			}
 			for i := 0; i < r; i++ {
-				for j := 0; j < c; j++ {
-					ia, ib := i*ars+j*acs, i*brs+j*bcs
-					o := i*c + j
-					da, db := df(a.Data[ia], b.Data[ib], out.Data[o])
-					if ga != nil {
-						ga[ia] += g[o] * da
+				gr := g[i*c : (i+1)*c]
+				orow := out.Data[i*c : (i+1)*c]
+				ao, bo := i*ars, i*brs
+				switch op {
+				case opAdd, opSub:
+					s := float32(1)
+					if op == opSub {
+						s = -1
 					}
-					if gb != nil {
-						gb[ib] += g[o] * db
+					for j, gv := range gr {
+						if ga != nil {
+							ga[ao+j*acs] += gv
+						}
+						if gb != nil {
+							gb[bo+j*bcs] += s * gv
+						}
+					}
+				case opMul:
+					for j, gv := range gr {
+						ia, ib := ao+j*acs, bo+j*bcs
+						if ga != nil {
+							ga[ia] += gv * b.Data[ib]
+						}
+						if gb != nil {
+							gb[ib] += gv * a.Data[ia]
+						}
+					}
+				case opDiv:
+					for j, gv := range gr {
+						ia, ib := ao+j*acs, bo+j*bcs
+						y := b.Data[ib]
+						if ga != nil {
+							ga[ia] += gv / y
+						}
+						if gb != nil {
+							gb[ib] -= gv * orow[j] / y
+						}
+					}
+				default: // max, min: the gradient goes to the chosen operand (a on ties)
+					for j, gv := range gr {
+						ia, ib := ao+j*acs, bo+j*bcs
+						x, y := a.Data[ia], b.Data[ib]
+						toA := x >= y
+						if op == opMin {
+							toA = x <= y
+						}
+						if toA {
+							if ga != nil {
+								ga[ia] += gv
+							}
+						} else if gb != nil {
+							gb[ib] += gv
+						}
 					}
 				}
 			}
@@ -90,56 +215,28 @@ func (t *Tape) binary(op string, a, b *Tensor, f func(x, y float32) float32, df 
 }
 
 // Add returns a+b with broadcasting (each dimension equal, or 1 in one operand).
-func (t *Tape) Add(a, b *Tensor) *Tensor {
-	return t.binary("Add", a, b, func(x, y float32) float32 { return x + y },
-		func(_, _, _ float32) (float32, float32) { return 1, 1 })
-}
+func (t *Tape) Add(a, b *Tensor) *Tensor { return t.binary("Add", opAdd, a, b) }
 
 // Sub returns a−b with broadcasting.
-func (t *Tape) Sub(a, b *Tensor) *Tensor {
-	return t.binary("Sub", a, b, func(x, y float32) float32 { return x - y },
-		func(_, _, _ float32) (float32, float32) { return 1, -1 })
-}
+func (t *Tape) Sub(a, b *Tensor) *Tensor { return t.binary("Sub", opSub, a, b) }
 
 // Mul returns the elementwise product a∘b with broadcasting.
-func (t *Tape) Mul(a, b *Tensor) *Tensor {
-	return t.binary("Mul", a, b, func(x, y float32) float32 { return x * y },
-		func(x, y, _ float32) (float32, float32) { return y, x })
-}
+func (t *Tape) Mul(a, b *Tensor) *Tensor { return t.binary("Mul", opMul, a, b) }
 
 // Div returns the elementwise quotient a/b with broadcasting.
-func (t *Tape) Div(a, b *Tensor) *Tensor {
-	return t.binary("Div", a, b, func(x, y float32) float32 { return x / y },
-		func(x, y, _ float32) (float32, float32) { return 1 / y, -x / (y * y) })
-}
+func (t *Tape) Div(a, b *Tensor) *Tensor { return t.binary("Div", opDiv, a, b) }
 
 // Maximum returns the elementwise maximum with broadcasting; ties send the
 // gradient to a.
-func (t *Tape) Maximum(a, b *Tensor) *Tensor {
-	return t.binary("Maximum", a, b, func(x, y float32) float32 { return max(x, y) },
-		func(x, y, _ float32) (float32, float32) {
-			if x >= y {
-				return 1, 0
-			}
-			return 0, 1
-		})
-}
+func (t *Tape) Maximum(a, b *Tensor) *Tensor { return t.binary("Maximum", opMax, a, b) }
 
 // Minimum returns the elementwise minimum with broadcasting; ties send the
 // gradient to a.
-func (t *Tape) Minimum(a, b *Tensor) *Tensor {
-	return t.binary("Minimum", a, b, func(x, y float32) float32 { return min(x, y) },
-		func(x, y, _ float32) (float32, float32) {
-			if x <= y {
-				return 1, 0
-			}
-			return 0, 1
-		})
-}
+func (t *Tape) Minimum(a, b *Tensor) *Tensor { return t.binary("Minimum", opMin, a, b) }
 
 // unary applies f elementwise; df gives dy/dx from x and y = f(x).
 func (t *Tape) unary(a *Tensor, f func(float32) float32, df func(x, y float32) float32) *Tensor {
-	out, rec := t.out(a.Rows, a.Cols, a)
+	out, rec := t.outFull(a.Rows, a.Cols, a)
 	for i, x := range a.Data {
 		out.Data[i] = f(x)
 	}
@@ -164,7 +261,7 @@ func (t *Tape) Neg(a *Tensor) *Tensor { return t.Scale(a, -1) }
 // ReLU returns max(a, 0). It is branch-free: with random signs a
 // branch mispredicts half the time, which measured as 20 % of an MLP step.
 func (t *Tape) ReLU(a *Tensor) *Tensor {
-	out, rec := t.out(a.Rows, a.Cols, a)
+	out, rec := t.outFull(a.Rows, a.Cols, a)
 	od := out.Data[:len(a.Data)]
 	for i, x := range a.Data {
 		b := math.Float32bits(x)
@@ -190,7 +287,7 @@ func (t *Tape) ReLU(a *Tensor) *Tensor {
 
 // Tanh returns tanh(a).
 func (t *Tape) Tanh(a *Tensor) *Tensor {
-	out, rec := t.out(a.Rows, a.Cols, a)
+	out, rec := t.outFull(a.Rows, a.Cols, a)
 	for i, x := range a.Data {
 		out.Data[i] = tanh32(x)
 	}

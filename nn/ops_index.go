@@ -14,7 +14,7 @@ func (t *Tape) Gather(a *Tensor, idx []int) *Tensor {
 			panic(fmt.Sprintf("nn: Gather: index %d (position %d) outside [0,%d)", i, k, a.Rows))
 		}
 	}
-	out, rec := t.out(len(idx), c, a)
+	out, rec := t.outFull(len(idx), c, a)
 	for k, i := range idx {
 		copy(out.Data[k*c:(k+1)*c], a.Data[i*c:(i+1)*c])
 	}
@@ -75,7 +75,7 @@ func (t *Tape) ConcatCols(ts ...*Tensor) *Tensor {
 		}
 		c += x.Cols
 	}
-	out, rec := t.out(r, c, ts...)
+	out, rec := t.outFull(r, c, ts...)
 	off := 0
 	for _, x := range ts {
 		for i := 0; i < r; i++ {
@@ -121,7 +121,7 @@ func (t *Tape) ConcatRows(ts ...*Tensor) *Tensor {
 		}
 		r += x.Rows
 	}
-	out, rec := t.out(r, c, ts...)
+	out, rec := t.outFull(r, c, ts...)
 	off := 0
 	for _, x := range ts {
 		copy(out.Data[off:], x.Data)
@@ -155,7 +155,7 @@ func (t *Tape) SliceRows(a *Tensor, from, to int) *Tensor {
 		panic(fmt.Sprintf("nn: SliceRows [%d,%d) of %s", from, to, a.Shape()))
 	}
 	c := a.Cols
-	out, rec := t.out(to-from, c, a)
+	out, rec := t.outFull(to-from, c, a)
 	copy(out.Data, a.Data[from*c:to*c])
 	if rec {
 		t.push(func() {
@@ -176,7 +176,7 @@ func (t *Tape) SliceCols(a *Tensor, from, to int) *Tensor {
 		panic(fmt.Sprintf("nn: SliceCols [%d,%d) of %s", from, to, a.Shape()))
 	}
 	r, c, w := a.Rows, a.Cols, to-from
-	out, rec := t.out(r, w, a)
+	out, rec := t.outFull(r, w, a)
 	for i := 0; i < r; i++ {
 		copy(out.Data[i*w:(i+1)*w], a.Data[i*c+from:i*c+to])
 	}
@@ -201,7 +201,7 @@ func (t *Tape) Reshape(a *Tensor, r, c int) *Tensor {
 	if r*c != a.Len() {
 		panic(fmt.Sprintf("nn: Reshape %s to %d×%d", a.Shape(), r, c))
 	}
-	out, rec := t.out(r, c, a)
+	out, rec := t.outFull(r, c, a)
 	copy(out.Data, a.Data)
 	if rec {
 		t.push(func() {
@@ -219,7 +219,7 @@ func (t *Tape) Reshape(a *Tensor, r, c int) *Tensor {
 // Transpose returns aᵀ.
 func (t *Tape) Transpose(a *Tensor) *Tensor {
 	r, c := a.Rows, a.Cols
-	out, rec := t.out(c, r, a)
+	out, rec := t.outFull(c, r, a)
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {
 			out.Data[j*r+i] = a.Data[i*c+j]

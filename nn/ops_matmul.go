@@ -23,7 +23,7 @@ func (t *Tape) MatMulT(a, b *Tensor, transA, transB bool) *Tensor {
 	if k != k2 {
 		panic(fmt.Sprintf("nn: MatMul: inner dimensions differ: %s%s · %s%s", a.Shape(), tr(transA), b.Shape(), tr(transB)))
 	}
-	out, rec := t.out(m, n, a, b)
+	out, rec := t.outFull(m, n, a, b)
 	kernel.Active.MatMul(out.Data, a.Data, b.Data, m, k, n, transA, transB, false)
 	if rec {
 		t.push(func() {
@@ -72,13 +72,13 @@ func (t *Tape) Linear(x, w, b *Tensor) *Tensor {
 	var out *Tensor
 	var rec bool
 	if b != nil {
-		out, rec = t.out(m, n, x, w, b)
+		out, rec = t.outFull(m, n, x, w, b)
 		for i := 0; i < m; i++ {
 			copy(out.Data[i*n:(i+1)*n], b.Data)
 		}
 		kernel.Active.MatMul(out.Data, x.Data, w.Data, m, k, n, false, false, true)
 	} else {
-		out, rec = t.out(m, n, x, w)
+		out, rec = t.outFull(m, n, x, w)
 		kernel.Active.MatMul(out.Data, x.Data, w.Data, m, k, n, false, false, false)
 	}
 	if rec {

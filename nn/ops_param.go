@@ -6,7 +6,7 @@ package nn
 
 // Scale returns s·a.
 func (t *Tape) Scale(a *Tensor, s float32) *Tensor {
-	out, rec := t.out(a.Rows, a.Cols, a)
+	out, rec := t.outFull(a.Rows, a.Cols, a)
 	for i, x := range a.Data {
 		out.Data[i] = s * x
 	}
@@ -25,7 +25,7 @@ func (t *Tape) Scale(a *Tensor, s float32) *Tensor {
 
 // AddScalar returns a + s.
 func (t *Tape) AddScalar(a *Tensor, s float32) *Tensor {
-	out, rec := t.out(a.Rows, a.Cols, a)
+	out, rec := t.outFull(a.Rows, a.Cols, a)
 	for i, x := range a.Data {
 		out.Data[i] = x + s
 	}
@@ -44,7 +44,7 @@ func (t *Tape) AddScalar(a *Tensor, s float32) *Tensor {
 
 // LeakyReLU returns a where a > 0 and slope·a elsewhere.
 func (t *Tape) LeakyReLU(a *Tensor, slope float32) *Tensor {
-	out, rec := t.out(a.Rows, a.Cols, a)
+	out, rec := t.outFull(a.Rows, a.Cols, a)
 	for i, x := range a.Data {
 		if x > 0 {
 			out.Data[i] = x
@@ -71,7 +71,7 @@ func (t *Tape) LeakyReLU(a *Tensor, slope float32) *Tensor {
 
 // Clamp limits a to [lo, hi]; the gradient is zero where it clamps.
 func (t *Tape) Clamp(a *Tensor, lo, hi float32) *Tensor {
-	out, rec := t.out(a.Rows, a.Cols, a)
+	out, rec := t.outFull(a.Rows, a.Cols, a)
 	for i, x := range a.Data {
 		out.Data[i] = min(max(x, lo), hi)
 	}

@@ -47,7 +47,11 @@ func (t *Tape) Reset() {
 }
 
 // alloc returns a zeroed r×c arena tensor.
-func (t *Tape) alloc(r, c int) *Tensor {
+func (t *Tape) alloc(r, c int) *Tensor { return t.allocZ(r, c, true) }
+
+// allocZ returns an r×c arena tensor, zeroed when zero is set (ops that
+// write every element skip the clearing).
+func (t *Tape) allocZ(r, c int, zero bool) *Tensor {
 	if r < 0 || c < 0 {
 		panic(fmt.Sprintf("nn: negative shape %d×%d", r, c))
 	}
@@ -57,7 +61,9 @@ func (t *Tape) alloc(r, c int) *Tensor {
 		x = t.arena[t.n]
 		if cap(x.Data) >= sz {
 			x.Data = x.Data[:sz]
-			clear(x.Data)
+			if zero {
+				clear(x.Data)
+			}
 		} else {
 			x.Data = make([]float32, sz)
 		}
@@ -75,7 +81,16 @@ func (t *Tape) alloc(r, c int) *Tensor {
 // out allocates an op result; it needs a gradient when the tape records and
 // any (non-nil) input needs one.
 func (t *Tape) out(r, c int, in ...*Tensor) (*Tensor, bool) {
-	x := t.alloc(r, c)
+	return t.outZ(r, c, true, in...)
+}
+
+// outFull is out for ops that overwrite every element of the result.
+func (t *Tape) outFull(r, c int, in ...*Tensor) (*Tensor, bool) {
+	return t.outZ(r, c, false, in...)
+}
+
+func (t *Tape) outZ(r, c int, zero bool, in ...*Tensor) (*Tensor, bool) {
+	x := t.allocZ(r, c, zero)
 	if t.record {
 		for _, i := range in {
 			if i != nil && i.needGrad {
@@ -129,7 +144,7 @@ func (t *Tape) Const(r, c int, data []float32) *Tensor {
 	if len(data) != r*c {
 		panic(fmt.Sprintf("nn: Const: %d values for shape %d×%d", len(data), r, c))
 	}
-	x := t.alloc(r, c)
+	x := t.allocZ(r, c, false)
 	copy(x.Data, data)
 	return x
 }
