@@ -39,6 +39,8 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		versionCommand(),
 		benchCommand(),
+		tsftCommand(),
+		dataCommand(),
 	}
 }
 

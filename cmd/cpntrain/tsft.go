@@ -1,0 +1,277 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cpntrain/cpntrain/datasets/nasbench201"
+	"github.com/cpntrain/cpntrain/models/tsft"
+	"github.com/cpntrain/cpntrain/train/runlog"
+	ttsft "github.com/cpntrain/cpntrain/train/tsft"
+)
+
+func tsftFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "cache", Usage: "folder of cached pretrained base models (default: <user cache>/cpntrain/models)"},
+		&cli.IntFlag{Name: "epochs", Value: ttsft.DefaultPretrainConfig().Epochs, Usage: "pretraining epochs over the training devices"},
+		&cli.IntFlag{Name: "gnn-dim", Value: tsft.DefaultConfig().GNNDim, Usage: "width of the GCN encoder over the cell graph (0: one-hot edge operations only)"},
+	}
+}
+
+func tsftCommand() *cli.Command {
+	ad := ttsft.DefaultAdaptConfig()
+	return &cli.Command{
+		Name:  "tsft",
+		Usage: "adapt the TSFT latency predictor to a device from a few measured samples",
+		UsageText: "cpntrain tsft --device fpga [--shots 50] [--pseudo 1000]\n" +
+			"cpntrain tsft pretrain [--epochs 8]",
+		Description: "Predicts the latency of NAS-Bench-201 cells on a device (HELP's measurements, 27 devices).\n" +
+			"Loads the pretrained base model from the cache (or pretrains it on the 18 training devices\n" +
+			"and caches it), then adapts it to --device in two stages: fine-tuning on --shots measured\n" +
+			"cells (the 10 reference architectures that form the device embedding count toward the\n" +
+			"budget, the rest come from the 900-cell training pool), then pseudo-labelling --pseudo\n" +
+			"unmeasured cells with the fine-tuned model and training again. Prints the normalised MSE\n" +
+			"and Spearman ρ on the query set (every unmeasured cell from index 900 on) and the stage\n" +
+			"times, and writes the adapted model to the run folder (--out).",
+		Flags: append(tsftFlags(),
+			&cli.StringFlag{Name: "device", Usage: "target device (e.g. fpga, raspi4, pixel2; 'cpntrain tsft --device list' lists them)"},
+			&cli.IntFlag{Name: "shots", Value: 50, Usage: "measured samples of the target device (≥ 10)"},
+			&cli.IntFlag{Name: "pseudo", Value: ad.Pseudo, Usage: "pseudo-labelled cells of stage 2 (0 skips it)"},
+		),
+		Subcommands: []*cli.Command{{
+			Name:        "pretrain",
+			Usage:       "build (or rebuild) the cached base model on the training devices",
+			Description: "Pretrains the base model on the 18 training devices (all 15,625 cells each) and saves it in --cache.",
+			Flags:       tsftFlags(),
+			Action:      tsftPretrain,
+		}},
+		Action: tsftAdapt,
+	}
+}
+
+func cacheDir(c *cli.Context) string {
+	if d := c.String("cache"); d != "" {
+		return d
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "cpntrain", "models")
+}
+
+// loadLatencyEnv reads the NAS-Bench-201 latency data from the data dir.
+func loadLatencyEnv(c *cli.Context) (*ttsft.Env, error) {
+	g := globalsFrom(c)
+	dir := filepath.Join(g.DataDir, nasbench201.DirName)
+	d, err := nasbench201.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return ttsft.NewEnv(d)
+}
+
+func baseSpec(c *cli.Context) ttsft.BaseSpec {
+	mc := tsft.DefaultConfig()
+	mc.GNNDim = c.Int("gnn-dim")
+	pc := ttsft.DefaultPretrainConfig()
+	pc.Epochs = c.Int("epochs")
+	return ttsft.BaseSpec{Model: mc, Pretrain: pc, Devices: ttsft.DefaultSplit().Train, Seed: uint64(globalsFrom(c).Seed)}
+}
+
+func checkBaseFlags(c *cli.Context) error {
+	if c.Int("epochs") <= 0 {
+		return &usageError{msg: "--epochs must be positive.", cmd: c.Command.HelpName}
+	}
+	if c.Int("gnn-dim") < 0 {
+		return &usageError{msg: "--gnn-dim must be 0 (off) or positive.", cmd: c.Command.HelpName}
+	}
+	return nil
+}
+
+func pretrainProgress(c *cli.Context, total int) (ttsft.Progress, func()) {
+	p := runlog.NewProgress(c.App.ErrWriter, total, "pretrain", globalsFrom(c).Quiet)
+	return func(ep, n int, loss float64) { p.Add(1, fmt.Sprintf("loss=%.3g", loss)) }, p.Finish
+}
+
+func getBase(c *cli.Context, env *ttsft.Env, rebuild bool) (*tsft.Model, error) {
+	spec := baseSpec(c)
+	dir := cacheDir(c)
+	prog, done := pretrainProgress(c, spec.Pretrain.Epochs)
+	if rebuild {
+		start := time.Now()
+		m, err := ttsft.PretrainBase(c.Context, env, spec, prog)
+		done()
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(dir, spec.CacheName())
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		if err := ttsft.SaveModel(path, m, spec, 0); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(c.App.Writer, "pretrained on %d devices in %.1f s → %s\n", len(spec.Devices), time.Since(start).Seconds(), path)
+		return m, nil
+	}
+	start := time.Now()
+	m, path, loaded, err := ttsft.LoadOrPretrain(c.Context, env, spec, dir, prog)
+	if !loaded {
+		done()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if loaded {
+		fmt.Fprintf(c.App.ErrWriter, "base model: %s (cached)\n", path)
+	} else {
+		fmt.Fprintf(c.App.ErrWriter, "base model: pretrained in %.1f s, cached at %s\n", time.Since(start).Seconds(), path)
+	}
+	return m, nil
+}
+
+func tsftPretrain(c *cli.Context) error {
+	if err := exactArgs(c); err != nil {
+		return err
+	}
+	if err := checkBaseFlags(c); err != nil {
+		return err
+	}
+	env, err := loadLatencyEnv(c)
+	if err != nil {
+		return err
+	}
+	_, err = getBase(c, env, true)
+	return err
+}
+
+func tsftAdapt(c *cli.Context) error {
+	if err := exactArgs(c); err != nil {
+		return err
+	}
+	if err := checkBaseFlags(c); err != nil {
+		return err
+	}
+	dev := c.String("device")
+	if dev == "" || dev == "list" {
+		msg := "give the target device with --device, e.g. 'cpntrain tsft --device fpga'. Devices: "
+		for i, d := range nasbench201.Devices() {
+			if i > 0 {
+				msg += ", "
+			}
+			msg += d
+		}
+		return &usageError{msg: msg + ".", cmd: c.Command.HelpName}
+	}
+	if !isNASDevice(dev) {
+		return &usageError{msg: fmt.Sprintf("unknown device %q. Known devices: %v.", dev, nasbench201.Devices()), cmd: c.Command.HelpName}
+	}
+	shots, pseudo := c.Int("shots"), c.Int("pseudo")
+	if shots < nasbench201.NumRefs || shots > ttsft.TrainPool {
+		return &usageError{msg: fmt.Sprintf("--shots must be between %d (the reference architectures) and %d (the training pool).", nasbench201.NumRefs, ttsft.TrainPool), cmd: c.Command.HelpName}
+	}
+	if pseudo < 0 {
+		return &usageError{msg: "--pseudo must be 0 or positive.", cmd: c.Command.HelpName}
+	}
+	env, err := loadLatencyEnv(c)
+	if err != nil {
+		return err
+	}
+	base, err := getBase(c, env, false)
+	if err != nil {
+		return err
+	}
+	g := globalsFrom(c)
+	rng := newRand(g.Seed, 0x7a5)
+	task, err := env.NewTask(dev, shots, rng)
+	if err != nil {
+		return err
+	}
+	cfg := ttsft.DefaultAdaptConfig()
+	cfg.Pseudo = pseudo
+	baseMSE, baseRho := task.Score(ttsft.Predict(base, env.Features, task.Query, task.Device.Emb, nil))
+	m, tm, err := ttsft.Adapt(base, env.Features, task.Device.Emb, task.Labelled, task.Y, task.Unlabelled, cfg, rng)
+	if err != nil {
+		return err
+	}
+	mse, rho := task.Score(ttsft.Predict(m, env.Features, task.Query, task.Device.Emb, nil))
+	w := c.App.Writer
+	fmt.Fprintf(w, "device %s, %d shots (%d reference + %d pool), %d pseudo-labels, query set %d cells\n",
+		dev, shots, nasbench201.NumRefs, shots-nasbench201.NumRefs, cfg.Pseudo, len(task.Query))
+	fmt.Fprintf(w, "| model | MSE (normalised) | Spearman ρ |\n|---|---|---|\n")
+	fmt.Fprintf(w, "| base model alone | %.5f | %.4f |\n", baseMSE, baseRho)
+	fmt.Fprintf(w, "| TSFT (fine-tune + pseudo-label) | %.5f | %.4f |\n", mse, rho)
+	fmt.Fprintf(w, "stage 1 (fine-tune) %.0f ms, stage 2 (pseudo-label) %.0f ms, total %.0f ms\n",
+		ms(tm.FineTune), ms(tm.Pseudo), ms(tm.FineTune+tm.Pseudo))
+	run, err := openRun(c, "tsft-"+dev, map[string]any{"device": dev, "shots": shots, "adapt": cfg, "base": baseSpec(c)})
+	if err != nil {
+		return err
+	}
+	run.Scalars(0, map[string]float64{"query/mse": mse, "query/spearman": rho, "query/base_mse": baseMSE, "query/base_spearman": baseRho,
+		"time/finetune_s": tm.FineTune.Seconds(), "time/pseudo_s": tm.Pseudo.Seconds()})
+	path := filepath.Join(run.Dir(), "tsft-"+dev+".safetensors")
+	if err := ttsft.SaveModel(path, m, map[string]any{"device": dev, "shots": shots, "embedding": task.Device.Emb}, int64(cfg.FineTuneSteps+cfg.PseudoSteps)); err != nil {
+		run.Close()
+		return err
+	}
+	fmt.Fprintf(w, "adapted model: %s\n", path)
+	return run.Close()
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+
+func isNASDevice(name string) bool {
+	for _, d := range nasbench201.Devices() {
+		if d == name {
+			return true
+		}
+	}
+	return false
+}
+
+func dataCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "data",
+		Usage: "download the reference datasets",
+		Subcommands: []*cli.Command{{
+			Name:      "fetch",
+			Usage:     "download a dataset into --data-dir, verifying SHA-256 (nasbench201)",
+			ArgsUsage: "DATASET",
+			Description: "nasbench201: HELP's NAS-Bench-201 latency measurements (27 devices × 15,625 cells) from\n" +
+				"github.com/HayeonLee/HELP at revision " + nasbench201.Revision + ", every file checked\n" +
+				"against its pinned SHA-256; files already present and intact are skipped.",
+			Flags: []cli.Flag{&cli.StringFlag{Name: "base-url", Usage: "download from this URL instead of the pinned upstream revision (mirrors, tests)"}},
+			Action: func(c *cli.Context) error {
+				if err := exactArgs(c, "DATASET"); err != nil {
+					return err
+				}
+				if name := c.Args().First(); name != "nasbench201" {
+					return &usageError{msg: fmt.Sprintf("unknown dataset %q; available: nasbench201.", name), cmd: c.Command.HelpName}
+				}
+				g := globalsFrom(c)
+				var log io.Writer = c.App.ErrWriter
+				if g.Quiet {
+					log = io.Discard
+				}
+				if err := nasbench201.Fetch(c.Context, c.String("base-url"), g.DataDir, log); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.Writer, "nasbench201 ready in %s\n", filepath.Join(g.DataDir, nasbench201.DirName))
+				return nil
+			},
+		}},
+	}
+}
+
+// newRand returns the run's generator for one purpose (stream), seeded by
+// --seed: PCG with the seed and a per-purpose stream constant.
+func newRand(seed int64, stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(seed), stream))
+}

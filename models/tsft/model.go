@@ -1,0 +1,145 @@
+package tsft
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/nn/gcn"
+	"github.com/cpntrain/cpntrain/nn/mlp"
+)
+
+// Kind is the model kind recorded in checkpoints.
+const Kind = "tsft"
+
+// Cell sizes of the NAS-Bench-201 op-on-node encoding.
+const (
+	NumEdges  = 6
+	NumOps    = 5
+	NumNodes  = 8
+	NodeTypes = 7
+	// EdgeFeatures is the width of the one-hot edge-operation features.
+	EdgeFeatures = NumEdges * NumOps
+)
+
+// Config describes the base latency model.
+type Config struct {
+	// Embed is the width of the device embedding (the number of
+	// reference architectures, 10 for HELP's).
+	Embed int `json:"embed"`
+	// GNNDim is the width of the GCN node embeddings (0 disables the
+	// graph encoder: the head then sees the one-hot edge operations only).
+	GNNDim int `json:"gnn_dim"`
+	// GNNLayers is the number of GCN layers.
+	GNNLayers int `json:"gnn_layers"`
+	// Hidden lists the widths of the head's hidden layers.
+	Hidden []int `json:"hidden"`
+}
+
+// DefaultConfig returns the configuration used by `cpntrain tsft`.
+func DefaultConfig() Config {
+	return Config{Embed: 10, GNNDim: 0, GNNLayers: 2, Hidden: []int{256, 256}}
+}
+
+// Validate reports a configuration that cannot build a model.
+func (c Config) Validate() error {
+	if c.Embed <= 0 {
+		return fmt.Errorf("tsft: embed width must be positive, got %d", c.Embed)
+	}
+	if c.GNNDim < 0 || (c.GNNDim > 0 && c.GNNLayers <= 0) {
+		return fmt.Errorf("tsft: GNN needs a non-negative width and at least one layer, got dim %d layers %d", c.GNNDim, c.GNNLayers)
+	}
+	if len(c.Hidden) == 0 {
+		return fmt.Errorf("tsft: the head needs at least one hidden layer")
+	}
+	for _, h := range c.Hidden {
+		if h <= 0 {
+			return fmt.Errorf("tsft: hidden widths must be positive, got %v", c.Hidden)
+		}
+	}
+	return nil
+}
+
+// Model is the base latency predictor f(X, V_h; θ).
+type Model struct {
+	Config Config
+	GNN    *gcn.Model // nil when Config.GNNDim == 0
+	Head   *mlp.Model
+}
+
+var _ nn.Module = (*Model)(nil)
+
+// New builds a model. It panics on an invalid config.
+func New(cfg Config, rng *rand.Rand) *Model {
+	if err := cfg.Validate(); err != nil {
+		panic(err.Error())
+	}
+	m := &Model{Config: cfg}
+	in := EdgeFeatures + cfg.Embed
+	if cfg.GNNDim > 0 {
+		hidden := make([]int, cfg.GNNLayers)
+		for i := range hidden {
+			hidden[i] = cfg.GNNDim
+		}
+		m.GNN = gcn.New(gcn.Config{In: NodeTypes, Hidden: hidden, Act: nn.ReLU, Direction: gcn.Both}, rng)
+		in += NumNodes * cfg.GNNDim
+	}
+	sizes := append([]int{in}, cfg.Hidden...)
+	m.Head = mlp.New(mlp.Config{Sizes: append(sizes, 1), Act: nn.ReLU}, rng)
+	return m
+}
+
+// Params implements nn.Module: "gnn/…" and "head/…".
+func (m *Model) Params(visit func(string, *nn.Param)) {
+	if m.GNN != nil {
+		m.GNN.Params(nn.Prefix("gnn", visit))
+	}
+	m.Head.Params(nn.Prefix("head", visit))
+}
+
+// ConfigJSON returns the config as JSON for checkpoints.
+func (m *Model) ConfigJSON() json.RawMessage {
+	b, _ := json.Marshal(m.Config)
+	return b
+}
+
+// Clone returns a deep copy of the model (same config, copied values).
+func (m *Model) Clone() *Model {
+	c := New(m.Config, rand.New(rand.NewPCG(0, 0)))
+	src := nn.Collect(m)
+	dst := nn.Collect(c)
+	for i := range src {
+		copy(dst[i].Param.V.Data, src[i].Param.V.Data)
+	}
+	return c
+}
+
+// CopyFrom overwrites m's parameter values with src's (same config).
+func (m *Model) CopyFrom(src *Model) {
+	a, b := nn.Collect(m), nn.Collect(src)
+	for i := range a {
+		copy(a[i].Param.V.Data, b[i].Param.V.Data)
+	}
+}
+
+// Forward predicts the normalised latency (B×1) of a batch: edge is B×30
+// one-hot edge operations, emb is B×Embed (or 1×Embed, shared) device
+// embeddings, and g is the batch's cell graphs (nil when the model has no
+// GNN).
+func (m *Model) Forward(t *nn.Tape, edge *nn.Tensor, g *Graphs, emb *nn.Tensor) *nn.Tensor {
+	b := edge.Rows
+	if emb.Rows == 1 && b != 1 {
+		emb = t.Add(emb, t.Zeros(b, emb.Cols))
+	}
+	parts := []*nn.Tensor{edge, emb}
+	if m.GNN != nil {
+		if g == nil || g.Batch != b {
+			panic("tsft: Forward needs the batch's cell graphs")
+		}
+		h := m.GNN.Forward(t, g.Nodes(t), g.G)
+		// Node order is canonical (input, 6 edges, output): flatten.
+		parts = append(parts, t.Reshape(h, b, NumNodes*m.Config.GNNDim))
+	}
+	return m.Head.Forward(t, t.ConcatCols(parts...))
+}

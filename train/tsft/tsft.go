@@ -1,0 +1,252 @@
+// Package tsft runs the training stages of the TSFT latency predictor
+// (models/tsft): pretraining on many devices, then adaptation to a new
+// device by fine-tuning on a few measured samples and retraining on
+// pseudo-labels.
+package tsft
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/cpntrain/cpntrain/models/tsft"
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/nn/optim"
+)
+
+// Device is one device's normalised latencies.
+type Device struct {
+	Name string
+	// Y holds the normalised latency of every cell (NaN where unknown).
+	Y []float32
+	// Emb is the device embedding (normalised latencies of the reference
+	// architectures).
+	Emb []float32
+}
+
+// PretrainConfig tunes pretraining.
+type PretrainConfig struct {
+	Epochs    int     `json:"epochs"`
+	BatchSize int     `json:"batch_size"`
+	LR        float64 `json:"lr"`
+	// MinLR is the end of the cosine learning-rate decay.
+	MinLR float64 `json:"min_lr"`
+}
+
+// DefaultPretrainConfig returns the settings of `cpntrain tsft pretrain`.
+func DefaultPretrainConfig() PretrainConfig {
+	return PretrainConfig{Epochs: 8, BatchSize: 512, LR: 2e-3, MinLR: 1e-4}
+}
+
+// Progress receives the pretraining progress: epoch (1-based) and the mean
+// training loss of that epoch.
+type Progress func(epoch, epochs int, loss float64)
+
+// Pretrain trains m on every known (device, cell) pair of devices:
+// min Σ_devices Σ_cells (f(X, V_h) − Y)². It is deterministic for a given
+// rng and GOMAXPROCS-independent.
+func Pretrain(ctx context.Context, m *tsft.Model, f *tsft.Features, devices []Device, cfg PretrainConfig, rng *rand.Rand, progress Progress) error {
+	if cfg.Epochs <= 0 || cfg.BatchSize <= 0 || !(cfg.LR > 0) {
+		return fmt.Errorf("tsft: pretrain needs positive epochs, batch size and learning rate, got %+v", cfg)
+	}
+	type pair struct{ d, c int32 }
+	var pairs []pair
+	for di, d := range devices {
+		if len(d.Y) != len(f.Cells) || len(d.Emb) != m.Config.Embed {
+			return fmt.Errorf("tsft: device %s has %d latencies and a %d-wide embedding, want %d and %d", d.Name, len(d.Y), len(d.Emb), len(f.Cells), m.Config.Embed)
+		}
+		for ci, y := range d.Y {
+			if !math.IsNaN(float64(y)) {
+				pairs = append(pairs, pair{int32(di), int32(ci)})
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return fmt.Errorf("tsft: no training data")
+	}
+	params := nn.Collect(m)
+	opt := optim.NewAdam(params, optim.AdamConfig{LR: cfg.LR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
+	steps := int64(cfg.Epochs) * int64((len(pairs)+cfg.BatchSize-1)/cfg.BatchSize)
+	sched := optim.Cosine{Base: cfg.LR, Min: cfg.MinLR, Total: steps}
+	tp := nn.NewTape()
+	var b batchBuf
+	idx := make([]int, 0, cfg.BatchSize)
+	var step int64
+	for ep := 1; ep <= cfg.Epochs; ep++ {
+		rng.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
+		var sum float64
+		var n int
+		for s := 0; s < len(pairs); s += cfg.BatchSize {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			e := min(s+cfg.BatchSize, len(pairs))
+			idx = idx[:0]
+			b.y = b.y[:0]
+			b.emb = b.emb[:0]
+			for _, p := range pairs[s:e] {
+				idx = append(idx, int(p.c))
+				b.y = append(b.y, devices[p.d].Y[p.c])
+				b.emb = append(b.emb, devices[p.d].Emb...)
+			}
+			opt.SetLR(sched.LR(step))
+			loss := b.step(tp, m, f, idx, nil)
+			opt.Step()
+			step++
+			sum += loss * float64(len(idx))
+			n += len(idx)
+		}
+		if progress != nil {
+			progress(ep, cfg.Epochs, sum/float64(n))
+		}
+	}
+	return nil
+}
+
+// batchBuf holds the reusable inputs of a training batch.
+type batchBuf struct {
+	feat tsft.Batch
+	y    []float32
+	emb  []float32 // per-row embeddings (len(idx)×E) or one shared row
+	w    []float32 // per-row loss weights (nil: all 1)
+}
+
+// step runs forward + backward of the weighted MSE on the cells idx and
+// returns the loss. Gradients accumulate into m's parameters.
+func (b *batchBuf) step(tp *nn.Tape, m *tsft.Model, f *tsft.Features, idx []int, w []float32) float64 {
+	tp.Reset()
+	b.feat.Fill(f, idx, m.GNN != nil)
+	n := len(idx)
+	embRows := len(b.emb) / m.Config.Embed
+	pred := m.Forward(tp, b.feat.Edge(tp), b.feat.Graphs(), tp.Const(embRows, m.Config.Embed, b.emb))
+	diff := tp.Sub(pred, tp.Const(n, 1, b.y))
+	sq := tp.Square(diff)
+	var loss *nn.Tensor
+	if w != nil {
+		loss = tp.Mean(tp.Mul(sq, tp.Const(n, 1, w)))
+	} else {
+		loss = tp.Mean(sq)
+	}
+	tp.Backward(loss)
+	return float64(loss.Item())
+}
+
+// Predict writes f(cells idx, emb) into dst (allocated when short) on an
+// inference tape, in batches.
+func Predict(m *tsft.Model, f *tsft.Features, idx []int, emb []float32, dst []float32) []float32 {
+	if cap(dst) < len(idx) {
+		dst = make([]float32, len(idx))
+	}
+	dst = dst[:len(idx)]
+	tp := nn.NewInference()
+	var fb tsft.Batch
+	embT := func() *nn.Tensor { return tp.Const(1, len(emb), emb) }
+	const bs = 1024
+	for s := 0; s < len(idx); s += bs {
+		e := min(s+bs, len(idx))
+		tp.Reset()
+		fb.Fill(f, idx[s:e], m.GNN != nil)
+		out := m.Forward(tp, fb.Edge(tp), fb.Graphs(), embT())
+		copy(dst[s:e], out.Data)
+	}
+	return dst
+}
+
+// AdaptConfig tunes the two adaptation stages.
+type AdaptConfig struct {
+	// FineTuneSteps and FineTuneLR: stage 1, full-batch Adam on the
+	// labelled samples.
+	FineTuneSteps int     `json:"finetune_steps"`
+	FineTuneLR    float64 `json:"finetune_lr"`
+	// Pseudo is the number of unmeasured cells pseudo-labelled by the
+	// fine-tuned model for stage 2 (0 skips stage 2).
+	Pseudo int `json:"pseudo"`
+	// PseudoSteps, PseudoLR and PseudoBatch: stage 2, minibatch Adam from
+	// the pretrained weights on labelled + pseudo-labelled cells.
+	PseudoSteps int     `json:"pseudo_steps"`
+	PseudoLR    float64 `json:"pseudo_lr"`
+	PseudoBatch int     `json:"pseudo_batch"`
+	// LabelWeight is the loss weight of a measured sample relative to a
+	// pseudo-labelled one in stage 2.
+	LabelWeight float32 `json:"label_weight"`
+}
+
+// DefaultAdaptConfig returns the settings of `cpntrain tsft`.
+func DefaultAdaptConfig() AdaptConfig {
+	return AdaptConfig{FineTuneSteps: 100, FineTuneLR: 5e-4, Pseudo: 1000, PseudoSteps: 100, PseudoLR: 5e-4, PseudoBatch: 256, LabelWeight: 4}
+}
+
+// Timing reports the wall time of each adaptation stage.
+type Timing struct {
+	FineTune, Pseudo time.Duration
+}
+
+// Adapt returns a copy of base adapted to a new device with embedding emb:
+// fine-tuned on the labelled cells (normalised latencies y), then retrained
+// from base on labelled + Pseudo cells drawn from unlabelled and labelled by
+// the fine-tuned model. base is not modified.
+func Adapt(base *tsft.Model, f *tsft.Features, emb []float32, labelled []int, y []float32, unlabelled []int, cfg AdaptConfig, rng *rand.Rand) (*tsft.Model, Timing, error) {
+	var tm Timing
+	if len(labelled) == 0 || len(labelled) != len(y) {
+		return nil, tm, fmt.Errorf("tsft: adapt needs labelled samples, got %d cells and %d latencies", len(labelled), len(y))
+	}
+	if len(emb) != base.Config.Embed {
+		return nil, tm, fmt.Errorf("tsft: device embedding has %d values, the model expects %d", len(emb), base.Config.Embed)
+	}
+	for i, v := range y {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, tm, fmt.Errorf("tsft: labelled latency %d is %v", i, v)
+		}
+	}
+	start := time.Now()
+	ft := base.Clone()
+	b := batchBuf{y: append([]float32(nil), y...), emb: append([]float32(nil), emb...)}
+	opt := optim.NewAdam(nn.Collect(ft), optim.AdamConfig{LR: cfg.FineTuneLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
+	tp := nn.NewTape()
+	for s := 0; s < cfg.FineTuneSteps; s++ {
+		b.step(tp, ft, f, labelled, nil)
+		opt.Step()
+	}
+	tm.FineTune = time.Since(start)
+	if cfg.Pseudo <= 0 || len(unlabelled) == 0 {
+		return ft, tm, nil
+	}
+	start = time.Now()
+	np := min(cfg.Pseudo, len(unlabelled))
+	perm := rng.Perm(len(unlabelled))[:np]
+	pidx := make([]int, np)
+	for i, p := range perm {
+		pidx[i] = unlabelled[p]
+	}
+	py := Predict(ft, f, pidx, emb, nil)
+	all := append(append([]int(nil), labelled...), pidx...)
+	ally := append(append([]float32(nil), y...), py...)
+	allw := make([]float32, len(all))
+	for i := range allw {
+		allw[i] = 1
+		if i < len(labelled) {
+			allw[i] = cfg.LabelWeight
+		}
+	}
+	st := base.Clone()
+	opt = optim.NewAdam(nn.Collect(st), optim.AdamConfig{LR: cfg.PseudoLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
+	bs := min(cfg.PseudoBatch, len(all))
+	bi := make([]int, bs)
+	b2 := batchBuf{emb: b.emb}
+	wb := make([]float32, bs)
+	for s := 0; s < cfg.PseudoSteps; s++ {
+		b2.y = b2.y[:0]
+		for k := 0; k < bs; k++ {
+			j := rng.IntN(len(all))
+			bi[k] = all[j]
+			b2.y = append(b2.y, ally[j])
+			wb[k] = allw[j]
+		}
+		b2.step(tp, st, f, bi, wb)
+		opt.Step()
+	}
+	tm.Pseudo = time.Since(start)
+	return st, tm, nil
+}
