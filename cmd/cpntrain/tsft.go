@@ -201,7 +201,7 @@ func tsftAdapt(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	mse, rho := task.Score(ttsft.Predict(m, env.Features, task.Query, task.Device.Emb, nil))
+	mse, rho := task.Score(m.Predict(env.Features, task.Query, nil))
 	w := c.App.Writer
 	fmt.Fprintf(w, "device %s, %d shots (%d reference + %d pool), %d pseudo-labels, query set %d cells\n",
 		dev, shots, nasbench201.NumRefs, shots-nasbench201.NumRefs, cfg.Pseudo, len(task.Query))
@@ -217,7 +217,7 @@ func tsftAdapt(c *cli.Context) error {
 	run.Scalars(0, map[string]float64{"query/mse": mse, "query/spearman": rho, "query/base_mse": baseMSE, "query/base_spearman": baseRho,
 		"time/finetune_s": tm.FineTune.Seconds(), "time/pseudo_s": tm.Pseudo.Seconds()})
 	path := filepath.Join(run.Dir(), "tsft-"+dev+".safetensors")
-	if err := ttsft.SaveModel(path, m, map[string]any{"device": dev, "shots": shots, "embedding": task.Device.Emb}, int64(cfg.FineTuneSteps+cfg.PseudoSteps)); err != nil {
+	if err := ttsft.SaveModel(path, m.Net, map[string]any{"device": dev, "shots": shots, "embedding": task.Device.Emb, "additive": m.Add, "blend_weight": m.W}, int64(cfg.FineTuneSteps+cfg.PseudoSteps)); err != nil {
 		run.Close()
 		return err
 	}

@@ -171,11 +171,15 @@ type AdaptConfig struct {
 	// LabelWeight is the loss weight of a measured sample relative to a
 	// pseudo-labelled one in stage 2.
 	LabelWeight float32 `json:"label_weight"`
+	// BlendFolds > 1 blends the network with the additive (layer-wise)
+	// model, the weight chosen by BlendFolds-fold cross-validation on the
+	// labelled cells; 0 or 1 keeps the network alone (the paper's TSFT).
+	BlendFolds int `json:"blend_folds"`
 }
 
 // DefaultAdaptConfig returns the settings of `cpntrain tsft`.
 func DefaultAdaptConfig() AdaptConfig {
-	return AdaptConfig{FineTuneSteps: 100, FineTuneLR: 5e-4, Pseudo: 1000, PseudoSteps: 100, PseudoLR: 5e-4, PseudoBatch: 256, LabelWeight: 4}
+	return AdaptConfig{FineTuneSteps: 100, FineTuneLR: 5e-4, Pseudo: 1000, PseudoSteps: 100, PseudoLR: 5e-4, PseudoBatch: 256, LabelWeight: 4, BlendFolds: 5}
 }
 
 // Timing reports the wall time of each adaptation stage.
@@ -183,11 +187,95 @@ type Timing struct {
 	FineTune, Pseudo time.Duration
 }
 
-// Adapt returns a copy of base adapted to a new device with embedding emb:
-// fine-tuned on the labelled cells (normalised latencies y), then retrained
-// from base on labelled + Pseudo cells drawn from unlabelled and labelled by
-// the fine-tuned model. base is not modified.
-func Adapt(base *tsft.Model, f *tsft.Features, emb []float32, labelled []int, y []float32, unlabelled []int, cfg AdaptConfig, rng *rand.Rand) (*tsft.Model, Timing, error) {
+// Adapted is a model adapted to one device: W·network + (1−W)·additive,
+// where the additive (layer-wise) model Add is a ridge regression of the
+// labelled latencies on the operation counts and W is chosen by
+// cross-validation on the labelled cells (W = 1 when blending is off).
+type Adapted struct {
+	Net *tsft.Model
+	Add Correction
+	W   float32
+	Emb []float32
+}
+
+// Predict returns the adapted predictions for the cells idx.
+func (a *Adapted) Predict(f *tsft.Features, idx []int, dst []float32) []float32 {
+	p := Predict(a.Net, f, idx, a.Emb, dst)
+	if a.W == 1 || math.IsInf(a.Add.Lambda, 1) {
+		return p
+	}
+	add := a.Add.Apply(f, idx, make([]float32, len(idx)))
+	for i := range p {
+		p[i] = a.W*p[i] + (1-a.W)*add[i]
+	}
+	return p
+}
+
+// fineTune returns a copy of base fine-tuned full-batch on (idx, y).
+func fineTune(tp *nn.Tape, base *tsft.Model, f *tsft.Features, emb []float32, idx []int, y []float32, cfg AdaptConfig) *tsft.Model {
+	ft := base.Clone()
+	b := batchBuf{y: append([]float32(nil), y...), emb: append([]float32(nil), emb...)}
+	opt := optim.NewAdam(nn.Collect(ft), optim.AdamConfig{LR: cfg.FineTuneLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
+	for s := 0; s < cfg.FineTuneSteps; s++ {
+		b.step(tp, ft, f, idx, nil)
+		opt.Step()
+	}
+	return ft
+}
+
+// blendWeight chooses W ∈ {0, 0.1, …, 1} minimising the K-fold
+// cross-validated MSE of W·fine-tuned network + (1−W)·additive model on the
+// labelled cells.
+func blendWeight(tp *nn.Tape, base *tsft.Model, f *tsft.Features, emb []float32, idx []int, y []float32, cfg AdaptConfig, rng *rand.Rand) float32 {
+	k := cfg.BlendFolds
+	perm := rng.Perm(len(idx))
+	netP := make([]float32, len(idx))
+	addP := make([]float32, len(idx))
+	for fold := 0; fold < k; fold++ {
+		var tr, te []int
+		var ytr []float32
+		for r, p := range perm {
+			if r%k == fold {
+				te = append(te, p)
+			} else {
+				tr = append(tr, idx[p])
+				ytr = append(ytr, y[p])
+			}
+		}
+		teIdx := make([]int, len(te))
+		for i, p := range te {
+			teIdx[i] = idx[p]
+		}
+		net := fineTune(tp, base, f, emb, tr, ytr, cfg)
+		np := Predict(net, f, teIdx, emb, nil)
+		ap := FitCorrection(f, tr, ytr).Apply(f, teIdx, make([]float32, len(teIdx)))
+		for i, p := range te {
+			netP[p], addP[p] = np[i], ap[i]
+		}
+	}
+	best, bestErr := float32(1), math.Inf(1)
+	for s := 10; s >= 0; s-- {
+		w := float32(s) / 10
+		var e float64
+		for i := range y {
+			d := float64(w*netP[i] + (1-w)*addP[i] - y[i])
+			e += d * d
+		}
+		if e < bestErr-1e-12 {
+			best, bestErr = w, e
+		}
+	}
+	return best
+}
+
+// Adapt returns base adapted to a new device with embedding emb. Stage 1
+// fits the additive correction on the base model's residuals of the
+// labelled cells (normalised latencies y), then fine-tunes a copy of base on
+// what the correction leaves; stage 2 pseudo-labels Pseudo cells drawn from
+// unlabelled with the fine-tuned network and trains a fresh copy of base on
+// labelled + pseudo-labelled cells. The prediction is network + correction.
+// base is not modified.
+func Adapt(base *tsft.Model, f *tsft.Features, emb []float32, labelled []int, y []float32, unlabelled []int, cfg AdaptConfig, rng *rand.Rand) (*Adapted, Timing, error) {
 	var tm Timing
 	if len(labelled) == 0 || len(labelled) != len(y) {
 		return nil, tm, fmt.Errorf("tsft: adapt needs labelled samples, got %d cells and %d latencies", len(labelled), len(y))
@@ -201,17 +289,17 @@ func Adapt(base *tsft.Model, f *tsft.Features, emb []float32, labelled []int, y 
 		}
 	}
 	start := time.Now()
-	ft := base.Clone()
-	b := batchBuf{y: append([]float32(nil), y...), emb: append([]float32(nil), emb...)}
-	opt := optim.NewAdam(nn.Collect(ft), optim.AdamConfig{LR: cfg.FineTuneLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
 	tp := nn.NewTape()
-	for s := 0; s < cfg.FineTuneSteps; s++ {
-		b.step(tp, ft, f, labelled, nil)
-		opt.Step()
+	ft := fineTune(tp, base, f, emb, labelled, y, cfg)
+	add := FitCorrection(f, labelled, y)
+	w := float32(1)
+	if cfg.BlendFolds > 1 && len(labelled) >= cfg.BlendFolds {
+		w = blendWeight(tp, base, f, emb, labelled, y, cfg, rng)
 	}
+	stage1 := &Adapted{Net: ft, Add: add, W: w, Emb: append([]float32(nil), emb...)}
 	tm.FineTune = time.Since(start)
 	if cfg.Pseudo <= 0 || len(unlabelled) == 0 {
-		return ft, tm, nil
+		return stage1, tm, nil
 	}
 	start = time.Now()
 	np := min(cfg.Pseudo, len(unlabelled))
@@ -231,10 +319,10 @@ func Adapt(base *tsft.Model, f *tsft.Features, emb []float32, labelled []int, y 
 		}
 	}
 	st := base.Clone()
-	opt = optim.NewAdam(nn.Collect(st), optim.AdamConfig{LR: cfg.PseudoLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
+	opt := optim.NewAdam(nn.Collect(st), optim.AdamConfig{LR: cfg.PseudoLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
 	bs := min(cfg.PseudoBatch, len(all))
 	bi := make([]int, bs)
-	b2 := batchBuf{emb: b.emb}
+	b2 := batchBuf{emb: stage1.Emb}
 	wb := make([]float32, bs)
 	for s := 0; s < cfg.PseudoSteps; s++ {
 		b2.y = b2.y[:0]
@@ -247,6 +335,7 @@ func Adapt(base *tsft.Model, f *tsft.Features, emb []float32, labelled []int, y 
 		b2.step(tp, st, f, bi, wb)
 		opt.Step()
 	}
+	out := &Adapted{Net: st, Add: add, W: w, Emb: stage1.Emb}
 	tm.Pseudo = time.Since(start)
-	return st, tm, nil
+	return out, tm, nil
 }

@@ -1,0 +1,241 @@
+package tsft
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/cpntrain/cpntrain/datasets/nasbench201"
+	"github.com/cpntrain/cpntrain/models/baselines"
+	"github.com/cpntrain/cpntrain/models/tsft"
+	"github.com/cpntrain/cpntrain/train/metrics"
+)
+
+// Methods compared by Bench, in table order.
+const (
+	MethodTSFT     = "TSFT + layer-wise blend"
+	MethodTSFTPure = "TSFT (paper)"
+	MethodStage1   = "TSFT stage 1 only"
+	MethodBase     = "base model alone"
+	MethodBRPNAS   = "BRP-NAS"
+	MethodFLOPS    = "FLOPS"
+	MethodLayerWis = "layer-wise"
+)
+
+// BenchConfig describes `cpntrain bench latency`.
+type BenchConfig struct {
+	Devices []string
+	Shots   []int
+	Seeds   int
+	Seed    uint64
+	Base    BaseSpec // Seed is replaced per bench seed
+	Adapt   AdaptConfig
+	// BRP configures the BRP-NAS baseline, trained on BRPSamples cells of
+	// the target device's training pool (900 in its paper); BRPSamples 0
+	// skips it.
+	BRP        baselines.BRPConfig
+	BRPSamples int
+}
+
+// Result is one (device, method, shots, seed) measurement.
+type Result struct {
+	Device  string
+	Method  string
+	Shots   int
+	Seed    int
+	MSE     float64
+	Rho     float64
+	Seconds float64 // adaptation / fitting time for this device
+}
+
+// Bench runs the comparison: for each seed a base model is pretrained (or
+// taken from cache via getBase), then every device and shot count is
+// adapted with TSFT and fitted with the baselines on the same measured
+// cells, and scored on the same query set.
+func Bench(ctx context.Context, env *Env, cfg BenchConfig, getBase func(spec BaseSpec) (*tsft.Model, error), log io.Writer) ([]Result, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	samples := make([]baselines.Sample, len(env.Data.Archs))
+	for i, a := range env.Data.Archs {
+		adj, ops := a.Encode()
+		fl, pa := a.Cost()
+		samples[i] = baselines.Sample{Adj: adj, Ops: ops, FLOPs: fl, Params: pa}
+	}
+	pick := func(idx []int) []baselines.Sample {
+		out := make([]baselines.Sample, len(idx))
+		for i, j := range idx {
+			out[i] = samples[j]
+		}
+		return out
+	}
+	var res []Result
+	for s := 0; s < cfg.Seeds; s++ {
+		seed := cfg.Seed + uint64(s)
+		spec := cfg.Base
+		spec.Seed = seed
+		base, err := getBase(spec)
+		if err != nil {
+			return nil, err
+		}
+		for _, dev := range cfg.Devices {
+			for _, shots := range cfg.Shots {
+				if err := ctx.Err(); err != nil {
+					return res, err
+				}
+				rng := rand.New(rand.NewPCG(seed, uint64(shots)*7919+hashName(dev)))
+				task, err := env.NewTask(dev, shots, rng)
+				if err != nil {
+					return nil, err
+				}
+				add := func(method string, pred []float32, sec float64) {
+					mse, rho := task.Score(pred)
+					res = append(res, Result{Device: dev, Method: method, Shots: shots, Seed: s, MSE: mse, Rho: rho, Seconds: sec})
+				}
+				add(MethodBase, Predict(base, env.Features, task.Query, task.Device.Emb, nil), 0)
+				st1 := cfg.Adapt
+				st1.Pseudo = 0
+				m1, tm1, err := Adapt(base, env.Features, task.Device.Emb, task.Labelled, task.Y, task.Unlabelled, st1, rand.New(rand.NewPCG(seed, 1)))
+				if err != nil {
+					return nil, err
+				}
+				add(MethodStage1, m1.Predict(env.Features, task.Query, nil), tm1.FineTune.Seconds())
+				m2, tm2, err := Adapt(base, env.Features, task.Device.Emb, task.Labelled, task.Y, task.Unlabelled, cfg.Adapt, rand.New(rand.NewPCG(seed, 2)))
+				if err != nil {
+					return nil, err
+				}
+				add(MethodTSFT, m2.Predict(env.Features, task.Query, nil), (tm2.FineTune + tm2.Pseudo).Seconds())
+				pure := cfg.Adapt
+				pure.BlendFolds = 0
+				m3, tm3, err := Adapt(base, env.Features, task.Device.Emb, task.Labelled, task.Y, task.Unlabelled, pure, rand.New(rand.NewPCG(seed, 2)))
+				if err != nil {
+					return nil, err
+				}
+				add(MethodTSFTPure, m3.Predict(env.Features, task.Query, nil), (tm3.FineTune + tm3.Pseudo).Seconds())
+				for _, p := range []baselines.Predictor{baselines.NewFLOPS(), baselines.NewLayerWise()} {
+					t0 := time.Now()
+					if err := p.Fit(pick(task.Labelled), task.Y, rand.New(rand.NewPCG(seed, 3))); err != nil {
+						return nil, fmt.Errorf("%s on %s: %w", p.Name(), dev, err)
+					}
+					name := MethodFLOPS
+					if p.Name() == "layer-wise" {
+						name = MethodLayerWis
+					}
+					sec := time.Since(t0).Seconds()
+					add(name, p.Predict(pick(task.Query), nil), sec)
+				}
+				ts := res[len(res)-4] // the blended TSFT row
+				fmt.Fprintf(log, "seed %d %-14s %3d shots: TSFT MSE %.5f ρ %.4f (%.2f s)\n", s, dev, shots, ts.MSE, ts.Rho, ts.Seconds)
+			}
+			if cfg.BRPSamples > 0 {
+				rng := rand.New(rand.NewPCG(seed, 0xb2b+hashName(dev)))
+				task, err := env.NewTask(dev, nasbench201.NumRefs, rng)
+				if err != nil {
+					return nil, err
+				}
+				lab := nasbench201.Pool(0, min(cfg.BRPSamples, TrainPool))
+				y := make([]float32, len(lab))
+				for i, j := range lab {
+					y[i] = task.Device.Y[j]
+				}
+				// Score on the same query cells as TSFT (cells ≥ 900 not
+				// among the reference architectures).
+				p := baselines.NewBRPNAS(cfg.BRP)
+				t0 := time.Now()
+				if err := p.Fit(pick(lab), y, rng); err != nil {
+					return nil, fmt.Errorf("BRP-NAS on %s: %w", dev, err)
+				}
+				sec := time.Since(t0).Seconds()
+				mse, rho := task.Score(p.Predict(pick(task.Query), nil))
+				res = append(res, Result{Device: dev, Method: MethodBRPNAS, Shots: len(lab), Seed: s, MSE: mse, Rho: rho, Seconds: sec})
+				fmt.Fprintf(log, "seed %d %-14s BRP-NAS on %d samples: MSE %.5f ρ %.4f (%.1f s)\n", s, dev, len(lab), mse, rho, sec)
+			}
+		}
+	}
+	return res, nil
+}
+
+func hashName(s string) uint64 {
+	var h uint64 = 1469598103934665603
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// Summary is a mean ± std over seeds of one (device, method, shots).
+type Summary struct {
+	Device, Method           string
+	Shots                    int
+	MSE, MSEStd, Rho, RhoStd float64
+	Seconds                  float64
+	N                        int
+}
+
+// Summarise groups results by device, method and shots.
+func Summarise(rs []Result) []Summary {
+	type key struct {
+		d, m string
+		s    int
+	}
+	groups := map[key][]Result{}
+	var order []key
+	for _, r := range rs {
+		k := key{r.Device, r.Method, r.Shots}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	var out []Summary
+	for _, k := range order {
+		g := groups[k]
+		var mse, rho, sec []float64
+		for _, r := range g {
+			mse = append(mse, r.MSE)
+			rho = append(rho, r.Rho)
+			sec = append(sec, r.Seconds)
+		}
+		s := Summary{Device: k.d, Method: k.m, Shots: k.s, N: len(g)}
+		s.MSE, s.MSEStd = metrics.MeanStd(mse)
+		s.Rho, s.RhoStd = metrics.MeanStd(rho)
+		s.Seconds, _ = metrics.MeanStd(sec)
+		out = append(out, s)
+	}
+	return out
+}
+
+// MeanOver returns, for one method and shot count, the mean over devices of
+// the per-device means (and the std over seeds of the device-mean), as the
+// bar is stated.
+func MeanOver(rs []Result, method string, shots int, devices []string, rho bool) (mean, std float64, n int) {
+	bySeed := map[int][]float64{}
+	for _, r := range rs {
+		if r.Method != method || r.Shots != shots || !slices.Contains(devices, r.Device) {
+			continue
+		}
+		v := r.MSE
+		if rho {
+			v = r.Rho
+		}
+		bySeed[r.Seed] = append(bySeed[r.Seed], v)
+	}
+	var perSeed []float64
+	for _, vs := range bySeed {
+		if len(vs) != len(devices) {
+			continue
+		}
+		m, _ := metrics.MeanStd(vs)
+		perSeed = append(perSeed, m)
+	}
+	if len(perSeed) == 0 {
+		return math.NaN(), math.NaN(), 0
+	}
+	mean, std = metrics.MeanStd(perSeed)
+	return mean, std, len(perSeed)
+}
