@@ -36,6 +36,9 @@ oracle:
 fuzz:
 	go test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./checkpoints
 	go test -run='^$$' -fuzz='^FuzzReadEvents$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./train/runlog
+	go test -run='^$$' -fuzz='^FuzzReadPT$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./datasets/nasbench201
+	go test -run='^$$' -fuzz='^FuzzUnpickle$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./datasets/nasbench201
+	go test -run='^$$' -fuzz='^FuzzParseArch$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./datasets/nasbench201
 
 ## bench: the engine table (with PyTorch side by side when available) and
 ## the kernel micro-benchmarks
