@@ -131,7 +131,10 @@ type BRPNAS struct {
 	epochs int       // epochs run by the last successful Fit
 }
 
-var _ Predictor = (*BRPNAS)(nil)
+var (
+	_ Predictor = (*BRPNAS)(nil)
+	_ nn.Module = (*BRPNAS)(nil)
+)
 
 // NewBRPNAS returns an untrained BRP-NAS predictor; the network is built
 // (from Fit's rng) and trained by Fit. It panics if cfg is invalid (see

@@ -1,7 +1,7 @@
 // Package baselines holds the published baselines of few-shot latency
 // prediction on NAS-Bench-201: the FLOPs proxy, the layer-wise sum of
-// per-operation latencies, and the BRP-NAS graph-convolutional predictor,
-// together with the metrics they are compared on (MSE and Spearman's ρ).
+// per-operation latencies, and the BRP-NAS graph-convolutional predictor.
+// They are compared on MSE and Spearman's ρ (package train/metrics).
 //
 // # Overview
 //
@@ -84,11 +84,6 @@
 // 7–11 minutes (BenchmarkBRPNASEpochDefault measures one epoch).
 // FastBRPConfig (4×64 units, batch 16, 100 epochs) takes about 5 s and
 // matches it on the synthetic benchmark TestBRPNASScale.
-//
-// # Metrics
-//
-// MSE is the mean squared error; Spearman is the rank correlation with
-// average ranks for ties (as scipy.stats.spearmanr).
 //
 // # Invariants
 //

@@ -51,9 +51,3 @@ func ExampleNewLayerWise() {
 	// b 0.100  skip 0.005  conv1x1 0.020  conv3x3 0.100  pool 0.010
 	// predicted 0.320
 }
-
-// Spearman's ρ gives tied values their average rank.
-func ExampleSpearman() {
-	fmt.Printf("%.4f\n", baselines.Spearman([]float32{1, 2, 3, 4, 5}, []float32{5, 6, 7, 8, 7}))
-	// Output: 0.8208
-}

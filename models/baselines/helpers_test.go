@@ -1,6 +1,7 @@
 package baselines
 
 import (
+	"github.com/cpntrain/cpntrain/train/metrics"
 	"math"
 	"math/rand/v2"
 )
@@ -155,3 +156,9 @@ func pick[T any](xs []T, idx []int) []T {
 	}
 	return out
 }
+
+// The metrics live in train/metrics; the tests use them under short names.
+var (
+	MSE      = metrics.MSE
+	Spearman = metrics.Spearman
+)
