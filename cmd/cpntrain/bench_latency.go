@@ -29,8 +29,7 @@ func benchLatencyCommand() *cli.Command {
 			&cli.StringFlag{Name: "shots", Value: "10,20,50", Usage: "comma-separated shot counts (≥ 10)"},
 			&cli.IntFlag{Name: "seeds", Value: 5, Usage: "seeds (base model, sample draws, training)"},
 			&cli.IntFlag{Name: "brp-samples", Value: 900, Usage: "training samples of BRP-NAS (0 skips it)"},
-			&cli.IntFlag{Name: "brp-epochs", Value: 0, Usage: "BRP-NAS epochs (0: the paper's 250)"},
-			&cli.IntFlag{Name: "brp-batch", Value: 0, Usage: "BRP-NAS batch size (0: the paper's 1)"},
+			&cli.StringFlag{Name: "brp-config", Value: "fast", Usage: "BRP-NAS hyper-parameters: 'paper' (4×600 GCN, batch 1, 250 epochs: about 7–11 min per device and seed here) or 'fast' (4×64, batch 16, 100 epochs: about 5 s; not published)"},
 		),
 		Action: benchLatency,
 	}
@@ -75,12 +74,14 @@ func benchLatency(c *cli.Context) error {
 		return err
 	}
 	g := globalsFrom(c)
-	brp := baselines.DefaultBRPConfig()
-	if e := c.Int("brp-epochs"); e > 0 {
-		brp.Epochs = e
-	}
-	if b := c.Int("brp-batch"); b > 0 {
-		brp.BatchSize = b
+	var brp baselines.BRPConfig
+	switch c.String("brp-config") {
+	case "paper":
+		brp = baselines.DefaultBRPConfig()
+	case "fast":
+		brp = baselines.FastBRPConfig()
+	default:
+		return &usageError{msg: fmt.Sprintf("--brp-config must be 'paper' or 'fast', not %q.", c.String("brp-config")), cmd: c.Command.HelpName}
 	}
 	cfg := ttsft.BenchConfig{
 		Devices: devices, Shots: shots, Seeds: c.Int("seeds"), Seed: uint64(g.Seed),

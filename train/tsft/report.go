@@ -48,7 +48,8 @@ func WriteMarkdown(w io.Writer, rs []Result, cfg BenchConfig) {
 	if cfg.BRPSamples > 0 {
 		a, as, an := MeanOver(rs, MethodBRPNAS, min(cfg.BRPSamples, TrainPool), MSEDevices, false)
 		b, bs, bn := MeanOver(rs, MethodBRPNAS, min(cfg.BRPSamples, TrainPool), RhoDevices, true)
-		fmt.Fprintf(w, "| BRP-NAS (%d samples; paper 0.00512 / ρ 0.789) | %s (%d seeds) | %s (%d seeds) |\n", cfg.BRPSamples, pm(a, as, 5), an, pm(b, bs, 4), bn)
+		fmt.Fprintf(w, "| BRP-NAS (%d samples, %d×%d GCN, batch %d, %d epochs; paper 0.00512 / ρ 0.789) | %s (%d seeds) | %s (%d seeds) |\n",
+			cfg.BRPSamples, cfg.BRP.Layers, cfg.BRP.Hidden, cfg.BRP.BatchSize, cfg.BRP.Epochs, pm(a, as, 5), an, pm(b, bs, 4), bn)
 	}
 }
 

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func dataRoot(t *testing.T) string {
+	root := os.Getenv("CPNTRAIN_DATA")
+	if root == "" {
+		t.Skip("CPNTRAIN_DATA not set")
+	}
+	return root
+}
+
+func TestTSFTSmoke(t *testing.T) {
+	root := dataRoot(t)
+	out := t.TempDir()
+	var so, se bytes.Buffer
+	args := []string{"cpntrain", "--quiet", "--data-dir", root, "--out", out, "tsft", "--device", "fpga", "--shots", "20", "--pseudo", "200", "--epochs", "1", "--cache", t.TempDir()}
+	if code := run(args, &so, &se); code != 0 {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	for _, want := range []string{"TSFT (fine-tune + pseudo-label)", "base model alone", "stage 1 (fine-tune)"} {
+		if !strings.Contains(so.String(), want) {
+			t.Fatalf("output lacks %q:\n%s", want, so.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "tsft-fpga.safetensors")); err != nil {
+		t.Fatalf("adapted checkpoint not written: %v", err)
+	}
+}
+
+func TestTSFTUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tsft", "--device", "fgpa"}, `unknown device "fgpa"`},
+		{[]string{"tsft"}, "give the target device with --device"},
+		{[]string{"tsft", "--device", "fpga", "--shots", "5"}, "--shots must be between 10"},
+		{[]string{"bench", "latency", "--shots", "10,x"}, `"x" is not an integer`},
+		{[]string{"bench", "latency", "--brp-config", "slow"}, "--brp-config must be"},
+		{[]string{"data", "fetch", "imagenet"}, `unknown dataset "imagenet"`},
+	} {
+		var so, se bytes.Buffer
+		code := run(append([]string{"cpntrain"}, c.args...), &so, &se)
+		if code != exitUsage || !strings.Contains(se.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 mentioning %q", c.args, code, se.String(), c.want)
+		}
+	}
+}
+
+func TestTSFTMissingDataSaysHowToFetch(t *testing.T) {
+	var so, se bytes.Buffer
+	code := run([]string{"cpntrain", "--data-dir", t.TempDir(), "tsft", "--device", "fpga"}, &so, &se)
+	if code != exitFail || !strings.Contains(se.String(), "cpntrain data fetch nasbench201") {
+		t.Fatalf("exit %d, stderr %q", code, se.String())
+	}
+}
+
+// TestDataFetchFromLocalServer fetches nasbench201 from a local HTTP server
+// serving the reference files (the upstream layout), then loads it.
+func TestDataFetchFromLocalServer(t *testing.T) {
+	root := dataRoot(t)
+	mux := http.NewServeMux()
+	mux.Handle("/data/nasbench201/", http.StripPrefix("/data/nasbench201/", http.FileServer(http.Dir(filepath.Join(root, "nasbench201")))))
+	mux.HandleFunc("/LICENSE", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(root, "nasbench201", "LICENSE.HELP"))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	dest := t.TempDir()
+	var so, se bytes.Buffer
+	code := run([]string{"cpntrain", "--quiet", "--data-dir", dest, "data", "fetch", "--base-url", srv.URL + "/data/nasbench201", "nasbench201"}, &so, &se)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	if _, err := os.Stat(filepath.Join(dest, "nasbench201", "latency", "fpga.pt")); err != nil {
+		t.Fatal(err)
+	}
+}
