@@ -100,6 +100,7 @@ var opCases = []opCase{
 	{"SegmentSoftmax", ins(rt(5, 3)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.SegmentSoftmax(x[0], seg5, 3) }},
 	{"SegmentLogSoftmax", ins(rt(5, 3)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.SegmentLogSoftmax(x[0], seg5, 3) }},
 	{"Max", ins(distinct(3, 4)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.Max(x[0]) }},
+	{"Kron", ins(rt(2, 3), rt(3, 2)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.Kron(x[0], x[1]) }},
 	{"ScatterAdd", ins(rt(5, 3)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.ScatterAdd(x[0], []int{3, 3, 0, 1, 3}, 4) }},
 	{"Softmax", ins(rt(3, 4)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.Softmax(x[0]) }},
 	{"LogSoftmax", ins(rt(3, 4)), func(tp *nn.Tape, x []*nn.Tensor) *nn.Tensor { return tp.LogSoftmax(x[0]) }},
@@ -172,6 +173,7 @@ func TestKnownValues(t *testing.T) {
 	expect(t, "SegmentLogSoftmax", tp.SegmentLogSoftmax(tp.Const(3, 1, []float32{0, float32(math.Log(3)), 5}), []int{0, 0, 1}, 2),
 		[]float32{float32(math.Log(0.25)), float32(math.Log(0.75)), 0})
 	expect(t, "Max", tp.Max(a), []float32{6})
+	expect(t, "Kron", tp.Kron(tp.Const(1, 2, []float32{1, 2}), tp.Const(2, 1, []float32{3, 4})), []float32{3, 6, 4, 8})
 	expect(t, "Transpose", tp.Transpose(a), []float32{1, 4, 2, 5, 3, 6})
 	expect(t, "ConcatCols", tp.ConcatCols(tp.SliceCols(a, 2, 3), tp.SliceCols(a, 0, 1)), []float32{3, 1, 6, 4})
 	expect(t, "Entropy", tp.Entropy(tp.Const(1, 4, []float32{1, 1, 1, 1}), nil), []float32{float32(math.Log(4))})

@@ -2,10 +2,8 @@ package tsft
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/cpntrain/cpntrain/nn"
-	"github.com/cpntrain/cpntrain/nn/gcn"
 )
 
 // Cell is a NAS-Bench-201 cell as the op index (0..4: none, skip_connect,
@@ -82,44 +80,11 @@ func NewFeatures(cells []Cell) (*Features, error) {
 	return f, nil
 }
 
-// Graphs is a batch of cell graphs for the GNN encoder.
+// Graphs is a batch of cell graphs for the GNN encoder: the node types of
+// each cell flattened per cell (all cells share the DAG of CellDAG).
 type Graphs struct {
 	Batch int
-	G     *gcn.Graph
 	node  []float32
-}
-
-// Nodes returns the batch's node features on t.
-func (g *Graphs) Nodes(t *nn.Tape) *nn.Tensor {
-	return t.Const(g.Batch*NumNodes, NodeTypes, g.node)
-}
-
-var graphCache sync.Map // batch size → *gcn.Graph
-
-// batchGraph returns the disjoint union of b cell DAGs (cached per b).
-func batchGraph(b int) *gcn.Graph {
-	if g, ok := graphCache.Load(b); ok {
-		return g.(*gcn.Graph)
-	}
-	s, d := CellDAG()
-	src := make([]int, 0, b*len(s))
-	dst := make([]int, 0, b*len(d))
-	nodeGraph := make([]int, b*NumNodes)
-	for i := 0; i < b; i++ {
-		for k := range s {
-			src = append(src, i*NumNodes+s[k])
-			dst = append(dst, i*NumNodes+d[k])
-		}
-		for n := 0; n < NumNodes; n++ {
-			nodeGraph[i*NumNodes+n] = i
-		}
-	}
-	g, err := gcn.NewGraph(b*NumNodes, src, dst, nodeGraph, b)
-	if err != nil {
-		panic("tsft: cell DAG rejected by gcn: " + err.Error())
-	}
-	graphCache.Store(b, g)
-	return g
 }
 
 // Batch gathers the features of a batch of cells into reusable buffers.
@@ -157,7 +122,7 @@ func (b *Batch) Fill(f *Features, idx []int, withGraph bool) {
 		for k, i := range idx {
 			copy(b.node[k*w:(k+1)*w], f.Node[i*w:(i+1)*w])
 		}
-		b.g = Graphs{Batch: n, G: batchGraph(n), node: b.node}
+		b.g = Graphs{Batch: n, node: b.node}
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/cpntrain/cpntrain/nn"
-	"github.com/cpntrain/cpntrain/nn/gcn"
 	"github.com/cpntrain/cpntrain/nn/mlp"
 )
 
@@ -64,7 +63,7 @@ func (c Config) Validate() error {
 // Model is the base latency predictor f(X, V_h; θ).
 type Model struct {
 	Config Config
-	GNN    *gcn.Model // nil when Config.GNNDim == 0
+	GNN    *CellGCN // nil when Config.GNNDim == 0
 	Head   *mlp.Model
 }
 
@@ -78,11 +77,7 @@ func New(cfg Config, rng *rand.Rand) *Model {
 	m := &Model{Config: cfg}
 	in := EdgeFeatures + cfg.Embed
 	if cfg.GNNDim > 0 {
-		hidden := make([]int, cfg.GNNLayers)
-		for i := range hidden {
-			hidden[i] = cfg.GNNDim
-		}
-		m.GNN = gcn.New(gcn.Config{In: NodeTypes, Hidden: hidden, Act: nn.ReLU, Direction: gcn.Both}, rng)
+		m.GNN = newCellGCN(NodeTypes, cfg.GNNDim, cfg.GNNLayers, rng)
 		in += NumNodes * cfg.GNNDim
 	}
 	sizes := append([]int{in}, cfg.Hidden...)
@@ -137,9 +132,9 @@ func (m *Model) Forward(t *nn.Tape, edge *nn.Tensor, g *Graphs, emb *nn.Tensor) 
 		if g == nil || g.Batch != b {
 			panic("tsft: Forward needs the batch's cell graphs")
 		}
-		h := m.GNN.Forward(t, g.Nodes(t), g.G)
-		// Node order is canonical (input, 6 edges, output): flatten.
-		parts = append(parts, t.Reshape(h, b, NumNodes*m.Config.GNNDim))
+		// Node features flattened per cell in canonical node order
+		// (input, 6 edges, output); the GCN keeps that layout.
+		parts = append(parts, m.GNN.Forward(t, t.Const(b, NumNodes*NodeTypes, g.node)))
 	}
 	return m.Head.Forward(t, t.ConcatCols(parts...))
 }
