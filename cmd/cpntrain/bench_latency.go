@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,9 +143,20 @@ func benchLatency(c *cli.Context) error {
 	if err := cf.Close(); err != nil {
 		return err
 	}
-	if err := ttsft.PlotMSE(filepath.Join(run.Dir(), "latency.png"), rs, shots); err != nil {
+	if err := ttsft.PlotMSE(filepath.Join(run.Dir(), "latency.png"), rs, shots, plotDevices(devices)); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "wrote %s/{latency.md,latency.csv,latency.png}\n", run.Dir())
 	return nil
+}
+
+// plotDevices returns the devices the MSE bar is stated on when all were
+// benchmarked, otherwise the benchmarked ones.
+func plotDevices(devices []string) []string {
+	for _, d := range ttsft.MSEDevices {
+		if !slices.Contains(devices, d) {
+			return devices
+		}
+	}
+	return ttsft.MSEDevices
 }

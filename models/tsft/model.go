@@ -12,6 +12,10 @@ import (
 // Kind is the model kind recorded in checkpoints.
 const Kind = "tsft"
 
+// ModelVersion changes whenever the model's parameters or their meaning
+// change, so caches keyed on it never hand back a model of older code.
+const ModelVersion = 2
+
 // Cell sizes of the NAS-Bench-201 op-on-node encoding.
 const (
 	NumEdges  = 6

@@ -19,6 +19,9 @@ import (
 // BaseSpec identifies a pretrained base model: everything that determines
 // its weights.
 type BaseSpec struct {
+	// Version is tsft.ModelVersion: a cached model built by other model
+	// code is never reused.
+	Version  int            `json:"version"`
 	Model    tsft.Config    `json:"model"`
 	Pretrain PretrainConfig `json:"pretrain"`
 	Devices  []string       `json:"devices"`
@@ -28,6 +31,7 @@ type BaseSpec struct {
 // CacheName returns the checkpoint file name of the base model of s: a
 // hash of the spec, so a changed config never reuses a stale model.
 func (s BaseSpec) CacheName() string {
+	s.Version = tsft.ModelVersion
 	b, _ := json.Marshal(s)
 	h := sha256.Sum256(b)
 	return "tsft-base-" + hex.EncodeToString(h[:6]) + ".safetensors"

@@ -69,13 +69,14 @@ func WriteCSV(w io.Writer, rs []Result) error {
 	return cw.Error()
 }
 
-// PlotMSE writes a PNG of the mean MSE over MSEDevices against the number of
-// shots, one line per method (log scale).
-func PlotMSE(path string, rs []Result, shots []int) error {
+// PlotMSE writes a PNG of the mean MSE over devices against the number of
+// shots, one line per method (log scale). It writes nothing when no method
+// has a positive mean.
+func PlotMSE(path string, rs []Result, shots []int, devices []string) error {
 	p := plot.New()
 	p.Title.Text = "Latency prediction on unseen devices"
 	p.X.Label.Text = "measured samples on the target device (shots)"
-	p.Y.Label.Text = "MSE (normalised), mean over 5 devices"
+	p.Y.Label.Text = fmt.Sprintf("MSE (normalised), mean over %d devices", len(devices))
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	sorted := slices.Clone(shots)
@@ -84,7 +85,7 @@ func PlotMSE(path string, rs []Result, shots []int) error {
 	for _, m := range []string{MethodTSFT, MethodTSFTPure, MethodStage1, MethodBase, MethodFLOPS, MethodLayerWis} {
 		var pts plotter.XYs
 		for _, s := range sorted {
-			v, _, n := MeanOver(rs, m, s, MSEDevices, false)
+			v, _, n := MeanOver(rs, m, s, devices, false)
 			if n > 0 && v > 0 {
 				pts = append(pts, plotter.XY{X: float64(s), Y: v})
 			}
@@ -92,6 +93,9 @@ func PlotMSE(path string, rs []Result, shots []int) error {
 		if len(pts) > 0 {
 			args = append(args, m, pts)
 		}
+	}
+	if len(args) == 0 {
+		return nil
 	}
 	if err := plotutil.AddLinePoints(p, args...); err != nil {
 		return err
