@@ -85,3 +85,22 @@ func TestDataFetchFromLocalServer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestBenchLatencySmoke(t *testing.T) {
+	root := dataRoot(t)
+	out := t.TempDir()
+	var so, se bytes.Buffer
+	args := []string{"cpntrain", "--quiet", "--data-dir", root, "--out", out, "bench", "latency", "--epochs", "1", "--cache", t.TempDir(),
+		"--devices", "fpga,raspi4", "--shots", "10,20", "--seeds", "1", "--brp-samples", "30"}
+	if code := run(args, &so, &se); code != 0 {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	for _, f := range []string{"latency.md", "latency.csv", "latency.png"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Fatalf("%s not written: %v", f, err)
+		}
+	}
+	if !strings.Contains(so.String(), "| fpga | BRP-NAS | 30 |") || !strings.Contains(so.String(), "| raspi4 | layer-wise | 20 |") {
+		t.Fatalf("table lacks expected rows:\n%s", so.String())
+	}
+}
