@@ -232,7 +232,7 @@ type globals struct {
 // An empty --data-dir (as from CPNTRAIN_DATA set to "") means the default.
 func globalsFrom(c *cli.Context) globals {
 	g := globals{
-		Seed:    c.Int64(flagSeed),
+		Seed:    seedOf(c),
 		Threads: c.Int(flagThreads),
 		DataDir: c.String(flagDataDir),
 		Out:     c.String(flagOut),
@@ -294,4 +294,19 @@ func withPeriod(s string) string {
 		return s
 	}
 	return s + "."
+}
+
+// seedOf returns --seed. Commands may define their own --seed (so that
+// 'cpntrain tsft --device fpga --seed 3' works as the papers' scripts are
+// called); it wins when given, otherwise the global one applies.
+func seedOf(c *cli.Context) int64 {
+	if c.Command != nil && c.IsSet(flagSeed) {
+		return c.Int64(flagSeed)
+	}
+	for _, a := range c.Lineage() {
+		if a.IsSet(flagSeed) {
+			return a.Int64(flagSeed)
+		}
+	}
+	return c.Int64(flagSeed)
 }

@@ -29,7 +29,7 @@ func tsftCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "tsft",
 		Usage: "adapt the TSFT latency predictor to a device from a few measured samples",
-		UsageText: "cpntrain tsft --device fpga [--shots 50] [--pseudo 1000]\n" +
+		UsageText: "cpntrain tsft --device fpga [--shots 50] [--pseudo 1000] [--seed 1]\n" +
 			"cpntrain tsft pretrain [--epochs 8]",
 		Description: "Predicts the latency of NAS-Bench-201 cells on a device (HELP's measurements, 27 devices).\n" +
 			"Loads the pretrained base model from the cache (or pretrains it on the 18 training devices\n" +
@@ -43,6 +43,7 @@ func tsftCommand() *cli.Command {
 			&cli.StringFlag{Name: "device", Usage: "target device (e.g. fpga, raspi4, pixel2; 'cpntrain tsft --device list' lists them)"},
 			&cli.IntFlag{Name: "shots", Value: 50, Usage: "measured samples of the target device (≥ 10)"},
 			&cli.IntFlag{Name: "pseudo", Value: ad.Pseudo, Usage: "pseudo-labelled cells of stage 2 (0 skips it)"},
+			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the run (same as the global --seed)"},
 		),
 		Subcommands: []*cli.Command{{
 			Name:        "pretrain",

@@ -104,3 +104,28 @@ func TestBenchLatencySmoke(t *testing.T) {
 		t.Fatalf("table lacks expected rows:\n%s", so.String())
 	}
 }
+
+func TestTSFTSeedFlagAfterCommand(t *testing.T) {
+	root := dataRoot(t)
+	cache := t.TempDir()
+	mse := func(args ...string) string {
+		var so, se bytes.Buffer
+		base := []string{"cpntrain", "--quiet", "--data-dir", root, "--out", t.TempDir()}
+		if code := run(append(base, args...), &so, &se); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, se.String())
+		}
+		for _, l := range strings.Split(so.String(), "\n") {
+			if strings.HasPrefix(l, "| TSFT") {
+				return l
+			}
+		}
+		t.Fatalf("no TSFT row:\n%s", so.String())
+		return ""
+	}
+	common := []string{"--device", "fpga", "--shots", "20", "--pseudo", "50", "--epochs", "1", "--cache", cache}
+	a := mse(append([]string{"tsft", "--seed", "3"}, common...)...)
+	b := mse(append([]string{"--seed", "3", "tsft"}, common...)...)
+	if a != b {
+		t.Fatalf("--seed after the command and before it differ:\n%s\n%s", a, b)
+	}
+}
