@@ -106,9 +106,20 @@ func getBase(c *cli.Context, env *ttsft.Env, rebuild bool) (*tsft.Model, error) 
 	dir := cacheDir(c)
 	prog, done := pretrainProgress(c, spec.Pretrain.Epochs)
 	if rebuild {
+		run, err := openRun(c, "tsft-pretrain", spec)
+		if err != nil {
+			return nil, err
+		}
+		logged := func(ep, n int, loss float64) {
+			prog(ep, n, loss)
+			run.Scalar("losses/pretrain_mse", int64(ep), loss)
+		}
 		start := time.Now()
-		m, err := ttsft.PretrainBase(c.Context, env, spec, prog)
+		m, err := ttsft.PretrainBase(c.Context, env, spec, logged)
 		done()
+		if cerr := run.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			return nil, err
 		}
