@@ -36,13 +36,17 @@ func tsftCommand() *cli.Command {
 			"and caches it), then adapts it to --device in two stages: fine-tuning on --shots measured\n" +
 			"cells (the 10 reference architectures that form the device embedding count toward the\n" +
 			"budget, the rest come from the 900-cell training pool), then pseudo-labelling --pseudo\n" +
-			"unmeasured cells with the fine-tuned model and training again. Prints the normalised MSE\n" +
+			"unmeasured cells with the fine-tuned model and training again. The prediction blends the\n" +
+			"network with a layer-wise model (ridge regression on operation counts) with a weight chosen\n" +
+			"by --blend-folds-fold cross-validation on the measured cells (--blend-folds 0: the paper's\n" +
+			"TSFT alone; see docs/tsft.md for why). Prints the normalised MSE\n" +
 			"and Spearman ρ on the query set (every unmeasured cell from index 900 on) and the stage\n" +
 			"times, and writes the adapted model to the run folder (--out).",
 		Flags: append(tsftFlags(),
 			&cli.StringFlag{Name: "device", Usage: "target device (e.g. fpga, raspi4, pixel2; 'cpntrain tsft --device list' lists them)"},
 			&cli.IntFlag{Name: "shots", Value: 50, Usage: "measured samples of the target device (≥ 10)"},
 			&cli.IntFlag{Name: "pseudo", Value: ad.Pseudo, Usage: "pseudo-labelled cells of stage 2 (0 skips it)"},
+			&cli.IntFlag{Name: "blend-folds", Value: ad.BlendFolds, Usage: "cross-validation folds choosing the TSFT / layer-wise blend weight (0: TSFT alone)"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the run (same as the global --seed)"},
 		),
 		Subcommands: []*cli.Command{{
@@ -208,6 +212,11 @@ func tsftAdapt(c *cli.Context) error {
 	}
 	cfg := ttsft.DefaultAdaptConfig()
 	cfg.Pseudo = pseudo
+	if bf := c.Int("blend-folds"); bf < 0 {
+		return &usageError{msg: "--blend-folds must be 0 (no blend) or at least 2.", cmd: c.Command.HelpName}
+	} else {
+		cfg.BlendFolds = bf
+	}
 	baseMSE, baseRho := task.Score(ttsft.Predict(base, env.Features, task.Query, task.Device.Emb, nil))
 	m, tm, err := ttsft.Adapt(base, env.Features, task.Device.Emb, task.Labelled, task.Y, task.Unlabelled, cfg, rng)
 	if err != nil {
@@ -219,7 +228,11 @@ func tsftAdapt(c *cli.Context) error {
 		dev, shots, nasbench201.NumRefs, shots-nasbench201.NumRefs, cfg.Pseudo, len(task.Query))
 	fmt.Fprintf(w, "| model | MSE (normalised) | Spearman ρ |\n|---|---|---|\n")
 	fmt.Fprintf(w, "| base model alone | %.5f | %.4f |\n", baseMSE, baseRho)
-	fmt.Fprintf(w, "| TSFT (fine-tune + pseudo-label) | %.5f | %.4f |\n", mse, rho)
+	label := "TSFT (fine-tune + pseudo-label)"
+	if m.W < 1 {
+		label = fmt.Sprintf("TSFT (fine-tune + pseudo-label), blended %.1f·TSFT + %.1f·layer-wise", m.W, 1-m.W)
+	}
+	fmt.Fprintf(w, "| %s | %.5f | %.4f |\n", label, mse, rho)
 	fmt.Fprintf(w, "stage 1 (fine-tune) %.0f ms, stage 2 (pseudo-label) %.0f ms, total %.0f ms\n",
 		ms(tm.FineTune), ms(tm.Pseudo), ms(tm.FineTune+tm.Pseudo))
 	run, err := openRun(c, "tsft-"+dev, map[string]any{"device": dev, "shots": shots, "adapt": cfg, "base": baseSpec(c)})
