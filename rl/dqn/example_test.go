@@ -1,0 +1,37 @@
+package dqn_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/dqn"
+	"github.com/cpntrain/cpntrain/rl/envs/testenv"
+)
+
+// Train DQN on the contextual bandit and print the greedy arm per context.
+func ExampleTrain() {
+	cfg := dqn.DefaultConfig()
+	cfg.TotalTimesteps = 3000
+	cfg.LearningStarts = 500
+	cfg.TrainFrequency = 2
+	cfg.BatchSize = 32
+	cfg.LearningRate = 1e-3
+	cfg.Gamma = 0 // one-step episodes
+	res, err := dqn.Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewBandit() }, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tape := nn.NewInference()
+	for c := 0; c < 3; c++ {
+		obs := testenv.Vec{X: make([]float32, 3), Mask: []bool{true, true, true, false}}
+		obs.X[c] = 1
+		fmt.Printf("context %d: arm %d\n", c, dqn.Greedy(tape, res.Q, obs))
+	}
+	// Output:
+	// context 0: arm 1
+	// context 1: arm 0
+	// context 2: arm 2
+}
