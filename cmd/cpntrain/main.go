@@ -41,6 +41,7 @@ func commands() []*cli.Command {
 		benchCommand(),
 		tsftCommand(),
 		dataCommand(),
+		rlCommand(),
 	}
 }
 

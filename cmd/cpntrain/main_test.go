@@ -351,3 +351,18 @@ func TestBenchEngineSmoke(t *testing.T) {
 		t.Fatalf("--rounds 0: exit %d, want 2", code)
 	}
 }
+
+func TestRLSmoke(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"cpntrain", "--quiet", "--out", t.TempDir(), "rl", "smoke", "--algo", "dqn", "--env", "chain"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "greedy evaluation: 1.0000 (optimal 1.0000") {
+		t.Fatalf("dqn did not solve the chain:\n%s", out.String())
+	}
+	code = run([]string{"cpntrain", "rl", "smoke", "--algo", "a2c", "--env", "chain"}, &out, &errb)
+	if code != 2 {
+		t.Fatalf("unknown algo: exit %d", code)
+	}
+}

@@ -1,0 +1,185 @@
+// Package smoke runs any trainer of package rl on any known-answer
+// environment of rl/envs/testenv and summarises the learning curve: the
+// runner behind `cpntrain rl smoke`.
+package smoke
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/dqn"
+	"github.com/cpntrain/cpntrain/rl/envs/testenv"
+	"github.com/cpntrain/cpntrain/rl/policy"
+	"github.com/cpntrain/cpntrain/rl/ppo"
+)
+
+// Logger receives per-update metrics under CleanRL's names.
+type Logger func(step int64, metrics map[string]float64)
+
+// Options selects the run.
+type Options struct {
+	Algo, Env string
+	// Steps is the training budget in environment steps (0: the
+	// algorithm's default for the environment).
+	Steps int64
+	Seed  uint64
+	// EvalEpisodes is the number of greedy evaluation episodes (default 20).
+	EvalEpisodes int
+}
+
+// Report summarises a run.
+type Report struct {
+	Algo, Env string
+	Steps     int64
+	SPS       float64
+	// Curve holds the mean training return in each fifth of training.
+	Curve [5]float64
+	// Eval is the mean return of greedy evaluation episodes; Optimal the
+	// environment's optimal return; Ratio their ratio (for negative
+	// returns, optimal/eval, so 1 is optimal either way).
+	Eval, Optimal, Ratio float64
+}
+
+// Algos and Envs list the accepted names.
+var (
+	Algos = []string{"ppo", "dqn"}
+	Envs  = []string{"cartpole", "bandit", "chain", "split"}
+)
+
+type optimal interface{ Optimal() float64 }
+
+func newEnv(name string) (func() rl.Env[testenv.Vec], float64, error) {
+	var mk func() rl.Env[testenv.Vec]
+	switch name {
+	case "cartpole":
+		mk = func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }
+	case "bandit":
+		mk = func() rl.Env[testenv.Vec] { return testenv.NewBandit() }
+	case "chain":
+		mk = func() rl.Env[testenv.Vec] { return testenv.NewChain() }
+	case "split":
+		mk = func() rl.Env[testenv.Vec] { return testenv.NewSplit() }
+	default:
+		return nil, 0, fmt.Errorf("smoke: unknown environment %q (want %s)", name, strings.Join(Envs, ", "))
+	}
+	return mk, mk().(optimal).Optimal(), nil
+}
+
+// defaultSteps are budgets that reach the optimum on these environments.
+var defaultSteps = map[string]map[string]int64{
+	"ppo": {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 50000},
+	"dqn": {"cartpole": 500000, "bandit": 20000, "chain": 20000},
+}
+
+// Run trains and evaluates.
+func Run(ctx context.Context, o Options, log Logger) (Report, error) {
+	mk, opt, err := newEnv(o.Env)
+	if err != nil {
+		return Report{}, err
+	}
+	if o.EvalEpisodes <= 0 {
+		o.EvalEpisodes = 20
+	}
+	steps := o.Steps
+	if steps == 0 {
+		steps = defaultSteps[o.Algo][o.Env]
+	}
+	rep := Report{Algo: o.Algo, Env: o.Env, Optimal: opt}
+	space := mk().ActionSpace()
+	var act func(obs testenv.Vec) rl.Action
+	var returns []float64
+	switch o.Algo {
+	case "dqn":
+		if space.Kind != rl.Discrete {
+			return rep, fmt.Errorf("smoke: dqn needs discrete actions; %s has %s actions", o.Env, space.Kind)
+		}
+		cfg := dqn.DefaultConfig()
+		if o.Env != "cartpole" { // the small-task settings of rl/dqn's tests
+			cfg.LearningRate, cfg.BufferSize, cfg.TargetNetworkFrequency = 1e-3, 5000, 100
+			cfg.BatchSize, cfg.LearningStarts, cfg.TrainFrequency, cfg.Hidden = 32, 500, 2, []int{32, 32}
+		}
+		cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
+		res, err := dqn.Train(ctx, cfg, mk, log)
+		if err != nil {
+			return rep, err
+		}
+		rep.Steps, rep.SPS = res.Steps, res.SPS
+		for _, e := range res.Episodes {
+			returns = append(returns, e.Return)
+		}
+		tp := nn.NewInference()
+		act = func(obs testenv.Vec) rl.Action { return rl.Action{Index: dqn.Greedy(tp, res.Q, obs)} }
+	case "ppo":
+		obs, _ := mk().Reset(0)
+		pol := policy.New[testenv.Vec](len(obs.X), space, policy.DefaultConfig(), rand.New(rand.NewPCG(o.Seed, 0x90)))
+		cfg := ppo.DefaultConfig()
+		cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
+		res, err := ppo.Train(ctx, cfg, mk, pol, ppo.Logger(log))
+		if err != nil {
+			return rep, err
+		}
+		rep.Steps, rep.SPS = res.GlobalStep, res.SPS
+		returns = res.EpisodicReturns
+		tp := nn.NewInference()
+		act = func(obs testenv.Vec) rl.Action {
+			tp.Reset()
+			return pol.Mode(tp, []testenv.Vec{obs})[0]
+		}
+	default:
+		return rep, fmt.Errorf("smoke: unknown algorithm %q (want %s)", o.Algo, strings.Join(Algos, ", "))
+	}
+	for q := 0; q < 5; q++ {
+		lo, hi := q*len(returns)/5, (q+1)*len(returns)/5
+		var s float64
+		for _, r := range returns[lo:hi] {
+			s += r
+		}
+		if hi > lo {
+			rep.Curve[q] = s / float64(hi-lo)
+		}
+	}
+	env := mk()
+	var total float64
+	for ep := 0; ep < o.EvalEpisodes; ep++ {
+		obs, err := env.Reset(1_000_000 + uint64(ep))
+		if err != nil {
+			return rep, err
+		}
+		for {
+			s, err := env.Step(act(obs))
+			if err != nil {
+				return rep, err
+			}
+			total += s.Reward
+			obs = s.Obs
+			if s.Done() {
+				break
+			}
+		}
+	}
+	rep.Eval = total / float64(o.EvalEpisodes)
+	if opt < 0 {
+		rep.Ratio = opt / rep.Eval
+	} else {
+		rep.Ratio = rep.Eval / opt
+	}
+	return rep, nil
+}
+
+// Print writes the report.
+func (r Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "%s on %s: %d steps, %.0f steps/s (updates included)\n", r.Algo, r.Env, r.Steps, r.SPS)
+	fmt.Fprintf(w, "mean training return by fifth of training: ")
+	for i, c := range r.Curve {
+		if i > 0 {
+			fmt.Fprint(w, " → ")
+		}
+		fmt.Fprintf(w, "%.3f", c)
+	}
+	fmt.Fprintf(w, "\ngreedy evaluation: %.4f (optimal %.4f, %.2f %% of optimal)\n", r.Eval, r.Optimal, 100*r.Ratio)
+}
