@@ -369,4 +369,3 @@ func softplus32(x float32) float32 {
 	return float32(math.Log1p(math.Exp(xf)))
 }
 
-func tanh32(x float32) float32 { return float32(math.Tanh(float64(x))) }
