@@ -368,4 +368,3 @@ func softplus32(x float32) float32 {
 	}
 	return float32(math.Log1p(math.Exp(xf)))
 }
-
