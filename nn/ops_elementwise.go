@@ -288,9 +288,7 @@ func (t *Tape) ReLU(a *Tensor) *Tensor {
 // Tanh returns tanh(a).
 func (t *Tape) Tanh(a *Tensor) *Tensor {
 	out, rec := t.outFull(a.Rows, a.Cols, a)
-	for i, x := range a.Data {
-		out.Data[i] = tanh32(x)
-	}
+	tanhSlice(out.Data, a.Data)
 	if rec {
 		t.push(func() {
 			g := out.Grad
