@@ -15,10 +15,9 @@ func rlCommand() *cli.Command {
 		Name:  "rl",
 		Usage: "reinforcement-learning trainers on known-answer environments",
 		Subcommands: []*cli.Command{{
-			Name:  "smoke",
-			Usage: "train one algorithm on one known-answer environment and summarise the learning curve",
-			UsageText: "cpntrain rl smoke --algo ppo|dqn --env cartpole|bandit|chain|split [--steps N]\n" +
-				"(the actor-critic and policy-gradient trainers are not wired here yet)",
+			Name:      "smoke",
+			Usage:     "train one algorithm on one known-answer environment and summarise the learning curve",
+			UsageText: "cpntrain rl smoke --algo ppo|dqn|ac|pg --env cartpole|bandit|chain|split [--steps N]",
 			Description: "Trains with the algorithm's CleanRL defaults, logs metrics (CleanRL names) to the run\n" +
 				"folder, then prints the mean training return in each fifth of training, the greedy\n" +
 				"evaluation return against the environment's known optimum, and steps per second.",

@@ -12,8 +12,10 @@ import (
 
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/actorcritic"
 	"github.com/cpntrain/cpntrain/rl/dqn"
 	"github.com/cpntrain/cpntrain/rl/envs/testenv"
+	"github.com/cpntrain/cpntrain/rl/pg"
 	"github.com/cpntrain/cpntrain/rl/policy"
 	"github.com/cpntrain/cpntrain/rl/ppo"
 )
@@ -47,7 +49,7 @@ type Report struct {
 
 // Algos and Envs list the accepted names.
 var (
-	Algos = []string{"ppo", "dqn"}
+	Algos = []string{"ppo", "dqn", "ac", "pg"}
 	Envs  = []string{"cartpole", "bandit", "chain", "split"}
 )
 
@@ -74,6 +76,8 @@ func newEnv(name string) (func() rl.Env[testenv.Vec], float64, error) {
 var defaultSteps = map[string]map[string]int64{
 	"ppo": {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 50000},
 	"dqn": {"cartpole": 500000, "bandit": 20000, "chain": 20000},
+	"ac":  {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 300000},
+	"pg":  {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 300000},
 }
 
 // Run trains and evaluates.
@@ -125,6 +129,32 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 		}
 		rep.Steps, rep.SPS = res.GlobalStep, res.SPS
 		returns = res.EpisodicReturns
+		tp := nn.NewInference()
+		act = func(obs testenv.Vec) rl.Action {
+			tp.Reset()
+			return pol.Mode(tp, []testenv.Vec{obs})[0]
+		}
+	case "ac", "pg":
+		obs, _ := mk().Reset(0)
+		pol := policy.New[testenv.Vec](len(obs.X), space, policy.DefaultConfig(), rand.New(rand.NewPCG(o.Seed, 0x90)))
+		agent := actorcritic.PolicyAgent(pol)
+		if o.Algo == "ac" {
+			cfg := actorcritic.DefaultConfig()
+			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
+			res, err := actorcritic.Train(ctx, cfg, mk, agent, actorcritic.Logger(log))
+			if err != nil {
+				return rep, err
+			}
+			rep.Steps, rep.SPS, returns = res.Steps, res.SPS, res.EpisodicReturns
+		} else {
+			cfg := pg.DefaultConfig()
+			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
+			res, err := pg.Train(ctx, cfg, mk, agent, nil, pg.Logger(log))
+			if err != nil {
+				return rep, err
+			}
+			rep.Steps, rep.SPS, returns = res.Steps, res.SPS, res.EpisodicReturns
+		}
 		tp := nn.NewInference()
 		act = func(obs testenv.Vec) rl.Action {
 			tp.Reset()
