@@ -70,11 +70,6 @@ func benchLatency(c *cli.Context) error {
 	if c.Int("seeds") <= 0 || c.Int("brp-samples") < 0 {
 		return &usageError{msg: "--seeds must be positive and --brp-samples non-negative.", cmd: c.Command.HelpName}
 	}
-	env, err := loadLatencyEnv(c)
-	if err != nil {
-		return err
-	}
-	g := globalsFrom(c)
 	var brp baselines.BRPConfig
 	switch c.String("brp-config") {
 	case "paper":
@@ -84,6 +79,11 @@ func benchLatency(c *cli.Context) error {
 	default:
 		return &usageError{msg: fmt.Sprintf("--brp-config must be 'paper' or 'fast', not %q.", c.String("brp-config")), cmd: c.Command.HelpName}
 	}
+	env, err := loadLatencyEnv(c)
+	if err != nil {
+		return err
+	}
+	g := globalsFrom(c)
 	cfg := ttsft.BenchConfig{
 		Devices: devices, Shots: shots, Seeds: c.Int("seeds"), Seed: uint64(g.Seed),
 		Base: baseSpec(c), Adapt: ttsft.DefaultAdaptConfig(), BRP: brp, BRPSamples: c.Int("brp-samples"),

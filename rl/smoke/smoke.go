@@ -88,6 +88,9 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 	}
 	if o.EvalEpisodes <= 0 {
 		o.EvalEpisodes = 20
+		if o.Env == "bandit" || o.Env == "split" { // one-step episodes: average out the draws
+			o.EvalEpisodes = 5000
+		}
 	}
 	steps := o.Steps
 	if steps == 0 {
@@ -174,7 +177,8 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 		}
 	}
 	env := mk()
-	var total float64
+	var total, best float64
+	perEpisodeOpt := false
 	for ep := 0; ep < o.EvalEpisodes; ep++ {
 		obs, err := env.Reset(1_000_000 + uint64(ep))
 		if err != nil {
@@ -186,6 +190,10 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 				return rep, err
 			}
 			total += s.Reward
+			if v, ok := s.Info["optimal_reward"]; ok {
+				best += v
+				perEpisodeOpt = true
+			}
 			obs = s.Obs
 			if s.Done() {
 				break
@@ -193,6 +201,10 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 		}
 	}
 	rep.Eval = total / float64(o.EvalEpisodes)
+	if perEpisodeOpt { // the optimum of the very episodes evaluated
+		rep.Optimal = best / float64(o.EvalEpisodes)
+		opt = rep.Optimal
+	}
 	if opt < 0 {
 		rep.Ratio = opt / rep.Eval
 	} else {
