@@ -74,7 +74,7 @@ func newEnv(name string) (func() rl.Env[testenv.Vec], float64, error) {
 
 // defaultSteps are budgets that reach the optimum on these environments.
 var defaultSteps = map[string]map[string]int64{
-	"ppo": {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 50000},
+	"ppo": {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 100000},
 	"dqn": {"cartpole": 500000, "bandit": 20000, "chain": 20000},
 	"ac":  {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 300000},
 	"pg":  {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 300000},
@@ -125,6 +125,9 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 		obs, _ := mk().Reset(0)
 		pol := policy.New[testenv.Vec](len(obs.X), space, policy.DefaultConfig(), rand.New(rand.NewPCG(o.Seed, 0x90)))
 		cfg := ppo.DefaultConfig()
+		if o.Env == "split" { // the settings of rl/ppo's split test
+			cfg.NumEnvs, cfg.NumSteps, cfg.UpdateEpochs, cfg.LearningRate, cfg.EntCoef = 16, 16, 10, 1e-2, 0
+		}
 		cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
 		res, err := ppo.Train(ctx, cfg, mk, pol, ppo.Logger(log))
 		if err != nil {
