@@ -79,6 +79,13 @@ type Config struct {
 	// but not on GOMAXPROCS. 1 (the default) is a single pass; 2 helps on
 	// two idle cores only while nn's Tanh dominates the forward pass.
 	Shards int
+	// ParallelEnvs steps the NumEnvs environments concurrently, one
+	// goroutine per environment per step, for simulators whose step costs
+	// far more than a goroutine hand-off (the CPN and cluster simulators);
+	// results are processed in environment order, so a run is identical
+	// with and without it. Leave it off for cheap environments such as
+	// CartPole.
+	ParallelEnvs bool
 }
 
 // DefaultConfig returns CleanRL's ppo.py defaults (CartPole-v1).
@@ -233,6 +240,8 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 	var truncObs []O
 	var truncIdx []int
 	envAct := make([]rl.Action, nE)
+	stepRes := make([]rl.Step[O], nE)
+	stepErr := make([]error, nE)
 	mbSize := cfg.MinibatchSize()
 	perm := make([]int, B)
 	mbObs := make([]O, mbSize)
@@ -270,9 +279,26 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 				values[base+e] = float64(v[e])
 			}
 			truncObs, truncIdx = truncObs[:0], truncIdx[:0]
+			for e := range envs {
+				envAct[e] = clipBox(space, acts[e], &envAct[e])
+			}
+			if cfg.ParallelEnvs {
+				var wg sync.WaitGroup
+				for e, env := range envs {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						stepRes[e], stepErr[e] = env.Step(envAct[e])
+					}()
+				}
+				wg.Wait()
+			} else {
+				for e, env := range envs {
+					stepRes[e], stepErr[e] = env.Step(envAct[e])
+				}
+			}
 			for e, env := range envs {
-				a := clipBox(space, acts[e], &envAct[e])
-				s, err := env.Step(a)
+				s, err := stepRes[e], stepErr[e]
 				if err != nil {
 					return res, fmt.Errorf("ppo: step env %d: %w", e, err)
 				}

@@ -236,3 +236,34 @@ func BenchmarkCartPole(b *testing.B) {
 		})
 	}
 }
+
+// TestParallelEnvsIdentical: stepping the environments concurrently gives
+// the same run as stepping them in order.
+func TestParallelEnvsIdentical(t *testing.T) {
+	run := func(parallel bool) ([]float32, []float64) {
+		cfg := ppo.DefaultConfig()
+		cfg.TotalTimesteps = 4096
+		cfg.Seed = 9
+		cfg.ParallelEnvs = parallel
+		pol := newPolicy(testenv.NewCartPole(), 9)
+		res, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewCartPole() }, pol, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ps []float32
+		for _, p := range nn.Collect(pol) {
+			ps = append(ps, p.Param.V.Data...)
+		}
+		return ps, res.EpisodicReturns
+	}
+	a, ra := run(false)
+	b, rb := run(true)
+	if len(ra) != len(rb) {
+		t.Fatalf("episode counts differ: %d vs %d", len(ra), len(rb))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("parameter %d differs: %v vs %v", i, a[i], b[i])
+		}
+	}
+}
