@@ -135,3 +135,12 @@ func CheckAction(space Space, a Action, mask []bool) error {
 	}
 	return nil
 }
+
+// Snapshotter is implemented by environments whose mid-episode state can be
+// saved and restored, which checkpoint/resume of a training run needs:
+// Snapshot encodes the full state (including the environment's random
+// generator); Restore sets it and returns the current observation.
+type Snapshotter[O any] interface {
+	Snapshot() ([]byte, error)
+	Restore(b []byte) (O, error)
+}

@@ -76,6 +76,61 @@ func Check[O any](t *testing.T, newEnv func() rl.Env[O], opt Options) {
 		if _, err := a.Step(randomAction(rng, space, obs)); !errors.Is(err, rl.ErrEpisodeOver) {
 			t.Fatalf("step after the end of episode %d: got %v, want rl.ErrEpisodeOver", ep, err)
 		}
+		checkSnapshot(t, newEnv, seed, rng)
+	}
+}
+
+// checkSnapshot: for environments implementing rl.Snapshotter, a snapshot
+// taken mid-episode and restored into a fresh instance continues exactly as
+// the original does.
+func checkSnapshot[O any](t *testing.T, newEnv func() rl.Env[O], seed uint64, rng *rand.Rand) {
+	t.Helper()
+	env := newEnv()
+	snap, ok := env.(rl.Snapshotter[O])
+	if !ok {
+		return
+	}
+	obs, err := env.Reset(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	space := env.ActionSpace()
+	// Play a few steps, snapshot, then compare continuations.
+	for k := 0; k < 3; k++ {
+		s, err := env.Step(randomAction(rng, space, obs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs = s.Obs
+		if s.Done() {
+			if obs, err = env.Reset(seed + 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	b, err := snap.Snapshot()
+	if err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	twin := newEnv()
+	tobs, err := twin.(rl.Snapshotter[O]).Restore(b)
+	if err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	if !reflect.DeepEqual(obs, tobs) {
+		t.Fatalf("restored observation %+v differs from %+v", tobs, obs)
+	}
+	for k := 0; k < 20; k++ {
+		a := randomAction(rng, space, obs)
+		s1, err1 := env.Step(a)
+		s2, err2 := twin.Step(a)
+		if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(s1, s2) {
+			t.Fatalf("restored environment diverges at step %d: %+v / %v vs %+v / %v", k, s1, err1, s2, err2)
+		}
+		if err1 != nil || s1.Done() {
+			return
+		}
+		obs = s1.Obs
 	}
 }
 

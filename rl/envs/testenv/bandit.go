@@ -16,6 +16,7 @@ type Bandit struct {
 	Noise float64
 
 	rng  *rand.Rand
+	src  *rand.PCG
 	ctx  int
 	done bool
 }
@@ -56,7 +57,8 @@ func (b *Bandit) obs() Vec {
 
 // Reset implements rl.Env.
 func (b *Bandit) Reset(seed uint64) (Vec, error) {
-	b.rng = rand.New(rand.NewPCG(seed, 0xba))
+	b.src = rand.NewPCG(seed, 0xba)
+	b.rng = rand.New(b.src)
 	b.ctx = b.rng.IntN(len(b.Means))
 	b.done = false
 	return b.obs(), nil

@@ -19,6 +19,7 @@ type CartPole struct {
 	x, xDot, th, thDot float64
 	t                  int
 	rng                *rand.Rand
+	src                *rand.PCG
 	done               bool
 }
 
@@ -47,7 +48,8 @@ func (c *CartPole) obs() Vec {
 
 // Reset implements rl.Env: the state is drawn uniformly from ±0.05.
 func (c *CartPole) Reset(seed uint64) (Vec, error) {
-	c.rng = rand.New(rand.NewPCG(seed, 0xca))
+	c.src = rand.NewPCG(seed, 0xca)
+	c.rng = rand.New(c.src)
 	u := func() float64 { return 0.1*c.rng.Float64() - 0.05 }
 	c.x, c.xDot, c.th, c.thDot = u(), u(), u(), u()
 	c.t, c.done = 0, false

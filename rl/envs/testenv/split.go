@@ -19,6 +19,7 @@ type Split struct {
 
 	a, b []float64
 	rng  *rand.Rand
+	src  *rand.PCG
 	done bool
 }
 
@@ -80,7 +81,8 @@ func (s *Split) obs() Vec {
 
 // Reset implements rl.Env.
 func (s *Split) Reset(seed uint64) (Vec, error) {
-	s.rng = rand.New(rand.NewPCG(seed, 0x5b))
+	s.src = rand.NewPCG(seed, 0x5b)
+	s.rng = rand.New(s.src)
 	s.a, s.b = make([]float64, s.K), make([]float64, s.K)
 	for i := range s.a {
 		s.a[i] = 0.5 * s.rng.Float64()
