@@ -86,6 +86,14 @@ type Config struct {
 	// with and without it. Leave it off for cheap environments such as
 	// CartPole.
 	ParallelEnvs bool
+	// CheckpointPath, when set, makes the run resumable: every
+	// CheckpointEvery iterations the policy, the optimizer, the generator,
+	// the counters and the environments (which must implement
+	// rl.Snapshotter) are saved there, and a run started with an existing
+	// checkpoint at that path continues from it, ending with the same
+	// parameters as an uninterrupted run.
+	CheckpointPath  string
+	CheckpointEvery int
 }
 
 // DefaultConfig returns CleanRL's ppo.py defaults (CartPole-v1).
@@ -197,7 +205,8 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 	}
 	// --- Set-up: seeding, environments, optimizer, buffers. ---
 	nE, nS, B := cfg.NumEnvs, cfg.NumSteps, cfg.BatchSize()
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))
+	src := rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)
+	rng := rand.New(src)
 	envs := make([]rl.Env[O], nE)
 	next := make([]O, nE) // current observation of each env
 	nextDone := make([]bool, nE)
@@ -255,7 +264,23 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 	var global int64
 	start := time.Now()
 
-	for iter := 0; iter < iters; iter++ {
+	first := 0
+	if cfg.CheckpointPath != "" {
+		st, ok, err := loadRun(cfg.CheckpointPath, pol, opt, src, envs, next)
+		if err != nil {
+			return res, err
+		}
+		if ok {
+			first, global = st.Iter, st.Global
+			copy(episodes, st.Episodes)
+			copy(epRet, st.EpRet)
+			copy(epLen, st.EpLen)
+			copy(nextDone, st.NextDone)
+			res.EpisodicReturns, res.EpisodicLengths = st.Returns, st.Lengths
+		}
+	}
+
+	for iter := first; iter < iters; iter++ {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
@@ -409,6 +434,13 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 		metrics["losses/clipfrac"] = clipSum / n
 		metrics["losses/explained_variance"] = explainedVariance(values, ret)
 		metrics["charts/SPS"] = res.SPS
+		if cfg.CheckpointPath != "" && cfg.CheckpointEvery > 0 && (iter+1)%cfg.CheckpointEvery == 0 {
+			st := runState{Iter: iter + 1, Global: global, Episodes: episodes, EpRet: epRet, EpLen: epLen, NextDone: nextDone,
+				Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
+			if err := saveRun(cfg.CheckpointPath, pol, opt, src, envs, st); err != nil {
+				return res, err
+			}
+		}
 		logger(global, metrics)
 	}
 	res.Metrics = make(map[string]float64, len(metrics))

@@ -2,10 +2,12 @@ package ppo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 
@@ -265,5 +267,61 @@ func TestParallelEnvsIdentical(t *testing.T) {
 		if a[i] != b[i] {
 			t.Fatalf("parameter %d differs: %v vs %v", i, a[i], b[i])
 		}
+	}
+}
+
+// TestResumeAfterKill: a run killed after a checkpoint and resumed from it
+// ends with exactly the parameters and episodes of an uninterrupted run.
+func TestResumeAfterKill(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	cfg := ppo.DefaultConfig()
+	cfg.TotalTimesteps = 8 * 512 // 8 iterations of 4 envs × 128 steps
+	cfg.Seed = 5
+	mk := func() rl.Env[vec] { return testenv.NewCartPole() }
+	params := func(p *policy.ActorCritic[vec]) []float32 {
+		var ps []float32
+		for _, np := range nn.Collect(p) {
+			ps = append(ps, np.Param.V.Data...)
+		}
+		return ps
+	}
+	ref := newPolicy(testenv.NewCartPole(), 5)
+	refRes, err := ppo.Train(context.Background(), cfg, mk, ref, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
+	cfg.CheckpointEvery = 2
+	// First process: killed during iteration 6 (after the checkpoint of
+	// iteration 4), by cancelling its context from the logger.
+	ctx, cancel := context.WithCancel(context.Background())
+	var iterations int
+	killed := newPolicy(testenv.NewCartPole(), 5)
+	_, err = ppo.Train(ctx, cfg, mk, killed, func(step int64, m map[string]float64) {
+		if _, ok := m["losses/value_loss"]; ok {
+			iterations++
+			if iterations == 5 {
+				cancel()
+			}
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("the killed run returned %v", err)
+	}
+	// Second process: a fresh policy (different initialisation) resumes.
+	resumed := newPolicy(testenv.NewCartPole(), 77)
+	res, err := ppo.Train(context.Background(), cfg, mk, resumed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := params(ref), params(resumed)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, b[i], a[i])
+		}
+	}
+	if len(res.EpisodicReturns) != len(refRes.EpisodicReturns) {
+		t.Fatalf("episodes after resume %d, uninterrupted %d", len(res.EpisodicReturns), len(refRes.EpisodicReturns))
 	}
 }
