@@ -69,6 +69,10 @@ type Config struct {
 	// MaxGradNorm clips the global gradient norm of the actors' and of the
 	// critic's parameters (separately) when positive.
 	MaxGradNorm float64
+	// AnnealLR decays both learning rates linearly to 0 over
+	// TotalTimesteps (CleanRL's anneal_lr), which lets the policy settle
+	// precisely (e.g. on split ratios).
+	AnnealLR bool
 }
 
 // DefaultConfig returns settings that solve the known-answer environments:
@@ -380,6 +384,11 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		if cfg.MaxGradNorm > 0 {
 			optim.ClipGradNorm(criticParams, cfg.MaxGradNorm)
 			optim.ClipGradNorm(actorParams, cfg.MaxGradNorm)
+		}
+		if cfg.AnnealLR {
+			frac := max(0, 1-float64(global)/float64(cfg.TotalTimesteps))
+			optC.SetLR(frac * cfg.LearningRateCritic)
+			optA.SetLR(frac * cfg.LearningRateActor)
 		}
 		optC.Step()
 		optA.Step()

@@ -65,6 +65,10 @@ type Config struct {
 	// MaxGradNorm clips the global gradient norm of the actors' and of the
 	// critic's parameters (separately) when positive.
 	MaxGradNorm float64
+	// AnnealLR decays both learning rates linearly to 0 over
+	// TotalTimesteps (CleanRL's anneal_lr), which lets the policy settle
+	// precisely (e.g. on split ratios).
+	AnnealLR bool
 }
 
 // DefaultConfig returns settings that solve the known-answer environments.
@@ -393,6 +397,13 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 			optim.ClipGradNorm(actorParams, cfg.MaxGradNorm)
 			if criticParams != nil {
 				optim.ClipGradNorm(criticParams, cfg.MaxGradNorm)
+			}
+		}
+		if cfg.AnnealLR {
+			frac := max(0, 1-float64(global)/float64(cfg.TotalTimesteps))
+			optA.SetLR(frac * cfg.LearningRate)
+			if optC != nil {
+				optC.SetLR(frac * cfg.LearningRateCritic)
 			}
 		}
 		optA.Step()

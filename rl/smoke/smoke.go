@@ -74,10 +74,10 @@ func newEnv(name string) (func() rl.Env[testenv.Vec], float64, error) {
 
 // defaultSteps are budgets that reach the optimum on these environments.
 var defaultSteps = map[string]map[string]int64{
-	"ppo": {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 100000},
+	"ppo": {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 1000000},
 	"dqn": {"cartpole": 500000, "bandit": 20000, "chain": 20000},
-	"ac":  {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 300000},
-	"pg":  {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 300000},
+	"ac":  {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 2000000},
+	"pg":  {"cartpole": 500000, "bandit": 20000, "chain": 100000, "split": 2000000},
 }
 
 // Run trains and evaluates.
@@ -146,6 +146,9 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 		agent := actorcritic.PolicyAgent(pol)
 		if o.Algo == "ac" {
 			cfg := actorcritic.DefaultConfig()
+			if o.Env == "split" { // no entropy bonus, annealed LR: the split must sharpen
+				cfg.EntCoef, cfg.AnnealLR, cfg.LearningRateActor, cfg.NumEnvs = 0, true, 3e-3, 16
+			}
 			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
 			res, err := actorcritic.Train(ctx, cfg, mk, agent, actorcritic.Logger(log))
 			if err != nil {
@@ -154,6 +157,9 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 			rep.Steps, rep.SPS, returns = res.Steps, res.SPS, res.EpisodicReturns
 		} else {
 			cfg := pg.DefaultConfig()
+			if o.Env == "split" {
+				cfg.EntCoef, cfg.AnnealLR = 0, true
+			}
 			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
 			res, err := pg.Train(ctx, cfg, mk, agent, nil, pg.Logger(log))
 			if err != nil {
