@@ -147,7 +147,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 		if o.Algo == "ac" {
 			cfg := actorcritic.DefaultConfig()
 			if o.Env == "split" { // no entropy bonus, annealed LR: the split must sharpen
-				cfg.EntCoef, cfg.AnnealLR, cfg.LearningRateActor, cfg.NumEnvs = 0, true, 3e-3, 16
+				cfg.EntCoef, cfg.AnnealLR, cfg.LearningRateActor, cfg.NumEnvs, cfg.NSteps, cfg.MaxGradNorm = 0, true, 3e-3, 64, 1, 0
 			}
 			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
 			res, err := actorcritic.Train(ctx, cfg, mk, agent, actorcritic.Logger(log))
