@@ -110,7 +110,6 @@ type batchBuf struct {
 	feat tsft.Batch
 	y    []float32
 	emb  []float32 // per-row embeddings (len(idx)×E) or one shared row
-	w    []float32 // per-row loss weights (nil: all 1)
 }
 
 // step runs forward + backward of the weighted MSE on the cells idx and
@@ -193,7 +192,7 @@ type Timing struct {
 // cross-validation on the labelled cells (W = 1 when blending is off).
 type Adapted struct {
 	Net *tsft.Model
-	Add Correction
+	Add Additive
 	W   float32
 	Emb []float32
 }
@@ -248,7 +247,7 @@ func blendWeight(tp *nn.Tape, base *tsft.Model, f *tsft.Features, emb []float32,
 		}
 		net := fineTune(tp, base, f, emb, tr, ytr, cfg)
 		np := Predict(net, f, teIdx, emb, nil)
-		ap := FitCorrection(f, tr, ytr).Apply(f, teIdx, make([]float32, len(teIdx)))
+		ap := FitAdditive(f, tr, ytr).Apply(f, teIdx, make([]float32, len(teIdx)))
 		for i, p := range te {
 			netP[p], addP[p] = np[i], ap[i]
 		}
@@ -291,7 +290,7 @@ func Adapt(base *tsft.Model, f *tsft.Features, emb []float32, labelled []int, y 
 	start := time.Now()
 	tp := nn.NewTape()
 	ft := fineTune(tp, base, f, emb, labelled, y, cfg)
-	add := FitCorrection(f, labelled, y)
+	add := FitAdditive(f, labelled, y)
 	w := float32(1)
 	if cfg.BlendFolds > 1 && len(labelled) >= cfg.BlendFolds {
 		w = blendWeight(tp, base, f, emb, labelled, y, cfg, rng)

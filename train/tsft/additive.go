@@ -6,24 +6,25 @@ import (
 	"github.com/cpntrain/cpntrain/models/tsft"
 )
 
-// Correction is a per-device additive correction of a network's
-// prediction: B + Σ_op Beta[op]·count(op in the cell). Latency on several
-// devices is close to a sum of per-operation costs (the layer-wise view); a
-// network adapted from 10–50 samples captures that structure only
-// approximately, so after each stage the residuals of the labelled samples
-// are fitted by ridge regression on the operation counts, with the ridge
-// strength chosen by exact leave-one-out cross-validation over a grid that
-// includes "no correction". On devices where the residuals are not additive
-// LOO picks no correction.
-type Correction struct {
+// Additive is a per-device layer-wise latency model:
+// B + Σ_op Beta[op]·count(op in the cell). Latency on several devices is
+// close to a sum of per-operation costs; a network adapted from 10–50
+// samples captures that structure only approximately, so Adapt blends the
+// network with this model (see Adapted).
+//
+// It differs from models/baselines.LayerWise (the published baseline, a
+// ridge with a fixed tiny λ): the ridge strength here is chosen by exact
+// leave-one-out cross-validation over a grid that includes "no model",
+// which matters with 10 samples.
+type Additive struct {
 	B    float32
 	Beta [tsft.NumOps]float32
-	// Lambda is the chosen ridge strength (+Inf: no correction).
+	// Lambda is the chosen ridge strength (+Inf: no model, predicts 0).
 	Lambda float64
 }
 
-// Apply returns pred[i] + correction(cells[idx[i]]) in place.
-func (c Correction) Apply(f *tsft.Features, idx []int, pred []float32) []float32 {
+// Apply adds the model's prediction for cells idx to pred, in place.
+func (c Additive) Apply(f *tsft.Features, idx []int, pred []float32) []float32 {
 	if math.IsInf(c.Lambda, 1) {
 		return pred
 	}
@@ -40,11 +41,10 @@ func (c Correction) Apply(f *tsft.Features, idx []int, pred []float32) []float32
 // ridgeGrid is the candidate ridge strengths (on count features).
 var ridgeGrid = []float64{1e-3, 1e-2, 1e-1, 1, 10, 100}
 
-// FitCorrection fits the correction of residuals r (labelled − predicted)
-// on the cells idx.
-func FitCorrection(f *tsft.Features, idx []int, r []float32) Correction {
+// FitAdditive fits the additive model to targets r on the cells idx.
+func FitAdditive(f *tsft.Features, idx []int, r []float32) Additive {
 	n := len(idx)
-	none := Correction{Lambda: math.Inf(1)}
+	none := Additive{Lambda: math.Inf(1)}
 	if n < 3 {
 		return none
 	}
@@ -80,7 +80,7 @@ func FitCorrection(f *tsft.Features, idx []int, r []float32) Correction {
 			}
 		}
 	}
-	// LOO error of "no correction" is the mean squared residual itself.
+	// LOO error of "no model" is the mean squared residual itself.
 	best := none
 	bestErr := 0.0
 	for _, v := range r {
@@ -125,7 +125,7 @@ func FitCorrection(f *tsft.Features, idx []int, r []float32) Correction {
 		loo /= float64(n)
 		if loo < bestErr {
 			bestErr = loo
-			c := Correction{Lambda: lam}
+			c := Additive{Lambda: lam}
 			b0 := my
 			for k := 0; k < p; k++ {
 				c.Beta[k] = float32(beta[k])
