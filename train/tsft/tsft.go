@@ -268,12 +268,12 @@ func blendWeight(tp *nn.Tape, base *tsft.Model, f *tsft.Features, emb []float32,
 }
 
 // Adapt returns base adapted to a new device with embedding emb. Stage 1
-// fits the additive correction on the base model's residuals of the
-// labelled cells (normalised latencies y), then fine-tunes a copy of base on
-// what the correction leaves; stage 2 pseudo-labels Pseudo cells drawn from
-// unlabelled with the fine-tuned network and trains a fresh copy of base on
-// labelled + pseudo-labelled cells. The prediction is network + correction.
-// base is not modified.
+// fine-tunes a copy of base on the labelled cells (normalised latencies y);
+// stage 2 pseudo-labels Pseudo cells drawn from unlabelled with the
+// fine-tuned network and trains a fresh copy of base on labelled +
+// pseudo-labelled cells. With BlendFolds > 1 the prediction is
+// W·network + (1−W)·Additive, both fitted on the labelled cells and W chosen
+// by cross-validation on them (see Adapted). base is not modified.
 func Adapt(base *tsft.Model, f *tsft.Features, emb []float32, labelled []int, y []float32, unlabelled []int, cfg AdaptConfig, rng *rand.Rand) (*Adapted, Timing, error) {
 	var tm Timing
 	if len(labelled) == 0 || len(labelled) != len(y) {
