@@ -1,5 +1,7 @@
 package rl
 
+import "math"
+
 // GAE computes generalised advantage estimates (Schulman et al. 2016) and
 // returns for one environment's trajectory segment of T steps, as CleanRL's
 // PPO does:
@@ -29,5 +31,29 @@ func GAE(rewards, values []float64, dones []bool, nextValue float64, nextDone bo
 		last = delta + gamma*lambda*nonTerminal*last
 		adv[t] = last
 		ret[t] = last + values[t]
+	}
+}
+
+// NormalizeAdvantages sets x to (x − mean)/(std + 1e-8) in place, with the
+// unbiased standard deviation as torch's Tensor.std (CleanRL's norm_adv).
+// Fewer than two values are left unchanged.
+func NormalizeAdvantages(x []float32) {
+	n := float64(len(x))
+	if n < 2 {
+		return
+	}
+	var m float64
+	for _, v := range x {
+		m += float64(v)
+	}
+	m /= n
+	var ss float64
+	for _, v := range x {
+		d := float64(v) - m
+		ss += d * d
+	}
+	sd := math.Sqrt(ss/(n-1)) + 1e-8
+	for i, v := range x {
+		x[i] = float32((float64(v) - m) / sd)
 	}
 }

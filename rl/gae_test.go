@@ -61,3 +61,20 @@ func TestCheckAction(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestNormalizeAdvantages(t *testing.T) {
+	x := []float32{1, 2, 3, 4}
+	NormalizeAdvantages(x)
+	// mean 2.5, unbiased std sqrt(5/3)
+	sd := math.Sqrt(5.0 / 3)
+	for i, v := range []float64{-1.5, -0.5, 0.5, 1.5} {
+		if want := v / (sd + 1e-8); math.Abs(float64(x[i])-want) > 1e-6 {
+			t.Errorf("x[%d] = %v, want %v", i, x[i], want)
+		}
+	}
+	one := []float32{7}
+	NormalizeAdvantages(one)
+	if one[0] != 7 {
+		t.Errorf("a single value changed to %v", one[0])
+	}
+}

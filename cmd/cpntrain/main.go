@@ -277,13 +277,17 @@ func openRun(c *cli.Context, name string, cfg any) (*runlog.Run, error) {
 }
 
 // defaultRunDir returns runs/<name>-<YYYYMMDD-hhmmss>, adding -2, -3, …
-// when a folder of that name exists.
+// when a folder of that name exists. It claims the folder by creating it
+// (os.Mkdir fails on an existing one), so that runs started in the same
+// second by concurrent processes get different folders.
 func defaultRunDir(name string, now time.Time) string {
 	base := filepath.Join("runs", name+"-"+now.Format("20060102-150405"))
+	_ = os.MkdirAll("runs", 0o755) // an error surfaces at Mkdir or Create
 	dir := base
 	for i := 2; ; i++ {
-		if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
-			return dir
+		err := os.Mkdir(dir, 0o755)
+		if err == nil || !errors.Is(err, os.ErrExist) {
+			return dir // on another error runlog.Create reports it
 		}
 		dir = fmt.Sprintf("%s-%d", base, i)
 	}

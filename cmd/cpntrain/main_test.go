@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -309,6 +310,21 @@ func TestDefaultRunDir(t *testing.T) {
 	}
 	if second := defaultRunDir("train", now); second != first+"-2" {
 		t.Errorf("second run in the same second: %q, want %q", second, first+"-2")
+	}
+	// Concurrent runs in one second (two processes started together) get
+	// distinct folders.
+	dirs := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range dirs {
+		wg.Go(func() { dirs[i] = defaultRunDir("par", now) })
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		if seen[d] {
+			t.Fatalf("two concurrent runs got folder %s", d)
+		}
+		seen[d] = true
 	}
 }
 

@@ -44,6 +44,7 @@ import (
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/optim"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/internal/runstate"
 	"github.com/cpntrain/cpntrain/rl/policy"
 )
 
@@ -73,6 +74,20 @@ type Config struct {
 	// TotalTimesteps (CleanRL's anneal_lr), which lets the policy settle
 	// precisely (e.g. on split ratios).
 	AnnealLR bool
+	// NormAdv standardises the TD errors δ of each update (zero mean, unit
+	// variance) before they weigh the actors' log-probabilities, as
+	// Stable-Baselines3's A2C normalize_advantage. The critic still
+	// regresses on the raw targets.
+	NormAdv bool
+
+	// CheckpointPath, when set, makes the run resumable: every
+	// CheckpointEvery updates the actors, the critic, both optimizers, the
+	// generators, the counters and the environments' snapshots (they must
+	// implement rl.Snapshotter) are saved there atomically, and Train
+	// starts by resuming from the file if it exists. A resumed run ends
+	// exactly as an uninterrupted one with the same seed, on one thread.
+	CheckpointPath  string
+	CheckpointEvery int
 }
 
 // DefaultConfig returns settings that solve the known-answer environments:
@@ -109,6 +124,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("actorcritic: invalid EntCoef %v", c.EntCoef)
 	case !ok(c.MaxGradNorm):
 		return fmt.Errorf("actorcritic: invalid MaxGradNorm %v", c.MaxGradNorm)
+	case c.CheckpointEvery < 0:
+		return fmt.Errorf("actorcritic: CheckpointEvery %d < 0", c.CheckpointEvery)
 	}
 	return nil
 }
@@ -251,8 +268,8 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 
 	// Seeding, all in one place: rng drives action sampling, envRng the
 	// environments' Reset seeds.
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0xac7))
-	envRng := rand.New(rand.NewPCG(cfg.Seed, 0xe5e))
+	src, envSrc := rand.NewPCG(cfg.Seed, 0xac7), rand.NewPCG(cfg.Seed, 0xe5e)
+	rng, envRng := rand.New(src), rand.New(envSrc)
 
 	// Environments.
 	nE, nS, nA := cfg.NumEnvs, cfg.NSteps, len(agent.Actors)
@@ -297,6 +314,27 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 	var res Result
 
 	var global int64
+	opts := optim.Group{{Name: "critic", Opt: optC}, {Name: "actors", Opt: optA}}
+	gens := []*rand.PCG{src, envSrc}
+	if cfg.CheckpointPath != "" {
+		var st runState
+		ok, err := runstate.Load(cfg.CheckpointPath, CheckpointKind, agent, opts, gens, &st)
+		if err != nil {
+			return res, err
+		}
+		if ok {
+			if len(st.EpRet) != nE || len(st.EpLen) != nE {
+				return res, fmt.Errorf("actorcritic: %s: checkpoint has %d environments, the run %d", cfg.CheckpointPath, len(st.EpRet), nE)
+			}
+			if err := runstate.RestoreEnvs("actorcritic", cfg.CheckpointPath, envs, st.Envs, cur); err != nil {
+				return res, err
+			}
+			global, res.Updates = st.Global, st.Updates
+			copy(epRet, st.EpRet)
+			copy(epLen, st.EpLen)
+			res.EpisodicReturns, res.EpisodicLengths = st.Returns, st.Lengths
+		}
+	}
 	for global < cfg.TotalTimesteps {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -368,6 +406,9 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		for i := range deltas {
 			deltas[i] = targets[i] - v.Data[i]
 		}
+		if cfg.NormAdv && B > 1 {
+			rl.NormalizeAdvantages(deltas)
+		}
 		vLoss := tape.Scale(tape.Mean(tape.Square(tape.Sub(v, tape.Const(B, 1, targets)))), 0.5)
 		loss := vLoss
 		adv := tape.Const(B, 1, deltas)
@@ -404,8 +445,34 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 			metrics["charts/SPS"] = res.SPS
 			logger(global, metrics)
 		}
+		if cfg.CheckpointPath != "" && cfg.CheckpointEvery > 0 && res.Updates%int64(cfg.CheckpointEvery) == 0 {
+			snaps, err := runstate.SnapshotEnvs("actorcritic", envs)
+			if err != nil {
+				return res, err
+			}
+			st := runState{Global: global, Updates: res.Updates, EpRet: epRet, EpLen: epLen, Envs: snaps,
+				Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
+			if err := runstate.Save(cfg.CheckpointPath, CheckpointKind, global, agent, opts, gens, st); err != nil {
+				return res, err
+			}
+		}
 	}
 	return res, nil
+}
+
+// CheckpointKind is the model kind of actor-critic training checkpoints.
+const CheckpointKind = "actorcritic-run"
+
+// runState is what a checkpoint holds besides parameters, optimizer state
+// and generators.
+type runState struct {
+	Global  int64     `json:"global_step"`
+	Updates int64     `json:"updates"`
+	EpRet   []float64 `json:"episode_returns_so_far"`
+	EpLen   []int     `json:"episode_lengths_so_far"`
+	Envs    [][]byte  `json:"envs"`
+	Returns []float64 `json:"episodic_returns"`
+	Lengths []int     `json:"episodic_lengths"`
 }
 
 // Evaluate runs episodes episodes of agent on env, resetting it with seeds

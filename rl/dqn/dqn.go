@@ -35,6 +35,7 @@ import (
 	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/nn/optim"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/internal/runstate"
 )
 
 // Loss names the TD loss.
@@ -95,6 +96,17 @@ type Config struct {
 	MaxGradNorm float64
 	// Hidden lists the Q-network's hidden widths (ReLU between layers).
 	Hidden []int
+
+	// CheckpointPath, when set, makes the run resumable: every
+	// CheckpointEvery environment steps the Q and target networks, the
+	// optimizer, the generators, the counters, the environment's snapshot
+	// (it must implement rl.Snapshotter) and the replay buffer's contents
+	// are saved there atomically, and Train starts by resuming from the
+	// file if it exists. Observations are stored as JSON, so O must round-
+	// trip through encoding/json (exported fields). A resumed run ends
+	// exactly as an uninterrupted one with the same seed, on one thread.
+	CheckpointPath  string
+	CheckpointEvery int64
 }
 
 // DefaultConfig returns CleanRL's dqn.py defaults for CartPole-v1.
@@ -150,6 +162,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("dqn: HuberDelta %v must be positive", c.HuberDelta)
 	case !(c.MaxGradNorm >= 0):
 		return fmt.Errorf("dqn: MaxGradNorm %v < 0", c.MaxGradNorm)
+	case c.CheckpointEvery < 0:
+		return fmt.Errorf("dqn: CheckpointEvery %d < 0", c.CheckpointEvery)
 	}
 	for _, h := range c.Hidden {
 		if h < 1 {
@@ -265,8 +279,8 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 
 	// Seeding, all in one place: rng drives initialisation, exploration
 	// and replay sampling; envRng the environments' Reset seeds.
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0xd9e))
-	envRng := rand.New(rand.NewPCG(cfg.Seed, 0xe5e))
+	src, envSrc := rand.NewPCG(cfg.Seed, 0xd9e), rand.NewPCG(cfg.Seed, 0xe5e)
+	rng, envRng := rand.New(src), rand.New(envSrc)
 
 	// Environment.
 	env := newEnv()
@@ -317,7 +331,31 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 		}
 	}
 
-	for step := int64(0); step < cfg.TotalTimesteps; step++ {
+	// Checkpointed state.
+	model := nn.Modules{{Name: "q", M: q}, {Name: "target", M: target}}
+	gens := []*rand.PCG{src, envSrc}
+	first := int64(0)
+	if cfg.CheckpointPath != "" {
+		var st runState[O]
+		ok, err := runstate.Load(cfg.CheckpointPath, CheckpointKind, model, opt, gens, &st)
+		if err != nil {
+			return res, err
+		}
+		if ok {
+			envs, cur := []rl.Env[O]{env}, []O{obs}
+			if err := runstate.RestoreEnvs("dqn", cfg.CheckpointPath, envs, st.Envs, cur); err != nil {
+				return res, err
+			}
+			if err := rb.Restore(st.Replay, st.ReplayPos); err != nil {
+				return res, fmt.Errorf("dqn: %s: %w", cfg.CheckpointPath, err)
+			}
+			obs, first = cur[0], st.Step
+			epReturn, epLength = st.EpReturn, st.EpLength
+			res.Episodes, res.Updates = st.Episodes, st.Updates
+		}
+	}
+
+	for step := first; step < cfg.TotalTimesteps; step++ {
 		if step&1023 == 0 {
 			if err := ctx.Err(); err != nil {
 				finish(step)
@@ -429,9 +467,48 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 		if step%cfg.TargetNetworkFrequency == 0 {
 			softUpdate(targetParams, qParams, cfg.Tau)
 		}
+		if cfg.CheckpointPath != "" && cfg.CheckpointEvery > 0 && (step+1)%cfg.CheckpointEvery == 0 {
+			if err := saveRun(cfg.CheckpointPath, model, opt, gens, env, rb, runState[O]{
+				Step: step + 1, Updates: res.Updates, EpReturn: epReturn, EpLength: epLength, Episodes: res.Episodes,
+			}); err != nil {
+				return res, err
+			}
+		}
 	}
 	finish(cfg.TotalTimesteps)
 	return res, nil
+}
+
+// CheckpointKind is the model kind of DQN training checkpoints.
+const CheckpointKind = "dqn-run"
+
+// runState is what a checkpoint holds besides parameters, optimizer state
+// and generators.
+type runState[O any] struct {
+	Step      int64              `json:"next_step"`
+	Updates   int64              `json:"updates"`
+	EpReturn  float64            `json:"episode_return_so_far"`
+	EpLength  int                `json:"episode_length_so_far"`
+	Episodes  []Episode          `json:"episodes"`
+	Envs      [][]byte           `json:"envs"`
+	Replay    []rl.Transition[O] `json:"replay"`
+	ReplayPos int                `json:"replay_pos"`
+}
+
+// saveRun completes st with the environment's snapshot and the replay
+// buffer and writes the checkpoint.
+func saveRun[O any](path string, model nn.Module, opt optim.Optimizer, gens []*rand.PCG, env rl.Env[O], rb *rl.Replay[O], st runState[O]) error {
+	snaps, err := runstate.SnapshotEnvs("dqn", []rl.Env[O]{env})
+	if err != nil {
+		return err
+	}
+	st.Envs = snaps
+	st.Replay = make([]rl.Transition[O], rb.Len())
+	for i := range st.Replay {
+		st.Replay[i] = rb.At(i)
+	}
+	st.ReplayPos = rb.Pos()
+	return runstate.Save(path, CheckpointKind, st.Step, model, opt, gens, st)
 }
 
 // softUpdate sets every target parameter to τ·online + (1−τ)·target.

@@ -39,6 +39,7 @@ import (
 	"github.com/cpntrain/cpntrain/nn/optim"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/actorcritic"
+	"github.com/cpntrain/cpntrain/rl/internal/runstate"
 )
 
 // Config holds REINFORCE's hyper-parameters.
@@ -69,6 +70,15 @@ type Config struct {
 	// TotalTimesteps (CleanRL's anneal_lr), which lets the policy settle
 	// precisely (e.g. on split ratios).
 	AnnealLR bool
+
+	// CheckpointPath, when set, makes the run resumable: every
+	// CheckpointEvery updates the actors, the critic, the optimizers, the
+	// generators and the counters are saved there atomically (batches are
+	// whole episodes, so no environment state is needed), and Train starts
+	// by resuming from the file if it exists. A resumed run ends exactly as
+	// an uninterrupted one with the same seed, on one thread.
+	CheckpointPath  string
+	CheckpointEvery int
 }
 
 // DefaultConfig returns settings that solve the known-answer environments.
@@ -105,6 +115,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pg: invalid EntCoef %v", c.EntCoef)
 	case !ok(c.MaxGradNorm):
 		return fmt.Errorf("pg: invalid MaxGradNorm %v", c.MaxGradNorm)
+	case c.CheckpointEvery < 0:
+		return fmt.Errorf("pg: CheckpointEvery %d < 0", c.CheckpointEvery)
 	}
 	return nil
 }
@@ -207,8 +219,8 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 
 	// Seeding, all in one place: rng drives action sampling, envRng the
 	// environments' Reset seeds.
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x9e1))
-	envRng := rand.New(rand.NewPCG(cfg.Seed, 0xe5e))
+	src, envSrc := rand.NewPCG(cfg.Seed, 0x9e1), rand.NewPCG(cfg.Seed, 0xe5e)
+	rng, envRng := rand.New(src), rand.New(envSrc)
 
 	nE, nA := cfg.NumEnvs, len(agent.Actors)
 	envs := make([]rl.Env[O], nE)
@@ -235,6 +247,27 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 	one := make([]O, 1)
 	var res Result
 	var global int64
+
+	// Checkpointed state: the actors (and critic), their optimizers, the
+	// generators and the counters.
+	model := nn.Modules{{Name: "actors", M: agent.ActorModules()}}
+	opts := optim.Group{{Name: "actors", Opt: optA}}
+	if optC != nil {
+		model = append(model, nn.Modules{{Name: "critic", M: agent.Critic}}...)
+		opts = append(opts, optim.Member{Name: "critic", Opt: optC})
+	}
+	gens := []*rand.PCG{src, envSrc}
+	if cfg.CheckpointPath != "" {
+		var st runState
+		ok, err := runstate.Load(cfg.CheckpointPath, CheckpointKind, model, opts, gens, &st)
+		if err != nil {
+			return res, err
+		}
+		if ok {
+			global, res.Updates = st.Global, st.Updates
+			res.EpisodicReturns, res.EpisodicLengths = st.Returns, st.Lengths
+		}
+	}
 
 	for global < cfg.TotalTimesteps {
 		if err := ctx.Err(); err != nil {
@@ -367,7 +400,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 			copy(adv, rets)
 		}
 		if cfg.NormAdv && n > 1 {
-			normalize(adv)
+			rl.NormalizeAdvantages(adv)
 		}
 
 		// --- One gradient step. ---
@@ -421,8 +454,26 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		}
 		metrics["charts/SPS"] = res.SPS
 		logger(global, metrics)
+		if cfg.CheckpointPath != "" && cfg.CheckpointEvery > 0 && res.Updates%int64(cfg.CheckpointEvery) == 0 {
+			st := runState{Global: global, Updates: res.Updates, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
+			if err := runstate.Save(cfg.CheckpointPath, CheckpointKind, global, model, opts, gens, st); err != nil {
+				return res, err
+			}
+		}
 	}
 	return res, nil
+}
+
+// CheckpointKind is the model kind of policy-gradient training checkpoints.
+const CheckpointKind = "pg-run"
+
+// runState is what a checkpoint holds besides parameters, optimizer state
+// and generators.
+type runState struct {
+	Global  int64     `json:"global_step"`
+	Updates int64     `json:"updates"`
+	Returns []float64 `json:"episodic_returns"`
+	Lengths []int     `json:"episodic_lengths"`
 }
 
 // finishEpisode fills ep.Returns with the discounted returns-to-go,
@@ -433,22 +484,5 @@ func finishEpisode[O any](ep *Episode[O], gamma, boot float64) {
 	for t := len(ep.Rewards) - 1; t >= 0; t-- {
 		g = ep.Rewards[t] + gamma*g
 		ep.Returns[t] = g
-	}
-}
-
-// normalize sets x to (x − mean)/(std + 1e-8), std unbiased.
-func normalize(x []float32) {
-	var m float64
-	for _, v := range x {
-		m += float64(v)
-	}
-	m /= float64(len(x))
-	var s float64
-	for _, v := range x {
-		s += (float64(v) - m) * (float64(v) - m)
-	}
-	sd := math.Sqrt(s / float64(len(x)-1))
-	for i, v := range x {
-		x[i] = float32((float64(v) - m) / (sd + 1e-8))
 	}
 }

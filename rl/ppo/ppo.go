@@ -392,7 +392,7 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 					mbAdv[k], mbRet[k], mbVal[k] = float32(adv[i]), float32(ret[i]), float32(values[i])
 				}
 				if cfg.NormAdv {
-					normalize(mbAdv)
+					rl.NormalizeAdvantages(mbAdv)
 				}
 				st := shardedLoss(tapes, shardStats, cfg, pol, mbObs, mbAct, oldLP, mbAdv, mbRet, mbVal)
 				if cfg.MaxGradNorm > 0 {
@@ -533,29 +533,6 @@ func lossPPO[O rl.Vector](t *nn.Tape, cfg Config, pol *policy.ActorCritic[O], ob
 	st.loss = loss
 	st.pg, st.v, st.ent = float64(pg.Item()), float64(vl.Item()), float64(entropy.Item())
 	return st
-}
-
-// normalize sets x to (x − mean)/(std + 1e-8) with the unbiased std, as
-// torch's Tensor.std.
-func normalize(x []float32) {
-	n := float64(len(x))
-	if n < 2 {
-		return
-	}
-	var m float64
-	for _, v := range x {
-		m += float64(v)
-	}
-	m /= n
-	var ss float64
-	for _, v := range x {
-		d := float64(v) - m
-		ss += d * d
-	}
-	sd := math.Sqrt(ss/(n-1)) + 1e-8
-	for i, v := range x {
-		x[i] = float32((float64(v) - m) / sd)
-	}
 }
 
 // explainedVariance returns 1 − Var(ret − values)/Var(ret) (NaN if Var(ret) = 0).

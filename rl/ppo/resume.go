@@ -1,17 +1,13 @@
 package ppo
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
-	"os"
 
-	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/optim"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/internal/runstate"
 )
 
 // CheckpointKind is the model kind of PPO training checkpoints.
@@ -34,63 +30,28 @@ type runState struct {
 
 // saveRun writes a checkpoint of the run at an iteration boundary.
 func saveRun[O any](path string, pol nn.Module, opt optim.Optimizer, src *rand.PCG, envs []rl.Env[O], st runState) error {
-	st.Envs = make([][]byte, len(envs))
-	for i, e := range envs {
-		s, ok := e.(rl.Snapshotter[O])
-		if !ok {
-			return fmt.Errorf("ppo: checkpointing needs environments implementing rl.Snapshotter; %T does not", e)
-		}
-		b, err := s.Snapshot()
-		if err != nil {
-			return fmt.Errorf("ppo: snapshot env %d: %w", i, err)
-		}
-		st.Envs[i] = b
-	}
-	rs, err := src.MarshalBinary()
+	snaps, err := runstate.SnapshotEnvs("ppo", envs)
 	if err != nil {
 		return err
 	}
-	sb, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	return checkpoints.Save(path, pol, opt, checkpoints.Meta{
-		ModelKind: CheckpointKind, Step: st.Global, RNGState: rs,
-		Extra: map[string]json.RawMessage{"run": sb},
-	})
+	st.Envs = snaps
+	return runstate.Save(path, CheckpointKind, st.Global, pol, opt, []*rand.PCG{src}, st)
 }
 
 // loadRun restores a run from path into pol, opt, src and envs (whose
 // current observations it returns in next). ok is false when path does not
 // exist.
 func loadRun[O any](path string, pol nn.Module, opt optim.Optimizer, src *rand.PCG, envs []rl.Env[O], next []O) (st runState, ok bool, err error) {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return st, false, nil
-	}
-	meta, err := checkpoints.Load(path, pol, opt, checkpoints.ExpectKind(CheckpointKind))
-	if err != nil {
+	ok, err = runstate.Load(path, CheckpointKind, pol, opt, []*rand.PCG{src}, &st)
+	if !ok || err != nil {
 		return st, false, err
 	}
-	if err := src.UnmarshalBinary(meta.RNGState); err != nil {
-		return st, false, fmt.Errorf("ppo: %s: generator state: %w", path, err)
-	}
-	if err := json.Unmarshal(meta.Extra["run"], &st); err != nil {
-		return st, false, fmt.Errorf("ppo: %s: run state: %w", path, err)
-	}
 	n := len(envs)
-	if len(st.Envs) != n || len(st.Episodes) != n || len(st.EpRet) != n || len(st.EpLen) != n || len(st.NextDone) != n {
-		return st, false, fmt.Errorf("ppo: %s: checkpoint has %d environments, the run %d", path, len(st.Envs), n)
+	if len(st.Episodes) != n || len(st.EpRet) != n || len(st.EpLen) != n || len(st.NextDone) != n {
+		return st, false, fmt.Errorf("ppo: %s: checkpoint has %d environments, the run %d", path, len(st.Episodes), n)
 	}
-	for i, e := range envs {
-		s, ok := e.(rl.Snapshotter[O])
-		if !ok {
-			return st, false, fmt.Errorf("ppo: resuming needs environments implementing rl.Snapshotter; %T does not", e)
-		}
-		o, err := s.Restore(st.Envs[i])
-		if err != nil {
-			return st, false, fmt.Errorf("ppo: %s: env %d: %w", path, i, err)
-		}
-		next[i] = o
+	if err := runstate.RestoreEnvs("ppo", path, envs, st.Envs, next); err != nil {
+		return st, false, err
 	}
 	return st, true, nil
 }

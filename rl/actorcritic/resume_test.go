@@ -1,0 +1,77 @@
+package actorcritic
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/envs/testenv"
+	"github.com/cpntrain/cpntrain/rl/policy"
+)
+
+// TestResumeAfterKill: a run cancelled after a checkpoint and resumed in a
+// fresh agent (initialised differently) ends with exactly the parameters
+// and episodes of an uninterrupted run.
+func TestResumeAfterKill(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	cfg := DefaultConfig()
+	cfg.TotalTimesteps = 4 * 5 * 60 // 60 updates of 4 envs × 5 steps
+	cfg.Seed = 3
+	mk := func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }
+	newAgent := func(seed uint64) Agent[testenv.Vec] {
+		p := policy.New[testenv.Vec](4, mk().ActionSpace(), policy.DefaultConfig(), rand.New(rand.NewPCG(seed, 7)))
+		return PolicyAgent(p)
+	}
+	params := func(a Agent[testenv.Vec]) []float32 {
+		var ps []float32
+		for _, np := range nn.Collect(a) {
+			ps = append(ps, np.Param.V.Data...)
+		}
+		return ps
+	}
+	ref := newAgent(1)
+	refRes, err := Train(context.Background(), cfg, mk, ref, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
+	cfg.CheckpointEvery = 10
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := 0
+	_, err = Train(ctx, cfg, mk, newAgent(1), func(step int64, m map[string]float64) {
+		if _, ok := m["losses/value_loss"]; ok { // every 10 updates
+			if logs++; logs == 4 {
+				cancel() // killed during update 41, after the checkpoint of update 40
+			}
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("the killed run returned %v", err)
+	}
+	resumed := newAgent(77)
+	res, err := Train(context.Background(), cfg, mk, resumed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := params(ref), params(resumed)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, b[i], a[i])
+		}
+	}
+	if len(res.EpisodicReturns) != len(refRes.EpisodicReturns) || res.Updates != refRes.Updates || res.Steps != refRes.Steps {
+		t.Fatalf("resumed run: %d episodes, %d updates, %d steps; uninterrupted %d, %d, %d",
+			len(res.EpisodicReturns), res.Updates, res.Steps, len(refRes.EpisodicReturns), refRes.Updates, refRes.Steps)
+	}
+	for i, r := range refRes.EpisodicReturns {
+		if res.EpisodicReturns[i] != r {
+			t.Fatalf("episode %d return %v after resume, %v uninterrupted", i, res.EpisodicReturns[i], r)
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package dqn_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/dqn"
+	"github.com/cpntrain/cpntrain/rl/envs/testenv"
+)
+
+// TestResumeAfterKill: a run cancelled after a checkpoint (with a full,
+// wrapped replay buffer) and resumed in a fresh process ends with exactly
+// the Q-network and episodes of an uninterrupted run.
+func TestResumeAfterKill(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	cfg := dqn.DefaultConfig()
+	cfg.TotalTimesteps, cfg.LearningStarts, cfg.BufferSize = 6000, 500, 1000
+	cfg.TrainFrequency, cfg.BatchSize, cfg.Hidden = 2, 32, []int{32, 32}
+	cfg.Seed, cfg.DoubleDQN = 6, true
+	mk := func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }
+	params := func(m nn.Module) []float32 {
+		var ps []float32
+		for _, np := range nn.Collect(m) {
+			ps = append(ps, np.Param.V.Data...)
+		}
+		return ps
+	}
+	ref, err := dqn.Train(context.Background(), cfg, mk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
+	cfg.CheckpointEvery = 1000
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err = dqn.Train(ctx, cfg, mk, func(step int64, m map[string]float64) {
+		if step > 3500 {
+			cancel() // seen at step 4096, after the checkpoint of step 4000
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("the killed run returned %v", err)
+	}
+	res, err := dqn.Train(context.Background(), cfg, mk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := params(ref.Q), params(res.Q)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, b[i], a[i])
+		}
+	}
+	if len(res.Episodes) != len(ref.Episodes) || res.Updates != ref.Updates {
+		t.Fatalf("resumed %d episodes, %d updates; uninterrupted %d, %d", len(res.Episodes), res.Updates, len(ref.Episodes), ref.Updates)
+	}
+	for i, e := range ref.Episodes {
+		if res.Episodes[i] != e {
+			t.Fatalf("episode %d %+v after resume, %+v uninterrupted", i, res.Episodes[i], e)
+		}
+	}
+}

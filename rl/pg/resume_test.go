@@ -1,0 +1,89 @@
+package pg
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/actorcritic"
+	"github.com/cpntrain/cpntrain/rl/envs/testenv"
+)
+
+// TestResumeAfterKill: a run cancelled after a checkpoint and resumed in a
+// fresh agent (initialised differently) ends with exactly the parameters
+// and episodes of an uninterrupted run, with and without a critic.
+func TestResumeAfterKill(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, critic := range []bool{true, false} {
+		cfg := DefaultConfig()
+		cfg.TotalTimesteps = 6000
+		cfg.Seed = 4
+		cfg.AnnealLR = true
+		mk := func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }
+		newA := func(seed uint64) actorcritic.Agent[testenv.Vec] {
+			a := newAgent(mk(), seed)
+			if !critic {
+				a.Critic = nil
+			}
+			return a
+		}
+		params := func(a actorcritic.Agent[testenv.Vec]) []float32 {
+			var ps []float32
+			for _, np := range nn.Collect(a.ActorModules()) {
+				ps = append(ps, np.Param.V.Data...)
+			}
+			if a.Critic != nil {
+				for _, np := range nn.Collect(a.Critic) {
+					ps = append(ps, np.Param.V.Data...)
+				}
+			}
+			return ps
+		}
+		ref := newA(1)
+		refRes, err := Train(context.Background(), cfg, mk, ref, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if refRes.Updates < 6 {
+			t.Fatalf("only %d updates: the test needs more", refRes.Updates)
+		}
+
+		cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
+		cfg.CheckpointEvery = 2
+		ctx, cancel := context.WithCancel(context.Background())
+		updates := 0
+		_, err = Train(ctx, cfg, mk, newA(1), nil, func(step int64, m map[string]float64) {
+			if _, ok := m["losses/policy_loss"]; ok {
+				if updates++; updates == 5 {
+					cancel() // killed during update 6, after the checkpoint of update 4
+				}
+			}
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("critic %v: the killed run returned %v", critic, err)
+		}
+		resumed := newA(77)
+		res, err := Train(context.Background(), cfg, mk, resumed, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := params(ref), params(resumed)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("critic %v: parameter %d after resume %v, uninterrupted %v", critic, i, b[i], a[i])
+			}
+		}
+		if res.Updates != refRes.Updates || len(res.EpisodicReturns) != len(refRes.EpisodicReturns) {
+			t.Fatalf("critic %v: resumed %d updates, %d episodes; uninterrupted %d, %d", critic, res.Updates, len(res.EpisodicReturns), refRes.Updates, len(refRes.EpisodicReturns))
+		}
+		for i, r := range refRes.EpisodicReturns {
+			if res.EpisodicReturns[i] != r {
+				t.Fatalf("critic %v: episode %d return %v after resume, %v uninterrupted", critic, i, res.EpisodicReturns[i], r)
+			}
+		}
+	}
+}
