@@ -144,6 +144,45 @@ type Actor[O any] interface {
 	Evaluate(t *nn.Tape, obs []O, actions []rl.Action) (logProb, entropy *nn.Tensor)
 }
 
+// ConditionalActor is an Actor whose action depends on the actions the
+// actors before it in Agent.Actors chose for the same state: the joint
+// policy is then π(a_0|s)·π(a_1|s, a_0)·…, still trained with one advantage
+// (RLMS-CPN's path agent splits the data over the paths of the node the
+// node agent chose). prev[j][i] is actor j's action for observation i.
+// Train, Evaluate and package pg call the *Given methods of actors that
+// implement this interface.
+type ConditionalActor[O any] interface {
+	Actor[O]
+	ActGiven(t *nn.Tape, obs []O, prev [][]rl.Action, rng *rand.Rand) []rl.Action
+	ModeGiven(t *nn.Tape, obs []O, prev [][]rl.Action) []rl.Action
+	EvaluateGiven(t *nn.Tape, obs []O, prev [][]rl.Action, actions []rl.Action) (logProb, entropy *nn.Tensor)
+}
+
+// ActWith samples actor ac's actions for obs given the earlier actors'
+// actions prev (ignored unless ac is a ConditionalActor).
+func ActWith[O any](ac Actor[O], t *nn.Tape, obs []O, prev [][]rl.Action, rng *rand.Rand) []rl.Action {
+	if c, ok := ac.(ConditionalActor[O]); ok {
+		return c.ActGiven(t, obs, prev, rng)
+	}
+	return ac.Act(t, obs, rng)
+}
+
+// ModeWith is ActWith for the deterministic action.
+func ModeWith[O any](ac Actor[O], t *nn.Tape, obs []O, prev [][]rl.Action) []rl.Action {
+	if c, ok := ac.(ConditionalActor[O]); ok {
+		return c.ModeGiven(t, obs, prev)
+	}
+	return ac.Mode(t, obs)
+}
+
+// EvaluateWith is ActWith for log-probabilities and entropies.
+func EvaluateWith[O any](ac Actor[O], t *nn.Tape, obs []O, prev [][]rl.Action, actions []rl.Action) (logProb, entropy *nn.Tensor) {
+	if c, ok := ac.(ConditionalActor[O]); ok {
+		return c.EvaluateGiven(t, obs, prev, actions)
+	}
+	return ac.Evaluate(t, obs, actions)
+}
+
 // Critic is a state-value function V(s).
 type Critic[O any] interface {
 	nn.Module
@@ -308,6 +347,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 	targets := make([]float32, B)
 	deltas := make([]float32, B)
 	parts := make([]rl.Action, nA)
+	prev := make([][]rl.Action, nA)
 	one := make([]O, 1)
 	inf, tape := nn.NewInference(), nn.NewTape()
 	metrics := map[string]float64{}
@@ -343,7 +383,10 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		for t := 0; t < nS; t++ {
 			inf.Reset()
 			for k, ac := range agent.Actors {
-				a := ac.Act(inf, cur, rng)
+				for j := range k {
+					prev[j] = acts[j][t*nE : (t+1)*nE]
+				}
+				a := ActWith(ac, inf, cur, prev[:k], rng)
 				copy(acts[k][t*nE:], a)
 			}
 			for e, env := range envs {
@@ -414,7 +457,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		adv := tape.Const(B, 1, deltas)
 		var pgSum, entSum float64
 		for k, ac := range agent.Actors {
-			lp, ent := ac.Evaluate(tape, obs, acts[k])
+			lp, ent := EvaluateWith(ac, tape, obs, acts[:k], acts[k])
 			pg := tape.Neg(tape.Mean(tape.Mul(adv, lp)))
 			h := tape.Mean(ent)
 			loss = tape.Add(loss, tape.Sub(pg, tape.Scale(h, float32(cfg.EntCoef))))
@@ -483,6 +526,7 @@ func Evaluate[O any](agent Agent[O], env rl.Env[O], episodes int, seed uint64, r
 	t := nn.NewInference()
 	one := make([]O, 1)
 	parts := make([]rl.Action, len(agent.Actors))
+	prev := make([][]rl.Action, len(agent.Actors))
 	returns := make([]float64, 0, episodes)
 	for ep := 0; ep < episodes; ep++ {
 		o, err := env.Reset(seed + uint64(ep))
@@ -494,10 +538,13 @@ func Evaluate[O any](agent Agent[O], env rl.Env[O], episodes int, seed uint64, r
 			t.Reset()
 			one[0] = o
 			for k, ac := range agent.Actors {
+				for j := range k {
+					prev[j] = parts[j : j+1]
+				}
 				if rng == nil {
-					parts[k] = ac.Mode(t, one)[0]
+					parts[k] = ModeWith(ac, t, one, prev[:k])[0]
 				} else {
-					parts[k] = ac.Act(t, one, rng)[0]
+					parts[k] = ActWith(ac, t, one, prev[:k], rng)[0]
 				}
 			}
 			s, err := env.Step(agent.Action(parts))

@@ -151,3 +151,102 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// condSplit is a split actor conditioned on the arm: it sees the context
+// and the arm one-hot, and records what Train passes it.
+type condSplit struct {
+	PolicyActor[testenv.Vec]
+	t     *testing.T
+	calls int
+}
+
+func withArm(obs []testenv.Vec, prev [][]rl.Action) []testenv.Vec {
+	out := make([]testenv.Vec, len(obs))
+	for i, o := range obs {
+		x := append(append([]float32(nil), o.X...), 0, 0, 0)
+		x[2+prev[0][i].Index] = 1
+		out[i] = testenv.Vec{X: x}
+	}
+	return out
+}
+
+func (c *condSplit) check(obs []testenv.Vec, prev [][]rl.Action) {
+	c.calls++
+	if len(prev) != 1 || len(prev[0]) != len(obs) {
+		c.t.Fatalf("conditional actor got %d earlier parts for %d observations", len(prev), len(obs))
+	}
+}
+
+func (c *condSplit) ActGiven(t *nn.Tape, obs []testenv.Vec, prev [][]rl.Action, rng *rand.Rand) []rl.Action {
+	c.check(obs, prev)
+	return c.Act(t, withArm(obs, prev), rng)
+}
+
+func (c *condSplit) ModeGiven(t *nn.Tape, obs []testenv.Vec, prev [][]rl.Action) []rl.Action {
+	c.check(obs, prev)
+	return c.Mode(t, withArm(obs, prev))
+}
+
+func (c *condSplit) EvaluateGiven(t *nn.Tape, obs []testenv.Vec, prev [][]rl.Action, actions []rl.Action) (*nn.Tensor, *nn.Tensor) {
+	c.check(obs, prev)
+	return c.Evaluate(t, withArm(obs, prev), actions)
+}
+
+// armTargetEnv is armSplit whose split target depends on the chosen arm:
+// only a split actor that sees the arm can meet it.
+type armTargetEnv struct{ armSplit }
+
+var armTarget = []float64{0.85, 0.15, 0.5}
+
+func (e *armTargetEnv) Step(a rl.Action) (rl.Step[testenv.Vec], error) {
+	s, err := e.armSplit.Step(a)
+	if err == nil {
+		s.Reward = armMeans[e.ctx][a.Index] - 2*math.Abs(float64(a.Values[0])-armTarget[a.Index])
+	}
+	return s, err
+}
+
+// TestConditionalActor: a ConditionalActor receives the earlier actors'
+// actions row by row in Train and Evaluate, and learns a split that
+// depends on the arm (here both contexts' best arms have different
+// targets, and the arm actor explores all arms).
+func TestConditionalActor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 9))
+	arm := policy.New[testenv.Vec](2, rl.Space{Kind: rl.Discrete, N: 3}, policy.DefaultConfig(), rng)
+	split := &condSplit{PolicyActor: PolicyActor[testenv.Vec]{policy.New[testenv.Vec](5, rl.Space{Kind: rl.Simplex, N: 2}, policy.DefaultConfig(), rng)}, t: t}
+	agent := Agent[testenv.Vec]{
+		Critic: PolicyCritic[testenv.Vec]{arm},
+		Actors: []Actor[testenv.Vec]{PolicyActor[testenv.Vec]{arm}, split},
+		Combine: func(parts []rl.Action) rl.Action {
+			return rl.Action{Index: parts[0].Index, Values: parts[1].Values}
+		},
+	}
+	cfg := DefaultConfig()
+	cfg.NSteps, cfg.TotalTimesteps, cfg.EntCoef = 1, 30000, 0
+	cfg.LearningRateActor, cfg.LearningRateCritic = 3e-3, 3e-3
+	if _, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return &armTargetEnv{} }, agent, nil); err != nil {
+		t.Fatal(err)
+	}
+	if split.calls == 0 {
+		t.Fatal("Train never called the conditional methods")
+	}
+	inf := nn.NewInference()
+	for c := 0; c < 2; c++ {
+		o := testenv.Vec{X: make([]float32, 2)}
+		o.X[c] = 1
+		inf.Reset()
+		a := agent.Actors[0].Mode(inf, []testenv.Vec{o})
+		x := split.ModeGiven(inf, []testenv.Vec{o}, [][]rl.Action{a})[0].Values[0]
+		t.Logf("context %d: arm %d, split x0 %.3f (target %.2f)", c, a[0].Index, x, armTarget[a[0].Index])
+		if d := math.Abs(float64(x) - armTarget[a[0].Index]); d > 0.05 {
+			t.Errorf("context %d: split x0 %.3f, want %.2f ± 0.05 for arm %d", c, x, armTarget[a[0].Index], a[0].Index)
+		}
+	}
+	before := split.calls
+	if _, err := Evaluate(agent, &armTargetEnv{}, 10, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if split.calls != before+10 {
+		t.Errorf("Evaluate made %d conditional calls for 10 one-step episodes", split.calls-before)
+	}
+}

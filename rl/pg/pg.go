@@ -309,7 +309,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 			inf.Reset()
 			acts := make([][]rl.Action, nA)
 			for k, ac := range agent.Actors {
-				acts[k] = append([]rl.Action(nil), ac.Act(inf, aObs, rng)...)
+				acts[k] = append([]rl.Action(nil), actorcritic.ActWith(ac, inf, aObs, acts[:k], rng)...)
 			}
 			for j, e := range active {
 				ep := cur[e]
@@ -408,7 +408,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		var loss *nn.Tensor
 		var pgSum, entSum, vLossVal float64
 		for k, ac := range agent.Actors {
-			lp, ent := ac.Evaluate(tape, allObs, allActs[k])
+			lp, ent := actorcritic.EvaluateWith(ac, tape, allObs, allActs[:k], allActs[k])
 			pgk := tape.Neg(tape.Mean(tape.Mul(A, lp)))
 			h := tape.Mean(ent)
 			l := tape.Sub(pgk, tape.Scale(h, float32(cfg.EntCoef)))

@@ -1,0 +1,52 @@
+package cpn
+
+// Feature widths of an observation.
+const (
+	// TaskFeatures: log10 of the data size in MB, log2 of the number of
+	// inferences (images) of the task.
+	TaskFeatures = 2
+	// NodeFeatures per candidate compute node: log1p of the predicted
+	// compute latency in ms, log1p of the current waiting time in ms, hop
+	// count from the access point / 10, and the device class one-hot (CPU,
+	// GPU, other).
+	NodeFeatures = 6
+	// PathFeatures per candidate path: log1p of the mean probed one-way
+	// delay in ms, propagation delay in ms / 10, log1p of the bottleneck
+	// available bandwidth in Gbit/s, hop count / 10, and the bottleneck
+	// utilisation in [0, 1].
+	PathFeatures = 5
+)
+
+// Obs is what the controller sees when a task arrives: the task, its K
+// candidate compute nodes and the P candidate paths from the access point
+// to each of them. Path j of candidate i is row i·P + j of Paths.
+//
+// An Obs is an immutable snapshot: the environment never changes one it
+// has returned.
+type Obs struct {
+	K, P int
+	// Task holds TaskFeatures values.
+	Task []float32
+	// Nodes is K × NodeFeatures, row-major.
+	Nodes []float32
+	// Paths is K·P × PathFeatures, row-major.
+	Paths []float32
+	// NodeMask[i] is false when candidate i does not exist (fewer compute
+	// nodes than K); PathMask[i·P+j] is false when candidate i has fewer
+	// than j+1 loop-free paths. Masked rows hold zeros.
+	NodeMask []bool
+	PathMask []bool
+}
+
+// Features implements rl.Vector: the task, node and path features
+// concatenated (for MLP encoders such as the ablation and the DQN
+// baseline).
+func (o Obs) Features() []float32 {
+	f := make([]float32, 0, len(o.Task)+len(o.Nodes)+len(o.Paths))
+	f = append(f, o.Task...)
+	f = append(f, o.Nodes...)
+	return append(f, o.Paths...)
+}
+
+// ActionMask implements rl.Masked: the candidates that exist.
+func (o Obs) ActionMask() []bool { return o.NodeMask }
