@@ -70,14 +70,15 @@ func TestChain(t *testing.T) {
 	check(t, "chain", cfg, func() rl.Env[testenv.Vec] { return testenv.NewChain() }, 5, 0.01)
 }
 
-// TestSplit trains the Dirichlet head and evaluates the mean split α/α₀.
-// The bar is 95 % (return ≥ opt − 0.05·|opt|): the mode policy plateaus
-// near 96.5 % of the water-filling optimum (−max latency punishes split
-// errors of a few 0.01 already; PPO's test sees the same plateau), so the
-// brief's 99 % is NOT reached within a unit-test budget.
+// TestSplit trains the Dirichlet head with rl smoke's split settings
+// (one-step TD, 16 envs, normalised TD errors, clipped gradients, annealed
+// LR) on a unit-test budget and evaluates the mean split α/α₀. The 99 %
+// bar is met with the full 2M-step budget of `cpntrain rl smoke --algo ac
+// --env split` (99.09–99.12 % on seeds 1–5, see TestSmokeBars); here 300k
+// steps must reach 96 % (they give 97.1 %).
 func TestSplit(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.NSteps, cfg.NumEnvs, cfg.TotalTimesteps, cfg.EntCoef = 1, 64, 300000, 0
-	cfg.LearningRateActor, cfg.LearningRateCritic, cfg.MaxGradNorm = 3e-3, 1e-3, 0
-	check(t, "split", cfg, func() rl.Env[testenv.Vec] { return testenv.NewSplit() }, 1000, 0.05)
+	cfg.NSteps, cfg.NumEnvs, cfg.TotalTimesteps, cfg.EntCoef = 1, 16, 300000, 0
+	cfg.LearningRateActor, cfg.MaxGradNorm, cfg.NormAdv, cfg.AnnealLR = 3e-3, 0.5, true, true
+	check(t, "split", cfg, func() rl.Env[testenv.Vec] { return testenv.NewSplit() }, 1000, 0.04)
 }

@@ -146,8 +146,9 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 		agent := actorcritic.PolicyAgent(pol)
 		if o.Algo == "ac" {
 			cfg := actorcritic.DefaultConfig()
-			if o.Env == "split" { // no entropy bonus, annealed LR: the split must sharpen
-				cfg.EntCoef, cfg.AnnealLR, cfg.LearningRateActor, cfg.NumEnvs, cfg.NSteps, cfg.MaxGradNorm = 0, true, 3e-3, 64, 1, 0
+			if o.Env == "split" { // no entropy bonus, annealed LR, normalised TD errors: the split must sharpen
+				cfg.EntCoef, cfg.AnnealLR, cfg.LearningRateActor, cfg.NumEnvs, cfg.NSteps = 0, true, 3e-3, 16, 1
+				cfg.MaxGradNorm, cfg.NormAdv = 0.5, true
 			}
 			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
 			res, err := actorcritic.Train(ctx, cfg, mk, agent, actorcritic.Logger(log))
