@@ -24,6 +24,9 @@ const (
 	Box
 	// Simplex actions are N non-negative values summing to 1 (split ratios).
 	Simplex
+	// DiscreteSimplex actions are an index in [0, N) AND M non-negative
+	// values summing to 1: RLMS-CPN's compute node plus its path split.
+	DiscreteSimplex
 )
 
 func (k SpaceKind) String() string {
@@ -34,6 +37,8 @@ func (k SpaceKind) String() string {
 		return "box"
 	case Simplex:
 		return "simplex"
+	case DiscreteSimplex:
+		return "discrete+simplex"
 	}
 	return fmt.Sprintf("SpaceKind(%d)", int(k))
 }
@@ -46,6 +51,8 @@ type Space struct {
 	N int
 	// Low and High bound Box actions (len N each; nil means unbounded).
 	Low, High []float32
+	// M is the dimension of the simplex part of DiscreteSimplex actions.
+	M int
 }
 
 // Action is one action: Index for Discrete spaces, Values for Box and
@@ -105,6 +112,12 @@ var (
 // CheckAction validates a against space (and mask, if non-nil, for
 // Discrete spaces), returning an error wrapping ErrInvalidAction.
 func CheckAction(space Space, a Action, mask []bool) error {
+	if space.Kind == DiscreteSimplex {
+		if err := CheckAction(Space{Kind: Discrete, N: space.N}, a, mask); err != nil {
+			return err
+		}
+		return CheckAction(Space{Kind: Simplex, N: space.M}, Action{Values: a.Values}, nil)
+	}
 	switch space.Kind {
 	case Discrete:
 		if a.Index < 0 || a.Index >= space.N {

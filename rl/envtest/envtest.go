@@ -150,6 +150,17 @@ func checkInvalid[O any](t *testing.T, env rl.Env[O], space rl.Space, obs O) {
 				}
 			}
 		}
+	case rl.DiscreteSimplex:
+		ok := randomAction(rand.New(rand.NewPCG(0, 0)), rl.Space{Kind: rl.Simplex, N: space.M}, obs).Values
+		bad = append(bad, rl.Action{Index: -1, Values: ok}, rl.Action{Index: space.N, Values: ok},
+			rl.Action{Index: 0, Values: make([]float32, space.M)}, rl.Action{Index: 0, Values: append(ok, 0)})
+		if m, isMasked := any(obs).(rl.Masked); isMasked {
+			for i, allowed := range m.ActionMask() {
+				if !allowed {
+					bad = append(bad, rl.Action{Index: i, Values: ok})
+				}
+			}
+		}
 	case rl.Box, rl.Simplex:
 		nan := float32(0)
 		nan /= nan
@@ -176,6 +187,10 @@ func checkInvalid[O any](t *testing.T, env rl.Env[O], space rl.Space, obs O) {
 
 func randomAction[O any](rng *rand.Rand, space rl.Space, obs O) rl.Action {
 	switch space.Kind {
+	case rl.DiscreteSimplex:
+		a := randomAction(rng, rl.Space{Kind: rl.Discrete, N: space.N}, obs)
+		a.Values = randomAction(rng, rl.Space{Kind: rl.Simplex, N: space.M}, obs).Values
+		return a
 	case rl.Discrete:
 		var mask []bool
 		if m, ok := any(obs).(rl.Masked); ok {
