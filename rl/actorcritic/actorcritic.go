@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/cpntrain/cpntrain/nn"
@@ -79,6 +80,13 @@ type Config struct {
 	// Stable-Baselines3's A2C normalize_advantage. The critic still
 	// regresses on the raw targets.
 	NormAdv bool
+
+	// ParallelEnvs steps the NumEnvs environments concurrently, one
+	// goroutine per environment per step, for simulators whose step costs
+	// far more than a goroutine hand-off (the CPN simulator); results are
+	// processed in environment order, so a run is identical with or
+	// without it.
+	ParallelEnvs bool
 
 	// CheckpointPath, when set, makes the run resumable: every
 	// CheckpointEvery updates the actors, the critic, both optimizers, the
@@ -348,6 +356,9 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 	deltas := make([]float32, B)
 	parts := make([]rl.Action, nA)
 	prev := make([][]rl.Action, nA)
+	envAct := make([]rl.Action, nE)
+	stepRes := make([]rl.Step[O], nE)
+	stepErr := make([]error, nE)
 	one := make([]O, 1)
 	inf, tape := nn.NewInference(), nn.NewTape()
 	metrics := map[string]float64{}
@@ -389,13 +400,28 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 				a := ActWith(ac, inf, cur, prev[:k], rng)
 				copy(acts[k][t*nE:], a)
 			}
-			for e, env := range envs {
+			for e := range envs {
 				i := t*nE + e
 				obs[i] = cur[e]
 				for k := range parts {
 					parts[k] = acts[k][i]
 				}
-				s, err := env.Step(agent.Action(parts))
+				envAct[e] = agent.Action(parts)
+			}
+			if cfg.ParallelEnvs {
+				var wg sync.WaitGroup
+				for e, env := range envs {
+					wg.Go(func() { stepRes[e], stepErr[e] = env.Step(envAct[e]) })
+				}
+				wg.Wait()
+			} else {
+				for e, env := range envs {
+					stepRes[e], stepErr[e] = env.Step(envAct[e])
+				}
+			}
+			for e, env := range envs {
+				i := t*nE + e
+				s, err := stepRes[e], stepErr[e]
 				if err != nil {
 					return res, fmt.Errorf("actorcritic: step %d, env %d: %w", global, e, err)
 				}

@@ -250,3 +250,27 @@ func TestConditionalActor(t *testing.T) {
 		t.Errorf("Evaluate made %d conditional calls for 10 one-step episodes", split.calls-before)
 	}
 }
+
+// TestParallelEnvsIdentical: stepping the environments concurrently gives
+// exactly the run of stepping them in order.
+func TestParallelEnvsIdentical(t *testing.T) {
+	run := func(parallel bool) []float32 {
+		cfg := DefaultConfig()
+		cfg.TotalTimesteps, cfg.Seed, cfg.NumEnvs, cfg.ParallelEnvs = 3000, 5, 8, parallel
+		agent := newTwoActors(5)
+		if _, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return &armSplit{} }, agent, nil); err != nil {
+			t.Fatal(err)
+		}
+		var ps []float32
+		for _, p := range nn.Collect(agent) {
+			ps = append(ps, p.Param.V.Data...)
+		}
+		return ps
+	}
+	a, b := run(false), run(true)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("parameter %d: serial %v, parallel %v", i, a[i], b[i])
+		}
+	}
+}
