@@ -1,0 +1,307 @@
+package rlms
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/nn/dist"
+	"github.com/cpntrain/cpntrain/nn/mlp"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+	"github.com/cpntrain/cpntrain/rl/policy"
+)
+
+
+// NodeActor is the node-selection policy π_node(i|s): a masked categorical
+// over the K candidates with logit_i = Head(h_i), h_i the embedding of
+// compute vertex i. Its action is rl.Action{Index: i}.
+//
+// It owns the actor encoder, which PathActor shares: Params visits the
+// encoder, PathActor's does not, so an optimizer over both actors (as
+// actorcritic.Agent.ActorModules) sees every parameter once and receives
+// the gradients of both actors in the shared encoder.
+//
+// Act, Mode and the inference-tape calls reuse scratch buffers and must not
+// run concurrently; on a recording tape every call allocates its own
+// buffers, so Evaluate may run concurrently on different tapes.
+type NodeActor struct {
+	Config  Config
+	Encoder *Encoder
+	// Head maps a Dim-wide compute embedding to one logit.
+	Head *mlp.Model
+
+	scr     batch
+	actions []rl.Action
+}
+
+// Params implements nn.Module: "encoder/…" and "head/…".
+func (a *NodeActor) Params(visit func(string, *nn.Param)) {
+	a.Encoder.Params(nn.Prefix("encoder", visit))
+	a.Head.Params(nn.Prefix("head", visit))
+}
+
+// batchFor returns the scratch batch on an inference tape and a fresh one
+// on a recording tape (whose ops keep references to it until Backward).
+func batchFor(t *nn.Tape, scr *batch) *batch {
+	if t.Recording() {
+		return new(batch)
+	}
+	return scr
+}
+
+// logits fills b from obs and returns the R×K logits with the embeddings.
+func (a *NodeActor) logits(t *nn.Tape, b *batch, obs []cpn.Obs) (logits, hc, hp *nn.Tensor) {
+	b.fill(obs, a.Config.K, a.Config.P, a.Encoder.GNN != nil)
+	hc, hp = a.Encoder.forward(t, b)
+	return a.head(t, b, hc), hc, hp
+}
+
+// head returns the R×K logits of the compute embeddings hc.
+func (a *NodeActor) head(t *nn.Tape, b *batch, hc *nn.Tensor) *nn.Tensor {
+	return t.Reshape(a.Head.Forward(t, hc), b.r, b.k)
+}
+
+// Logits returns the R×K candidate logits of obs (masked candidates
+// included; the policy ignores them).
+func (a *NodeActor) Logits(t *nn.Tape, obs []cpn.Obs) *nn.Tensor {
+	l, _, _ := a.logits(t, batchFor(t, &a.scr), obs)
+	return l
+}
+
+func (a *NodeActor) out(r int) []rl.Action {
+	if cap(a.actions) < r {
+		a.actions = make([]rl.Action, r)
+	}
+	return a.actions[:r]
+}
+
+// Act implements actorcritic.Actor: one candidate per observation, sampled
+// among the allowed ones. The result is reused by the next call.
+func (a *NodeActor) Act(t *nn.Tape, obs []cpn.Obs, rng *rand.Rand) []rl.Action {
+	b := batchFor(t, &a.scr)
+	l, _, _ := a.logits(t, b, obs)
+	b.idx = dist.NewCategorical(t, l, b.nodeMask).Sample(rng, b.idx)
+	acts := a.out(len(obs))
+	for i, n := range b.idx[:len(obs)] {
+		acts[i] = rl.Action{Index: n}
+	}
+	return acts
+}
+
+// Mode implements actorcritic.Actor: the allowed candidate of largest
+// logit. The result is reused by the next call.
+func (a *NodeActor) Mode(t *nn.Tape, obs []cpn.Obs) []rl.Action {
+	b := batchFor(t, &a.scr)
+	l, _, _ := a.logits(t, b, obs)
+	b.idx = growInt(b.idx, len(obs))
+	argmaxAllowed(l.Data, b.nodeMask, b.r, b.k, b.idx)
+	acts := a.out(len(obs))
+	for i, n := range b.idx {
+		acts[i] = rl.Action{Index: n}
+	}
+	return acts
+}
+
+// Evaluate implements actorcritic.Actor: the R×1 log-probabilities of the
+// chosen candidates and the R×1 entropies over the allowed ones.
+func (a *NodeActor) Evaluate(t *nn.Tape, obs []cpn.Obs, actions []rl.Action) (logProb, entropy *nn.Tensor) {
+	if len(actions) != len(obs) {
+		panic(fmt.Sprintf("rlms: NodeActor.Evaluate: %d actions for %d observations", len(actions), len(obs)))
+	}
+	b := batchFor(t, &a.scr)
+	l, _, _ := a.logits(t, b, obs)
+	b.idx = growInt(b.idx, len(obs))
+	for i, act := range actions {
+		b.idx[i] = act.Index
+	}
+	c := dist.NewCategorical(t, l, b.nodeMask)
+	return c.LogProb(b.idx), c.Entropy()
+}
+
+// PathActor is the split policy π_path(x|s, i) given the chosen candidate
+// i: for each of i's P path rows, Head([h_path ‖ h_i]) gives one logit,
+// α = softplus(logits) + policy.AlphaFloor, and the split x is
+// Dirichlet(α) over the P rows. Its action is rl.Action{Values: x}, P
+// non-negative values summing to 1. With P = 1 the split is always [1]
+// (log-probability and entropy 0).
+//
+// It shares the actor encoder of its NodeActor and does NOT visit it in
+// Params (see NodeActor). Its *Given methods take the chosen candidate of
+// observation r from prev[0][r].Index (actorcritic.ConditionalActor); the
+// plain Act, Mode and Evaluate, which have no chosen candidate, use the
+// candidate NodeActor.Mode would pick (the allowed one of largest logit).
+//
+// The same concurrency rules as NodeActor's apply. Action values are
+// freshly allocated on every call and may be kept.
+type PathActor struct {
+	Config Config
+	// Head maps [path embedding ‖ chosen compute embedding] (2·Dim) to
+	// one logit.
+	Head *mlp.Model
+
+	node    *NodeActor // shared encoder; node head for the plain methods
+	scr     batch
+	actions []rl.Action
+}
+
+// Params implements nn.Module: "head/…" only (the encoder is NodeActor's).
+func (a *PathActor) Params(visit func(string, *nn.Param)) {
+	a.Head.Params(nn.Prefix("head", visit))
+}
+
+// Encoder returns the actor encoder the path actor shares with its node
+// actor.
+func (a *PathActor) Encoder() *Encoder { return a.node.Encoder }
+
+// alpha returns the R×P Dirichlet concentrations over the paths of the
+// candidates chosen in b (after b.choose).
+func (a *PathActor) alpha(t *nn.Tape, b *batch, hc, hp *nn.Tensor) *nn.Tensor {
+	x := t.ConcatCols(t.Gather(hp, b.pRows), t.Gather(hc, b.nRows))
+	l := t.Reshape(a.Head.Forward(t, x), b.r, b.p)
+	return t.AddScalar(t.Softplus(l), policy.AlphaFloor)
+}
+
+// prepare fills b, encodes it and selects the candidates: prev[0][r].Index,
+// or the node actor's mode when prev is empty.
+func (a *PathActor) prepare(t *nn.Tape, b *batch, obs []cpn.Obs, prev [][]rl.Action) (alpha *nn.Tensor) {
+	b.fill(obs, a.Config.K, a.Config.P, a.node.Encoder.GNN != nil)
+	hc, hp := a.node.Encoder.forward(t, b)
+	b.idx = growInt(b.idx, len(obs))
+	if len(prev) == 0 {
+		l := a.node.head(t, b, hc)
+		argmaxAllowed(l.Data, b.nodeMask, b.r, b.k, b.idx)
+	} else {
+		if len(prev[0]) != len(obs) {
+			panic(fmt.Sprintf("rlms: PathActor: %d node actions for %d observations", len(prev[0]), len(obs)))
+		}
+		for i, act := range prev[0] {
+			b.idx[i] = act.Index
+		}
+	}
+	b.choose(b.idx)
+	return a.alpha(t, b, hc, hp)
+}
+
+// Alpha returns the R×P Dirichlet concentrations of the split over the
+// paths of candidate nodes[r] of obs[r].
+func (a *PathActor) Alpha(t *nn.Tape, obs []cpn.Obs, nodes []int) *nn.Tensor {
+	prev := make([]rl.Action, len(nodes))
+	for i, n := range nodes {
+		prev[i].Index = n
+	}
+	return a.prepare(t, batchFor(t, &a.scr), obs, [][]rl.Action{prev})
+}
+
+// setValues stores row r of the fresh R×P tensor s as action r's values.
+func (a *PathActor) setValues(s *nn.Tensor) []rl.Action {
+	if cap(a.actions) < s.Rows {
+		a.actions = make([]rl.Action, s.Rows)
+	}
+	acts := a.actions[:s.Rows]
+	for i := range acts {
+		acts[i] = rl.Action{Values: s.Row(i)}
+	}
+	return acts
+}
+
+// ones returns a fresh R×1 tensor of ones (the split of P = 1).
+func ones(r int) *nn.Tensor {
+	s := nn.New(r, 1)
+	for i := range s.Data {
+		s.Data[i] = 1
+	}
+	return s
+}
+
+// ActGiven implements actorcritic.ConditionalActor: a split sampled from
+// the Dirichlet over the paths of the chosen candidate.
+func (a *PathActor) ActGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action, rng *rand.Rand) []rl.Action {
+	if a.Config.P == 1 {
+		return a.setValues(ones(len(obs)))
+	}
+	alpha := a.prepare(t, batchFor(t, &a.scr), obs, prev)
+	return a.setValues(dist.NewDirichlet(t, alpha).Sample(rng))
+}
+
+// ModeGiven implements actorcritic.ConditionalActor: the Dirichlet mean
+// α/α₀, every ratio positive.
+func (a *PathActor) ModeGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) []rl.Action {
+	if a.Config.P == 1 {
+		return a.setValues(ones(len(obs)))
+	}
+	alpha := a.prepare(t, batchFor(t, &a.scr), obs, prev)
+	return a.setValues(dist.NewDirichlet(t, alpha).Mean())
+}
+
+// EvaluateGiven implements actorcritic.ConditionalActor: the R×1
+// log-densities of the splits and the R×1 Dirichlet entropies. Every
+// action must hold P values.
+func (a *PathActor) EvaluateGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action, actions []rl.Action) (logProb, entropy *nn.Tensor) {
+	if len(actions) != len(obs) {
+		panic(fmt.Sprintf("rlms: PathActor.Evaluate: %d actions for %d observations", len(actions), len(obs)))
+	}
+	r, p := len(obs), a.Config.P
+	for i, act := range actions {
+		if len(act.Values) != p {
+			panic(fmt.Sprintf("rlms: PathActor.Evaluate: action %d has %d values, want %d", i, len(act.Values), p))
+		}
+	}
+	if p == 1 {
+		return t.Zeros(r, 1), t.Zeros(r, 1)
+	}
+	b := batchFor(t, &a.scr)
+	alpha := a.prepare(t, b, obs, prev)
+	b.vals = grow(b.vals, r*p)
+	for i, act := range actions {
+		copy(b.vals[i*p:], act.Values)
+	}
+	d := dist.NewDirichlet(t, alpha)
+	return d.LogProb(t.Const(r, p, b.vals)), d.Entropy()
+}
+
+// Act implements actorcritic.Actor: ActGiven on the node actor's mode.
+func (a *PathActor) Act(t *nn.Tape, obs []cpn.Obs, rng *rand.Rand) []rl.Action {
+	return a.ActGiven(t, obs, nil, rng)
+}
+
+// Mode implements actorcritic.Actor: ModeGiven on the node actor's mode.
+func (a *PathActor) Mode(t *nn.Tape, obs []cpn.Obs) []rl.Action { return a.ModeGiven(t, obs, nil) }
+
+// Evaluate implements actorcritic.Actor: EvaluateGiven on the node actor's
+// mode.
+func (a *PathActor) Evaluate(t *nn.Tape, obs []cpn.Obs, actions []rl.Action) (logProb, entropy *nn.Tensor) {
+	return a.EvaluateGiven(t, obs, nil, actions)
+}
+
+// Critic is the state value V(s) = Head([mean_i h_i ‖ mean_q h_q ‖ task]),
+// with its own encoder: the means run over the existing candidates
+// (NodeMask) and over their real paths (PathMask).
+//
+// Value reuses scratch buffers on an inference tape (not concurrently) and
+// allocates its own on a recording tape.
+type Critic struct {
+	Config  Config
+	Encoder *Encoder
+	// Head maps 2·Dim + cpn.TaskFeatures columns to the value.
+	Head *mlp.Model
+
+	scr batch
+}
+
+// Params implements nn.Module: "encoder/…" and "head/…".
+func (c *Critic) Params(visit func(string, *nn.Param)) {
+	c.Encoder.Params(nn.Prefix("encoder", visit))
+	c.Head.Params(nn.Prefix("head", visit))
+}
+
+// Value implements actorcritic.Critic: the R×1 values of obs.
+func (c *Critic) Value(t *nn.Tape, obs []cpn.Obs) *nn.Tensor {
+	b := batchFor(t, &c.scr)
+	b.fill(obs, c.Config.K, c.Config.P, c.Encoder.GNN != nil)
+	b.pools()
+	hc, hp := c.Encoder.forward(t, b)
+	mc := t.SegmentMean(t.Gather(hc, b.cIdx), b.cSeg, b.r)
+	mp := t.SegmentMean(t.Gather(hp, b.pIdx), b.pSeg, b.r)
+	return c.Head.Forward(t, t.ConcatCols(mc, mp, t.Const(b.r, cpn.TaskFeatures, b.task)))
+}

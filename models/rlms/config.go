@@ -1,0 +1,76 @@
+package rlms
+
+import (
+	"fmt"
+
+	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+)
+
+// Kind is the model kind recorded in checkpoints.
+const Kind = "rlms"
+
+// Encoder kinds of Config.Encoder.
+const (
+	// EncoderSyncGNN is the paper's encoder: Linear embeddings of both vertex
+	// types, then synchronous message passing between every candidate
+	// compute node and its paths (mpnn.SyncGNN).
+	EncoderSyncGNN = "syncgnn"
+	// EncoderMLP is the ablation "RLMS without SyncGNN": per-vertex MLPs of
+	// the same width and no message passing, so a compute vertex never sees
+	// its paths.
+	EncoderMLP = "mlp"
+)
+
+// Vertex input widths: every vertex carries the task features after its own.
+const (
+	// ComputeIn is the width of a compute vertex's input: the candidate's
+	// cpn.NodeFeatures followed by the task's cpn.TaskFeatures.
+	ComputeIn = cpn.NodeFeatures + cpn.TaskFeatures
+	// PathIn is the width of a path vertex's input: the path's
+	// cpn.PathFeatures followed by the task's cpn.TaskFeatures.
+	PathIn = cpn.PathFeatures + cpn.TaskFeatures
+)
+
+// Config describes an RLMS-CPN model. Every field must be set (see
+// DefaultConfig); Validate reports what is missing.
+type Config struct {
+	// Encoder is EncoderSyncGNN or EncoderMLP. The actors and the critic
+	// each own one encoder of this kind.
+	Encoder string `json:"encoder"`
+	// Dim is the width of the vertex embeddings.
+	Dim int `json:"dim"`
+	// Hidden is the width of the two hidden layers of the node, path and
+	// value heads (CleanRL's 64-64).
+	Hidden int `json:"hidden"`
+	// Rounds is the number of SyncGNN rounds, each with its own
+	// parameters; 0 means 1, the paper's setting. It must be 0 for the mlp
+	// encoder.
+	Rounds int `json:"rounds,omitempty"`
+	// K is the number of candidate compute nodes and P the number of path
+	// rows per candidate of every observation (cpn.Obs.K and cpn.Obs.P).
+	K int `json:"k"`
+	P int `json:"p"`
+}
+
+// DefaultConfig returns the paper's setting for an Abilene-like network:
+// SyncGNN with 64-wide embeddings, 64-64 heads, 5 candidates of 3 paths.
+func DefaultConfig() Config {
+	return Config{Encoder: EncoderSyncGNN, Dim: 64, Hidden: 64, K: 5, P: 3}
+}
+
+// Validate reports a configuration that cannot build a model.
+func (c Config) Validate() error {
+	switch {
+	case c.Encoder != EncoderSyncGNN && c.Encoder != EncoderMLP:
+		return fmt.Errorf("rlms: unknown encoder %q (want %q or %q)", c.Encoder, EncoderSyncGNN, EncoderMLP)
+	case c.Dim <= 0 || c.Hidden <= 0:
+		return fmt.Errorf("rlms: widths must be positive, got Dim %d, Hidden %d", c.Dim, c.Hidden)
+	case c.Rounds < 0:
+		return fmt.Errorf("rlms: negative number of rounds %d", c.Rounds)
+	case c.Rounds > 0 && c.Encoder == EncoderMLP:
+		return fmt.Errorf("rlms: the mlp encoder has no rounds, got %d", c.Rounds)
+	case c.K <= 0 || c.P <= 0:
+		return fmt.Errorf("rlms: need at least one candidate and one path, got K %d, P %d", c.K, c.P)
+	}
+	return nil
+}

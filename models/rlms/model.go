@@ -1,0 +1,161 @@
+package rlms
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/cpntrain/cpntrain/checkpoints"
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+)
+
+// Model is the RLMS-CPN agent: a node actor and a path actor sharing one
+// actor encoder, and a critic with its own encoder. It implements
+// nn.Module with every parameter once:
+//
+//	actor/encoder/…   the shared actor encoder (Node.Encoder)
+//	actor/node/…      the node head
+//	actor/path/…      the path head
+//	critic/encoder/…  the critic's encoder
+//	critic/head/…     the value head
+//
+// Decision keeps scratch buffers and must not run concurrently.
+type Model struct {
+	Config Config
+	Node   *NodeActor
+	Path   *PathActor
+	Critic *Critic
+
+	inf    *nn.Tape
+	dec    batch
+	one    [1]cpn.Obs
+	ratios []float32
+}
+
+var _ nn.Module = (*Model)(nil)
+
+// New builds a model from cfg, drawing every initial value from rng (the
+// same rng state gives the same parameters). Initialisation follows
+// CleanRL: orthogonal weights with gain √2 in the encoders and hidden
+// layers, 0.01 on the node and path output layers, 1 on the value output,
+// zero biases. It panics on an invalid config.
+func New(cfg Config, rng *rand.Rand) *Model {
+	if err := cfg.Validate(); err != nil {
+		panic(err.Error())
+	}
+	node := &NodeActor{Config: cfg, Encoder: newEncoder(cfg, rng)}
+	node.Head = newHead(cfg.Dim, cfg, 0.01, rng)
+	path := &PathActor{Config: cfg, Head: newHead(2*cfg.Dim, cfg, 0.01, rng), node: node}
+	critic := &Critic{Config: cfg, Encoder: newEncoder(cfg, rng)}
+	critic.Head = newHead(2*cfg.Dim+cpn.TaskFeatures, cfg, 1, rng)
+	return &Model{Config: cfg, Node: node, Path: path, Critic: critic, inf: nn.NewInference()}
+}
+
+// Params implements nn.Module (see Model for the names).
+func (m *Model) Params(visit func(string, *nn.Param)) {
+	m.Node.Encoder.Params(nn.Prefix("actor/encoder", visit))
+	m.Node.Head.Params(nn.Prefix("actor/node", visit))
+	m.Path.Head.Params(nn.Prefix("actor/path", visit))
+	m.Critic.Params(nn.Prefix("critic", visit))
+}
+
+// Combine builds the environment action from the node actor's part
+// (parts[0].Index) and the path actor's part (parts[1].Values).
+func Combine(parts []rl.Action) rl.Action {
+	return rl.Action{Index: parts[0].Index, Values: parts[1].Values}
+}
+
+// Decision returns the deterministic action for one observation, for
+// serving: the allowed candidate of largest logit and the mean split α/α₀
+// over its P paths (every ratio positive, summing to 1). The encoder runs
+// once. ratios is reused by the next call; after the first call with a
+// given K and P, Decision allocates nothing. It panics if o does not have
+// the model's K and P or allows no candidate.
+func (m *Model) Decision(o cpn.Obs) (node int, ratios []float32) {
+	t := m.inf
+	t.Reset()
+	m.one[0] = o
+	b := &m.dec
+	b.fill(m.one[:], m.Config.K, m.Config.P, m.Node.Encoder.GNN != nil)
+	m.one[0] = cpn.Obs{}
+	hc, hp := m.Node.Encoder.forward(t, b)
+	b.idx = growInt(b.idx, 1)
+	argmaxAllowed(m.Node.head(t, b, hc).Data, b.nodeMask, 1, b.k, b.idx)
+	node = b.idx[0]
+	m.ratios = grow(m.ratios, b.p)
+	if b.p == 1 {
+		m.ratios[0] = 1
+		return node, m.ratios
+	}
+	b.choose(b.idx)
+	alpha := m.Path.alpha(t, b, hc, hp).Data
+	var s float32
+	for _, a := range alpha {
+		s += a
+	}
+	for j, a := range alpha {
+		m.ratios[j] = a / s
+	}
+	return node, m.ratios
+}
+
+// ConfigJSON returns the config as JSON, as checkpoints store it.
+func (m *Model) ConfigJSON() json.RawMessage {
+	b, err := json.Marshal(m.Config)
+	if err != nil {
+		panic("rlms: " + err.Error()) // a struct of strings and ints always marshals
+	}
+	return b
+}
+
+// Save writes the model's parameters to path as a checkpoint of kind Kind
+// with the config as its ModelConfig and step as its step.
+func (m *Model) Save(path string, step int64) error {
+	return checkpoints.Save(path, m, nil, checkpoints.Meta{
+		ModelKind:   Kind,
+		ModelConfig: m.ConfigJSON(),
+		Step:        step,
+	})
+}
+
+// Load reads a checkpoint written by Save: it builds a model from the
+// stored config and loads the parameters into it. It returns an error
+// naming the file if the file is not an rlms checkpoint, its config is
+// invalid, or any tensor is missing, extra or of the wrong shape.
+func Load(path string) (*Model, checkpoints.Meta, error) {
+	info, err := checkpoints.Inspect(path)
+	if err != nil {
+		return nil, checkpoints.Meta{}, err
+	}
+	if !info.Checkpoint {
+		return nil, checkpoints.Meta{}, fmt.Errorf("rlms: %s is not a cpntrain checkpoint", path)
+	}
+	if info.Meta.ModelKind != Kind {
+		return nil, checkpoints.Meta{}, fmt.Errorf("rlms: %s holds a %q model, not %q", path, info.Meta.ModelKind, Kind)
+	}
+	cfg, err := ParseConfig(info.Meta.ModelConfig)
+	if err != nil {
+		return nil, checkpoints.Meta{}, fmt.Errorf("rlms: %s: %w", path, err)
+	}
+	m := New(cfg, rand.New(rand.NewPCG(0, 0)))
+	meta, err := checkpoints.Load(path, m, nil, checkpoints.ExpectKind(Kind))
+	if err != nil {
+		return nil, checkpoints.Meta{}, err
+	}
+	return m, meta, nil
+}
+
+// ParseConfig decodes a config stored by Save (unknown fields are an
+// error) and validates it.
+func ParseConfig(b []byte) (Config, error) {
+	var cfg Config
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&cfg); err != nil {
+		return Config{}, fmt.Errorf("rlms: model config: %w", err)
+	}
+	return cfg, cfg.Validate()
+}

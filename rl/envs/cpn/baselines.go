@@ -1,0 +1,172 @@
+package cpn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/cpntrain/cpntrain/internal/lp"
+	"github.com/cpntrain/cpntrain/rl"
+)
+
+// A Baseline decides for the current task of an environment, from the
+// environment's true state (the paper's heuristics and the oracle).
+type Baseline func(e *Env) (rl.Action, error)
+
+// Baselines by name: base1 (fastest compute + ECMP), base2 (nearest +
+// ECMP), base3 (fastest compute + LP split), base4 (nearest + LP), oracle.
+var Baselines = map[string]Baseline{
+	"base1":  func(e *Env) (rl.Action, error) { return e.baseline(e.Fastest(), false) },
+	"base2":  func(e *Env) (rl.Action, error) { return e.baseline(e.Nearest(), false) },
+	"base3":  func(e *Env) (rl.Action, error) { return e.baseline(e.Fastest(), true) },
+	"base4":  func(e *Env) (rl.Action, error) { return e.baseline(e.Nearest(), true) },
+	"oracle": func(e *Env) (rl.Action, error) { return e.Oracle(20) },
+}
+
+// BaselineNames lists Baselines in report order.
+var BaselineNames = []string{"base1", "base2", "base3", "base4", "oracle"}
+
+// Fastest returns the candidate whose compute finishes first: predicted
+// compute latency plus the node's current backlog.
+func (e *Env) Fastest() int {
+	best, bt := -1, math.Inf(1)
+	for i, c := range e.cands {
+		t := e.Net.Latency(c, e.task)/1000 + math.Max(0, e.busy[c]-e.now)
+		if t < bt {
+			best, bt = i, t
+		}
+	}
+	return best
+}
+
+// Nearest returns the candidate fewest hops away (ties: shorter
+// propagation delay, then lower index).
+func (e *Env) Nearest() int {
+	h, _ := e.Net.nearest(e.Net.APs[e.task.AP])
+	best := -1
+	for i, c := range e.cands {
+		if best < 0 {
+			best = i
+			continue
+		}
+		hb, hi := h[e.Net.Compute[e.cands[best]].Node], h[e.Net.Compute[c].Node]
+		if hi < hb || hi == hb && e.psets[i].prop[0] < e.psets[best].prop[0] {
+			best = i
+		}
+	}
+	return best
+}
+
+// ECMP returns the equal split over candidate i's distinct paths.
+func (e *Env) ECMP(i int) []float32 {
+	ps := e.psets[i]
+	x := make([]float32, e.Net.Cfg.P)
+	var n int
+	for j, o := range ps.orig {
+		if o == j {
+			n++
+		}
+	}
+	for j, o := range ps.orig {
+		if o == j {
+			x[j] = 1 / float32(n)
+		}
+	}
+	return x
+}
+
+// LPSplit returns the split over candidate i's distinct paths that
+// minimises the largest link utilisation once the task's traffic (its
+// bytes spread over one second) is added: the linear program of
+// traffic-engineering baselines.
+func (e *Env) LPSplit(i int) ([]float32, error) {
+	ps := e.psets[i]
+	iv := e.interval()
+	var distinct []int
+	for j, o := range ps.orig {
+		if o == j {
+			distinct = append(distinct, j)
+		}
+	}
+	rows := map[int]int{}
+	var a []float64
+	var B [][]float64
+	demand := e.task.Bytes * 8
+	for k, j := range distinct {
+		for _, l := range ps.links[j] {
+			r, ok := rows[l]
+			if !ok {
+				r = len(a)
+				rows[l] = r
+				bg, _, _ := e.linkState(iv, l)
+				a = append(a, (bg+e.res[l])/e.Net.G.Links[l].Capacity)
+				B = append(B, make([]float64, len(distinct)))
+			}
+			B[r][k] += demand / e.Net.G.Links[l].Capacity
+		}
+	}
+	x, _, err := lp.MinMaxOnSimplex(a, B)
+	if err != nil {
+		return nil, fmt.Errorf("cpn: LP split: %w", err)
+	}
+	out := make([]float32, e.Net.Cfg.P)
+	var s float32
+	for k, j := range distinct {
+		out[j] = float32(max(0, x[k]))
+		s += out[j]
+	}
+	for j := range out {
+		out[j] /= s
+	}
+	return out, nil
+}
+
+func (e *Env) baseline(i int, useLP bool) (rl.Action, error) {
+	if i < 0 {
+		return rl.Action{}, fmt.Errorf("cpn: no candidate")
+	}
+	if !useLP {
+		return rl.Action{Index: i, Values: e.ECMP(i)}, nil
+	}
+	x, err := e.LPSplit(i)
+	return rl.Action{Index: i, Values: x}, err
+}
+
+// Oracle returns the best decision for the current task given the
+// simulator's true state: every candidate × every split of the distinct
+// paths on a grid of step 1/grid (grid = 20: 231 splits over 3 paths). It
+// is myopic — it does not plan for the tasks that follow — which makes it
+// the ceiling of any per-task decision rule on the observed state.
+func (e *Env) Oracle(grid int) (rl.Action, error) {
+	if !e.reset || e.done {
+		return rl.Action{}, rl.ErrEpisodeOver
+	}
+	best, bestLat := rl.Action{}, math.Inf(1)
+	x := make([]float32, e.Net.Cfg.P)
+	for i := range e.cands {
+		ps := e.psets[i]
+		var distinct []int
+		for j, o := range ps.orig {
+			if o == j {
+				distinct = append(distinct, j)
+			}
+		}
+		var rec func(k, left int)
+		rec = func(k, left int) {
+			if k == len(distinct)-1 {
+				x[distinct[k]] = float32(left) / float32(grid)
+				if lat := e.outcome(i, x, false).LatencyMs; lat < bestLat {
+					bestLat = lat
+					best = rl.Action{Index: i, Values: append([]float32(nil), x...)}
+				}
+				return
+			}
+			for v := 0; v <= left; v++ {
+				x[distinct[k]] = float32(v) / float32(grid)
+				rec(k+1, left-v)
+			}
+		}
+		clear(x)
+		rec(0, grid)
+	}
+	return best, nil
+}

@@ -1,0 +1,131 @@
+package cpn
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Mix names a task mix (the RLMS-CPN paper's section 4.7).
+type Mix string
+
+// Task mixes.
+const (
+	// Mixed draws IO-heavy and compute-heavy tasks with probability ½ each.
+	Mixed Mix = "mixed"
+	// IOHeavy tasks send 100 KB, 1 MB or 10 MB (uniformly) for one
+	// inference.
+	IOHeavy Mix = "io"
+	// ComputeHeavy tasks run 64–2048 inferences (log-uniform) on 32×32×3
+	// CIFAR images (3,072 bytes each, sent with the task).
+	ComputeHeavy Mix = "compute"
+)
+
+// Mixes lists the task mixes.
+var Mixes = []Mix{Mixed, IOHeavy, ComputeHeavy}
+
+// Config describes a computing-power network simulation. DefaultConfig
+// gives the paper's Abilene setting.
+type Config struct {
+	// Topology is a name of topology.Names (abilene, ebone, sprintlink,
+	// tiscali, uscarrier, kdl, internet2) read from DataDir, or "waxman"
+	// for a generated topology of WaxmanNodes nodes (no data needed).
+	Topology    string
+	WaxmanNodes int
+	// DataDir is the data sets root (CPNTRAIN_DATA): the topology files,
+	// the Abilene traffic matrices and the NAS-Bench-201 latencies.
+	DataDir string
+	// AccessPoints is the number of access points; 0 picks 2 on graphs of
+	// at most 12 nodes (the paper's Abilene: 2 access points, 5 CPUs, 5
+	// GPUs) and one node in six otherwise.
+	AccessPoints int
+	// OtherFraction is the fraction of compute nodes with an "other"
+	// device (FPGA, Eyeriss ASIC, Raspberry Pi 4) on graphs of more than
+	// 12 nodes; the rest is split evenly between CPUs and GPUs.
+	OtherFraction float64
+	// PlacementSeed fixes which node is an access point and which device
+	// each compute node has (the network, as opposed to the episode).
+	PlacementSeed uint64
+	// K is the number of candidate compute nodes per task and P the number
+	// of candidate paths to each (k shortest by propagation delay).
+	K, P int
+	// Mix is the task mix.
+	Mix Mix
+	// ArrivalRate is the Poisson arrival rate of tasks per second (over
+	// all access points), Tasks the number of tasks per episode.
+	ArrivalRate float64
+	Tasks       int
+	// Load scales the background traffic: the mean, over traffic-matrix
+	// intervals, of the most utilised link's utilisation.
+	Load float64
+	// Probes is the number of back-to-back probes per path, ProbeBytes
+	// their size.
+	Probes     int
+	ProbeBytes float64
+	// QueueBurst is the service unit, in bytes, of each link's M/M/1
+	// queueing delay (burst/capacity · u/(1−u) at utilisation u).
+	QueueBurst float64
+	// MinShare is the smallest fraction of a link's capacity a new flow
+	// gets, however loaded the link.
+	MinShare float64
+	// RewardScale is the latency, in ms, of one unit of negative reward.
+	RewardScale float64
+}
+
+// DefaultConfig returns the Abilene setting: 2 access points, 5 CPUs and
+// 5 GPUs, K = 5 candidates, P = 3 paths, mixed tasks at 50 per second,
+// 100 tasks per episode, background load 0.5.
+func DefaultConfig() Config {
+	return Config{
+		Topology:      "abilene",
+		WaxmanNodes:   30,
+		OtherFraction: 0.2,
+		PlacementSeed: 1,
+		K:             5,
+		P:             3,
+		Mix:           Mixed,
+		ArrivalRate:   50,
+		Tasks:         100,
+		Load:          0.5,
+		Probes:        3,
+		ProbeBytes:    64,
+		QueueBurst:    64 << 10,
+		MinShare:      0.02,
+		RewardScale:   100,
+	}
+}
+
+// Validate reports settings out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.Topology == "":
+		return fmt.Errorf("cpn: no topology")
+	case strings.EqualFold(c.Topology, "waxman") && c.WaxmanNodes < 4:
+		return fmt.Errorf("cpn: WaxmanNodes %d < 4", c.WaxmanNodes)
+	case c.AccessPoints < 0:
+		return fmt.Errorf("cpn: AccessPoints %d < 0", c.AccessPoints)
+	case !(c.OtherFraction >= 0 && c.OtherFraction <= 1):
+		return fmt.Errorf("cpn: OtherFraction %v outside [0,1]", c.OtherFraction)
+	case c.K < 1 || c.K > 64:
+		return fmt.Errorf("cpn: K %d outside [1,64]", c.K)
+	case c.P < 1 || c.P > 16:
+		return fmt.Errorf("cpn: P %d outside [1,16]", c.P)
+	case c.Mix != Mixed && c.Mix != IOHeavy && c.Mix != ComputeHeavy:
+		return fmt.Errorf("cpn: unknown task mix %q (want mixed, io or compute)", c.Mix)
+	case !(c.ArrivalRate > 0) || math.IsInf(c.ArrivalRate, 0):
+		return fmt.Errorf("cpn: ArrivalRate %v must be positive", c.ArrivalRate)
+	case c.Tasks < 1:
+		return fmt.Errorf("cpn: Tasks %d < 1", c.Tasks)
+	case !(c.Load >= 0 && c.Load < 1):
+		return fmt.Errorf("cpn: Load %v outside [0,1)", c.Load)
+	case c.Probes < 1:
+		return fmt.Errorf("cpn: Probes %d < 1", c.Probes)
+	case !(c.ProbeBytes > 0) || !(c.QueueBurst >= 0) || math.IsInf(c.ProbeBytes+c.QueueBurst, 0):
+		return fmt.Errorf("cpn: ProbeBytes %v and QueueBurst %v must be positive", c.ProbeBytes, c.QueueBurst)
+	case !(c.MinShare > 0 && c.MinShare <= 1):
+		return fmt.Errorf("cpn: MinShare %v outside (0,1]", c.MinShare)
+	case !(c.RewardScale > 0) || math.IsInf(c.RewardScale, 0):
+		return fmt.Errorf("cpn: RewardScale %v must be positive", c.RewardScale)
+	}
+	return nil
+}

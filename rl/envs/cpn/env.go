@@ -1,0 +1,368 @@
+package cpn
+
+import (
+	"container/heap"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/cpntrain/cpntrain/rl"
+)
+
+// ImageBytes is the size of one 32×32×3 input image.
+const ImageBytes = 3072
+
+// Task is one inference job: Images inferences of NAS-Bench-201
+// architecture Arch on Bytes of input data, arriving at access point AP
+// (an index into Network.APs) at time Arrival (seconds).
+type Task struct {
+	Arrival float64 `json:"arrival"`
+	AP      int     `json:"ap"`
+	Arch    int     `json:"arch"`
+	Images  int     `json:"images"`
+	Bytes   float64 `json:"bytes"`
+}
+
+// Outcome is what one decision costs.
+type Outcome struct {
+	// Node is the compute node (index into Network.Compute).
+	Node int
+	// LatencyMs = TransferMs + WaitMs + ComputeMs: the response latency.
+	LatencyMs, TransferMs, WaitMs, ComputeMs float64
+}
+
+// Env is the computing-power network environment: an rl.Env[Obs] with a
+// DiscreteSimplex action (candidate index, split ratios over its P paths).
+// An episode is Config.Tasks consecutive tasks; it ends truncated (the
+// network goes on), so bootstrapping from the last observation is right.
+//
+// Step's Info holds latency_ms, transfer_ms, wait_ms, compute_ms and node.
+type Env struct {
+	Net *Network
+
+	src    *rand.PCG
+	rng    *rand.Rand
+	now    float64
+	tm     int // traffic-matrix interval at time 0
+	busy   []float64
+	flows  flowHeap
+	res    []float64 // reserved bit/s per link
+	nflows []int32   // flows per link
+	taskNo int
+	task   Task
+	cands  []int
+	psets  []*pathSet
+	obs    Obs
+	done   bool
+	reset  bool
+
+	share []int32 // scratch: the task's flows per link
+	uses  []pathUse
+}
+
+// pathUse is one used path of a decision.
+type pathUse struct {
+	links    []int
+	rate, dt float64
+}
+
+// NewEnv returns an environment on net.
+func NewEnv(net *Network) *Env {
+	return &Env{Net: net, share: make([]int32, len(net.G.Links))}
+}
+
+var _ rl.Env[Obs] = (*Env)(nil)
+var _ rl.Snapshotter[Obs] = (*Env)(nil)
+
+// ActionSpace implements rl.Env.
+func (e *Env) ActionSpace() rl.Space {
+	return rl.Space{Kind: rl.DiscreteSimplex, N: e.Net.Cfg.K, M: e.Net.Cfg.P}
+}
+
+// Reset implements rl.Env: a new task stream from seed, an idle network
+// and a random start in the background traffic's day.
+func (e *Env) Reset(seed uint64) (Obs, error) {
+	n := e.Net
+	e.src = rand.NewPCG(seed, 0xc9)
+	e.rng = rand.New(e.src)
+	e.now = 0
+	e.tm = e.rng.IntN(n.bg.intervals())
+	e.busy = make([]float64, len(n.Compute))
+	e.flows = nil
+	e.res = make([]float64, len(n.G.Links))
+	e.nflows = make([]int32, len(n.G.Links))
+	e.taskNo, e.done, e.reset = 0, false, true
+	e.nextTask()
+	return e.obs, nil
+}
+
+// Obs returns the current observation.
+func (e *Env) Obs() Obs { return e.obs }
+
+// Task returns the current task.
+func (e *Env) Task() Task { return e.task }
+
+// Candidates returns the current candidates (indices into Net.Compute);
+// the slice is reused.
+func (e *Env) Candidates() []int { return e.cands }
+
+// Now returns the simulation time in seconds.
+func (e *Env) Now() float64 { return e.now }
+
+// nextTask draws the next task, advances time to its arrival, releases
+// the flows that ended and builds the observation.
+func (e *Env) nextTask() {
+	n, cfg := e.Net, e.Net.Cfg
+	if e.taskNo > 0 || e.now > 0 {
+		e.now += e.rng.ExpFloat64() / cfg.ArrivalRate
+	}
+	t := Task{Arrival: e.now, AP: e.rng.IntN(len(n.APs)), Arch: e.rng.IntN(NumArchs)}
+	io := cfg.Mix == IOHeavy || cfg.Mix == Mixed && e.rng.IntN(2) == 0
+	if io {
+		t.Images = 1
+		t.Bytes = []float64{1e5, 1e6, 1e7}[e.rng.IntN(3)]
+	} else {
+		t.Images = int(math.Round(math.Exp(math.Log(64) + e.rng.Float64()*math.Log(2048.0/64))))
+		t.Bytes = float64(t.Images * ImageBytes)
+	}
+	e.task = t
+	for len(e.flows) > 0 && e.flows[0].End <= e.now {
+		f := heap.Pop(&e.flows).(flow)
+		for _, l := range f.Links {
+			e.res[l] = math.Max(0, e.res[l]-f.Rate)
+			e.nflows[l]--
+		}
+	}
+	e.cands = n.candidates(e.cands, t)
+	e.psets = e.psets[:0]
+	for _, c := range e.cands {
+		e.psets = append(e.psets, n.pathsTo(n.APs[t.AP], c))
+	}
+	e.obs = e.observe()
+}
+
+// interval is the current traffic-matrix interval.
+func (e *Env) interval() int {
+	return (e.tm + int(e.now/TMInterval)) % e.Net.bg.intervals()
+}
+
+// linkState returns link l's background load, its utilisation and
+// queueing delay (s) now.
+func (e *Env) linkState(iv, l int) (bg, util, queue float64) {
+	lk := e.Net.G.Links[l]
+	bg = e.Net.bg.at(iv, l)
+	util = math.Min(0.99, (bg+e.res[l])/lk.Capacity)
+	queue = e.Net.Cfg.QueueBurst * 8 / lk.Capacity * util / (1 - util)
+	return bg, util, queue
+}
+
+// avail returns the bandwidth a new flow gets on link l: the residual
+// capacity, but at least a fair share of the non-background capacity among
+// the flows already there plus this one, and at least MinShare of the
+// capacity.
+func (e *Env) avail(iv, l int) float64 {
+	lk := e.Net.G.Links[l]
+	bg := e.Net.bg.at(iv, l)
+	free := lk.Capacity - bg
+	return math.Max(e.Net.Cfg.MinShare*lk.Capacity, math.Max(free-e.res[l], free/float64(e.nflows[l]+1)))
+}
+
+// observe builds the observation of the current task (probing the paths).
+func (e *Env) observe() Obs {
+	n, cfg := e.Net, e.Net.Cfg
+	K, P := cfg.K, cfg.P
+	o := Obs{K: K, P: P,
+		Task:  []float32{float32(math.Log10(e.task.Bytes / 1e6)), float32(math.Log2(float64(e.task.Images)))},
+		Nodes: make([]float32, K*NodeFeatures), Paths: make([]float32, K*P*PathFeatures),
+		NodeMask: make([]bool, K), PathMask: make([]bool, K*P)}
+	iv := e.interval()
+	h, _ := n.nearest(n.APs[e.task.AP])
+	for i, c := range e.cands {
+		o.NodeMask[i] = true
+		row := o.Nodes[i*NodeFeatures : (i+1)*NodeFeatures]
+		row[0] = float32(math.Log1p(n.Latency(c, e.task)))
+		row[1] = float32(math.Log1p(1000 * math.Max(0, e.busy[c]-e.now)))
+		row[2] = float32(h[n.Compute[c].Node]) / 10
+		row[3+int(n.Compute[c].Class)] = 1
+		ps := e.psets[i]
+		for j := 0; j < P; j++ {
+			r := o.Paths[(i*P+j)*PathFeatures : (i*P+j+1)*PathFeatures]
+			if ps.orig[j] != j {
+				copy(r, o.Paths[(i*P+ps.orig[j])*PathFeatures:])
+				continue
+			}
+			o.PathMask[i*P+j] = true
+			var queue, maxU float64
+			bott := math.Inf(1)
+			for _, l := range ps.links[j] {
+				_, u, q := e.linkState(iv, l)
+				queue += q
+				maxU = math.Max(maxU, u)
+				bott = math.Min(bott, e.avail(iv, l))
+			}
+			var probe float64
+			for range cfg.Probes {
+				probe += ps.prop[j] + queue + cfg.ProbeBytes*8/bott + e.rng.ExpFloat64()*(0.1*queue+10e-6)
+			}
+			probe /= float64(cfg.Probes)
+			r[0] = float32(math.Log1p(1000 * probe))
+			r[1] = float32(1000 * ps.prop[j] / 10)
+			r[2] = float32(math.Log1p(bott / 1e9))
+			r[3] = float32(len(ps.links[j])) / 10
+			r[4] = float32(maxU)
+		}
+	}
+	return o
+}
+
+// checkAction validates a against the current observation.
+func (e *Env) checkAction(a rl.Action) error {
+	return rl.CheckAction(e.ActionSpace(), a, e.obs.NodeMask)
+}
+
+// Evaluate returns the outcome of action a for the current task without
+// changing the environment (for baselines and the oracle).
+func (e *Env) Evaluate(a rl.Action) (Outcome, error) {
+	if !e.reset || e.done {
+		return Outcome{}, rl.ErrEpisodeOver
+	}
+	if err := e.checkAction(a); err != nil {
+		return Outcome{}, err
+	}
+	return e.outcome(a.Index, a.Values, false), nil
+}
+
+// outcome computes (and, with commit, applies) candidate i with split x.
+func (e *Env) outcome(i int, x []float32, commit bool) Outcome {
+	n, cfg := e.Net, e.Net.Cfg
+	c, ps := e.cands[i], e.psets[i]
+	iv := e.interval()
+	// Ratios given to repeated rows go to the path they repeat.
+	var merged [16]float64
+	for j, v := range x {
+		merged[ps.orig[j]] += float64(v)
+	}
+	for j := 0; j < cfg.P; j++ {
+		if merged[j] > 1e-6 {
+			for _, l := range ps.links[j] {
+				e.share[l]++
+			}
+		}
+	}
+	bits := e.task.Bytes * 8
+	var transfer float64
+	e.uses = e.uses[:0]
+	for j := 0; j < cfg.P; j++ {
+		if merged[j] <= 1e-6 {
+			continue
+		}
+		rate := math.Inf(1)
+		queue := 0.0
+		for _, l := range ps.links[j] {
+			_, _, q := e.linkState(iv, l)
+			queue += q
+			rate = math.Min(rate, e.avail(iv, l)/float64(e.share[l]))
+		}
+		dt := merged[j] * bits / rate
+		transfer = math.Max(transfer, ps.prop[j]+queue+dt)
+		if commit {
+			e.uses = append(e.uses, pathUse{links: ps.links[j], rate: rate, dt: dt})
+		}
+	}
+	for j := 0; j < cfg.P; j++ {
+		if merged[j] > 1e-6 {
+			for _, l := range ps.links[j] {
+				e.share[l] = 0
+			}
+		}
+	}
+	compute := n.Latency(c, e.task) / 1000
+	arrive := e.now + transfer
+	wait := math.Max(0, e.busy[c]-arrive)
+	if commit {
+		e.busy[c] = arrive + wait + compute
+		for _, u := range e.uses {
+			heap.Push(&e.flows, flow{End: e.now + u.dt, Rate: u.rate, Links: u.links})
+			for _, l := range u.links {
+				e.res[l] += u.rate
+				e.nflows[l]++
+			}
+		}
+	}
+	return Outcome{Node: c, LatencyMs: 1000 * (transfer + wait + compute), TransferMs: 1000 * transfer,
+		WaitMs: 1000 * wait, ComputeMs: 1000 * compute}
+}
+
+// Step implements rl.Env: it schedules the current task as a says, moves
+// to the next task and returns −latency/RewardScale.
+func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
+	if !e.reset || e.done {
+		return rl.Step[Obs]{}, rl.ErrEpisodeOver
+	}
+	if err := e.checkAction(a); err != nil {
+		return rl.Step[Obs]{}, err
+	}
+	out := e.outcome(a.Index, a.Values, true)
+	e.taskNo++
+	e.done = e.taskNo >= e.Net.Cfg.Tasks
+	e.nextTask()
+	return rl.Step[Obs]{Obs: e.obs, Reward: -out.LatencyMs / e.Net.Cfg.RewardScale, Truncated: e.done,
+		Info: map[string]float64{"latency_ms": out.LatencyMs, "transfer_ms": out.TransferMs,
+			"wait_ms": out.WaitMs, "compute_ms": out.ComputeMs, "node": float64(out.Node)}}, nil
+}
+
+// snapshot is the JSON form of an Env's dynamic state.
+type snapshot struct {
+	Topology string    `json:"topology"`
+	RNG      []byte    `json:"rng"`
+	Now      float64   `json:"now"`
+	TM       int       `json:"tm"`
+	Busy     []float64 `json:"busy"`
+	Flows    []flow    `json:"flows"`
+	Res      []float64 `json:"reserved"`
+	NFlows   []int32   `json:"nflows"`
+	TaskNo   int       `json:"task_no"`
+	Task     Task      `json:"task"`
+	Obs      Obs       `json:"obs"`
+	Done     bool      `json:"done"`
+}
+
+// Snapshot implements rl.Snapshotter.
+func (e *Env) Snapshot() ([]byte, error) {
+	if !e.reset {
+		return nil, fmt.Errorf("cpn: snapshot before Reset")
+	}
+	rs, err := e.src.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(snapshot{Topology: e.Net.G.Name, RNG: rs, Now: e.now, TM: e.tm, Busy: e.busy, Flows: e.flows,
+		Res: e.res, NFlows: e.nflows, TaskNo: e.taskNo, Task: e.task, Obs: e.obs, Done: e.done})
+}
+
+// Restore implements rl.Snapshotter.
+func (e *Env) Restore(b []byte) (Obs, error) {
+	var s snapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Obs{}, fmt.Errorf("cpn: restore: %w", err)
+	}
+	n := e.Net
+	if s.Topology != n.G.Name || len(s.Busy) != len(n.Compute) || len(s.Res) != len(n.G.Links) || len(s.NFlows) != len(n.G.Links) ||
+		s.Task.AP < 0 || s.Task.AP >= len(n.APs) || s.Task.Arch < 0 || s.Task.Arch >= NumArchs {
+		return Obs{}, fmt.Errorf("cpn: restore: the snapshot is of another network (%s)", s.Topology)
+	}
+	src := &rand.PCG{}
+	if err := src.UnmarshalBinary(s.RNG); err != nil {
+		return Obs{}, fmt.Errorf("cpn: restore: %w", err)
+	}
+	e.src, e.rng = src, rand.New(src)
+	e.now, e.tm, e.busy, e.flows, e.res, e.nflows = s.Now, s.TM, s.Busy, s.Flows, s.Res, s.NFlows
+	e.taskNo, e.task, e.obs, e.done, e.reset = s.TaskNo, s.Task, s.Obs, s.Done, true
+	e.cands = n.candidates(e.cands, e.task)
+	e.psets = e.psets[:0]
+	for _, c := range e.cands {
+		e.psets = append(e.psets, n.pathsTo(n.APs[e.task.AP], c))
+	}
+	return e.obs, nil
+}

@@ -1,0 +1,203 @@
+package cpn
+
+import (
+	"math"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/envtest"
+)
+
+var (
+	netMu    sync.Mutex
+	netCache = map[string]*Network{}
+)
+
+// testNetwork returns the network of topology name with cfg's other
+// settings (cached per name+mix), skipping when CPNTRAIN_DATA is unset.
+func testNetwork(t testing.TB, mod func(*Config)) *Network {
+	t.Helper()
+	dir := os.Getenv("CPNTRAIN_DATA")
+	if dir == "" {
+		t.Skip("CPNTRAIN_DATA is not set: the simulator reads the topologies, AbileneTM and the NAS-Bench-201 latencies")
+	}
+	cfg := DefaultConfig()
+	cfg.DataDir = dir
+	if mod != nil {
+		mod(&cfg)
+	}
+	key := cfg.Topology + "/" + string(cfg.Mix) + "/" + string(rune('0'+cfg.K)) + string(rune('0'+cfg.P))
+	netMu.Lock()
+	defer netMu.Unlock()
+	if n, ok := netCache[key]; ok && n.Cfg == cfg {
+		return n
+	}
+	n, err := NewNetwork(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	netCache[key] = n
+	return n
+}
+
+func TestEnvConformance(t *testing.T) {
+	for _, topo := range []string{"abilene", "waxman"} {
+		n := testNetwork(t, func(c *Config) { c.Topology, c.Tasks = topo, 30 })
+		envtest.Check(t, func() rl.Env[Obs] { return NewEnv(n) }, envtest.Options{Episodes: 2})
+	}
+}
+
+func TestAbilenePlacement(t *testing.T) {
+	n := testNetwork(t, nil)
+	if len(n.APs) != 2 || len(n.Compute) != 10 {
+		t.Fatalf("Abilene: %d access points, %d compute nodes; the paper has 2 and 10", len(n.APs), len(n.Compute))
+	}
+	var count [numClasses]int
+	for _, c := range n.Compute {
+		count[c.Class]++
+	}
+	if count[CPU] != 5 || count[GPU] != 5 {
+		t.Fatalf("Abilene devices %v, want 5 CPUs and 5 GPUs", count)
+	}
+}
+
+// TestOutcomeDecomposition: latency = transfer + wait + compute, the
+// compute part is the measured latency, and Evaluate matches Step.
+func TestOutcomeDecomposition(t *testing.T) {
+	n := testNetwork(t, nil)
+	e := NewEnv(n)
+	if _, err := e.Reset(3); err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < 50; k++ {
+		a := rl.Action{Index: k % n.Cfg.K, Values: e.ECMP(k % n.Cfg.K)}
+		c := e.Candidates()[a.Index]
+		want := n.Latency(c, e.Task())
+		out, err := e.Evaluate(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(out.ComputeMs-want) > 1e-9 || math.Abs(out.LatencyMs-(out.TransferMs+out.WaitMs+out.ComputeMs)) > 1e-9 {
+			t.Fatalf("outcome %+v, measured compute %v ms", out, want)
+		}
+		if out.TransferMs <= 0 {
+			t.Fatalf("transfer %v ms: the data must travel", out.TransferMs)
+		}
+		s, err := e.Step(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Info["latency_ms"] != out.LatencyMs || s.Reward != -out.LatencyMs/n.Cfg.RewardScale {
+			t.Fatalf("Step latency %v, Evaluate %v", s.Info["latency_ms"], out.LatencyMs)
+		}
+		if s.Done() {
+			break
+		}
+	}
+}
+
+// TestDecisionsChangeTheNetwork: a big transfer leaves less bandwidth and
+// the next task (tasks in flight consume bandwidth).
+func TestDecisionsChangeTheNetwork(t *testing.T) {
+	n := testNetwork(t, func(c *Config) { c.Mix = IOHeavy })
+	a, b := NewEnv(n), NewEnv(n)
+	a.Reset(11)
+	b.Reset(11)
+	// Find a 10 MB task.
+	for a.Task().Bytes < 1e7 {
+		act := rl.Action{Index: 0, Values: a.ECMP(0)}
+		a.Step(act)
+		b.Step(act)
+	}
+	act := rl.Action{Index: 0, Values: a.ECMP(0)}
+	before, _ := a.Evaluate(act)
+	a.outcome(0, act.Values, true) // commit the task without moving on
+	after, _ := a.Evaluate(act)
+	if !(after.TransferMs > 1.2*before.TransferMs) {
+		t.Fatalf("the same decision right after a committed 10 MB transfer: %+v, before %+v", after, before)
+	}
+}
+
+// TestOracleBeatsBaselines: per task, on the same state, the oracle is at
+// least as fast as every heuristic (up to its grid).
+func TestOracleBeatsBaselines(t *testing.T) {
+	n := testNetwork(t, nil)
+	e := NewEnv(n)
+	e.Reset(5)
+	for k := 0; k < 40; k++ {
+		o, err := e.Oracle(20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ob, _ := e.Evaluate(o)
+		for _, name := range []string{"base1", "base2", "base3", "base4"} {
+			a, err := Baselines[name](e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := e.Evaluate(a)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if out.LatencyMs < ob.LatencyMs*(1-0.02) {
+				t.Fatalf("task %d: %s %.3f ms beats the oracle %.3f ms by more than its grid allows", k, name, out.LatencyMs, ob.LatencyMs)
+			}
+		}
+		if s, _ := e.Step(o); s.Done() {
+			break
+		}
+	}
+}
+
+// TestCandidates: the K nearest nodes of the predicted-fastest class.
+func TestCandidates(t *testing.T) {
+	n := testNetwork(t, nil)
+	e := NewEnv(n)
+	e.Reset(8)
+	for k := 0; k < 30; k++ {
+		cl := n.fastestClass(e.Task())
+		h, _ := n.nearest(n.APs[e.Task().AP])
+		cands := e.Candidates()
+		if len(cands) != n.Cfg.K {
+			t.Fatalf("%d candidates, want %d", len(cands), n.Cfg.K)
+		}
+		for i, c := range cands {
+			if n.Compute[c].Class != cl {
+				t.Fatalf("candidate %d is a %v, the task's fastest class is %v", i, n.Compute[c].Class, cl)
+			}
+			if i > 0 && h[n.Compute[c].Node] < h[n.Compute[cands[i-1]].Node] {
+				t.Fatalf("candidates not ordered by hop count")
+			}
+		}
+		e.Step(rl.Action{Index: 0, Values: e.ECMP(0)})
+	}
+}
+
+// TestAllTopologies builds every real topology's network.
+func TestAllTopologies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds Kdl (754 nodes)")
+	}
+	for _, topo := range []string{"ebone", "sprintlink", "tiscali", "uscarrier", "kdl"} {
+		n := testNetwork(t, func(c *Config) { c.Topology = topo })
+		e := NewEnv(n)
+		if _, err := e.Reset(1); err != nil {
+			t.Fatal(err)
+		}
+		var lat float64
+		for k := 0; k < 20; k++ {
+			a, err := Baselines["base1"](e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := e.Step(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lat += s.Info["latency_ms"]
+		}
+		t.Logf("%s: %d nodes, %d APs, %d compute, base1 mean latency %.2f ms", topo, n.G.N, len(n.APs), len(n.Compute), lat/20)
+	}
+}
