@@ -12,7 +12,6 @@ import (
 	"github.com/cpntrain/cpntrain/rl/policy"
 )
 
-
 // NodeActor is the node-selection policy π_node(i|s): a masked categorical
 // over the K candidates with logit_i = Head(h_i), h_i the embedding of
 // compute vertex i. Its action is rl.Action{Index: i}.

@@ -38,4 +38,3 @@ func ExampleModel_Decision() {
 	// candidate allowed: true, 3 ratios summing to 1.000
 	// parameters: true
 }
-
