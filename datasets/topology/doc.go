@@ -98,8 +98,8 @@
 // searches guided by the exact distances to the destination, ordered by
 // cost, then hops, then link indices. A PathFinder reuses its buffers
 // and the search towards the last destination across queries: on Kdl
-// (754 nodes) k = 3 paths between a node and a distant one (≈ 40 hops)
-// take about 0.2 ms.
+// (754 nodes, 1,790 links) k = 3 paths between node 0 and a node 16 to
+// 43 hops away take 0.2–0.3 ms (BenchmarkKShortestKdl, 2-core machine).
 //
 // # Robustness
 //

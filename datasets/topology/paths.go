@@ -305,33 +305,6 @@ func (p *PathFinder) spur(s int, root []int) []int {
 	if math.IsInf(p.h[s], 1) {
 		return nil
 	}
-	// Shortcut: no spur path costs less than the best allowed first link
-	// plus its head's distance in the whole graph; if the shortest-path
-	// tree from that head avoids the blocked nodes and s (the blocked links
-	// all leave s), that path is the answer.
-	first, firstCost := -1, math.Inf(1)
-	for _, l := range p.out[s] {
-		v := int(p.to[l])
-		if p.linkMark[l] == p.bgen || p.nodeMark[v] == p.bgen {
-			continue
-		}
-		if c := p.cost[l] + p.h[v]; c < firstCost {
-			first, firstCost = l, c
-		}
-	}
-	if first < 0 || math.IsInf(firstCost, 1) {
-		return nil
-	}
-	clean := true
-	for v := int(p.to[first]); v != p.dst; v = int(p.to[p.succ[v]]) {
-		if v == s || p.nodeMark[v] == p.bgen {
-			clean = false
-			break
-		}
-	}
-	if clean && !noShortcut {
-		return p.follow(int(p.to[first]), append(root, first))
-	}
 	p.gen++
 	if p.gen == 0 {
 		clear(p.stamp)
@@ -445,5 +418,3 @@ func (h *pathHeap) pop() pathItem {
 	*h = s
 	return top
 }
-
-var noShortcut = false
