@@ -6,6 +6,9 @@ CPNTRAIN_DATA ?= $(abspath ../shared/datasets)
 export CPNTRAIN_DATA
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 10s
+# Count-based runs for the newer fuzzers (timed runs can end in a spurious
+# "context deadline exceeded" in Go 1.26, golang/go#75804).
+FUZZCOUNT ?= 20000x
 
 .PHONY: setup build test test-short oracle fuzz bench lint clean
 
@@ -39,6 +42,10 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzReadPT$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./datasets/nasbench201
 	go test -run='^$$' -fuzz='^FuzzUnpickle$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./datasets/nasbench201
 	go test -run='^$$' -fuzz='^FuzzParseArch$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./datasets/nasbench201
+	go test -run='^$$' -fuzz='^FuzzCFRRL$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./datasets/topology
+	go test -run='^$$' -fuzz='^FuzzGML$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./datasets/topology
+	go test -run='^$$' -fuzz='^FuzzTM$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./datasets/topology
+	go test -run='^$$' -fuzz='^FuzzSolve$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./internal/lp
 
 ## bench: the engine table (with PyTorch side by side when available) and
 ## the kernel micro-benchmarks

@@ -42,6 +42,7 @@ func commands() []*cli.Command {
 		tsftCommand(),
 		dataCommand(),
 		rlCommand(),
+		rlmsCommand(),
 		checkpointCommand(),
 	}
 }

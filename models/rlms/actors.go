@@ -9,7 +9,6 @@ import (
 	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
-	"github.com/cpntrain/cpntrain/rl/policy"
 )
 
 // NodeActor is the node-selection policy π_node(i|s): a masked categorical
@@ -120,7 +119,7 @@ func (a *NodeActor) Evaluate(t *nn.Tape, obs []cpn.Obs, actions []rl.Action) (lo
 
 // PathActor is the split policy π_path(x|s, i) given the chosen candidate
 // i: for each of i's P path rows, Head([h_path ‖ h_i]) gives one logit,
-// α = softplus(logits) + policy.AlphaFloor, and the split x is
+// α = softplus(logits) + PathAlphaFloor, and the split x is
 // Dirichlet(α) over the P rows. Its action is rl.Action{Values: x}, P
 // non-negative values summing to 1. With P = 1 the split is always [1]
 // (log-probability and entropy 0).
@@ -158,7 +157,39 @@ func (a *PathActor) Encoder() *Encoder { return a.node.Encoder }
 func (a *PathActor) alpha(t *nn.Tape, b *batch, hc, hp *nn.Tensor) *nn.Tensor {
 	x := t.ConcatCols(t.Gather(hp, b.pRows), t.Gather(hc, b.nRows))
 	l := t.Reshape(a.Head.Forward(t, x), b.r, b.p)
-	return t.AddScalar(t.Softplus(l), policy.AlphaFloor)
+	return t.AddScalar(t.Softplus(l), PathAlphaFloor)
+}
+
+// PathAlphaFloor is the smallest Dirichlet concentration of the path
+// actor: α = softplus(logits) + 1. With every α ≥ 1 the Dirichlet is
+// unimodal and its log-density bounded, and the deterministic split is its
+// mode (α−1)/(α₀−P), which can be exactly 0 on a path. A floor near 0
+// (rl/policy's AlphaFloor) lets the policy learn concentrations below 1,
+// whose samples sit near the simplex's vertices while the mean is
+// interior: on the CPN simulator the mean split of such a policy was 12 %
+// slower than its own samples (53 vs 47 ms on Abilene).
+const PathAlphaFloor = 1
+
+// dirichletMode returns the fresh R×P modes (α−1)/(α₀−P) of concentrations
+// α ≥ 1 (the uniform split where α₀ = P).
+func dirichletMode(alpha *nn.Tensor) *nn.Tensor {
+	out := nn.New(alpha.Rows, alpha.Cols)
+	p := alpha.Cols
+	for r := 0; r < alpha.Rows; r++ {
+		row, dst := alpha.Data[r*p:(r+1)*p], out.Data[r*p:(r+1)*p]
+		var s float32
+		for _, a := range row {
+			s += max(a-1, 0)
+		}
+		for j, a := range row {
+			if s < 1e-6 {
+				dst[j] = 1 / float32(p)
+			} else {
+				dst[j] = max(a-1, 0) / s
+			}
+		}
+	}
+	return out
 }
 
 // prepare fills b, encodes it and selects the candidates: prev[0][r].Index,
@@ -223,14 +254,14 @@ func (a *PathActor) ActGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action, rng 
 	return a.setValues(dist.NewDirichlet(t, alpha).Sample(rng))
 }
 
-// ModeGiven implements actorcritic.ConditionalActor: the Dirichlet mean
-// α/α₀, every ratio positive.
+// ModeGiven implements actorcritic.ConditionalActor: the Dirichlet mode
+// (α−1)/(α₀−P) (see PathAlphaFloor), ratios non-negative summing to 1.
 func (a *PathActor) ModeGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) []rl.Action {
 	if a.Config.P == 1 {
 		return a.setValues(ones(len(obs)))
 	}
 	alpha := a.prepare(t, batchFor(t, &a.scr), obs, prev)
-	return a.setValues(dist.NewDirichlet(t, alpha).Mean())
+	return a.setValues(dirichletMode(alpha))
 }
 
 // EvaluateGiven implements actorcritic.ConditionalActor: the R×1

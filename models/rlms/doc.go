@@ -21,7 +21,7 @@
 // Two actors act on the embeddings of one shared actor encoder:
 //
 //	NodeActor:  logit_i = Head_node(h_i),  i ~ Categorical(softmax over allowed i)
-//	PathActor:  α_j = softplus(Head_path([h_(i,j) ‖ h_i])) + policy.AlphaFloor,
+//	PathActor:  α_j = softplus(Head_path([h_(i,j) ‖ h_i])) + PathAlphaFloor (1),
 //	            x ~ Dirichlet(α_1 … α_P)   for the chosen candidate i
 //
 // and the joint policy is π(i|s)·π(x|s, i) (actorcritic.ConditionalActor).

@@ -69,8 +69,8 @@ func Combine(parts []rl.Action) rl.Action {
 }
 
 // Decision returns the deterministic action for one observation, for
-// serving: the allowed candidate of largest logit and the mean split α/α₀
-// over its P paths (every ratio positive, summing to 1). The encoder runs
+// serving: the allowed candidate of largest logit and the mode of the split (α−1)/(α₀−P)
+// over its P paths (ratios non-negative, summing to 1). The encoder runs
 // once. ratios is reused by the next call; after the first call with a
 // given K and P, Decision allocates nothing. It panics if o does not have
 // the model's K and P or allows no candidate.
@@ -94,10 +94,14 @@ func (m *Model) Decision(o cpn.Obs) (node int, ratios []float32) {
 	alpha := m.Path.alpha(t, b, hc, hp).Data
 	var s float32
 	for _, a := range alpha {
-		s += a
+		s += max(a-1, 0)
 	}
 	for j, a := range alpha {
-		m.ratios[j] = a / s
+		if s < 1e-6 {
+			m.ratios[j] = 1 / float32(b.p)
+		} else {
+			m.ratios[j] = max(a-1, 0) / s
+		}
 	}
 	return node, m.ratios
 }

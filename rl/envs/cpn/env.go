@@ -185,6 +185,7 @@ func (e *Env) observe() Obs {
 		row[1] = float32(math.Log1p(1000 * math.Max(0, e.busy[c]-e.now)))
 		row[2] = float32(h[n.Compute[c].Node]) / 10
 		row[3+int(n.Compute[c].Class)] = 1
+		row[6] = float32(math.Log1p(n.Latency(c, e.task) + 1000*math.Max(0, e.busy[c]-e.now)))
 		ps := e.psets[i]
 		for j := 0; j < P; j++ {
 			r := o.Paths[(i*P+j)*PathFeatures : (i*P+j+1)*PathFeatures]
@@ -211,6 +212,7 @@ func (e *Env) observe() Obs {
 			r[2] = float32(math.Log1p(bott / 1e9))
 			r[3] = float32(len(ps.links[j])) / 10
 			r[4] = float32(maxU)
+			r[5] = float32(math.Log1p(1000 * (probe + e.task.Bytes*8/bott)))
 		}
 	}
 	return o

@@ -7,14 +7,17 @@ const (
 	TaskFeatures = 2
 	// NodeFeatures per candidate compute node: log1p of the predicted
 	// compute latency in ms, log1p of the current waiting time in ms, hop
-	// count from the access point / 10, and the device class one-hot (CPU,
-	// GPU, other).
-	NodeFeatures = 6
+	// count from the access point / 10, the device class one-hot (CPU,
+	// GPU, other), and log1p of the predicted finish time (waiting plus
+	// compute) in ms.
+	NodeFeatures = 7
 	// PathFeatures per candidate path: log1p of the mean probed one-way
 	// delay in ms, propagation delay in ms / 10, log1p of the bottleneck
-	// available bandwidth in Gbit/s, hop count / 10, and the bottleneck
-	// utilisation in [0, 1].
-	PathFeatures = 5
+	// available bandwidth in Gbit/s, hop count / 10, the bottleneck
+	// utilisation in [0, 1], and log1p of the estimated time in ms to send
+	// all the task's data on this path alone (probed delay + bytes /
+	// bottleneck bandwidth).
+	PathFeatures = 6
 )
 
 // Obs is what the controller sees when a task arrives: the task, its K
@@ -32,8 +35,9 @@ type Obs struct {
 	// Paths is K·P × PathFeatures, row-major.
 	Paths []float32
 	// NodeMask[i] is false when candidate i does not exist (fewer compute
-	// nodes than K); PathMask[i·P+j] is false when candidate i has fewer
-	// than j+1 loop-free paths. Masked rows hold zeros.
+	// nodes than K; their rows hold zeros); PathMask[i·P+j] is false when
+	// candidate i has fewer than j+1 loop-free paths: the row then repeats
+	// an earlier path, and a ratio given to it is added to that path.
 	NodeMask []bool
 	PathMask []bool
 }

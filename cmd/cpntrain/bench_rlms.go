@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+	"github.com/cpntrain/cpntrain/train/rlms"
+)
+
+func benchRLMSCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "rlms",
+		Usage: "RLMS-CPN vs Base1-4, GNN+DQN, the MLP ablation and the oracle: the paper's tables, CSV and PNG plots",
+		Description: "Per topology (K = --k, --mix tasks): the baselines and the oracle on --seeds test task streams,\n" +
+			"then RLMS-CPN (and with --ablation the MLP encoder, with --dqn the GNN+DQN baseline) trained\n" +
+			"once per seed and evaluated on that seed's stream. On the first topology it also varies K\n" +
+			"(--ks) and the task mix (--mixes). Writes rlms.md, rlms.csv and per-task and learning-curve\n" +
+			"PNGs into the run folder.",
+		Flags: append(append([]cli.Flag{
+			&cli.StringFlag{Name: "topologies", Value: "abilene,ebone,sprintlink,tiscali", Usage: "comma-separated topologies"},
+			&cli.IntFlag{Name: "seeds", Value: 5, Usage: "seeds: trained policies and test task streams"},
+			&cli.IntFlag{Name: "k", Value: 5, Usage: "candidate compute nodes per task"},
+			&cli.StringFlag{Name: "ks", Value: "3,4,5,6,7", Usage: "candidate counts evaluated on the first topology (\"\": none)"},
+			&cli.StringFlag{Name: "mixes", Value: "io,compute", Usage: "task mixes evaluated on the first topology (\"\": none)"},
+			&cli.BoolFlag{Name: "ablation", Value: true, Usage: "train the MLP-encoder ablation too"},
+			&cli.BoolFlag{Name: "dqn", Value: true, Usage: "train the GNN+DQN baseline too"},
+			&cli.Int64Flag{Name: "dqn-steps", Value: 100000, Usage: "GNN+DQN training tasks"},
+		}, simFlags()...), trainFlags()...),
+		Action: benchRLMS,
+	}
+}
+
+func benchRLMS(c *cli.Context) error {
+	if err := exactArgs(c); err != nil {
+		return err
+	}
+	if c.Int("seeds") < 1 || c.Int("k") < 1 || c.Int64("dqn-steps") < 1 {
+		return &usageError{msg: "--seeds, --k and --dqn-steps must be positive.", cmd: c.Command.HelpName}
+	}
+	var topos []string
+	for _, t := range strings.Split(c.String("topologies"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			topos = append(topos, t)
+		}
+	}
+	if len(topos) == 0 {
+		return &usageError{msg: "--topologies is empty.", cmd: c.Command.HelpName}
+	}
+	ec, err := simConfig(c, topos[0], c.Int("k"))
+	if err != nil {
+		return err
+	}
+	for _, t := range topos[1:] {
+		if _, err := simConfig(c, t, c.Int("k")); err != nil {
+			return err
+		}
+	}
+	tc, err := trainConfig(c, ec.K, ec.P)
+	if err != nil {
+		return err
+	}
+	cfg := rlms.BenchConfig{Env: ec, Train: tc, Topologies: topos, Seeds: c.Int("seeds"), TestSeed0: 1_000_000,
+		Ablation: c.Bool("ablation"), DQN: c.Bool("dqn"), DQNSteps: c.Int64("dqn-steps")}
+	if s := c.String("ks"); s != "" {
+		if cfg.Ks, err = parseInts(s, "ks", 1); err != nil {
+			return &usageError{msg: err.Error(), cmd: c.Command.HelpName}
+		}
+	}
+	if s := c.String("mixes"); s != "" {
+		for _, m := range strings.Split(s, ",") {
+			mix := cpn.Mix(strings.TrimSpace(m))
+			if mix != cpn.Mixed && mix != cpn.IOHeavy && mix != cpn.ComputeHeavy {
+				return &usageError{msg: fmt.Sprintf("unknown mix %q in --mixes; available: mixed, io, compute.", m), cmd: c.Command.HelpName}
+			}
+			cfg.Mixes = append(cfg.Mixes, mix)
+		}
+	}
+	run, err := openRun(c, "bench-rlms", map[string]any{"bench": cfg})
+	if err != nil {
+		return err
+	}
+	defer run.Close()
+	log := c.App.ErrWriter
+	if globalsFrom(c).Quiet {
+		log = io.Discard
+	}
+	start := time.Now()
+	rows, err := rlms.Bench(c.Context, cfg, log)
+	if err != nil {
+		return err
+	}
+	md, err := os.Create(filepath.Join(run.Dir(), "rlms.md"))
+	if err != nil {
+		return err
+	}
+	w := io.MultiWriter(c.App.Writer, md)
+	rlms.WriteMarkdown(w, rows, cfg.Seeds, ec.Tasks)
+	fmt.Fprintf(w, "Training: %d tasks per policy (%s encoder width %d, γ = %g, Adam %g / %g, %d simulators × %d steps per update); GNN+DQN %d tasks.\n",
+		tc.AC.TotalTimesteps, tc.Model.Encoder, tc.Model.Dim, tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic, tc.AC.NumEnvs, tc.AC.NSteps, cfg.DQNSteps)
+	fmt.Fprintf(w, "\nTotal bench time %.0f s. Command: cpntrain %s\n", time.Since(start).Seconds(), strings.Join(os.Args[1:], " "))
+	if err := md.Close(); err != nil {
+		return err
+	}
+	if err := rlms.WriteCSV(filepath.Join(run.Dir(), "rlms.csv"), rows); err != nil {
+		return err
+	}
+	files, err := rlms.PlotPerTask(run.Dir(), rows)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.ErrWriter, "wrote %s/{rlms.md,rlms.csv} and %d plots\n", run.Dir(), len(files))
+	return nil
+}

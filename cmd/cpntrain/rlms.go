@@ -1,0 +1,277 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cpntrain/cpntrain/datasets/topology"
+	mrlms "github.com/cpntrain/cpntrain/models/rlms"
+	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+	"github.com/cpntrain/cpntrain/train/rlms"
+	"github.com/cpntrain/cpntrain/train/runlog"
+)
+
+// topologyNames are the --topology values.
+func topologyNames() []string { return append(topology.Names(), "waxman") }
+
+// simFlags are the simulator flags shared by rlms train, eval and bench.
+func simFlags() []cli.Flag {
+	d := cpn.DefaultConfig()
+	return []cli.Flag{
+		&cli.StringFlag{Name: "mix", Value: string(d.Mix), Usage: "task mix: mixed, io (100 KB-10 MB transfers) or compute (64-2048 inferences)"},
+		&cli.IntFlag{Name: "paths", Value: d.P, Usage: "candidate paths per compute node (k shortest by propagation delay)"},
+		&cli.Float64Flag{Name: "load", Value: d.Load, Usage: "background traffic: mean utilisation of the busiest link"},
+		&cli.Float64Flag{Name: "arrival-rate", Value: d.ArrivalRate, Usage: "tasks per second"},
+		&cli.IntFlag{Name: "tasks", Value: d.Tasks, Usage: "tasks per episode (and per test episode)"},
+	}
+}
+
+// simConfig reads the simulator flags (K given by the caller).
+func simConfig(c *cli.Context, topo string, k int) (cpn.Config, error) {
+	cfg := cpn.DefaultConfig()
+	cfg.DataDir = globalsFrom(c).DataDir
+	cfg.Topology, cfg.K, cfg.P = topo, k, c.Int("paths")
+	cfg.Mix = cpn.Mix(c.String("mix"))
+	cfg.Load, cfg.ArrivalRate, cfg.Tasks = c.Float64("load"), c.Float64("arrival-rate"), c.Int("tasks")
+	if !slices.Contains(topologyNames(), strings.ToLower(topo)) {
+		return cfg, &usageError{msg: fmt.Sprintf("unknown topology %q; available: %s.", topo, strings.Join(topologyNames(), ", ")), cmd: c.Command.HelpName}
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, &usageError{msg: withPeriod(strings.TrimPrefix(err.Error(), "cpn: ")), cmd: c.Command.HelpName}
+	}
+	return cfg, nil
+}
+
+// trainFlags are the RLMS-CPN training flags.
+func trainFlags() []cli.Flag {
+	d := rlms.DefaultConfig(5, 3)
+	return []cli.Flag{
+		&cli.Int64Flag{Name: "steps", Value: d.AC.TotalTimesteps, Usage: "training tasks (environment steps over all simulators)"},
+		&cli.StringFlag{Name: "encoder", Value: d.Model.Encoder, Usage: "syncgnn (the paper) or mlp (the ablation: no message passing)"},
+		&cli.IntFlag{Name: "dim", Value: d.Model.Dim, Usage: "embedding and hidden width"},
+		&cli.Float64Flag{Name: "gamma", Value: d.AC.Gamma, Usage: "discount factor of the TD target"},
+		&cli.Float64Flag{Name: "lr-actor", Value: d.AC.LearningRateActor, Usage: "Adam learning rate of the two actors"},
+		&cli.Float64Flag{Name: "lr-critic", Value: d.AC.LearningRateCritic, Usage: "Adam learning rate of the critic"},
+		&cli.IntFlag{Name: "envs", Value: d.AC.NumEnvs, Usage: "simulators stepped in parallel (one goroutine each)"},
+		&cli.IntFlag{Name: "nsteps", Value: d.AC.NSteps, Usage: "steps per simulator per update (n-step TD targets; 1 = TD(0))"},
+	}
+}
+
+func trainConfig(c *cli.Context, k, p int) (rlms.Config, error) {
+	tc := rlms.DefaultConfig(k, p)
+	tc.Model.Encoder, tc.Model.Dim, tc.Model.Hidden = c.String("encoder"), c.Int("dim"), c.Int("dim")
+	tc.AC.TotalTimesteps = c.Int64("steps")
+	tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic = c.Float64("gamma"), c.Float64("lr-actor"), c.Float64("lr-critic")
+	tc.AC.NumEnvs, tc.AC.NSteps = c.Int("envs"), c.Int("nsteps")
+	tc.AC.Seed = uint64(globalsFrom(c).Seed)
+	if err := tc.Model.Validate(); err != nil {
+		return tc, &usageError{msg: withPeriod(strings.TrimPrefix(err.Error(), "rlms: ")), cmd: c.Command.HelpName}
+	}
+	if err := tc.AC.Validate(); err != nil {
+		return tc, &usageError{msg: withPeriod(strings.TrimPrefix(err.Error(), "actorcritic: ")), cmd: c.Command.HelpName}
+	}
+	if tc.AC.TotalTimesteps <= 0 {
+		return tc, &usageError{msg: "--steps must be positive.", cmd: c.Command.HelpName}
+	}
+	return tc, nil
+}
+
+const (
+	rlmsModelFile = "model.safetensors"
+	rlmsStateFile = "train-state.safetensors"
+)
+
+func rlmsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "rlms",
+		Usage: "RLMS-CPN: joint compute-node selection and multipath splitting (SyncGNN + actor-critic)",
+		Subcommands: []*cli.Command{{
+			Name:      "train",
+			Usage:     "train RLMS-CPN on a simulated computing-power network",
+			UsageText: "cpntrain rlms train [--topology abilene] [--steps N] [--k 5] [--mix mixed] [--encoder syncgnn|mlp]",
+			Description: "Simulates tasks (NAS-Bench-201 inferences with measured latencies) arriving at access points\n" +
+				"of a real topology (CFR-RL's Abilene/Ebone/Sprintlink/Tiscali, Topology Zoo's UsCarrier/Kdl,\n" +
+				"or a generated Waxman graph), and trains the node-selection and path-split actors with one\n" +
+				"critic. Metrics go to the run folder (JSONL + TensorBoard), the trained policy to\n" +
+				"<run>/" + rlmsModelFile + ", and a resumable training state to <run>/" + rlmsStateFile + "\n" +
+				"every --checkpoint-every updates: run the same command with --out <run> to resume a killed\n" +
+				"run. At the end the policy is evaluated against Base1 (fastest node + ECMP), Base3 (fastest\n" +
+				"node + LP split) and the oracle on --eval-seeds test task streams.",
+			Flags: append(append([]cli.Flag{
+				&cli.StringFlag{Name: "topology", Value: "abilene", Usage: "network: " + strings.Join(topologyNames(), ", ")},
+				&cli.IntFlag{Name: "k", Value: 5, Usage: "candidate compute nodes per task"},
+				&cli.IntFlag{Name: "checkpoint-every", Value: 500, Usage: "updates between resumable checkpoints (0: none)"},
+				&cli.IntFlag{Name: "eval-seeds", Value: 5, Usage: "test task streams evaluated at the end (0: none)"},
+			}, simFlags()...), trainFlags()...),
+			Action: rlmsTrain,
+		}, {
+			Name:      "eval",
+			Usage:     "evaluate a trained RLMS-CPN policy against the baselines on the same tasks",
+			UsageText: "cpntrain rlms eval --model FILE [--topology abilene] [--seeds 5]",
+			Description: "Loads a policy saved by 'rlms train' and plays --seeds test task streams with it and with\n" +
+				"Base1-4 and the oracle on the same simulator. K and the number of paths come from the model.",
+			Flags: append([]cli.Flag{
+				&cli.StringFlag{Name: "model", Required: true, Usage: "policy checkpoint (" + rlmsModelFile + " of a training run)"},
+				&cli.StringFlag{Name: "topology", Value: "abilene", Usage: "network: " + strings.Join(topologyNames(), ", ")},
+				&cli.IntFlag{Name: "seeds", Value: 5, Usage: "test task streams"},
+			}, simFlags()...),
+			Action: rlmsEval,
+		}},
+	}
+}
+
+func rlmsTrain(c *cli.Context) error {
+	if err := exactArgs(c); err != nil {
+		return err
+	}
+	if c.Int("k") < 1 || c.Int("checkpoint-every") < 0 || c.Int("eval-seeds") < 0 {
+		return &usageError{msg: "--k must be positive, --checkpoint-every and --eval-seeds not negative.", cmd: c.Command.HelpName}
+	}
+	ec, err := simConfig(c, c.String("topology"), c.Int("k"))
+	if err != nil {
+		return err
+	}
+	tc, err := trainConfig(c, ec.K, ec.P)
+	if err != nil {
+		return err
+	}
+	g := globalsFrom(c)
+	// A run folder holding a training state is resumed.
+	var run *runlog.Run
+	cfgRec := map[string]any{"env": ec, "train": tc}
+	if g.Out != "" {
+		if _, err := os.Stat(filepath.Join(g.Out, rlmsStateFile)); err == nil {
+			run, err = runlog.Create(g.Out, runlog.Options{Append: true})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.ErrWriter, "resuming the run in %s\n", g.Out)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	if run == nil {
+		if run, err = openRun(c, "rlms-train-"+strings.ToLower(ec.Topology), cfgRec); err != nil {
+			return err
+		}
+	}
+	defer run.Close()
+	if c.Int("checkpoint-every") > 0 {
+		tc.AC.CheckpointPath, tc.AC.CheckpointEvery = filepath.Join(run.Dir(), rlmsStateFile), c.Int("checkpoint-every")
+	}
+	start := time.Now()
+	net, err := cpn.NewNetwork(ec)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.ErrWriter, "%s: %d nodes, %d access points, %d compute nodes (built in %.1f s)\n",
+		net.G.Name, net.G.N, len(net.APs), len(net.Compute), time.Since(start).Seconds())
+	prog := runlog.NewProgress(c.App.ErrWriter, int(tc.AC.TotalTimesteps), "train", g.Quiet)
+	var lat []float64
+	var last int64
+	m, res, err := rlms.Train(c.Context, net, tc, func(step int64, mm map[string]float64) {
+		run.Scalars(step, mm)
+		if r, ok := mm["charts/episodic_return"]; ok {
+			lat = append(lat, -r*ec.RewardScale/float64(ec.Tasks))
+			run.Scalar("charts/mean_latency_ms", step, lat[len(lat)-1])
+		}
+		if step-last >= 1000 {
+			recent := lat[max(0, len(lat)-50):]
+			msg := ""
+			if len(recent) > 0 {
+				var s float64
+				for _, v := range recent {
+					s += v
+				}
+				msg = fmt.Sprintf("latency %.2f ms", s/float64(len(recent)))
+			}
+			prog.Add(int(step-last), msg)
+			last = step
+		}
+	})
+	prog.Finish()
+	if err != nil {
+		return err
+	}
+	modelPath := filepath.Join(run.Dir(), rlmsModelFile)
+	if err := m.Save(modelPath, res.Steps); err != nil {
+		return err
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "trained %d tasks in %.1f s (%.0f tasks/s, %d updates); policy saved to %s\n", res.Steps, res.Elapsed.Seconds(), res.SPS, res.Updates, modelPath)
+	if n := len(lat); n >= 10 {
+		fmt.Fprintf(w, "mean latency of training episodes by tenth of training (ms):")
+		for q := 0; q < 10; q++ {
+			var s float64
+			part := lat[q*n/10 : (q+1)*n/10]
+			for _, v := range part {
+				s += v
+			}
+			fmt.Fprintf(w, " %.1f", s/float64(len(part)))
+		}
+		fmt.Fprintln(w)
+	}
+	if c.Int("eval-seeds") > 0 {
+		return printEval(c, net, m, c.Int("eval-seeds"), []string{"base1", "base3", "oracle"})
+	}
+	return nil
+}
+
+// printEval evaluates m and the baselines on seeds test streams.
+func printEval(c *cli.Context, net *cpn.Network, m *mrlms.Model, seeds int, baselines []string) error {
+	cfg := rlms.BenchConfig{Seeds: seeds, TestSeed0: 1_000_000}
+	var rows []rlms.Row
+	for _, name := range append([]string{rlms.PolicyRLMS}, baselines...) {
+		decide := func(int) rlms.Decider { return rlms.ModelDecider(m) }
+		if name != rlms.PolicyRLMS {
+			d, err := rlms.BaselineDecider(name)
+			if err != nil {
+				return err
+			}
+			decide = func(int) rlms.Decider { return d }
+		}
+		r, err := rlms.EvalSeeds(net, name, decide, cfg)
+		if err != nil {
+			return err
+		}
+		r.Experiment, r.Topology, r.K, r.Mix = "eval", net.G.Name, net.Cfg.K, net.Cfg.Mix
+		rows = append(rows, r)
+	}
+	fmt.Fprintln(c.App.Writer)
+	rlms.WriteMarkdown(c.App.Writer, rows, seeds, net.Cfg.Tasks)
+	return nil
+}
+
+func rlmsEval(c *cli.Context) error {
+	if err := exactArgs(c); err != nil {
+		return err
+	}
+	if c.Int("seeds") < 1 {
+		return &usageError{msg: "--seeds must be positive.", cmd: c.Command.HelpName}
+	}
+	m, _, err := mrlms.Load(c.String("model"))
+	if err != nil {
+		return err
+	}
+	ec, err := simConfig(c, c.String("topology"), m.Config.K)
+	if err != nil {
+		return err
+	}
+	if ec.P != m.Config.P {
+		return &usageError{msg: fmt.Sprintf("the model splits over %d paths; pass --paths %d.", m.Config.P, m.Config.P), cmd: c.Command.HelpName}
+	}
+	net, err := cpn.NewNetwork(ec)
+	if err != nil {
+		return err
+	}
+	return printEval(c, net, m, c.Int("seeds"), cpn.BaselineNames)
+}
+

@@ -1,0 +1,342 @@
+package rlms
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	mrlms "github.com/cpntrain/cpntrain/models/rlms"
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/dqn"
+	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+)
+
+// Policies in report order.
+const (
+	PolicyRLMS = "rlms-cpn"
+	PolicyMLP  = "rlms-mlp"
+	PolicyDQN  = "gnn+dqn"
+)
+
+// BenchConfig describes `cpntrain bench rlms`.
+type BenchConfig struct {
+	// Env is the simulator template (DataDir, Mix, K, … ); Topology is
+	// set per experiment.
+	Env cpn.Config
+	// Train is the RLMS-CPN training template (seeds are set per run).
+	Train Config
+	// Topologies are evaluated with Env's K and Mix; Seeds per topology.
+	Topologies []string
+	Seeds      int
+	// TestSeed0 is the first test task stream (test seeds TestSeed0+1…),
+	// disjoint from the training streams.
+	TestSeed0 uint64
+	// Ks and Mixes are extra experiments on the first topology (the
+	// paper's candidate count K = 3…7 and task types).
+	Ks    []int
+	Mixes []cpn.Mix
+	// Ablation trains the MLP encoder too; DQN the GNN+DQN baseline.
+	Ablation, DQN bool
+	// DQNSteps is the DQN baseline's budget.
+	DQNSteps int64
+}
+
+// Row is one policy in one experiment: the mean latency of each seed's
+// test episode (100 tasks by default).
+type Row struct {
+	Experiment string // "topology", "k", "mix"
+	Topology   string
+	K          int
+	Mix        cpn.Mix
+	Policy     string
+	// MeanMs holds one mean latency per seed.
+	MeanMs []float64
+	// PerTaskMs is the first seed's latency per task (for the plots).
+	PerTaskMs []float64
+	// DecisionUs is the mean decision time per task; TrainS the mean
+	// training time per seed (learned policies).
+	DecisionUs, TrainS float64
+	// Curve is the first seed's learning curve: mean latency (ms) of
+	// training episodes by tenth of training (learned policies).
+	Curve []float64
+}
+
+// Mean returns the mean and standard deviation over seeds.
+func (r Row) Mean() (float64, float64) { return MeanStd(r.MeanMs) }
+
+// Bench runs the experiments, logging progress to log.
+func Bench(ctx context.Context, cfg BenchConfig, log io.Writer) ([]Row, error) {
+	var rows []Row
+	type exp struct {
+		kind, topo string
+		k          int
+		mix        cpn.Mix
+	}
+	var exps []exp
+	for _, t := range cfg.Topologies {
+		exps = append(exps, exp{"topology", t, cfg.Env.K, cfg.Env.Mix})
+	}
+	if len(cfg.Topologies) > 0 {
+		for _, k := range cfg.Ks {
+			if k != cfg.Env.K {
+				exps = append(exps, exp{"k", cfg.Topologies[0], k, cfg.Env.Mix})
+			}
+		}
+		for _, m := range cfg.Mixes {
+			if m != cfg.Env.Mix {
+				exps = append(exps, exp{"mix", cfg.Topologies[0], cfg.Env.K, m})
+			}
+		}
+	}
+	for _, x := range exps {
+		ec := cfg.Env
+		ec.Topology, ec.K, ec.Mix = x.topo, x.k, x.mix
+		net, err := cpn.NewNetwork(ec)
+		if err != nil {
+			return rows, err
+		}
+		fmt.Fprintf(log, "== %s: %s, K=%d, %s tasks (%d nodes, %d access points, %d compute nodes)\n",
+			x.kind, net.G.Name, x.k, x.mix, net.G.N, len(net.APs), len(net.Compute))
+		add := func(r Row) {
+			r.Experiment, r.Topology, r.K, r.Mix = x.kind, net.G.Name, x.k, x.mix
+			m, s := r.Mean()
+			fmt.Fprintf(log, "   %-9s %8.2f ± %5.2f ms   decision %7.1f µs", r.Policy, m, s, r.DecisionUs)
+			if r.TrainS > 0 {
+				fmt.Fprintf(log, "   training %.0f s", r.TrainS)
+			}
+			fmt.Fprintln(log)
+			rows = append(rows, r)
+		}
+		for _, name := range cpn.BaselineNames {
+			d, _ := BaselineDecider(name)
+			r, err := EvalSeeds(net, name, func(int) Decider { return d }, cfg)
+			if err != nil {
+				return rows, err
+			}
+			add(r)
+		}
+		encoders := []string{mrlms.EncoderSyncGNN}
+		if cfg.Ablation {
+			encoders = append(encoders, mrlms.EncoderMLP)
+		}
+		for _, enc := range encoders {
+			r, err := trainSeeds(ctx, net, enc, cfg, log)
+			if err != nil {
+				return rows, err
+			}
+			add(r)
+		}
+		if cfg.DQN {
+			r, err := dqnSeeds(ctx, net, cfg)
+			if err != nil {
+				return rows, err
+			}
+			add(r)
+		}
+	}
+	return rows, nil
+}
+
+// EvalSeeds evaluates decider(seed) on the test streams of every seed.
+func EvalSeeds(net *cpn.Network, policy string, decider func(seed int) Decider, cfg BenchConfig) (Row, error) {
+	r := Row{Policy: policy}
+	var dec float64
+	for s := 1; s <= cfg.Seeds; s++ {
+		ep, err := Run(net, decider(s), cfg.TestSeed0+uint64(s))
+		if err != nil {
+			return r, fmt.Errorf("rlms: %s: %w", policy, err)
+		}
+		r.MeanMs = append(r.MeanMs, ep.Mean())
+		if s == 1 {
+			r.PerTaskMs = ep.LatencyMs
+		}
+		dec += ep.DecisionNs / 1000
+	}
+	r.DecisionUs = dec / float64(cfg.Seeds)
+	return r, nil
+}
+
+// trainSeeds trains one model per seed and evaluates each.
+func trainSeeds(ctx context.Context, net *cpn.Network, encoder string, cfg BenchConfig, log io.Writer) (Row, error) {
+	models := make([]*mrlms.Model, cfg.Seeds+1)
+	var train time.Duration
+	var curve []float64
+	for s := 1; s <= cfg.Seeds; s++ {
+		tc := cfg.Train
+		tc.Model.Encoder, tc.Model.K, tc.Model.P = encoder, net.Cfg.K, net.Cfg.P
+		tc.AC.Seed = uint64(s)
+		var lat []float64
+		m, res, err := Train(ctx, net, tc, func(step int64, mm map[string]float64) {
+			if r, ok := mm["charts/episodic_return"]; ok {
+				lat = append(lat, -r*net.Cfg.RewardScale/float64(net.Cfg.Tasks))
+			}
+		})
+		if err != nil {
+			return Row{}, err
+		}
+		if s == 1 {
+			curve = tenths(lat)
+		}
+		fmt.Fprintf(log, "   trained %s seed %d: %d steps in %.0f s (%.0f steps/s)\n", encoder, s, res.Steps, res.Elapsed.Seconds(), res.SPS)
+		train += res.Elapsed
+		models[s] = m
+	}
+	name := PolicyRLMS
+	if encoder == mrlms.EncoderMLP {
+		name = PolicyMLP
+	}
+	r, err := EvalSeeds(net, name, func(s int) Decider { return ModelDecider(models[s]) }, cfg)
+	r.TrainS, r.Curve = train.Seconds()/float64(cfg.Seeds), curve
+	return r, err
+}
+
+// tenths returns the mean of x in each tenth.
+func tenths(x []float64) []float64 {
+	out := make([]float64, 0, 10)
+	for q := 0; q < 10; q++ {
+		lo, hi := q*len(x)/10, (q+1)*len(x)/10
+		if hi > lo {
+			out = append(out, mean(x[lo:hi]))
+		}
+	}
+	return out
+}
+
+// Vec is the observation of the GNN+DQN baseline: per candidate its node
+// features and the mean and max of its paths' features (one parameter-free
+// message-passing round from paths to nodes), after the task features.
+type Vec struct {
+	X    []float32
+	Mask []bool
+}
+
+// Features implements rl.Vector.
+func (v Vec) Features() []float32 { return v.X }
+
+// ActionMask implements rl.Masked.
+func (v Vec) ActionMask() []bool { return v.Mask }
+
+// DQNFeatures builds the GNN+DQN observation of o.
+func DQNFeatures(o cpn.Obs) Vec {
+	x := append([]float32(nil), o.Task...)
+	for i := 0; i < o.K; i++ {
+		x = append(x, o.Nodes[i*cpn.NodeFeatures:(i+1)*cpn.NodeFeatures]...)
+		for f := 0; f < cpn.PathFeatures; f++ {
+			var s, mx float32
+			for j := 0; j < o.P; j++ {
+				v := o.Paths[(i*o.P+j)*cpn.PathFeatures+f]
+				s += v
+				if j == 0 || v > mx {
+					mx = v
+				}
+			}
+			x = append(x, s/float32(o.P), mx)
+		}
+	}
+	return Vec{X: x, Mask: o.NodeMask}
+}
+
+// dqnEnv is the cpn environment as the GNN+DQN baseline sees it: a
+// discrete node choice, ECMP over the node's paths, and a reward from the
+// available bandwidth (mean over the node's distinct paths of the
+// bottleneck bandwidth, log1p Gbit/s) rather than from the latency.
+type dqnEnv struct{ e *cpn.Env }
+
+func (d dqnEnv) Reset(seed uint64) (Vec, error) {
+	o, err := d.e.Reset(seed)
+	return DQNFeatures(o), err
+}
+
+func (d dqnEnv) Step(a rl.Action) (rl.Step[Vec], error) {
+	o := d.e.Obs()
+	if a.Index < 0 || a.Index >= o.K || !o.NodeMask[a.Index] {
+		return rl.Step[Vec]{}, fmt.Errorf("%w: node %d", rl.ErrInvalidAction, a.Index)
+	}
+	var bw float64
+	var n int
+	for j := 0; j < o.P; j++ {
+		if o.PathMask[a.Index*o.P+j] {
+			bw += float64(o.Paths[(a.Index*o.P+j)*cpn.PathFeatures+2])
+			n++
+		}
+	}
+	s, err := d.e.Step(rl.Action{Index: a.Index, Values: d.e.ECMP(a.Index)})
+	if err != nil {
+		return rl.Step[Vec]{}, err
+	}
+	return rl.Step[Vec]{Obs: DQNFeatures(s.Obs), Reward: bw / float64(n), Truncated: s.Truncated, Terminated: s.Terminated, Info: s.Info}, nil
+}
+
+func (d dqnEnv) ActionSpace() rl.Space { return rl.Space{Kind: rl.Discrete, N: d.e.Net.Cfg.K} }
+
+// dqnSeeds trains the GNN+DQN baseline per seed and evaluates it.
+func dqnSeeds(ctx context.Context, net *cpn.Network, cfg BenchConfig) (Row, error) {
+	qs := make([]dqnPolicy, cfg.Seeds+1)
+	var train time.Duration
+	for s := 1; s <= cfg.Seeds; s++ {
+		dc := dqn.DefaultConfig()
+		dc.Seed, dc.TotalTimesteps = uint64(s), cfg.DQNSteps
+		dc.LearningStarts, dc.BufferSize, dc.TargetNetworkFrequency = min(5000, cfg.DQNSteps/10), 20000, 500
+		dc.Hidden, dc.LearningRate, dc.Gamma = []int{64, 64}, 1e-3, 0.9
+		start := time.Now()
+		res, err := dqn.Train(ctx, dc, func() rl.Env[Vec] { return dqnEnv{cpn.NewEnv(net)} }, nil)
+		if err != nil {
+			return Row{}, fmt.Errorf("rlms: gnn+dqn: %w", err)
+		}
+		train += time.Since(start)
+		qs[s] = dqnPolicy{q: res.Q, t: nn.NewInference()}
+	}
+	r, err := EvalSeeds(net, PolicyDQN, func(s int) Decider { return qs[s].decide }, cfg)
+	r.TrainS = train.Seconds() / float64(cfg.Seeds)
+	return r, err
+}
+
+type dqnPolicy struct {
+	q interface {
+		Forward(t *nn.Tape, x *nn.Tensor) *nn.Tensor
+	}
+	t *nn.Tape
+}
+
+func (p dqnPolicy) decide(e *cpn.Env) (rl.Action, error) {
+	v := DQNFeatures(e.Obs())
+	p.t.Reset()
+	out := p.q.Forward(p.t, p.t.Const(1, len(v.X), v.X)).Data
+	best := -1
+	for i, ok := range v.Mask {
+		if ok && (best < 0 || out[i] > out[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return rl.Action{}, fmt.Errorf("rlms: gnn+dqn: no candidate")
+	}
+	return rl.Action{Index: best, Values: e.ECMP(best)}, nil
+}
+
+// WriteCSV writes one line per policy, experiment and seed.
+func WriteCSV(path string, rows []Row) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"experiment", "topology", "k", "mix", "policy", "seed", "mean_latency_ms", "decision_us", "train_s"})
+	for _, r := range rows {
+		for s, m := range r.MeanMs {
+			w.Write([]string{r.Experiment, r.Topology, strconv.Itoa(r.K), string(r.Mix), r.Policy, strconv.Itoa(s + 1),
+				strconv.FormatFloat(m, 'f', 4, 64), strconv.FormatFloat(r.DecisionUs, 'f', 2, 64), strconv.FormatFloat(r.TrainS, 'f', 1, 64)})
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

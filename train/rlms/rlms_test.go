@@ -1,0 +1,119 @@
+package rlms
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	mrlms "github.com/cpntrain/cpntrain/models/rlms"
+	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+)
+
+func testEnvConfig(t *testing.T) cpn.Config {
+	t.Helper()
+	dir := os.Getenv("CPNTRAIN_DATA")
+	if dir == "" {
+		t.Skip("CPNTRAIN_DATA is not set")
+	}
+	c := cpn.DefaultConfig()
+	c.DataDir, c.Tasks = dir, 20
+	return c
+}
+
+// TestBenchSmall runs the whole bench pipeline on a tiny budget: every
+// policy is evaluated on the same tasks, the reports are written.
+func TestBenchSmall(t *testing.T) {
+	ec := testEnvConfig(t)
+	tc := DefaultConfig(ec.K, ec.P)
+	tc.AC.TotalTimesteps, tc.AC.NumEnvs, tc.Model.Dim, tc.Model.Hidden = 640, 4, 8, 8
+	cfg := BenchConfig{Env: ec, Train: tc, Topologies: []string{"abilene"}, Seeds: 2, TestSeed0: 50,
+		Ks: []int{3}, Ablation: true, DQN: true, DQNSteps: 300}
+	var log bytes.Buffer
+	rows, err := Bench(context.Background(), cfg, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"base1": 2, "base2": 2, "base3": 2, "base4": 2, "oracle": 2, PolicyRLMS: 2, PolicyMLP: 2, PolicyDQN: 2}
+	for _, r := range rows {
+		want[r.Policy]--
+		if len(r.MeanMs) != 2 || len(r.PerTaskMs) != ec.Tasks {
+			t.Fatalf("%s: %d seeds, %d tasks", r.Policy, len(r.MeanMs), len(r.PerTaskMs))
+		}
+		for _, m := range r.MeanMs {
+			if !(m > 0) {
+				t.Fatalf("%s: mean latency %v", r.Policy, m)
+			}
+		}
+	}
+	for p, n := range want {
+		if n != 0 {
+			t.Errorf("policy %s: %d rows missing", p, n)
+		}
+	}
+	// Same tasks for every policy: the oracle is never slower than Base1
+	// on average (it minimises each task's latency on the same state).
+	var b1, or float64
+	for _, r := range rows {
+		m, _ := r.Mean()
+		if r.Experiment == "topology" && r.Policy == "base1" {
+			b1 = m
+		}
+		if r.Experiment == "topology" && r.Policy == "oracle" {
+			or = m
+		}
+	}
+	if !(or <= b1) {
+		t.Errorf("oracle %.2f ms slower than base1 %.2f ms", or, b1)
+	}
+	var md bytes.Buffer
+	WriteMarkdown(&md, rows, 2, ec.Tasks)
+	for _, s := range []string{"| base1 |", "| rlms-cpn |", "| gnn+dqn |", "Abilene, K = 3"} {
+		if !strings.Contains(md.String(), s) {
+			t.Errorf("markdown lacks %q:\n%s", s, md.String())
+		}
+	}
+	dir := t.TempDir()
+	if err := WriteCSV(filepath.Join(dir, "r.csv"), rows); err != nil {
+		t.Fatal(err)
+	}
+	files, err := PlotPerTask(dir, rows)
+	if err != nil || len(files) != 4 {
+		t.Fatalf("plots %v, %v", files, err)
+	}
+}
+
+// TestModelDeciderMatchesDecision: the evaluation decider is the model's
+// deterministic decision.
+func TestModelDeciderMatchesDecision(t *testing.T) {
+	ec := testEnvConfig(t)
+	net, err := cpn.NewNetwork(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := DefaultConfig(ec.K, ec.P)
+	tc.AC.TotalTimesteps, tc.AC.NumEnvs = 320, 4
+	m, _, err := Train(context.Background(), net, tc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := cpn.NewEnv(net)
+	e.Reset(9)
+	a, err := ModelDecider(m)(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, ratios := m.Decision(e.Obs())
+	if a.Index != node || len(a.Values) != len(ratios) || a.Values[0] != ratios[0] {
+		t.Fatalf("decider %+v, decision %d %v", a, node, ratios)
+	}
+	// The wrong K is refused.
+	bad := tc
+	bad.Model = mrlms.DefaultConfig()
+	bad.Model.K = ec.K + 1
+	if _, _, err := Train(context.Background(), net, bad, nil); err == nil {
+		t.Error("a model of another K was trained")
+	}
+}
