@@ -274,4 +274,3 @@ func rlmsEval(c *cli.Context) error {
 	}
 	return printEval(c, net, m, c.Int("seeds"), cpn.BaselineNames)
 }
-
