@@ -57,7 +57,9 @@ func trainFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "steps", Value: d.AC.TotalTimesteps, Usage: "training tasks (environment steps over all simulators)"},
 		&cli.StringFlag{Name: "encoder", Value: d.Model.Encoder, Usage: "syncgnn (the paper) or mlp (the ablation: no message passing)"},
 		&cli.IntFlag{Name: "dim", Value: d.Model.Dim, Usage: "embedding and hidden width"},
-		&cli.Float64Flag{Name: "gamma", Value: d.AC.Gamma, Usage: "discount factor of the TD target"},
+		&cli.StringFlag{Name: "split", Value: d.Model.Split, Usage: "path-split distribution: logistic-normal or dirichlet"},
+		&cli.Float64Flag{Name: "gamma", Value: d.AC.Gamma, Usage: "discount factor of the TD target (the paper: 0.99; 0 learns best here, see docs/rlms.md)"},
+		&cli.Float64Flag{Name: "ent-coef", Value: d.AC.EntCoef, Usage: "entropy bonus of both actors"},
 		&cli.Float64Flag{Name: "lr-actor", Value: d.AC.LearningRateActor, Usage: "Adam learning rate of the two actors"},
 		&cli.Float64Flag{Name: "lr-critic", Value: d.AC.LearningRateCritic, Usage: "Adam learning rate of the critic"},
 		&cli.IntFlag{Name: "envs", Value: d.AC.NumEnvs, Usage: "simulators stepped in parallel (one goroutine each)"},
@@ -67,10 +69,10 @@ func trainFlags() []cli.Flag {
 
 func trainConfig(c *cli.Context, k, p int) (rlms.Config, error) {
 	tc := rlms.DefaultConfig(k, p)
-	tc.Model.Encoder, tc.Model.Dim, tc.Model.Hidden = c.String("encoder"), c.Int("dim"), c.Int("dim")
+	tc.Model.Encoder, tc.Model.Dim, tc.Model.Hidden, tc.Model.Split = c.String("encoder"), c.Int("dim"), c.Int("dim"), c.String("split")
 	tc.AC.TotalTimesteps = c.Int64("steps")
 	tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic = c.Float64("gamma"), c.Float64("lr-actor"), c.Float64("lr-critic")
-	tc.AC.NumEnvs, tc.AC.NSteps = c.Int("envs"), c.Int("nsteps")
+	tc.AC.NumEnvs, tc.AC.NSteps, tc.AC.EntCoef = c.Int("envs"), c.Int("nsteps"), c.Float64("ent-coef")
 	tc.AC.Seed = uint64(globalsFrom(c).Seed)
 	if err := tc.Model.Validate(); err != nil {
 		return tc, &usageError{msg: withPeriod(strings.TrimPrefix(err.Error(), "rlms: ")), cmd: c.Command.HelpName}

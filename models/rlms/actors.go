@@ -138,6 +138,10 @@ type PathActor struct {
 	// one logit.
 	Head *mlp.Model
 
+	// LogStd is the 1×1 log σ of the logistic-normal split (nil for the
+	// Dirichlet).
+	LogStd *nn.Param
+
 	node    *NodeActor // shared encoder; node head for the plain methods
 	scr     batch
 	actions []rl.Action
@@ -146,7 +150,12 @@ type PathActor struct {
 // Params implements nn.Module: "head/…" only (the encoder is NodeActor's).
 func (a *PathActor) Params(visit func(string, *nn.Param)) {
 	a.Head.Params(nn.Prefix("head", visit))
+	if a.LogStd != nil {
+		visit("log_std", a.LogStd)
+	}
 }
+
+func (a *PathActor) logisticNormal() bool { return a.Config.Split == SplitLogisticNormal }
 
 // Encoder returns the actor encoder the path actor shares with its node
 // actor.
@@ -157,6 +166,9 @@ func (a *PathActor) Encoder() *Encoder { return a.node.Encoder }
 func (a *PathActor) alpha(t *nn.Tape, b *batch, hc, hp *nn.Tensor) *nn.Tensor {
 	x := t.ConcatCols(t.Gather(hp, b.pRows), t.Gather(hc, b.nRows))
 	l := t.Reshape(a.Head.Forward(t, x), b.r, b.p)
+	if a.logisticNormal() {
+		return l // the logits
+	}
 	return t.AddScalar(t.Softplus(l), PathAlphaFloor)
 }
 
@@ -251,6 +263,9 @@ func (a *PathActor) ActGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action, rng 
 		return a.setValues(ones(len(obs)))
 	}
 	alpha := a.prepare(t, batchFor(t, &a.scr), obs, prev)
+	if a.logisticNormal() {
+		return a.setValues(dist.NewLogisticNormal(t, alpha, a.LogStd.V).Sample(rng))
+	}
 	return a.setValues(dist.NewDirichlet(t, alpha).Sample(rng))
 }
 
@@ -261,6 +276,9 @@ func (a *PathActor) ModeGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) []r
 		return a.setValues(ones(len(obs)))
 	}
 	alpha := a.prepare(t, batchFor(t, &a.scr), obs, prev)
+	if a.logisticNormal() {
+		return a.setValues(dist.NewLogisticNormal(t, alpha, a.LogStd.V).Mode())
+	}
 	return a.setValues(dirichletMode(alpha))
 }
 
@@ -285,6 +303,10 @@ func (a *PathActor) EvaluateGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action,
 	b.vals = grow(b.vals, r*p)
 	for i, act := range actions {
 		copy(b.vals[i*p:], act.Values)
+	}
+	if a.logisticNormal() {
+		d := dist.NewLogisticNormal(t, alpha, a.LogStd.V)
+		return d.LogProb(t.Const(r, p, b.vals)), d.Entropy()
 	}
 	d := dist.NewDirichlet(t, alpha)
 	return d.LogProb(t.Const(r, p, b.vals)), d.Entropy()

@@ -50,7 +50,20 @@ type Config struct {
 	// rows per candidate of every observation (cpn.Obs.K and cpn.Obs.P).
 	K int `json:"k"`
 	P int `json:"p"`
+	// Split is the path actor's distribution: SplitDirichlet ("" too) or
+	// SplitLogisticNormal.
+	Split string `json:"split,omitempty"`
 }
+
+// Split distributions of the path actor.
+const (
+	// SplitDirichlet: α = softplus(logits) + 1, deterministic split = the
+	// Dirichlet mode.
+	SplitDirichlet = "dirichlet"
+	// SplitLogisticNormal: x = softmax(logits + σε) with one learned σ,
+	// deterministic split = softmax(logits).
+	SplitLogisticNormal = "logistic-normal"
+)
 
 // DefaultConfig returns the paper's setting for an Abilene-like network:
 // SyncGNN with 64-wide embeddings, 64-64 heads, 5 candidates of 3 paths.
@@ -65,6 +78,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("rlms: unknown encoder %q (want %q or %q)", c.Encoder, EncoderSyncGNN, EncoderMLP)
 	case c.Dim <= 0 || c.Hidden <= 0:
 		return fmt.Errorf("rlms: widths must be positive, got Dim %d, Hidden %d", c.Dim, c.Hidden)
+	case c.Split != "" && c.Split != SplitDirichlet && c.Split != SplitLogisticNormal:
+		return fmt.Errorf("rlms: unknown split distribution %q (want %q or %q)", c.Split, SplitDirichlet, SplitLogisticNormal)
 	case c.Rounds < 0:
 		return fmt.Errorf("rlms: negative number of rounds %d", c.Rounds)
 	case c.Rounds > 0 && c.Encoder == EncoderMLP:

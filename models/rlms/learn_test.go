@@ -134,10 +134,17 @@ func toyScores(m *Model, n int) (model, random, optimum float64) {
 // most of the gap between random decisions and the optimum.
 func TestLearnsToyOffloading(t *testing.T) {
 	t.Parallel()
+	type variant struct{ enc, split string }
+	var variants []variant
 	for _, enc := range encoders {
-		t.Run(enc, func(t *testing.T) {
+		variants = append(variants, variant{enc, SplitDirichlet})
+	}
+	variants = append(variants, variant{EncoderSyncGNN, SplitLogisticNormal})
+	for _, v := range variants {
+		enc := v.enc
+		t.Run(enc+"/"+v.split, func(t *testing.T) {
 			t.Parallel()
-			m := New(Config{Encoder: enc, Dim: 32, Hidden: 32, K: toyK, P: toyP}, rand.New(rand.NewPCG(1, 2)))
+			m := New(Config{Encoder: enc, Dim: 32, Hidden: 32, K: toyK, P: toyP, Split: v.split}, rand.New(rand.NewPCG(1, 2)))
 			before, random, opt := toyScores(m, 2000)
 			cfg := actorcritic.DefaultConfig()
 			cfg.NumEnvs, cfg.NSteps, cfg.TotalTimesteps = 16, 1, 15000

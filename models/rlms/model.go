@@ -1,6 +1,7 @@
 package rlms
 
 import (
+	"math"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -49,6 +50,10 @@ func New(cfg Config, rng *rand.Rand) *Model {
 	node := &NodeActor{Config: cfg, Encoder: newEncoder(cfg, rng)}
 	node.Head = newHead(cfg.Dim, cfg, 0.01, rng)
 	path := &PathActor{Config: cfg, Head: newHead(2*cfg.Dim, cfg, 0.01, rng), node: node}
+	if cfg.Split == SplitLogisticNormal {
+		path.LogStd = nn.NewParam(1, 1)
+		path.LogStd.V.Data[0] = -0.5
+	}
 	critic := &Critic{Config: cfg, Encoder: newEncoder(cfg, rng)}
 	critic.Head = newHead(2*cfg.Dim+cpn.TaskFeatures, cfg, 1, rng)
 	return &Model{Config: cfg, Node: node, Path: path, Critic: critic, inf: nn.NewInference()}
@@ -92,6 +97,21 @@ func (m *Model) Decision(o cpn.Obs) (node int, ratios []float32) {
 	}
 	b.choose(b.idx)
 	alpha := m.Path.alpha(t, b, hc, hp).Data
+	if m.Path.logisticNormal() {
+		mx := alpha[0]
+		for _, v := range alpha {
+			mx = max(mx, v)
+		}
+		var s float32
+		for j, v := range alpha {
+			m.ratios[j] = float32(math.Exp(float64(v - mx)))
+			s += m.ratios[j]
+		}
+		for j := range m.ratios {
+			m.ratios[j] /= s
+		}
+		return node, m.ratios
+	}
 	var s float32
 	for _, a := range alpha {
 		s += max(a-1, 0)

@@ -178,6 +178,7 @@ func (e *Env) observe() Obs {
 		NodeMask: make([]bool, K), PathMask: make([]bool, K*P)}
 	iv := e.interval()
 	h, _ := n.nearest(n.APs[e.task.AP])
+	bw, inv := make([]float64, P), make([]float64, P)
 	for i, c := range e.cands {
 		o.NodeMask[i] = true
 		row := o.Nodes[i*NodeFeatures : (i+1)*NodeFeatures]
@@ -213,6 +214,20 @@ func (e *Env) observe() Obs {
 			r[3] = float32(len(ps.links[j])) / 10
 			r[4] = float32(maxU)
 			r[5] = float32(math.Log1p(1000 * (probe + e.task.Bytes*8/bott)))
+			bw[j], inv[j] = bott, 1/(probe+e.task.Bytes*8/bott)
+		}
+		var sb, si float64
+		for j := 0; j < P; j++ {
+			if ps.orig[j] == j {
+				sb += bw[j]
+				si += inv[j]
+			}
+		}
+		for j := 0; j < P; j++ {
+			if ps.orig[j] == j {
+				r := o.Paths[(i*P+j)*PathFeatures : (i*P+j+1)*PathFeatures]
+				r[6], r[7] = float32(bw[j]/sb), float32(inv[j]/si)
+			}
 		}
 	}
 	return o

@@ -16,8 +16,10 @@ const (
 	// available bandwidth in Gbit/s, hop count / 10, the bottleneck
 	// utilisation in [0, 1], and log1p of the estimated time in ms to send
 	// all the task's data on this path alone (probed delay + bytes /
-	// bottleneck bandwidth).
-	PathFeatures = 6
+	// bottleneck bandwidth), and two shares among the candidate's distinct
+	// paths: of the bottleneck bandwidth (b_j/Σb) and of the inverse
+	// estimated transfer time ((1/T_j)/Σ 1/T) — 0 on repeated rows.
+	PathFeatures = 8
 )
 
 // Obs is what the controller sees when a task arrives: the task, its K
