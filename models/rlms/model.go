@@ -1,10 +1,10 @@
 package rlms
 
 import (
-	"math"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/cpntrain/cpntrain/checkpoints"
