@@ -3,12 +3,14 @@ package rlms
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	mrlms "github.com/cpntrain/cpntrain/models/rlms"
+	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 )
 
@@ -115,5 +117,66 @@ func TestModelDeciderMatchesDecision(t *testing.T) {
 	bad.Model.K = ec.K + 1
 	if _, _, err := Train(context.Background(), net, bad, nil); err == nil {
 		t.Error("a model of another K was trained")
+	}
+}
+
+// TestResumeAfterKill: an RLMS-CPN training run on the simulator killed
+// after a checkpoint and resumed with a fresh model ends with exactly the
+// parameters of an uninterrupted run (simulator snapshots, both actors,
+// the critic, the optimizers and the generators are restored).
+func TestResumeAfterKill(t *testing.T) {
+	ec := testEnvConfig(t)
+	net, err := cpn.NewNetwork(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := DefaultConfig(ec.K, ec.P)
+	tc.AC.TotalTimesteps, tc.AC.NumEnvs, tc.AC.NSteps, tc.AC.Seed = 4*5*24, 4, 5, 3
+	tc.Model.Dim, tc.Model.Hidden = 8, 8
+	params := func(m *mrlms.Model) []float32 {
+		var ps []float32
+		for _, np := range nn.Collect(m) {
+			ps = append(ps, np.Param.V.Data...)
+		}
+		return ps
+	}
+	ref, refRes, err := Train(context.Background(), net, tc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.AC.CheckpointPath, tc.AC.CheckpointEvery = filepath.Join(t.TempDir(), "state.safetensors"), 5
+	ctx, cancel := context.WithCancel(context.Background())
+	episodes := 0
+	_, _, err = Train(ctx, net, tc, func(step int64, m map[string]float64) {
+		if _, ok := m["charts/episodic_return"]; ok {
+			if episodes++; episodes == 6 {
+				cancel()
+			}
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("the killed run returned %v", err)
+	}
+	tc2 := tc
+	tc2.AC.Seed = 3 // the same run; the model is rebuilt and then restored
+	var firstStep int64 = -1
+	got, res, err := Train(context.Background(), net, tc2, func(step int64, m map[string]float64) {
+		if firstStep < 0 {
+			firstStep = step
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second process started from the checkpoint, not from scratch.
+	if firstStep < 100 || res.Updates != refRes.Updates || len(res.EpisodicReturns) != len(refRes.EpisodicReturns) {
+		t.Fatalf("resumed run: first log at step %d, %d updates, %d episodes; uninterrupted %d updates, %d episodes",
+			firstStep, res.Updates, len(res.EpisodicReturns), refRes.Updates, len(refRes.EpisodicReturns))
+	}
+	a, b := params(ref), params(got)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, b[i], a[i])
+		}
 	}
 }

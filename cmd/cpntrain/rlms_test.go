@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRLMSUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rlms", "train", "--topology", "arpanet"}, `unknown topology "arpanet"`},
+		{[]string{"rlms", "train", "--mix", "heavy"}, `unknown task mix "heavy"`},
+		{[]string{"rlms", "train", "--encoder", "gat"}, `unknown encoder "gat"`},
+		{[]string{"rlms", "train", "--split", "beta"}, `unknown split distribution "beta"`},
+		{[]string{"rlms", "train", "--steps", "0"}, "--steps must be positive"},
+		{[]string{"rlms", "eval"}, `Required flag "model" not set`},
+		{[]string{"bench", "rlms", "--ks", "3,x"}, `"x" is not an integer`},
+		{[]string{"bench", "rlms", "--mixes", "io,video"}, `unknown mix "video"`},
+		{[]string{"data", "fetch", "imagenet"}, "available: nasbench201, topologies"},
+	} {
+		var so, se bytes.Buffer
+		code := run(append([]string{"cpntrain"}, c.args...), &so, &se)
+		if code != exitUsage || !strings.Contains(se.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 mentioning %q", c.args, code, se.String(), c.want)
+		}
+	}
+}
+
+// TestRLMSTrainResumeEval trains a tiny policy, resumes the finished run
+// from its folder (a second invocation with --out), and evaluates the
+// saved policy against every baseline.
+func TestRLMSTrainResumeEval(t *testing.T) {
+	root := dataRoot(t)
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"cpntrain", "--quiet", "--data-dir", root, "--out", out, "rlms", "train", "--steps", "640", "--envs", "4",
+		"--dim", "8", "--tasks", "20", "--checkpoint-every", "4", "--eval-seeds", "1"}
+	var so, se bytes.Buffer
+	if code := run(args, &so, &se); code != 0 {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	for _, want := range []string{"trained 640 tasks", "| rlms-cpn |", "| base1 |", "| oracle |"} {
+		if !strings.Contains(so.String(), want) {
+			t.Fatalf("train output lacks %q:\n%s", want, so.String())
+		}
+	}
+	for _, f := range []string{"model.safetensors", "train-state.safetensors", "metrics.jsonl"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	so.Reset()
+	se.Reset()
+	if code := run(args, &so, &se); code != 0 || !strings.Contains(se.String(), "resuming the run in") {
+		t.Fatalf("second invocation: exit %d, stderr %q", code, se.String())
+	}
+	so.Reset()
+	se.Reset()
+	eval := []string{"cpntrain", "--data-dir", root, "rlms", "eval", "--model", filepath.Join(out, "model.safetensors"), "--tasks", "20", "--seeds", "1"}
+	if code := run(eval, &so, &se); code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, se.String())
+	}
+	for _, want := range []string{"| base2 |", "| base4 |", "| rlms-cpn |"} {
+		if !strings.Contains(so.String(), want) {
+			t.Fatalf("eval output lacks %q:\n%s", want, so.String())
+		}
+	}
+	// A file that is not a checkpoint: a clear error naming it.
+	bad := filepath.Join(t.TempDir(), "x.safetensors")
+	os.WriteFile(bad, []byte("not a checkpoint"), 0o644)
+	so.Reset()
+	se.Reset()
+	if code := run([]string{"cpntrain", "--data-dir", root, "rlms", "eval", "--model", bad}, &so, &se); code != exitFail || !strings.Contains(se.String(), bad) {
+		t.Fatalf("bad model: exit %d, stderr %q", code, se.String())
+	}
+}
+
+// TestDataFetchTopologies fetches the topologies from a local server
+// laid out as raw.githubusercontent.com.
+func TestDataFetchTopologies(t *testing.T) {
+	root := dataRoot(t)
+	mux := http.NewServeMux()
+	mux.Handle("/jrayzhang6/CFR-RL/", http.StripPrefix("/jrayzhang6/CFR-RL/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, rest, _ := strings.Cut(r.URL.Path, "/") // drop the commit
+		name := strings.TrimPrefix(rest, "data/")
+		if rest == "LICENSE" {
+			name = "LICENSE.CFR-RL"
+		}
+		http.ServeFile(w, r, filepath.Join(root, "topologies", "cfr-rl", name))
+	})))
+	mux.Handle("/mroughan/InternetTopologyZoo/", http.StripPrefix("/mroughan/InternetTopologyZoo/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, rest, _ := strings.Cut(r.URL.Path, "/")
+		http.ServeFile(w, r, filepath.Join(root, "topologies", "topologyzoo", strings.TrimPrefix(rest, "gml/")))
+	})))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	dest := t.TempDir()
+	var so, se bytes.Buffer
+	if code := run([]string{"cpntrain", "--quiet", "--data-dir", dest, "data", "fetch", "--base-url", srv.URL, "topologies"}, &so, &se); code != 0 {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	for _, f := range []string{"cfr-rl/Abilene", "cfr-rl/AbileneTM", "topologyzoo/Kdl.gml"} {
+		if _, err := os.Stat(filepath.Join(dest, "topologies", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
