@@ -32,6 +32,7 @@ func benchRLMSCommand() *cli.Command {
 			&cli.BoolFlag{Name: "ablation", Value: true, Usage: "train the MLP-encoder ablation too"},
 			&cli.BoolFlag{Name: "dqn", Value: true, Usage: "train the GNN+DQN baseline too"},
 			&cli.Int64Flag{Name: "dqn-steps", Value: 100000, Usage: "GNN+DQN training tasks"},
+			&cli.BoolFlag{Name: "sweeps-only", Usage: "run only the --ks and --mixes experiments on the first topology"},
 		}, simFlags()...), trainFlags()...),
 		Action: benchRLMS,
 	}
@@ -67,7 +68,7 @@ func benchRLMS(c *cli.Context) error {
 		return err
 	}
 	cfg := rlms.BenchConfig{Env: ec, Train: tc, Topologies: topos, Seeds: c.Int("seeds"), TestSeed0: 1_000_000,
-		Ablation: c.Bool("ablation"), DQN: c.Bool("dqn"), DQNSteps: c.Int64("dqn-steps")}
+		Ablation: c.Bool("ablation"), DQN: c.Bool("dqn"), DQNSteps: c.Int64("dqn-steps"), SweepsOnly: c.Bool("sweeps-only")}
 	if s := c.String("ks"); s != "" {
 		if cfg.Ks, err = parseInts(s, "ks", 1); err != nil {
 			return &usageError{msg: err.Error(), cmd: c.Command.HelpName}

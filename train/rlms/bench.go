@@ -42,6 +42,9 @@ type BenchConfig struct {
 	Mixes []cpn.Mix
 	// Ablation trains the MLP encoder too; DQN the GNN+DQN baseline.
 	Ablation, DQN bool
+	// SweepsOnly skips the per-topology experiments (only Ks and Mixes on
+	// the first topology run).
+	SweepsOnly bool
 	// DQNSteps is the DQN baseline's budget.
 	DQNSteps int64
 }
@@ -79,7 +82,9 @@ func Bench(ctx context.Context, cfg BenchConfig, log io.Writer) ([]Row, error) {
 	}
 	var exps []exp
 	for _, t := range cfg.Topologies {
-		exps = append(exps, exp{"topology", t, cfg.Env.K, cfg.Env.Mix})
+		if !cfg.SweepsOnly {
+			exps = append(exps, exp{"topology", t, cfg.Env.K, cfg.Env.Mix})
+		}
 	}
 	if len(cfg.Topologies) > 0 {
 		for _, k := range cfg.Ks {
