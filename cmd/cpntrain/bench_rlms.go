@@ -21,7 +21,7 @@ func benchRLMSCommand() *cli.Command {
 		Description: "Per topology (K = --k, --mix tasks): the baselines and the oracle on --seeds test task streams,\n" +
 			"then RLMS-CPN (and with --ablation the MLP encoder, with --dqn the GNN+DQN baseline) trained\n" +
 			"once per seed and evaluated on that seed's stream. On the first topology it also varies K\n" +
-			"(--ks) and the task mix (--mixes). Writes rlms.md, rlms.csv and per-task and learning-curve\n" +
+			"(--ks) and the task mix (--mixes). Writes rlms.md, rlms.csv, rlms-per-task.csv and per-task and learning-curve\n" +
 			"PNGs into the run folder.",
 		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: "topologies", Value: "abilene,ebone,sprintlink,tiscali", Usage: "comma-separated topologies"},
@@ -112,10 +112,13 @@ func benchRLMS(c *cli.Context) error {
 	if err := rlms.WriteCSV(filepath.Join(run.Dir(), "rlms.csv"), rows); err != nil {
 		return err
 	}
+	if err := rlms.WritePerTaskCSV(filepath.Join(run.Dir(), "rlms-per-task.csv"), rows); err != nil {
+		return err
+	}
 	files, err := rlms.PlotPerTask(run.Dir(), rows)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.ErrWriter, "wrote %s/{rlms.md,rlms.csv} and %d plots\n", run.Dir(), len(files))
+	fmt.Fprintf(c.App.ErrWriter, "wrote %s/{rlms.md,rlms.csv,rlms-per-task.csv} and %d plots\n", run.Dir(), len(files))
 	return nil
 }

@@ -345,3 +345,25 @@ func WriteCSV(path string, rows []Row) error {
 	}
 	return f.Close()
 }
+
+// WritePerTaskCSV writes the first seed's per-task latencies of every
+// policy and experiment (the data of PlotPerTask).
+func WritePerTaskCSV(path string, rows []Row) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"experiment", "topology", "k", "mix", "policy", "task", "latency_ms"})
+	for _, r := range rows {
+		for i, v := range r.PerTaskMs {
+			w.Write([]string{r.Experiment, r.Topology, strconv.Itoa(r.K), string(r.Mix), r.Policy, strconv.Itoa(i + 1), strconv.FormatFloat(v, 'f', 4, 64)})
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

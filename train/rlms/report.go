@@ -96,10 +96,15 @@ func PlotPerTask(dir string, rows []Row) ([]string, error) {
 		p.Title.Text = fmt.Sprintf("%s, K=%d, %s tasks: response latency per task (seed 1)", k.topo, k.k, k.mix)
 		p.X.Label.Text = "task"
 		p.Y.Label.Text = "response latency (ms)"
+		// Policies far slower than Base1 (the nearest-node baselines, a
+		// GNN+DQN that overloads nodes) would squash the others: they are
+		// left out of the picture (the tables have them).
+		b1, _ := find(g, "base1")
+		m1, _ := b1.Mean()
 		var args []any
 		for _, r := range g {
-			if r.Policy == "base2" || r.Policy == "base4" {
-				continue // nearest-node baselines are off the scale
+			if m, _ := r.Mean(); m > 2*m1 {
+				continue
 			}
 			pts := make(plotter.XYs, len(r.PerTaskMs))
 			for i, v := range r.PerTaskMs {
