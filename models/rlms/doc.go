@@ -21,8 +21,11 @@
 // Two actors act on the embeddings of one shared actor encoder:
 //
 //	NodeActor:  logit_i = Head_node(h_i),  i ~ Categorical(softmax over allowed i)
-//	PathActor:  α_j = softplus(Head_path([h_(i,j) ‖ h_i])) + PathAlphaFloor (1),
-//	            x ~ Dirichlet(α_1 … α_P)   for the chosen candidate i
+//	PathActor:  l_j = Head_path([h_(i,j) ‖ h_i])   for the chosen candidate i, then
+//	            Split "logistic-normal": x = softmax(l + σε), one learned σ
+//	            (deterministic split softmax(l)), or
+//	            Split "dirichlet": x ~ Dirichlet(softplus(l) + PathAlphaFloor)
+//	            (deterministic split: the mode)
 //
 // and the joint policy is π(i|s)·π(x|s, i) (actorcritic.ConditionalActor).
 // The Critic has its own encoder of the same kind:
@@ -32,8 +35,9 @@
 // with the means over existing candidates and their real paths. The heads
 // are Dim → Hidden → Hidden → 1 tanh MLPs, initialised as CleanRL's PPO
 // (orthogonal, gain √2; 0.01 on the actors' outputs, 1 on the value's).
-// Model.Agent wraps everything as an actorcritic.Agent; Model.Decision is
-// the allocation-free deterministic decision for serving.
+// train/rlms.Agent wires the model for rl/actorcritic (models do not import
+// training algorithms); Model.Decision is the allocation-free deterministic
+// decision for serving.
 //
 // # Shapes
 //
