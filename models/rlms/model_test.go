@@ -247,8 +247,11 @@ func TestActionValuesKept(t *testing.T) {
 // parameter.
 func TestGradients(t *testing.T) {
 	t.Parallel()
-	for _, enc := range encoders {
-		m := New(tinyConfig(enc), rand.New(rand.NewPCG(11, 12)))
+	for _, v := range []struct{ enc, split string }{{EncoderSyncGNN, ""}, {EncoderMLP, ""}, {EncoderSyncGNN, SplitLogisticNormal}} {
+		enc := v.enc
+		cfg := tinyConfig(enc)
+		cfg.Split = v.split
+		m := New(cfg, rand.New(rand.NewPCG(11, 12)))
 		// Larger output weights than CleanRL's 0.01 so the heads'
 		// gradients are not negligible against the tolerance.
 		rng := rand.New(rand.NewPCG(13, 14))
@@ -437,8 +440,9 @@ func TestDeterminism(t *testing.T) {
 // steady state.
 func TestDecision(t *testing.T) {
 	// Not parallel: AllocsPerRun.
-	for _, enc := range encoders {
-		m := New(Config{Encoder: enc, Dim: 16, Hidden: 16, K: 5, P: 3}, rand.New(rand.NewPCG(31, 32)))
+	for _, v := range []struct{ enc, split string }{{EncoderSyncGNN, ""}, {EncoderMLP, ""}, {EncoderSyncGNN, SplitLogisticNormal}} {
+		enc := v.enc
+		m := New(Config{Encoder: enc, Dim: 16, Hidden: 16, K: 5, P: 3, Split: v.split}, rand.New(rand.NewPCG(31, 32)))
 		nn.Normal(1)(m.Node.Head.Layers[2].W, rand.New(rand.NewPCG(1, 1)))
 		nn.Normal(1)(m.Path.Head.Layers[2].W, rand.New(rand.NewPCG(1, 2)))
 		obs := randBatch(rand.New(rand.NewPCG(33, 34)), 20, 5, 3, 0.3)
