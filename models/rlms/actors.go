@@ -2,6 +2,7 @@ package rlms
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/cpntrain/cpntrain/nn"
@@ -182,26 +183,36 @@ func (a *PathActor) alpha(t *nn.Tape, b *batch, hc, hp *nn.Tensor) *nn.Tensor {
 // slower than its own samples (53 vs 47 ms on Abilene).
 const PathAlphaFloor = 1
 
-// dirichletMode returns the fresh R×P modes (α−1)/(α₀−P) of concentrations
-// α ≥ 1 (the uniform split where α₀ = P).
-func dirichletMode(alpha *nn.Tensor) *nn.Tensor {
-	out := nn.New(alpha.Rows, alpha.Cols)
-	p := alpha.Cols
-	for r := 0; r < alpha.Rows; r++ {
-		row, dst := alpha.Data[r*p:(r+1)*p], out.Data[r*p:(r+1)*p]
-		var s float32
-		for _, a := range row {
-			s += max(a-1, 0)
+// modeRow writes to dst the deterministic split of one row of the path
+// head's output: softmax(logits) for the logistic-normal split, the
+// Dirichlet mode (α−1)/(α₀−P) of concentrations α ≥ 1 otherwise (the
+// uniform split where α₀ = P). ModeGiven and Model.Decision share it.
+func (a *PathActor) modeRow(dst, out []float32) {
+	var s float32
+	if a.logisticNormal() {
+		mx := out[0]
+		for _, v := range out {
+			mx = max(mx, v)
 		}
-		for j, a := range row {
-			if s < 1e-6 {
-				dst[j] = 1 / float32(p)
-			} else {
-				dst[j] = max(a-1, 0) / s
-			}
+		for j, v := range out {
+			dst[j] = float32(math.Exp(float64(v - mx)))
+			s += dst[j]
+		}
+		for j := range dst {
+			dst[j] /= s
+		}
+		return
+	}
+	for _, v := range out {
+		s += max(v-1, 0)
+	}
+	for j, v := range out {
+		if s < 1e-6 {
+			dst[j] = 1 / float32(len(out))
+		} else {
+			dst[j] = max(v-1, 0) / s
 		}
 	}
-	return out
 }
 
 // prepare fills b, encodes it and selects the candidates: prev[0][r].Index,
@@ -275,11 +286,12 @@ func (a *PathActor) ModeGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) []r
 	if a.Config.P == 1 {
 		return a.setValues(ones(len(obs)))
 	}
-	alpha := a.prepare(t, batchFor(t, &a.scr), obs, prev)
-	if a.logisticNormal() {
-		return a.setValues(dist.NewLogisticNormal(t, alpha, a.LogStd.V).Mode())
+	out := a.prepare(t, batchFor(t, &a.scr), obs, prev)
+	modes := nn.New(out.Rows, out.Cols) // fresh: action values may be kept
+	for r := 0; r < out.Rows; r++ {
+		a.modeRow(modes.Row(r), out.Row(r))
 	}
-	return a.setValues(dirichletMode(alpha))
+	return a.setValues(modes)
 }
 
 // EvaluateGiven implements actorcritic.ConditionalActor: the R×1

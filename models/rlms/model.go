@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/cpntrain/cpntrain/checkpoints"
@@ -96,33 +95,7 @@ func (m *Model) Decision(o cpn.Obs) (node int, ratios []float32) {
 		return node, m.ratios
 	}
 	b.choose(b.idx)
-	alpha := m.Path.alpha(t, b, hc, hp).Data
-	if m.Path.logisticNormal() {
-		mx := alpha[0]
-		for _, v := range alpha {
-			mx = max(mx, v)
-		}
-		var s float32
-		for j, v := range alpha {
-			m.ratios[j] = float32(math.Exp(float64(v - mx)))
-			s += m.ratios[j]
-		}
-		for j := range m.ratios {
-			m.ratios[j] /= s
-		}
-		return node, m.ratios
-	}
-	var s float32
-	for _, a := range alpha {
-		s += max(a-1, 0)
-	}
-	for j, a := range alpha {
-		if s < 1e-6 {
-			m.ratios[j] = 1 / float32(b.p)
-		} else {
-			m.ratios[j] = max(a-1, 0) / s
-		}
-	}
+	m.Path.modeRow(m.ratios, m.Path.alpha(t, b, hc, hp).Data)
 	return node, m.ratios
 }
 

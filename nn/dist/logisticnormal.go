@@ -70,15 +70,17 @@ func (d *LogisticNormal) Entropy() *nn.Tensor {
 // Mode returns softmax(Logits) as a new R×k tensor (no gradient): the
 // split of the noise-free logits.
 func (d *LogisticNormal) Mode() *nn.Tensor {
-	return softmaxRows(d.Logits.Data, d.Logits.Rows, d.Logits.Cols, nil, 0, nil)
+	return softmaxRows(d.Logits.Data, d.Logits.Rows, d.Logits.Cols, nil, 0)
 }
 
 // Sample draws x = softmax(Logits + σ·ε) per row into a new R×k tensor.
 func (d *LogisticNormal) Sample(rng *rand.Rand) *nn.Tensor {
-	return softmaxRows(d.Logits.Data, d.Logits.Rows, d.Logits.Cols, rng, math.Exp(float64(d.LogStd.Data[0])), nil)
+	return softmaxRows(d.Logits.Data, d.Logits.Rows, d.Logits.Cols, rng, math.Exp(float64(d.LogStd.Data[0])))
 }
 
-func softmaxRows(l []float32, r, k int, rng *rand.Rand, sigma float64, _ []float64) *nn.Tensor {
+// softmaxRows returns softmax(l + σε) per row of the r×k logits l (ε ~ N(0,1)
+// from rng; no noise when rng is nil).
+func softmaxRows(l []float32, r, k int, rng *rand.Rand, sigma float64) *nn.Tensor {
 	x := nn.New(r, k)
 	z := make([]float64, k)
 	for i := 0; i < r; i++ {

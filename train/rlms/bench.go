@@ -11,9 +11,11 @@ import (
 
 	mrlms "github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/dqn"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+	"github.com/cpntrain/cpntrain/train/metrics"
 )
 
 // Policies in report order.
@@ -70,7 +72,7 @@ type Row struct {
 }
 
 // Mean returns the mean and standard deviation over seeds.
-func (r Row) Mean() (float64, float64) { return MeanStd(r.MeanMs) }
+func (r Row) Mean() (float64, float64) { return metrics.MeanStd(r.MeanMs) }
 
 // Bench runs the experiments, logging progress to log.
 func Bench(ctx context.Context, cfg BenchConfig, log io.Writer) ([]Row, error) {
@@ -281,7 +283,7 @@ func (d dqnEnv) ActionSpace() rl.Space { return rl.Space{Kind: rl.Discrete, N: d
 
 // dqnSeeds trains the GNN+DQN baseline per seed and evaluates it.
 func dqnSeeds(ctx context.Context, net *cpn.Network, cfg BenchConfig) (Row, error) {
-	qs := make([]dqnPolicy, cfg.Seeds+1)
+	qs := make([]Decider, cfg.Seeds+1)
 	var train time.Duration
 	for s := 1; s <= cfg.Seeds; s++ {
 		dc := dqn.DefaultConfig()
@@ -294,50 +296,47 @@ func dqnSeeds(ctx context.Context, net *cpn.Network, cfg BenchConfig) (Row, erro
 			return Row{}, fmt.Errorf("rlms: gnn+dqn: %w", err)
 		}
 		train += time.Since(start)
-		qs[s] = dqnPolicy{q: res.Q, t: nn.NewInference()}
+		qs[s] = dqnDecider(res.Q)
 	}
-	r, err := EvalSeeds(net, PolicyDQN, func(s int) Decider { return qs[s].decide }, cfg)
+	r, err := EvalSeeds(net, PolicyDQN, func(s int) Decider { return qs[s] }, cfg)
 	r.TrainS = train.Seconds() / float64(cfg.Seeds)
 	return r, err
 }
 
-type dqnPolicy struct {
-	q interface {
-		Forward(t *nn.Tape, x *nn.Tensor) *nn.Tensor
-	}
-	t *nn.Tape
-}
-
-func (p dqnPolicy) decide(e *cpn.Env) (rl.Action, error) {
-	v := DQNFeatures(e.Obs())
-	p.t.Reset()
-	out := p.q.Forward(p.t, p.t.Const(1, len(v.X), v.X)).Data
-	best := -1
-	for i, ok := range v.Mask {
-		if ok && (best < 0 || out[i] > out[best]) {
-			best = i
+// dqnDecider acts greedily with a trained Q-network (dqn.Greedy respects
+// the candidate mask) and splits over the chosen node's paths by ECMP.
+func dqnDecider(q *mlp.Model) Decider {
+	t := nn.NewInference()
+	return func(e *cpn.Env) (rl.Action, error) {
+		i := dqn.Greedy(t, q, DQNFeatures(e.Obs()))
+		if i < 0 {
+			return rl.Action{}, fmt.Errorf("rlms: gnn+dqn: no candidate")
 		}
+		return rl.Action{Index: i, Values: e.ECMP(i)}, nil
 	}
-	if best < 0 {
-		return rl.Action{}, fmt.Errorf("rlms: gnn+dqn: no candidate")
-	}
-	return rl.Action{Index: best, Values: e.ECMP(best)}, nil
 }
 
 // WriteCSV writes one line per policy, experiment and seed.
 func WriteCSV(path string, rows []Row) error {
+	return writeCSV(path, []string{"experiment", "topology", "k", "mix", "policy", "seed", "mean_latency_ms", "decision_us", "train_s"}, func(w *csv.Writer) {
+		for _, r := range rows {
+			for s, m := range r.MeanMs {
+				w.Write([]string{r.Experiment, r.Topology, strconv.Itoa(r.K), string(r.Mix), r.Policy, strconv.Itoa(s + 1),
+					strconv.FormatFloat(m, 'f', 4, 64), strconv.FormatFloat(r.DecisionUs, 'f', 2, 64), strconv.FormatFloat(r.TrainS, 'f', 1, 64)})
+			}
+		}
+	})
+}
+
+// writeCSV writes header and the records of body to path.
+func writeCSV(path string, header []string, body func(w *csv.Writer)) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := csv.NewWriter(f)
-	w.Write([]string{"experiment", "topology", "k", "mix", "policy", "seed", "mean_latency_ms", "decision_us", "train_s"})
-	for _, r := range rows {
-		for s, m := range r.MeanMs {
-			w.Write([]string{r.Experiment, r.Topology, strconv.Itoa(r.K), string(r.Mix), r.Policy, strconv.Itoa(s + 1),
-				strconv.FormatFloat(m, 'f', 4, 64), strconv.FormatFloat(r.DecisionUs, 'f', 2, 64), strconv.FormatFloat(r.TrainS, 'f', 1, 64)})
-		}
-	}
+	w.Write(header)
+	body(w)
 	w.Flush()
 	if err := w.Error(); err != nil {
 		f.Close()
@@ -349,21 +348,11 @@ func WriteCSV(path string, rows []Row) error {
 // WritePerTaskCSV writes the first seed's per-task latencies of every
 // policy and experiment (the data of PlotPerTask).
 func WritePerTaskCSV(path string, rows []Row) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := csv.NewWriter(f)
-	w.Write([]string{"experiment", "topology", "k", "mix", "policy", "task", "latency_ms"})
-	for _, r := range rows {
-		for i, v := range r.PerTaskMs {
-			w.Write([]string{r.Experiment, r.Topology, strconv.Itoa(r.K), string(r.Mix), r.Policy, strconv.Itoa(i + 1), strconv.FormatFloat(v, 'f', 4, 64)})
+	return writeCSV(path, []string{"experiment", "topology", "k", "mix", "policy", "task", "latency_ms"}, func(w *csv.Writer) {
+		for _, r := range rows {
+			for i, v := range r.PerTaskMs {
+				w.Write([]string{r.Experiment, r.Topology, strconv.Itoa(r.K), string(r.Mix), r.Policy, strconv.Itoa(i + 1), strconv.FormatFloat(v, 'f', 4, 64)})
+			}
 		}
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	})
 }

@@ -5,7 +5,6 @@ package rlms
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/cpntrain/cpntrain/rl"
@@ -71,16 +70,4 @@ func mean(x []float64) float64 {
 		s += v
 	}
 	return s / float64(len(x))
-}
-
-// MeanStd returns the mean and the sample standard deviation of x.
-func MeanStd(x []float64) (m, sd float64) {
-	m = mean(x)
-	if len(x) < 2 {
-		return m, 0
-	}
-	for _, v := range x {
-		sd += (v - m) * (v - m)
-	}
-	return m, math.Sqrt(sd / float64(len(x)-1))
 }

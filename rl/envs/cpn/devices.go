@@ -88,7 +88,11 @@ const NumArchs = nasbench201.NumArchs
 // arch on model: for GPUs the fastest batching, min over b of
 // ⌈images/b⌉ · latency at batch b; otherwise images · latency.
 func (l *Latencies) compute(model string, arch, images int) float64 {
-	t := l.per[model]
+	return computeOn(l.per[model], arch, images)
+}
+
+// computeOn is compute on a model's tables (one, or one per GPU batch).
+func computeOn(t [][]float32, arch, images int) float64 {
 	if len(t) == 1 {
 		return float64(images) * float64(t[0][arch])
 	}

@@ -57,8 +57,9 @@ type Env struct {
 	done   bool
 	reset  bool
 
-	share []int32 // scratch: the task's flows per link
-	uses  []pathUse
+	share   []int32 // scratch: the task's flows per link
+	uses    []pathUse
+	bw, inv []float64 // scratch of observe
 }
 
 // pathUse is one used path of a decision.
@@ -178,7 +179,8 @@ func (e *Env) observe() Obs {
 		NodeMask: make([]bool, K), PathMask: make([]bool, K*P)}
 	iv := e.interval()
 	h, _ := n.nearest(n.APs[e.task.AP])
-	bw, inv := make([]float64, P), make([]float64, P)
+	e.bw, e.inv = growF(e.bw, P), growF(e.inv, P)
+	bw, inv := e.bw, e.inv
 	for i, c := range e.cands {
 		o.NodeMask[i] = true
 		row := o.Nodes[i*NodeFeatures : (i+1)*NodeFeatures]
@@ -382,4 +384,11 @@ func (e *Env) Restore(b []byte) (Obs, error) {
 		e.psets = append(e.psets, n.pathsTo(n.APs[e.task.AP], c))
 	}
 	return e.obs, nil
+}
+
+func growF(b []float64, n int) []float64 {
+	if cap(b) < n {
+		return make([]float64, n)
+	}
+	return b[:n]
 }

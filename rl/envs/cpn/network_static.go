@@ -21,6 +21,8 @@ type ComputeNode struct {
 	// without the batch suffix for GPUs).
 	Class Class
 	Model string
+
+	tab [][]float32 // the model's latency tables (Latencies.per[Model])
 }
 
 // Network is the static part of a simulation, shared (read-only, with
@@ -138,7 +140,7 @@ func newNetwork(cfg Config, g *topology.Graph, tm *topology.TrafficMatrices, lat
 		}
 		m := models[count[c]%len(models)]
 		count[c]++
-		n.Compute = append(n.Compute, ComputeNode{Node: node, Class: c, Model: m})
+		n.Compute = append(n.Compute, ComputeNode{Node: node, Class: c, Model: m, tab: lat.per[m]})
 		if !slices.Contains(n.models[c], m) {
 			n.models[c] = append(n.models[c], m)
 		}
@@ -161,7 +163,7 @@ func newNetwork(cfg Config, g *topology.Graph, tm *topology.TrafficMatrices, lat
 
 // Latency returns the measured latency in ms of a task on compute node c.
 func (n *Network) Latency(c int, t Task) float64 {
-	return n.lat.compute(n.Compute[c].Model, t.Arch, t.Images)
+	return computeOn(n.Compute[c].tab, t.Arch, t.Images)
 }
 
 // fastestClass returns the device class with the lowest mean predicted
