@@ -58,6 +58,7 @@ func trainFlags() []cli.Flag {
 		&cli.StringFlag{Name: "encoder", Value: d.Model.Encoder, Usage: "syncgnn (the paper) or mlp (the ablation: no message passing)"},
 		&cli.IntFlag{Name: "dim", Value: d.Model.Dim, Usage: "embedding and hidden width"},
 		&cli.StringFlag{Name: "split", Value: d.Model.Split, Usage: "path-split distribution: logistic-normal or dirichlet"},
+		&cli.BoolFlag{Name: "prior", Value: d.Model.Prior, Usage: "start the actors from the controller's water-filling estimates (the wf baseline) and learn corrections; --prior=false learns from scratch"},
 		&cli.Float64Flag{Name: "gamma", Value: d.AC.Gamma, Usage: "discount factor of the TD target (the paper: 0.99; 0 learns best here, see docs/rlms.md)"},
 		&cli.Float64Flag{Name: "ent-coef", Value: d.AC.EntCoef, Usage: "entropy bonus of both actors"},
 		&cli.Float64Flag{Name: "lr-actor", Value: d.AC.LearningRateActor, Usage: "Adam learning rate of the two actors"},
@@ -70,6 +71,7 @@ func trainFlags() []cli.Flag {
 func trainConfig(c *cli.Context, k, p int) (rlms.Config, error) {
 	tc := rlms.DefaultConfig(k, p)
 	tc.Model.Encoder, tc.Model.Dim, tc.Model.Hidden, tc.Model.Split = c.String("encoder"), c.Int("dim"), c.Int("dim"), c.String("split")
+	tc.Model.Prior = c.Bool("prior")
 	tc.AC.TotalTimesteps = c.Int64("steps")
 	tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic = c.Float64("gamma"), c.Float64("lr-actor"), c.Float64("lr-critic")
 	tc.AC.NumEnvs, tc.AC.NSteps, tc.AC.EntCoef = c.Int("envs"), c.Int("nsteps"), c.Float64("ent-coef")

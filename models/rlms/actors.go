@@ -29,15 +29,22 @@ type NodeActor struct {
 	Encoder *Encoder
 	// Head maps a Dim-wide compute embedding to one logit.
 	Head *mlp.Model
+	// Prior is the 1×1 weight of log(est_i/min est) in the logits
+	// (Config.Prior; nil without).
+	Prior *nn.Param
 
 	scr     batch
 	actions []rl.Action
 }
 
-// Params implements nn.Module: "encoder/…" and "head/…".
+// Params implements nn.Module: "encoder/…", "head/…" and "prior" (with
+// Config.Prior).
 func (a *NodeActor) Params(visit func(string, *nn.Param)) {
 	a.Encoder.Params(nn.Prefix("encoder", visit))
 	a.Head.Params(nn.Prefix("head", visit))
+	if a.Prior != nil {
+		visit("prior", a.Prior)
+	}
 }
 
 // batchFor returns the scratch batch on an inference tape and a fresh one
@@ -58,7 +65,11 @@ func (a *NodeActor) logits(t *nn.Tape, b *batch, obs []cpn.Obs) (logits, hc, hp 
 
 // head returns the R×K logits of the compute embeddings hc.
 func (a *NodeActor) head(t *nn.Tape, b *batch, hc *nn.Tensor) *nn.Tensor {
-	return t.Reshape(a.Head.Forward(t, hc), b.r, b.k)
+	l := a.Head.Forward(t, hc)
+	if a.Prior != nil {
+		l = t.Add(l, t.Mul(t.Const(b.r*b.k, 1, b.prior), a.Prior.V))
+	}
+	return t.Reshape(l, b.r, b.k)
 }
 
 // Logits returns the R×K candidate logits of obs (masked candidates
@@ -142,17 +153,24 @@ type PathActor struct {
 	// LogStd is the 1×1 log σ of the logistic-normal split (nil for the
 	// Dirichlet).
 	LogStd *nn.Param
+	// Prior is the 1×1 weight of log(water-filling share + PriorEps) in
+	// the logits (Config.Prior; nil without).
+	Prior *nn.Param
 
 	node    *NodeActor // shared encoder; node head for the plain methods
 	scr     batch
 	actions []rl.Action
 }
 
-// Params implements nn.Module: "head/…" only (the encoder is NodeActor's).
+// Params implements nn.Module: "head/…", "log_std" and "prior" (the
+// encoder is NodeActor's).
 func (a *PathActor) Params(visit func(string, *nn.Param)) {
 	a.Head.Params(nn.Prefix("head", visit))
 	if a.LogStd != nil {
 		visit("log_std", a.LogStd)
+	}
+	if a.Prior != nil {
+		visit("prior", a.Prior)
 	}
 }
 
@@ -166,7 +184,11 @@ func (a *PathActor) Encoder() *Encoder { return a.node.Encoder }
 // candidates chosen in b (after b.choose).
 func (a *PathActor) alpha(t *nn.Tape, b *batch, hc, hp *nn.Tensor) *nn.Tensor {
 	x := t.ConcatCols(t.Gather(hp, b.pRows), t.Gather(hc, b.nRows))
-	l := t.Reshape(a.Head.Forward(t, x), b.r, b.p)
+	l := a.Head.Forward(t, x)
+	if a.Prior != nil {
+		l = t.Add(l, t.Mul(t.Const(b.r*b.p, 1, b.pathPrior), a.Prior.V))
+	}
+	l = t.Reshape(l, b.r, b.p)
 	if a.logisticNormal() {
 		return l // the logits
 	}

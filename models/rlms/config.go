@@ -53,7 +53,21 @@ type Config struct {
 	// Split is the path actor's distribution: SplitDirichlet ("" too) or
 	// SplitLogisticNormal.
 	Split string `json:"split,omitempty"`
+	// Prior adds to the actors' logits a learned multiple of the
+	// controller's own estimates (the wf baseline's): −β·log(est_i/min est)
+	// to candidate i's logit (β starts at PriorNodeScale) and
+	// w·log(x_i + PriorEps) to path i's, x the water-filling share (w
+	// starts at 1). The untrained policy's deterministic action is then the
+	// wf baseline's, and training learns the corrections. It needs the
+	// logistic-normal split.
+	Prior bool `json:"prior,omitempty"`
 }
+
+// Initial values of the prior's learned scales (see Config.Prior).
+const (
+	PriorNodeScale = 20
+	PriorEps       = 1e-3
+)
 
 // Split distributions of the path actor.
 const (
@@ -84,6 +98,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("rlms: negative number of rounds %d", c.Rounds)
 	case c.Rounds > 0 && c.Encoder == EncoderMLP:
 		return fmt.Errorf("rlms: the mlp encoder has no rounds, got %d", c.Rounds)
+	case c.Prior && c.Split != SplitLogisticNormal:
+		return fmt.Errorf("rlms: the prior needs the %q split, got %q", SplitLogisticNormal, c.Split)
 	case c.K <= 0 || c.P <= 0:
 		return fmt.Errorf("rlms: need at least one candidate and one path, got K %d, P %d", c.K, c.P)
 	}

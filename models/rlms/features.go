@@ -2,6 +2,7 @@ package rlms
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 )
@@ -21,6 +22,8 @@ type batch struct {
 	compute  []float32 // R·K × ComputeIn
 	paths    []float32 // R·K·P × PathIn
 	task     []float32 // R × cpn.TaskFeatures
+	prior    []float32 // R·K: log(est_i / min est) of every candidate
+	pathWF   []float32 // R·K·P: log(water-filling share + PriorEps)
 	nodeMask []bool    // R·K
 	pathMask []bool    // R·K·P
 	src, dst []int     // SyncGNN edges, compute vertices first
@@ -32,6 +35,8 @@ type batch struct {
 	// Path head: the chosen candidate of each observation, the rows of its
 	// P paths (R·P) and its compute row repeated P times (R·P).
 	nodes, pRows, nRows []int
+
+	pathPrior []float32 // R·P: pathWF of the chosen candidates' paths
 
 	// Action buffers.
 	idx  []int
@@ -53,6 +58,8 @@ func (b *batch) fill(obs []cpn.Obs, k, p int, edges bool) {
 	b.compute = grow(b.compute, nc*ComputeIn)
 	b.paths = grow(b.paths, np*PathIn)
 	b.task = grow(b.task, r*cpn.TaskFeatures)
+	b.prior = grow(b.prior, nc)
+	b.pathWF = grow(b.pathWF, np)
 	b.nodeMask = growBool(b.nodeMask, nc)
 	b.pathMask = growBool(b.pathMask, np)
 	for ri, o := range obs {
@@ -62,12 +69,14 @@ func (b *batch) fill(obs []cpn.Obs, k, p int, edges bool) {
 			row := b.compute[(ri*k+i)*ComputeIn:]
 			copy(row, o.Nodes[i*cpn.NodeFeatures:(i+1)*cpn.NodeFeatures])
 			copy(row[cpn.NodeFeatures:], o.Task)
+			b.prior[ri*k+i] = o.Nodes[i*cpn.NodeFeatures+cpn.NodeEstRatio]
 			b.nodeMask[ri*k+i] = o.NodeMask == nil || o.NodeMask[i]
 		}
 		for q := 0; q < k*p; q++ {
 			row := b.paths[(ri*k*p+q)*PathIn:]
 			copy(row, o.Paths[q*cpn.PathFeatures:(q+1)*cpn.PathFeatures])
 			copy(row[cpn.PathFeatures:], o.Task)
+			b.pathWF[ri*k*p+q] = float32(math.Log(float64(o.Paths[q*cpn.PathFeatures+cpn.PathWaterFill]) + PriorEps))
 			b.pathMask[ri*k*p+q] = o.PathMask == nil || o.PathMask[q]
 		}
 	}
@@ -137,6 +146,7 @@ func (b *batch) choose(nodes []int) {
 	copy(b.nodes, nodes)
 	b.pRows = growInt(b.pRows, b.r*b.p)
 	b.nRows = growInt(b.nRows, b.r*b.p)
+	b.pathPrior = grow(b.pathPrior, b.r*b.p)
 	for r, i := range nodes {
 		if i < 0 || i >= b.k {
 			panic(fmt.Sprintf("rlms: observation %d: chosen candidate %d outside [0,%d)", r, i, b.k))
@@ -145,6 +155,7 @@ func (b *batch) choose(nodes []int) {
 		for j := 0; j < b.p; j++ {
 			b.pRows[r*b.p+j] = c*b.p + j
 			b.nRows[r*b.p+j] = c
+			b.pathPrior[r*b.p+j] = b.pathWF[c*b.p+j]
 		}
 	}
 }

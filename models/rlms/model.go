@@ -18,7 +18,8 @@ import (
 //
 //	actor/encoder/…   the shared actor encoder (Node.Encoder)
 //	actor/node/…      the node head
-//	actor/path/…      the path head
+//	actor/path/…      the path head (and log_std, the logistic-normal σ)
+//	actor/*/prior     the priors' scales (Config.Prior)
 //	critic/encoder/…  the critic's encoder
 //	critic/head/…     the value head
 //
@@ -53,6 +54,12 @@ func New(cfg Config, rng *rand.Rand) *Model {
 		path.LogStd = nn.NewParam(1, 1)
 		path.LogStd.V.Data[0] = -0.5
 	}
+	if cfg.Prior {
+		node.Prior = nn.NewParam(1, 1)
+		node.Prior.V.Data[0] = -PriorNodeScale
+		path.Prior = nn.NewParam(1, 1)
+		path.Prior.V.Data[0] = 1
+	}
 	critic := &Critic{Config: cfg, Encoder: newEncoder(cfg, rng)}
 	critic.Head = newHead(2*cfg.Dim+cpn.TaskFeatures, cfg, 1, rng)
 	return &Model{Config: cfg, Node: node, Path: path, Critic: critic, inf: nn.NewInference()}
@@ -62,7 +69,16 @@ func New(cfg Config, rng *rand.Rand) *Model {
 func (m *Model) Params(visit func(string, *nn.Param)) {
 	m.Node.Encoder.Params(nn.Prefix("actor/encoder", visit))
 	m.Node.Head.Params(nn.Prefix("actor/node", visit))
+	if m.Node.Prior != nil {
+		visit("actor/node/prior", m.Node.Prior)
+	}
 	m.Path.Head.Params(nn.Prefix("actor/path", visit))
+	if m.Path.LogStd != nil {
+		visit("actor/path/log_std", m.Path.LogStd)
+	}
+	if m.Path.Prior != nil {
+		visit("actor/path/prior", m.Path.Prior)
+	}
 	m.Critic.Params(nn.Prefix("critic", visit))
 }
 

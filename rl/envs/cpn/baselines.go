@@ -8,22 +8,50 @@ import (
 	"github.com/cpntrain/cpntrain/rl"
 )
 
-// A Baseline decides for the current task of an environment, from the
-// environment's true state (the paper's heuristics and the oracle).
+// A Baseline decides for the current task of an environment: the paper's
+// heuristics and the oracle from the environment's true state, "wf" from
+// the controller's observation only.
 type Baseline func(e *Env) (rl.Action, error)
 
 // Baselines by name: base1 (fastest compute + ECMP), base2 (nearest +
-// ECMP), base3 (fastest compute + LP split), base4 (nearest + LP), oracle.
+// ECMP), base3 (fastest compute + LP split), base4 (nearest + LP), wf
+// (not in the paper: the candidate of smallest estimated response latency
+// + the water-filling split, both computed from the observation), oracle.
 var Baselines = map[string]Baseline{
 	"base1":  func(e *Env) (rl.Action, error) { return e.baseline(e.Fastest(), false) },
 	"base2":  func(e *Env) (rl.Action, error) { return e.baseline(e.Nearest(), false) },
 	"base3":  func(e *Env) (rl.Action, error) { return e.baseline(e.Fastest(), true) },
 	"base4":  func(e *Env) (rl.Action, error) { return e.baseline(e.Nearest(), true) },
+	"wf":     func(e *Env) (rl.Action, error) { return e.WaterFilling() },
 	"oracle": func(e *Env) (rl.Action, error) { return e.Oracle(20) },
 }
 
 // BaselineNames lists Baselines in report order.
-var BaselineNames = []string{"base1", "base2", "base3", "base4", "oracle"}
+var BaselineNames = []string{"base1", "base2", "base3", "base4", "wf", "oracle"}
+
+// WaterFilling returns the controller's greedy decision from its own
+// observation: the candidate whose estimated response latency — predicted
+// compute + max(waiting, water-filling transfer time) — is smallest, and
+// the water-filling split over its paths, which makes every path finish at
+// the same time given the probed delays and bottleneck bandwidths. It
+// ignores links shared between paths and the probes' noise; the learned
+// policy sees the same estimates among its features.
+func (e *Env) WaterFilling() (rl.Action, error) {
+	if !e.reset || e.done {
+		return rl.Action{}, rl.ErrEpisodeOver
+	}
+	best := -1
+	for i := range e.cands {
+		if best < 0 || e.est[i] < e.est[best] {
+			best = i
+		}
+	}
+	if best < 0 {
+		return rl.Action{}, fmt.Errorf("cpn: no candidate")
+	}
+	P := e.Net.Cfg.P
+	return rl.Action{Index: best, Values: append([]float32(nil), e.wf[best*P:(best+1)*P]...)}, nil
+}
 
 // Fastest returns the candidate whose compute finishes first: predicted
 // compute latency plus the node's current backlog.

@@ -68,6 +68,12 @@ type Config struct {
 	// MinShare is the smallest fraction of a link's capacity a new flow
 	// gets, however loaded the link.
 	MinShare float64
+	// MinSplit is the smallest share of a task's data worth a flowlet: a
+	// path given a smaller ratio carries nothing, and the other paths'
+	// ratios are scaled up to sum to 1. Without it a stochastic split
+	// (whose samples are never exactly 0) would always use every path and
+	// pay the slowest one's delay. It must be below 1/P.
+	MinSplit float64
 	// RewardScale is the latency, in ms, of one unit of negative reward.
 	RewardScale float64
 }
@@ -91,6 +97,7 @@ func DefaultConfig() Config {
 		ProbeBytes:    64,
 		QueueBurst:    64 << 10,
 		MinShare:      0.02,
+		MinSplit:      0.02,
 		RewardScale:   100,
 	}
 }
@@ -124,6 +131,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cpn: ProbeBytes %v and QueueBurst %v must be positive", c.ProbeBytes, c.QueueBurst)
 	case !(c.MinShare > 0 && c.MinShare <= 1):
 		return fmt.Errorf("cpn: MinShare %v outside (0,1]", c.MinShare)
+	case !(c.MinSplit >= 0 && c.MinSplit < 1/float64(c.P)):
+		return fmt.Errorf("cpn: MinSplit %v outside [0, 1/P = %v)", c.MinSplit, 1/float64(c.P))
 	case !(c.RewardScale > 0) || math.IsInf(c.RewardScale, 0):
 		return fmt.Errorf("cpn: RewardScale %v must be positive", c.RewardScale)
 	}

@@ -57,9 +57,14 @@ type Env struct {
 	done   bool
 	reset  bool
 
-	share   []int32 // scratch: the task's flows per link
-	uses    []pathUse
-	bw, inv []float64 // scratch of observe
+	share        []int32 // scratch: the task's flows per link
+	uses         []pathUse
+	bw, inv, dly []float64 // scratch of observe
+	// est and wf are the controller's estimates of the current task's
+	// response latency (ms) on every candidate and the water-filling split
+	// over each candidate's paths (K·P), from the observation (WaterFill).
+	est []float64
+	wf  []float32
 }
 
 // pathUse is one used path of a decision.
@@ -179,16 +184,22 @@ func (e *Env) observe() Obs {
 		NodeMask: make([]bool, K), PathMask: make([]bool, K*P)}
 	iv := e.interval()
 	h, _ := n.nearest(n.APs[e.task.AP])
-	e.bw, e.inv = growF(e.bw, P), growF(e.inv, P)
-	bw, inv := e.bw, e.inv
+	e.bw, e.inv, e.dly = growF(e.bw, P), growF(e.inv, P), growF(e.dly, P)
+	e.est = growF(e.est, K)
+	e.wf = grow32(e.wf, K*P)
+	bw, inv, dly := e.bw, e.inv, e.dly
+	bits := e.task.Bytes * 8
+	minEst := math.Inf(1)
 	for i, c := range e.cands {
 		o.NodeMask[i] = true
 		row := o.Nodes[i*NodeFeatures : (i+1)*NodeFeatures]
-		row[0] = float32(math.Log1p(n.Latency(c, e.task)))
-		row[1] = float32(math.Log1p(1000 * math.Max(0, e.busy[c]-e.now)))
+		comp := n.Latency(c, e.task)
+		wait := 1000 * math.Max(0, e.busy[c]-e.now)
+		row[0] = float32(math.Log1p(comp))
+		row[1] = float32(math.Log1p(wait))
 		row[2] = float32(h[n.Compute[c].Node]) / 10
 		row[3+int(n.Compute[c].Class)] = 1
-		row[6] = float32(math.Log1p(n.Latency(c, e.task) + 1000*math.Max(0, e.busy[c]-e.now)))
+		row[6] = float32(math.Log1p(comp + wait))
 		ps := e.psets[i]
 		for j := 0; j < P; j++ {
 			r := o.Paths[(i*P+j)*PathFeatures : (i*P+j+1)*PathFeatures]
@@ -215,8 +226,9 @@ func (e *Env) observe() Obs {
 			r[2] = float32(math.Log1p(bott / 1e9))
 			r[3] = float32(len(ps.links[j])) / 10
 			r[4] = float32(maxU)
-			r[5] = float32(math.Log1p(1000 * (probe + e.task.Bytes*8/bott)))
-			bw[j], inv[j] = bott, 1/(probe+e.task.Bytes*8/bott)
+			r[5] = float32(math.Log1p(1000 * (probe + bits/bott)))
+			r[9] = float32(ps.shared[j])
+			bw[j], inv[j], dly[j] = bott, 1/(probe+bits/bott), probe
 		}
 		var sb, si float64
 		for j := 0; j < P; j++ {
@@ -225,12 +237,22 @@ func (e *Env) observe() Obs {
 				si += inv[j]
 			}
 		}
+		x := e.wf[i*P : (i+1)*P]
+		t := waterFill(x, dly, bw, ps.orig, bits)
 		for j := 0; j < P; j++ {
 			if ps.orig[j] == j {
 				r := o.Paths[(i*P+j)*PathFeatures : (i*P+j+1)*PathFeatures]
-				r[6], r[7] = float32(bw[j]/sb), float32(inv[j]/si)
+				r[6], r[7], r[PathWaterFill] = float32(bw[j]/sb), float32(inv[j]/si), x[j]
 			}
 		}
+		est := comp + math.Max(wait, 1000*t)
+		row[7] = float32(math.Log1p(1000 * t))
+		row[8] = float32(math.Log1p(est))
+		e.est[i] = est
+		minEst = math.Min(minEst, est)
+	}
+	for i := range e.cands {
+		o.Nodes[i*NodeFeatures+NodeEstRatio] = float32(math.Log(e.est[i] / minEst))
 	}
 	return o
 }
@@ -261,6 +283,17 @@ func (e *Env) outcome(i int, x []float32, commit bool) Outcome {
 	var merged [16]float64
 	for j, v := range x {
 		merged[ps.orig[j]] += float64(v)
+	}
+	// Ratios below MinSplit are not worth a flowlet (see Config.MinSplit).
+	var kept float64
+	for j := 0; j < cfg.P; j++ {
+		if merged[j] < cfg.MinSplit {
+			merged[j] = 0
+		}
+		kept += merged[j]
+	}
+	for j := 0; j < cfg.P; j++ {
+		merged[j] /= kept
 	}
 	for j := 0; j < cfg.P; j++ {
 		if merged[j] > 1e-6 {
@@ -384,6 +417,63 @@ func (e *Env) Restore(b []byte) (Obs, error) {
 		e.psets = append(e.psets, n.pathsTo(n.APs[e.task.AP], c))
 	}
 	return e.obs, nil
+}
+
+// waterFill writes to x the split of bits over the distinct rows of a
+// path set (orig[j] == j) that equalises their finishing times given each
+// path's delay d (s) and bandwidth b (bit/s) — the rate-proportional
+// water-filling the fluid model prescribes when the paths share no link —
+// and returns that finishing time (s). Repeated rows get 0.
+func waterFill(x []float32, d, b []float64, orig []int, bits float64) float64 {
+	// Fill in order of delay: with the m fastest paths active, the level
+	// T = (bits + Σ b·d) / Σ b is valid while it does not exceed the next
+	// path's delay.
+	var order [16]int
+	m := 0
+	for j := range x {
+		x[j] = 0
+		if orig[j] == j {
+			k := m
+			for k > 0 && d[order[k-1]] > d[j] {
+				order[k] = order[k-1]
+				k--
+			}
+			order[k] = j
+			m++
+		}
+	}
+	var sb, sbd, level float64
+	for k := 0; k < m; k++ {
+		j := order[k]
+		sb += b[j]
+		sbd += b[j] * d[j]
+		level = (bits + sbd) / sb
+		if k+1 < m && level <= d[order[k+1]] {
+			break
+		}
+	}
+	var s float64
+	for k := 0; k < m; k++ {
+		j := order[k]
+		if v := b[j] * (level - d[j]); v > 0 {
+			x[j] = float32(v)
+			s += v
+		}
+	}
+	if s == 0 { // nothing to send: the fastest path
+		x[order[0]], s = 1, 1
+	}
+	for j := range x {
+		x[j] /= float32(s)
+	}
+	return level
+}
+
+func grow32(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
 }
 
 func growF(b []float64, n int) []float64 {

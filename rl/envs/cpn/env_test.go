@@ -201,3 +201,31 @@ func TestAllTopologies(t *testing.T) {
 		t.Logf("%s: %d nodes, %d APs, %d compute, base1 mean latency %.2f ms", topo, n.G.N, len(n.APs), len(n.Compute), lat/20)
 	}
 }
+
+// TestMinSplit: a ratio below MinSplit carries nothing — the decision
+// costs what the same split without that path costs.
+func TestMinSplit(t *testing.T) {
+	n := testNetwork(t, func(c *Config) { c.Mix = IOHeavy })
+	e := NewEnv(n)
+	e.Reset(3)
+	checked := 0
+	for k := 0; k < 50; k++ {
+		ps := e.psets[0]
+		if ps.orig[1] == 1 {
+			tiny, _ := e.Evaluate(rl.Action{Index: 0, Values: []float32{0.99, 0.01, 0}})
+			none, _ := e.Evaluate(rl.Action{Index: 0, Values: []float32{1, 0, 0}})
+			used, _ := e.Evaluate(rl.Action{Index: 0, Values: []float32{0.95, 0.05, 0}})
+			if tiny != none {
+				t.Fatalf("task %d: a 1 %% ratio changed the outcome: %+v vs %+v", k, tiny, none)
+			}
+			if used == none {
+				t.Fatalf("task %d: a 5 %% ratio changed nothing: %+v", k, used)
+			}
+			checked++
+		}
+		e.Step(rl.Action{Index: 0, Values: e.ECMP(0)})
+	}
+	if checked == 0 {
+		t.Fatal("no candidate with two distinct paths")
+	}
+}

@@ -52,6 +52,9 @@ type pathSet struct {
 	links [][]int
 	orig  []int // row a repeated row copies (itself if distinct)
 	prop  []float64
+	// shared is the share of a distinct path's links that another
+	// distinct path of the set also uses (0 on repeated rows).
+	shared []float64
 }
 
 // NewNetwork builds the network of cfg, reading what it needs from
@@ -252,6 +255,22 @@ func (n *Network) pathsTo(ap, c int) *pathSet {
 			d += n.G.Links[l].Delay
 		}
 		ps.prop = append(ps.prop, d)
+	}
+	ps.shared = make([]float64, n.Cfg.P)
+	for j := range ps.links {
+		if ps.orig[j] != j {
+			continue
+		}
+		var s int
+		for _, l := range ps.links[j] {
+			for k := range ps.links {
+				if k != j && ps.orig[k] == k && slices.Contains(ps.links[k], l) {
+					s++
+					break
+				}
+			}
+		}
+		ps.shared[j] = float64(s) / float64(len(ps.links[j]))
 	}
 	n.paths[key] = ps
 	return ps

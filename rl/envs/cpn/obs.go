@@ -8,9 +8,13 @@ const (
 	// NodeFeatures per candidate compute node: log1p of the predicted
 	// compute latency in ms, log1p of the current waiting time in ms, hop
 	// count from the access point / 10, the device class one-hot (CPU,
-	// GPU, other), and log1p of the predicted finish time (waiting plus
-	// compute) in ms.
-	NodeFeatures = 7
+	// GPU, other), log1p of the predicted finish time (waiting plus
+	// compute) in ms; then the controller's estimates from its probes:
+	// log1p of the water-filling transfer time T in ms (see PathFeatures),
+	// log1p of the estimated response latency compute + max(waiting, T)
+	// in ms, and log of that estimate over the smallest one among the
+	// candidates (0 for the best-looking candidate).
+	NodeFeatures = 10
 	// PathFeatures per candidate path: log1p of the mean probed one-way
 	// delay in ms, propagation delay in ms / 10, log1p of the bottleneck
 	// available bandwidth in Gbit/s, hop count / 10, the bottleneck
@@ -18,8 +22,21 @@ const (
 	// all the task's data on this path alone (probed delay + bytes /
 	// bottleneck bandwidth), and two shares among the candidate's distinct
 	// paths: of the bottleneck bandwidth (b_j/Σb) and of the inverse
-	// estimated transfer time ((1/T_j)/Σ 1/T) — 0 on repeated rows.
-	PathFeatures = 8
+	// estimated transfer time ((1/T_j)/Σ 1/T) — 0 on repeated rows; the
+	// water-filling share: the split that makes every path finish at
+	// the same time T given its probed delay and bottleneck bandwidth
+	// (exact when the paths share no link); and the share of the path's
+	// links that another of the candidate's paths also uses.
+	PathFeatures = 10
+)
+
+// Column indices of the controller's estimates in the feature rows.
+const (
+	// NodeEstRatio is the node column log(est_i / min_k est_k) of the
+	// estimated response latencies.
+	NodeEstRatio = 9
+	// PathWaterFill is the path column of the water-filling share.
+	PathWaterFill = 8
 )
 
 // Obs is what the controller sees when a task arrives: the task, its K
