@@ -108,7 +108,8 @@ func rlmsCommand() *cli.Command {
 				"<run>/" + rlmsModelFile + ", and a resumable training state to <run>/" + rlmsStateFile + "\n" +
 				"every --checkpoint-every updates: run the same command with --out <run> to resume a killed\n" +
 				"run. At the end the policy is evaluated against Base1 (fastest node + ECMP), Base3 (fastest\n" +
-				"node + LP split) and the oracle on --eval-seeds test task streams.",
+				"node + LP split), wf (the controller's own estimates: best estimated node + water-filling\n" +
+				"split) and the oracle on --eval-seeds test task streams.",
 			Flags: append(append([]cli.Flag{
 				&cli.StringFlag{Name: "topology", Value: "abilene", Usage: "network: " + strings.Join(topologyNames(), ", ")},
 				&cli.IntFlag{Name: "k", Value: 5, Usage: "candidate compute nodes per task"},
@@ -224,7 +225,7 @@ func rlmsTrain(c *cli.Context) error {
 		fmt.Fprintln(w)
 	}
 	if c.Int("eval-seeds") > 0 {
-		return printEval(c, net, m, c.Int("eval-seeds"), []string{"base1", "base3", "oracle"})
+		return printEval(c, net, m, c.Int("eval-seeds"), []string{"base1", "base3", "wf", "oracle"})
 	}
 	return nil
 }

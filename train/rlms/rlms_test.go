@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	mrlms "github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 )
 
@@ -38,7 +41,7 @@ func TestBenchSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"base1": 2, "base2": 2, "base3": 2, "base4": 2, "oracle": 2, PolicyRLMS: 2, PolicyMLP: 2, PolicyDQN: 2}
+	want := map[string]int{"base1": 2, "base2": 2, "base3": 2, "base4": 2, "wf": 2, "oracle": 2, PolicyRLMS: 2, PolicyMLP: 2, PolicyDQN: 2}
 	for _, r := range rows {
 		want[r.Policy]--
 		if len(r.MeanMs) != 2 || len(r.PerTaskMs) != ec.Tasks {
@@ -177,6 +180,42 @@ func TestResumeAfterKill(t *testing.T) {
 	for i := range a {
 		if a[i] != b[i] {
 			t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, b[i], a[i])
+		}
+	}
+}
+
+// TestPriorStartsAtWaterFilling: an untrained model with the prior decides
+// like the wf baseline — the same candidate, and a split that costs within
+// 1 % of wf's on the same state (it differs by the untrained heads' small
+// outputs and PriorEps).
+func TestPriorStartsAtWaterFilling(t *testing.T) {
+	ec := testEnvConfig(t)
+	ec.Tasks = 100
+	net, err := cpn.NewNetwork(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig(ec.K, ec.P).Model
+	cfg.Prior = true
+	m := mrlms.New(cfg, rand.New(rand.NewPCG(1, 2)))
+	e := cpn.NewEnv(net)
+	e.Reset(7)
+	for k := 0; ; k++ {
+		w, err := e.WaterFilling()
+		if err != nil {
+			t.Fatal(err)
+		}
+		node, ratios := m.Decision(e.Obs())
+		got, err := e.Evaluate(rl.Action{Index: node, Values: ratios})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := e.Evaluate(w)
+		if node != w.Index || math.Abs(got.LatencyMs-want.LatencyMs) > 0.01*want.LatencyMs {
+			t.Fatalf("task %d: model %d %v (%.4f ms), wf %d %v (%.4f ms)", k, node, ratios, got.LatencyMs, w.Index, w.Values, want.LatencyMs)
+		}
+		if s, _ := e.Step(w); s.Done() {
+			break
 		}
 	}
 }

@@ -57,9 +57,10 @@ type Env struct {
 	done   bool
 	reset  bool
 
-	share        []int32 // scratch: the task's flows per link
-	uses         []pathUse
-	bw, inv, dly []float64 // scratch of observe
+	share               []int32 // scratch: the task's flows per link
+	uses                []pathUse
+	bw, inv, dly, bwAll []float64 // scratch of observe
+	wfAll               []float32
 	// est and wf are the controller's estimates of the current task's
 	// response latency (ms) on every candidate and the water-filling split
 	// over each candidate's paths (K·P), from the observation (WaterFill).
@@ -184,10 +185,11 @@ func (e *Env) observe() Obs {
 		NodeMask: make([]bool, K), PathMask: make([]bool, K*P)}
 	iv := e.interval()
 	h, _ := n.nearest(n.APs[e.task.AP])
-	e.bw, e.inv, e.dly = growF(e.bw, P), growF(e.inv, P), growF(e.dly, P)
+	e.bw, e.inv, e.dly, e.bwAll = growF(e.bw, P), growF(e.inv, P), growF(e.dly, P), growF(e.bwAll, P)
+	e.wfAll = grow32(e.wfAll, P)
 	e.est = growF(e.est, K)
 	e.wf = grow32(e.wf, K*P)
-	bw, inv, dly := e.bw, e.inv, e.dly
+	bw, inv, dly, bwAll, xAll := e.bw, e.inv, e.dly, e.bwAll, e.wfAll
 	bits := e.task.Bytes * 8
 	minEst := math.Inf(1)
 	for i, c := range e.cands {
@@ -209,12 +211,14 @@ func (e *Env) observe() Obs {
 			}
 			o.PathMask[i*P+j] = true
 			var queue, maxU float64
-			bott := math.Inf(1)
-			for _, l := range ps.links[j] {
+			bott, bottAll := math.Inf(1), math.Inf(1)
+			for li, l := range ps.links[j] {
 				_, u, q := e.linkState(iv, l)
 				queue += q
 				maxU = math.Max(maxU, u)
-				bott = math.Min(bott, e.avail(iv, l))
+				a := e.avail(iv, l)
+				bott = math.Min(bott, a)
+				bottAll = math.Min(bottAll, a/ps.users[j][li])
 			}
 			var probe float64
 			for range cfg.Probes {
@@ -228,7 +232,8 @@ func (e *Env) observe() Obs {
 			r[4] = float32(maxU)
 			r[5] = float32(math.Log1p(1000 * (probe + bits/bott)))
 			r[9] = float32(ps.shared[j])
-			bw[j], inv[j], dly[j] = bott, 1/(probe+bits/bott), probe
+			r[10] = float32(math.Log1p(bottAll / 1e9))
+			bw[j], inv[j], dly[j], bwAll[j] = bott, 1/(probe+bits/bott), probe, bottAll
 		}
 		var sb, si float64
 		for j := 0; j < P; j++ {
@@ -239,15 +244,17 @@ func (e *Env) observe() Obs {
 		}
 		x := e.wf[i*P : (i+1)*P]
 		t := waterFill(x, dly, bw, ps.orig, bits)
+		tAll := waterFill(xAll, dly, bwAll, ps.orig, bits)
 		for j := 0; j < P; j++ {
 			if ps.orig[j] == j {
 				r := o.Paths[(i*P+j)*PathFeatures : (i*P+j+1)*PathFeatures]
-				r[6], r[7], r[PathWaterFill] = float32(bw[j]/sb), float32(inv[j]/si), x[j]
+				r[6], r[7], r[PathWaterFill], r[11] = float32(bw[j]/sb), float32(inv[j]/si), x[j], xAll[j]
 			}
 		}
 		est := comp + math.Max(wait, 1000*t)
 		row[7] = float32(math.Log1p(1000 * t))
 		row[8] = float32(math.Log1p(est))
+		row[10] = float32(math.Log1p(1000 * tAll))
 		e.est[i] = est
 		minEst = math.Min(minEst, est)
 	}

@@ -55,6 +55,9 @@ type pathSet struct {
 	// shared is the share of a distinct path's links that another
 	// distinct path of the set also uses (0 on repeated rows).
 	shared []float64
+	// users[j][k] is the number of distinct paths of the set that use
+	// link links[j][k] (at least 1).
+	users [][]float64
 }
 
 // NewNetwork builds the network of cfg, reading what it needs from
@@ -257,17 +260,23 @@ func (n *Network) pathsTo(ap, c int) *pathSet {
 		ps.prop = append(ps.prop, d)
 	}
 	ps.shared = make([]float64, n.Cfg.P)
+	ps.users = make([][]float64, n.Cfg.P)
 	for j := range ps.links {
 		if ps.orig[j] != j {
 			continue
 		}
+		ps.users[j] = make([]float64, len(ps.links[j]))
 		var s int
-		for _, l := range ps.links[j] {
+		for li, l := range ps.links[j] {
+			u := 1
 			for k := range ps.links {
 				if k != j && ps.orig[k] == k && slices.Contains(ps.links[k], l) {
-					s++
-					break
+					u++
 				}
+			}
+			ps.users[j][li] = float64(u)
+			if u > 1 {
+				s++
 			}
 		}
 		ps.shared[j] = float64(s) / float64(len(ps.links[j]))

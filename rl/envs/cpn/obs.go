@@ -13,8 +13,10 @@ const (
 	// log1p of the water-filling transfer time T in ms (see PathFeatures),
 	// log1p of the estimated response latency compute + max(waiting, T)
 	// in ms, and log of that estimate over the smallest one among the
-	// candidates (0 for the best-looking candidate).
-	NodeFeatures = 10
+	// candidates (0 for the best-looking candidate); log1p of the
+	// water-filling time in ms when every path runs at its shared
+	// bottleneck (see PathFeatures).
+	NodeFeatures = 11
 	// PathFeatures per candidate path: log1p of the mean probed one-way
 	// delay in ms, propagation delay in ms / 10, log1p of the bottleneck
 	// available bandwidth in Gbit/s, hop count / 10, the bottleneck
@@ -26,8 +28,14 @@ const (
 	// water-filling share: the split that makes every path finish at
 	// the same time T given its probed delay and bottleneck bandwidth
 	// (exact when the paths share no link); and the share of the path's
-	// links that another of the candidate's paths also uses.
-	PathFeatures = 10
+	// links that another of the candidate's paths also uses; log1p of the
+	// shared bottleneck in Gbit/s — the path's bandwidth when all of the
+	// candidate's paths carry data (each link's available bandwidth
+	// divided among the candidate's paths that use it) — and the
+	// water-filling share with those bandwidths. The two water-filling
+	// splits bracket the best one: the first assumes no shared links, the
+	// second that every path is used.
+	PathFeatures = 12
 )
 
 // Column indices of the controller's estimates in the feature rows.
