@@ -57,6 +57,8 @@ func trainFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "steps", Value: d.AC.TotalTimesteps, Usage: "training tasks (environment steps over all simulators)"},
 		&cli.StringFlag{Name: "encoder", Value: d.Model.Encoder, Usage: "syncgnn (the paper) or mlp (the ablation: no message passing)"},
 		&cli.IntFlag{Name: "dim", Value: d.Model.Dim, Usage: "embedding and hidden width"},
+		&cli.BoolFlag{Name: "staged-critic", Value: d.Model.Staged, Usage: "give the path actor the baseline V(s, chosen node) instead of V(s)"},
+		&cli.IntFlag{Name: "rounds", Value: max(1, d.Model.Rounds), Usage: "SyncGNN message-passing rounds (the paper: 1)"},
 		&cli.StringFlag{Name: "split", Value: d.Model.Split, Usage: "path-split distribution: logistic-normal or dirichlet"},
 		&cli.BoolFlag{Name: "prior", Value: d.Model.Prior, Usage: "start the actors from the controller's water-filling estimates (the wf baseline) and learn corrections; --prior=false learns from scratch"},
 		&cli.Float64Flag{Name: "gamma", Value: d.AC.Gamma, Usage: "discount factor of the TD target (the paper: 0.99; 0 learns best here, see docs/rlms.md)"},
@@ -71,7 +73,10 @@ func trainFlags() []cli.Flag {
 func trainConfig(c *cli.Context, k, p int) (rlms.Config, error) {
 	tc := rlms.DefaultConfig(k, p)
 	tc.Model.Encoder, tc.Model.Dim, tc.Model.Hidden, tc.Model.Split = c.String("encoder"), c.Int("dim"), c.Int("dim"), c.String("split")
-	tc.Model.Prior = c.Bool("prior")
+	tc.Model.Prior, tc.Model.Staged = c.Bool("prior"), c.Bool("staged-critic")
+	if tc.Model.Encoder == mrlms.EncoderSyncGNN {
+		tc.Model.Rounds = c.Int("rounds")
+	}
 	tc.AC.TotalTimesteps = c.Int64("steps")
 	tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic = c.Float64("gamma"), c.Float64("lr-actor"), c.Float64("lr-critic")
 	tc.AC.NumEnvs, tc.AC.NSteps, tc.AC.EntCoef = c.Int("envs"), c.Int("nsteps"), c.Float64("ent-coef")

@@ -371,14 +371,61 @@ type Critic struct {
 	Encoder *Encoder
 	// Head maps 2·Dim + cpn.TaskFeatures columns to the value.
 	Head *mlp.Model
+	// After maps [h_i ‖ mean of i's path embeddings ‖ task] (2·Dim +
+	// cpn.TaskFeatures) to V(s, i), the value once candidate i is chosen
+	// (Config.Staged; nil without).
+	After *mlp.Model
 
 	scr batch
 }
 
-// Params implements nn.Module: "encoder/…" and "head/…".
+// Params implements nn.Module: "encoder/…", "head/…" and "after/…"
+// (Config.Staged).
 func (c *Critic) Params(visit func(string, *nn.Param)) {
 	c.Encoder.Params(nn.Prefix("encoder", visit))
 	c.Head.Params(nn.Prefix("head", visit))
+	if c.After != nil {
+		c.After.Params(nn.Prefix("after", visit))
+	}
+}
+
+// StagedCritic is a critic built with Config.Staged seen as an
+// actorcritic.StagedCritic: its ValueAfter is the path actor's baseline.
+// (Critic itself does not have the method, so that a critic without the
+// staged head is never taken for one.)
+type StagedCritic struct{ *Critic }
+
+// ValueAfter implements actorcritic.StagedCritic: the R×1 values V(s, i)
+// of obs once candidate prev[0][r].Index is chosen. It panics without
+// Config.Staged.
+func (c StagedCritic) ValueAfter(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) *nn.Tensor {
+	if c.After == nil {
+		panic("rlms: ValueAfter of a critic without the staged head (Config.Staged)")
+	}
+	if len(prev) == 0 || len(prev[0]) != len(obs) {
+		panic(fmt.Sprintf("rlms: Critic.ValueAfter: no node action for each of %d observations", len(obs)))
+	}
+	b := batchFor(t, &c.scr)
+	b.fill(obs, c.Config.K, c.Config.P, c.Encoder.GNN != nil)
+	b.idx = growInt(b.idx, len(obs))
+	for i, a := range prev[0] {
+		b.idx[i] = a.Index
+	}
+	b.choose(b.idx)
+	b.pIdx, b.pSeg = b.pIdx[:0], b.pSeg[:0]
+	for q, row := range b.pRows {
+		if b.pathMask[row] {
+			b.pIdx = append(b.pIdx, row)
+			b.pSeg = append(b.pSeg, q/b.p)
+		}
+	}
+	hc, hp := c.Encoder.forward(t, b)
+	nodes := make([]int, b.r)
+	for r, i := range b.idx {
+		nodes[r] = r*b.k + i
+	}
+	mp := t.SegmentMean(t.Gather(hp, b.pIdx), b.pSeg, b.r)
+	return c.After.Forward(t, t.ConcatCols(t.Gather(hc, nodes), mp, t.Const(b.r, cpn.TaskFeatures, b.task)))
 }
 
 // Value implements actorcritic.Critic: the R×1 values of obs.

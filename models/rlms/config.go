@@ -61,6 +61,11 @@ type Config struct {
 	// wf baseline's, and training learns the corrections. It needs the
 	// logistic-normal split.
 	Prior bool `json:"prior,omitempty"`
+	// Staged gives the critic a second head V(s, i), the value of state s
+	// once candidate i is chosen, which rl/actorcritic uses as the path
+	// actor's baseline (actorcritic.StagedCritic): the node actor's
+	// sampled choice then no longer counts in the split's advantage.
+	Staged bool `json:"staged,omitempty"`
 }
 
 // Initial values of the prior's learned scales (see Config.Prior).

@@ -76,7 +76,7 @@ func (b *batch) fill(obs []cpn.Obs, k, p int, edges bool) {
 			row := b.paths[(ri*k*p+q)*PathIn:]
 			copy(row, o.Paths[q*cpn.PathFeatures:(q+1)*cpn.PathFeatures])
 			copy(row[cpn.PathFeatures:], o.Task)
-			b.pathWF[ri*k*p+q] = float32(math.Log(float64(o.Paths[q*cpn.PathFeatures+cpn.PathWaterFill]) + PriorEps))
+			b.pathWF[ri*k*p+q] = float32(math.Log(max(float64(o.Paths[q*cpn.PathFeatures+cpn.PathWaterFill]), 0) + PriorEps))
 			b.pathMask[ri*k*p+q] = o.PathMask == nil || o.PathMask[q]
 		}
 	}

@@ -22,6 +22,7 @@ import (
 //	actor/*/prior     the priors' scales (Config.Prior)
 //	critic/encoder/…  the critic's encoder
 //	critic/head/…     the value head
+//	critic/after/…    the staged value head V(s, i) (Config.Staged)
 //
 // Decision keeps scratch buffers and must not run concurrently.
 type Model struct {
@@ -62,6 +63,9 @@ func New(cfg Config, rng *rand.Rand) *Model {
 	}
 	critic := &Critic{Config: cfg, Encoder: newEncoder(cfg, rng)}
 	critic.Head = newHead(2*cfg.Dim+cpn.TaskFeatures, cfg, 1, rng)
+	if cfg.Staged {
+		critic.After = newHead(2*cfg.Dim+cpn.TaskFeatures, cfg, 1, rng)
+	}
 	return &Model{Config: cfg, Node: node, Path: path, Critic: critic, inf: nn.NewInference()}
 }
 

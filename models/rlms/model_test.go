@@ -608,3 +608,46 @@ func TestInferenceAllocations(t *testing.T) {
 		}
 	}
 }
+
+// TestPriorAndStagedGradients: the prior's scales and the staged value
+// head get the gradients finite differences give, and ValueAfter has one
+// value per observation.
+func TestPriorAndStagedGradients(t *testing.T) {
+	t.Parallel()
+	cfg := tinyConfig(EncoderSyncGNN)
+	cfg.Split, cfg.Prior, cfg.Staged = SplitLogisticNormal, true, true
+	m := New(cfg, rand.New(rand.NewPCG(11, 12)))
+	rng := rand.New(rand.NewPCG(13, 14))
+	nn.Normal(0.5)(m.Node.Head.Layers[2].W, rng)
+	nn.Normal(0.5)(m.Path.Head.Layers[2].W, rng)
+	obs := randBatch(rng, 3, 3, 2, 0.3)
+	nodes := make([]rl.Action, len(obs))
+	splits := make([]rl.Action, len(obs))
+	for i, o := range obs {
+		for j, ok := range o.NodeMask {
+			if ok {
+				nodes[i].Index = j
+			}
+		}
+		x := float32(0.2 + 0.6*rng.Float64())
+		splits[i].Values = []float32{x, 1 - x}
+	}
+	prev := [][]rl.Action{nodes}
+	if v := (StagedCritic{m.Critic}).ValueAfter(nn.NewInference(), obs, prev); v.Rows != len(obs) || v.Cols != 1 {
+		t.Fatalf("ValueAfter is %s for %d observations", v.Shape(), len(obs))
+	}
+	names := map[string]bool{}
+	for _, p := range nn.Collect(m) {
+		names[p.Path] = true
+	}
+	for _, n := range []string{"actor/node/prior", "actor/path/prior", "actor/path/log_std", "critic/after/0/w"} {
+		if !names[n] {
+			t.Errorf("the model does not visit %s", n)
+		}
+	}
+	nntest.GradCheck(t, func(tp *nn.Tape, _ []*nn.Tensor) *nn.Tensor {
+		nlp, _ := m.Node.Evaluate(tp, obs, nodes)
+		plp, _ := m.Path.EvaluateGiven(tp, obs, prev, splits)
+		return tp.ConcatRows(nlp, plp, StagedCritic{m.Critic}.ValueAfter(tp, obs, prev))
+	}, nil, m, nntest.Options{})
+}

@@ -199,6 +199,20 @@ type Critic[O any] interface {
 	Value(t *nn.Tape, obs []O) *nn.Tensor
 }
 
+// StagedCritic is a Critic that also values the state after the first k
+// actors have acted: ValueAfter(obs, prev) = V(s, a_0 … a_{k−1}), with
+// prev = the first k ≥ 1 actors' actions (as a ConditionalActor sees
+// them). Train then uses V(s, a_0 … a_{k−1}) instead of V(s) as actor k's
+// baseline, trained to the same TD targets: still unbiased (the baseline
+// does not depend on a_k) but with less variance, because the earlier
+// actors' sampled choices no longer count in actor k's advantage (the
+// action-dependent baselines of factorised policies, Wu et al. 2018).
+// Actor 0 always uses V(s), and TD targets bootstrap from V(s').
+type StagedCritic[O any] interface {
+	Critic[O]
+	ValueAfter(t *nn.Tape, obs []O, prev [][]rl.Action) *nn.Tensor
+}
+
 // Agent is one critic and the actors acting on the same state.
 type Agent[O any] struct {
 	Critic Critic[O]
@@ -354,6 +368,14 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 	ended := make([]bool, B)
 	targets := make([]float32, B)
 	deltas := make([]float32, B)
+	staged, _ := agent.Critic.(StagedCritic[O])
+	var stagedDeltas [][]float32 // [k][i] for actors k ≥ 1
+	if staged != nil {
+		stagedDeltas = make([][]float32, nA)
+		for k := 1; k < nA; k++ {
+			stagedDeltas[k] = make([]float32, B)
+		}
+	}
 	parts := make([]rl.Action, nA)
 	prev := make([][]rl.Action, nA)
 	envAct := make([]rl.Action, nE)
@@ -478,13 +500,31 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		if cfg.NormAdv && B > 1 {
 			rl.NormalizeAdvantages(deltas)
 		}
-		vLoss := tape.Scale(tape.Mean(tape.Square(tape.Sub(v, tape.Const(B, 1, targets)))), 0.5)
+		tgt := tape.Const(B, 1, targets)
+		vLoss := tape.Scale(tape.Mean(tape.Square(tape.Sub(v, tgt))), 0.5)
+		advs := make([]*nn.Tensor, nA)
+		advs[0] = tape.Const(B, 1, deltas)
+		for k := 1; k < nA; k++ {
+			if staged == nil {
+				advs[k] = advs[0]
+				continue
+			}
+			vk := staged.ValueAfter(tape, obs, acts[:k])
+			d := stagedDeltas[k]
+			for i := range d {
+				d[i] = targets[i] - vk.Data[i]
+			}
+			if cfg.NormAdv && B > 1 {
+				rl.NormalizeAdvantages(d)
+			}
+			vLoss = tape.Add(vLoss, tape.Scale(tape.Mean(tape.Square(tape.Sub(vk, tgt))), 0.5))
+			advs[k] = tape.Const(B, 1, d)
+		}
 		loss := vLoss
-		adv := tape.Const(B, 1, deltas)
 		var pgSum, entSum float64
 		for k, ac := range agent.Actors {
 			lp, ent := EvaluateWith(ac, tape, obs, acts[:k], acts[k])
-			pg := tape.Neg(tape.Mean(tape.Mul(adv, lp)))
+			pg := tape.Neg(tape.Mean(tape.Mul(advs[k], lp)))
 			h := tape.Mean(ent)
 			loss = tape.Add(loss, tape.Sub(pg, tape.Scale(h, float32(cfg.EntCoef))))
 			pgSum += float64(pg.Item())

@@ -274,3 +274,67 @@ func TestParallelEnvsIdentical(t *testing.T) {
 		}
 	}
 }
+
+// stagedCritic values a state with the first actor's policy critic and a
+// state after the arm with a second critic that sees the arm (withArm).
+type stagedCritic struct {
+	PolicyCritic[testenv.Vec]
+	after *policy.ActorCritic[testenv.Vec]
+	calls int
+}
+
+func (c *stagedCritic) Params(visit func(string, *nn.Param)) {
+	c.PolicyCritic.Params(visit)
+	c.after.Critic.Params(nn.Prefix("after", visit))
+}
+
+func (c *stagedCritic) ValueAfter(t *nn.Tape, obs []testenv.Vec, prev [][]rl.Action) *nn.Tensor {
+	c.calls++
+	return c.after.Value(t, withArm(obs, prev))
+}
+
+// TestStagedCritic: with a StagedCritic the split actor's baseline is
+// V(s, arm), trained to the same targets: both actors still learn, and
+// V(s, arm) learns the chosen arm's payoff.
+func TestStagedCritic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 9))
+	arm := policy.New[testenv.Vec](2, rl.Space{Kind: rl.Discrete, N: 3}, policy.DefaultConfig(), rng)
+	split := &condSplit{PolicyActor: PolicyActor[testenv.Vec]{policy.New[testenv.Vec](5, rl.Space{Kind: rl.Simplex, N: 2}, policy.DefaultConfig(), rng)}, t: t}
+	critic := &stagedCritic{PolicyCritic: PolicyCritic[testenv.Vec]{arm},
+		after: policy.New[testenv.Vec](5, rl.Space{Kind: rl.Discrete, N: 2}, policy.DefaultConfig(), rng)}
+	agent := Agent[testenv.Vec]{
+		Critic: critic,
+		Actors: []Actor[testenv.Vec]{PolicyActor[testenv.Vec]{arm}, split},
+		Combine: func(parts []rl.Action) rl.Action {
+			return rl.Action{Index: parts[0].Index, Values: parts[1].Values}
+		},
+	}
+	cfg := DefaultConfig()
+	cfg.NSteps, cfg.TotalTimesteps, cfg.EntCoef = 1, 30000, 0
+	cfg.LearningRateActor, cfg.LearningRateCritic = 3e-3, 3e-3
+	if _, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return &armTargetEnv{} }, agent, nil); err != nil {
+		t.Fatal(err)
+	}
+	if critic.calls == 0 {
+		t.Fatal("Train never called ValueAfter")
+	}
+	inf := nn.NewInference()
+	for c := 0; c < 2; c++ {
+		o := testenv.Vec{X: make([]float32, 2)}
+		o.X[c] = 1
+		inf.Reset()
+		a := agent.Actors[0].Mode(inf, []testenv.Vec{o})
+		x := split.ModeGiven(inf, []testenv.Vec{o}, [][]rl.Action{a})[0].Values[0]
+		if d := math.Abs(float64(x) - armTarget[a[0].Index]); d > 0.05 {
+			t.Errorf("context %d: split x0 %.3f, want %.2f ± 0.05 for arm %d", c, x, armTarget[a[0].Index], a[0].Index)
+		}
+		best := a[0].Index
+		v := critic.ValueAfter(inf, []testenv.Vec{o}, [][]rl.Action{{{Index: best}}}).Data[0]
+		t.Logf("context %d: arm %d, split x0 %.3f; V(s, arm) = %.3f", c, best, x, v)
+		// V(s, arm) of the arm the policy picks is that arm's payoff less
+		// the stochastic split's small penalty.
+		if math.Abs(float64(v)-armMeans[c][best]) > 0.15 {
+			t.Errorf("context %d: V(s, %d) = %.3f, the arm pays %.2f", c, best, v, armMeans[c][best])
+		}
+	}
+}

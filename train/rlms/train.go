@@ -20,7 +20,8 @@ type Config struct {
 
 // DefaultConfig returns the settings used for the benchmark: SyncGNN of
 // width 32, a logistic-normal split (softmax of the path logits plus
-// learned Gaussian noise), one critic and two actors trained with the
+// learned Gaussian noise), the prior (both actors start at the wf
+// baseline's decision and learn corrections; mrlms.Config.Prior), one critic and two actors trained with the
 // critic's TD error on 16 parallel simulators, 5 steps each per update,
 // Adam 3e-3 (actors and critic), γ = 0, normalised TD errors, no entropy
 // bonus, gradient clipping 0.5, linear LR annealing, 300,000 tasks.
@@ -36,7 +37,7 @@ type Config struct {
 func DefaultConfig(k, p int) Config {
 	m := mrlms.DefaultConfig()
 	m.K, m.P = k, p
-	m.Dim, m.Hidden, m.Split = 32, 32, mrlms.SplitLogisticNormal
+	m.Dim, m.Hidden, m.Split, m.Prior = 32, 32, mrlms.SplitLogisticNormal, true
 	ac := actorcritic.DefaultConfig()
 	ac.TotalTimesteps = 300000
 	ac.NumEnvs, ac.NSteps = 16, 5
@@ -81,5 +82,9 @@ func ModelDecider(m *mrlms.Model) Decider {
 // actor conditioned on the chosen node, combined into one DiscreteSimplex
 // action.
 func Agent(m *mrlms.Model) actorcritic.Agent[cpn.Obs] {
-	return actorcritic.Agent[cpn.Obs]{Critic: m.Critic, Actors: []actorcritic.Actor[cpn.Obs]{m.Node, m.Path}, Combine: mrlms.Combine}
+	var critic actorcritic.Critic[cpn.Obs] = m.Critic
+	if m.Critic.After != nil {
+		critic = mrlms.StagedCritic{Critic: m.Critic}
+	}
+	return actorcritic.Agent[cpn.Obs]{Critic: critic, Actors: []actorcritic.Actor[cpn.Obs]{m.Node, m.Path}, Combine: mrlms.Combine}
 }
