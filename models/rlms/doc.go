@@ -28,11 +28,21 @@
 //	            (deterministic split: the mode)
 //
 // and the joint policy is π(i|s)·π(x|s, i) (actorcritic.ConditionalActor).
+// With Config.Prior (the training default) the logits also get a learned
+// multiple of the controller's own estimates from the observation,
+//
+//	logit_i += β · log(est_i / min_k est_k)        (β starts at −PriorNodeScale)
+//	l_j     += w · log(waterfill_j + PriorEps)     (w starts at 1)
+//
+// so that the untrained policy decides as cpn's "wf" baseline and training
+// learns corrections (a residual policy).
 // The Critic has its own encoder of the same kind:
 //
 //	V(s) = Head_V([mean_i h_i ‖ mean_(i,j) h_(i,j) ‖ task])
 //
-// with the means over existing candidates and their real paths. The heads
+// with the means over existing candidates and their real paths; with
+// Config.Staged it also has V(s, i) = Head_after([h_i ‖ mean_j h_(i,j) ‖
+// task]), the path actor's baseline (StagedCritic). The heads
 // are Dim → Hidden → Hidden → 1 tanh MLPs, initialised as CleanRL's PPO
 // (orthogonal, gain √2; 0.01 on the actors' outputs, 1 on the value's).
 // train/rlms.Agent wires the model for rl/actorcritic (models do not import

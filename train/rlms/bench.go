@@ -176,6 +176,9 @@ func trainSeeds(ctx context.Context, net *cpn.Network, encoder string, cfg Bench
 	for s := 1; s <= cfg.Seeds; s++ {
 		tc := cfg.Train
 		tc.Model.Encoder, tc.Model.K, tc.Model.P = encoder, net.Cfg.K, net.Cfg.P
+		if encoder == mrlms.EncoderMLP {
+			tc.Model.Rounds = 0 // the ablation has no message passing
+		}
 		tc.AC.Seed = uint64(s)
 		var lat []float64
 		m, res, err := Train(ctx, net, tc, func(step int64, mm map[string]float64) {

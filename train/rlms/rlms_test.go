@@ -34,6 +34,7 @@ func TestBenchSmall(t *testing.T) {
 	ec := testEnvConfig(t)
 	tc := DefaultConfig(ec.K, ec.P)
 	tc.AC.TotalTimesteps, tc.AC.NumEnvs, tc.Model.Dim, tc.Model.Hidden = 640, 4, 8, 8
+	tc.Model.Rounds = 1 // as the CLI sets it: the MLP ablation must drop it
 	cfg := BenchConfig{Env: ec, Train: tc, Topologies: []string{"abilene"}, Seeds: 2, TestSeed0: 50,
 		Ks: []int{3}, Ablation: true, DQN: true, DQNSteps: 300}
 	var log bytes.Buffer
