@@ -58,6 +58,8 @@ func trainFlags() []cli.Flag {
 		&cli.StringFlag{Name: "encoder", Value: d.Model.Encoder, Usage: "syncgnn (the paper) or mlp (the ablation: no message passing)"},
 		&cli.IntFlag{Name: "dim", Value: d.Model.Dim, Usage: "embedding and hidden width"},
 		&cli.BoolFlag{Name: "staged-critic", Value: d.Model.Staged, Usage: "give the path actor the baseline V(s, chosen node) instead of V(s)"},
+		&cli.BoolFlag{Name: "path-edges", Value: d.Model.PathEdges, Usage: "SyncGNN edges between a candidate's paths that share a link (not in the paper)"},
+		&cli.BoolFlag{Name: "subsets", Value: d.Model.Subsets, Usage: "a third actor picks which paths carry data before the split (not in the paper)"},
 		&cli.IntFlag{Name: "rounds", Value: max(1, d.Model.Rounds), Usage: "SyncGNN message-passing rounds (the paper: 1)"},
 		&cli.StringFlag{Name: "split", Value: d.Model.Split, Usage: "path-split distribution: logistic-normal or dirichlet"},
 		&cli.BoolFlag{Name: "prior", Value: d.Model.Prior, Usage: "start the actors from the controller's water-filling estimates (the wf baseline) and learn corrections; --prior=false learns from scratch"},
@@ -73,9 +75,9 @@ func trainFlags() []cli.Flag {
 func trainConfig(c *cli.Context, k, p int) (rlms.Config, error) {
 	tc := rlms.DefaultConfig(k, p)
 	tc.Model.Encoder, tc.Model.Dim, tc.Model.Hidden, tc.Model.Split = c.String("encoder"), c.Int("dim"), c.Int("dim"), c.String("split")
-	tc.Model.Prior, tc.Model.Staged = c.Bool("prior"), c.Bool("staged-critic")
+	tc.Model.Prior, tc.Model.Staged, tc.Model.Subsets = c.Bool("prior"), c.Bool("staged-critic"), c.Bool("subsets")
 	if tc.Model.Encoder == mrlms.EncoderSyncGNN {
-		tc.Model.Rounds = c.Int("rounds")
+		tc.Model.Rounds, tc.Model.PathEdges = c.Int("rounds"), c.Bool("path-edges")
 	}
 	tc.AC.TotalTimesteps = c.Int64("steps")
 	tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic = c.Float64("gamma"), c.Float64("lr-actor"), c.Float64("lr-critic")

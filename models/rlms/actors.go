@@ -58,7 +58,7 @@ func batchFor(t *nn.Tape, scr *batch) *batch {
 
 // logits fills b from obs and returns the R×K logits with the embeddings.
 func (a *NodeActor) logits(t *nn.Tape, b *batch, obs []cpn.Obs) (logits, hc, hp *nn.Tensor) {
-	b.fill(obs, a.Config.K, a.Config.P, a.Encoder.GNN != nil)
+	b.fill(obs, a.Config.K, a.Config.P, a.Encoder.edges())
 	hc, hp = a.Encoder.forward(t, b)
 	return a.head(t, b, hc), hc, hp
 }
@@ -157,7 +157,8 @@ type PathActor struct {
 	// the logits (Config.Prior; nil without).
 	Prior *nn.Param
 
-	node    *NodeActor // shared encoder; node head for the plain methods
+	node    *NodeActor   // shared encoder; node head for the plain methods
+	subset  *SubsetActor // Config.Subsets: the subset head for the plain methods
 	scr     batch
 	actions []rl.Action
 }
@@ -189,6 +190,27 @@ func (a *PathActor) alpha(t *nn.Tape, b *batch, hc, hp *nn.Tensor) *nn.Tensor {
 		l = t.Add(l, t.Mul(t.Const(b.r*b.p, 1, b.pathPrior), a.Prior.V))
 	}
 	l = t.Reshape(l, b.r, b.p)
+	if a.subset != nil {
+		// Paths outside the chosen subset get the constant logit −30 (a
+		// share below 10⁻¹³, which the environment drops: cpn's MinSplit):
+		// the head's output there is multiplied by 0, so the noise sampled
+		// on those paths sends no gradient into the head.
+		b.sPen = grow(b.sPen, 2*b.r*b.p)
+		keep, pen := b.sPen[:b.r*b.p], b.sPen[b.r*b.p:]
+		for r := 0; r < b.r; r++ {
+			m := b.subsets[r] + 1
+			if m < 1 || m >= 1<<b.p {
+				panic(fmt.Sprintf("rlms: observation %d: subset %d outside [0,%d)", r, b.subsets[r], NumSubsets(b.p)))
+			}
+			for j := 0; j < b.p; j++ {
+				keep[r*b.p+j], pen[r*b.p+j] = 1, 0
+				if m>>j&1 == 0 {
+					keep[r*b.p+j], pen[r*b.p+j] = 0, -subsetPenalty
+				}
+			}
+		}
+		l = t.Add(t.Mul(l, t.Const(b.r, b.p, keep)), t.Const(b.r, b.p, pen))
+	}
 	if a.logisticNormal() {
 		return l // the logits
 	}
@@ -238,23 +260,46 @@ func (a *PathActor) modeRow(dst, out []float32) {
 }
 
 // prepare fills b, encodes it and selects the candidates: prev[0][r].Index,
-// or the node actor's mode when prev is empty.
-func (a *PathActor) prepare(t *nn.Tape, b *batch, obs []cpn.Obs, prev [][]rl.Action) (alpha *nn.Tensor) {
-	b.fill(obs, a.Config.K, a.Config.P, a.node.Encoder.GNN != nil)
-	hc, hp := a.node.Encoder.forward(t, b)
+// or the node actor's mode when prev is empty. It returns the embeddings.
+func (a *NodeActor) prepare(t *nn.Tape, b *batch, obs []cpn.Obs, prev [][]rl.Action) (hc, hp *nn.Tensor) {
+	b.fill(obs, a.Config.K, a.Config.P, a.Encoder.edges())
+	hc, hp = a.Encoder.forward(t, b)
 	b.idx = growInt(b.idx, len(obs))
 	if len(prev) == 0 {
-		l := a.node.head(t, b, hc)
+		l := a.head(t, b, hc)
 		argmaxAllowed(l.Data, b.nodeMask, b.r, b.k, b.idx)
 	} else {
 		if len(prev[0]) != len(obs) {
-			panic(fmt.Sprintf("rlms: PathActor: %d node actions for %d observations", len(prev[0]), len(obs)))
+			panic(fmt.Sprintf("rlms: %d node actions for %d observations", len(prev[0]), len(obs)))
 		}
 		for i, act := range prev[0] {
 			b.idx[i] = act.Index
 		}
 	}
 	b.choose(b.idx)
+	return hc, hp
+}
+
+// prepare selects the candidates (see NodeActor.prepare) and, with
+// Config.Subsets, the path subsets (prev[1], or the subset actor's mode),
+// and returns the path head's output.
+func (a *PathActor) prepare(t *nn.Tape, b *batch, obs []cpn.Obs, prev [][]rl.Action) (alpha *nn.Tensor) {
+	hc, hp := a.node.prepare(t, b, obs, prev)
+	if a.subset == nil {
+		return a.alpha(t, b, hc, hp)
+	}
+	b.subsets = growInt(b.subsets, len(obs))
+	if len(prev) >= 2 {
+		if len(prev[1]) != len(obs) {
+			panic(fmt.Sprintf("rlms: PathActor: %d subset actions for %d observations", len(prev[1]), len(obs)))
+		}
+		for i, act := range prev[1] {
+			b.subsets[i] = act.Index
+		}
+	} else {
+		l := a.subset.head(t, b, hc, hp)
+		argmaxAllowed(l.Data, b.sMask, b.r, l.Cols, b.subsets)
+	}
 	return a.alpha(t, b, hc, hp)
 }
 
@@ -396,8 +441,9 @@ func (c *Critic) Params(visit func(string, *nn.Param)) {
 type StagedCritic struct{ *Critic }
 
 // ValueAfter implements actorcritic.StagedCritic: the R×1 values V(s, i)
-// of obs once candidate prev[0][r].Index is chosen. It panics without
-// Config.Staged.
+// of obs once candidate prev[0][r].Index is chosen — or, given the path
+// subsets prev[1] too (Config.Subsets), V(s, i, S), whose path mean runs
+// over the subset's paths. It panics without Config.Staged.
 func (c StagedCritic) ValueAfter(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) *nn.Tensor {
 	if c.After == nil {
 		panic("rlms: ValueAfter of a critic without the staged head (Config.Staged)")
@@ -406,15 +452,19 @@ func (c StagedCritic) ValueAfter(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) 
 		panic(fmt.Sprintf("rlms: Critic.ValueAfter: no node action for each of %d observations", len(obs)))
 	}
 	b := batchFor(t, &c.scr)
-	b.fill(obs, c.Config.K, c.Config.P, c.Encoder.GNN != nil)
+	b.fill(obs, c.Config.K, c.Config.P, c.Encoder.edges())
 	b.idx = growInt(b.idx, len(obs))
 	for i, a := range prev[0] {
 		b.idx[i] = a.Index
 	}
 	b.choose(b.idx)
+	if len(prev) >= 2 && len(prev[1]) != len(obs) {
+		panic(fmt.Sprintf("rlms: Critic.ValueAfter: %d subset actions for %d observations", len(prev[1]), len(obs)))
+	}
 	b.pIdx, b.pSeg = b.pIdx[:0], b.pSeg[:0]
 	for q, row := range b.pRows {
-		if b.pathMask[row] {
+		// With a chosen subset (prev[1], Config.Subsets), its paths only.
+		if b.pathMask[row] && (len(prev) < 2 || (prev[1][q/b.p].Index+1)>>(q%b.p)&1 == 1) {
 			b.pIdx = append(b.pIdx, row)
 			b.pSeg = append(b.pSeg, q/b.p)
 		}
@@ -431,7 +481,7 @@ func (c StagedCritic) ValueAfter(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) 
 // Value implements actorcritic.Critic: the R×1 values of obs.
 func (c *Critic) Value(t *nn.Tape, obs []cpn.Obs) *nn.Tensor {
 	b := batchFor(t, &c.scr)
-	b.fill(obs, c.Config.K, c.Config.P, c.Encoder.GNN != nil)
+	b.fill(obs, c.Config.K, c.Config.P, c.Encoder.edges())
 	b.pools()
 	hc, hp := c.Encoder.forward(t, b)
 	mc := t.SegmentMean(t.Gather(hc, b.cIdx), b.cSeg, b.r)

@@ -66,6 +66,15 @@ type Config struct {
 	// actor's baseline (actorcritic.StagedCritic): the node actor's
 	// sampled choice then no longer counts in the split's advantage.
 	Staged bool `json:"staged,omitempty"`
+	// PathEdges adds SyncGNN edges between a candidate's paths that share
+	// a link (cpn.Obs.Overlap), so a path's embedding sees the paths it
+	// competes with for bandwidth. The paper links paths only to their
+	// compute node. It needs the syncgnn encoder.
+	PathEdges bool `json:"path_edges,omitempty"`
+	// Subsets adds the SubsetActor between the node and the path actors:
+	// it picks which paths carry data, and the path actor splits over
+	// those. It needs the logistic-normal split and P ≤ MaxSubsetPaths.
+	Subsets bool `json:"subsets,omitempty"`
 }
 
 // Initial values of the prior's learned scales (see Config.Prior).
@@ -103,6 +112,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("rlms: negative number of rounds %d", c.Rounds)
 	case c.Rounds > 0 && c.Encoder == EncoderMLP:
 		return fmt.Errorf("rlms: the mlp encoder has no rounds, got %d", c.Rounds)
+	case c.Subsets && (c.Split != SplitLogisticNormal || c.P > MaxSubsetPaths):
+		return fmt.Errorf("rlms: path subsets need the %q split and at most %d paths, got %q and %d", SplitLogisticNormal, MaxSubsetPaths, c.Split, c.P)
+	case c.PathEdges && c.Encoder != EncoderSyncGNN:
+		return fmt.Errorf("rlms: path edges need the %q encoder", EncoderSyncGNN)
 	case c.Prior && c.Split != SplitLogisticNormal:
 		return fmt.Errorf("rlms: the prior needs the %q split, got %q", SplitLogisticNormal, c.Split)
 	case c.K <= 0 || c.P <= 0:

@@ -26,6 +26,20 @@ type Encoder struct {
 	// Compute and Path are the per-vertex MLPs of the ablation
 	// (In → Dim → Dim, tanh after both layers): no message passing.
 	Compute, Path *mlp.Model
+	// PathEdges also links the paths of a candidate that share a link
+	// (Config.PathEdges).
+	PathEdges bool
+}
+
+// edges returns which edges a batch needs for this encoder.
+func (e *Encoder) edges() edgeKind {
+	switch {
+	case e.GNN == nil:
+		return noEdges
+	case e.PathEdges:
+		return withPathEdges
+	}
+	return nodePathEdges
 }
 
 var _ nn.Module = (*Encoder)(nil)
@@ -33,7 +47,7 @@ var _ nn.Module = (*Encoder)(nil)
 // newEncoder builds the encoder of cfg with CleanRL's orthogonal init (gain
 // √2, zero biases).
 func newEncoder(cfg Config, rng *rand.Rand) *Encoder {
-	e := &Encoder{Kind: cfg.Encoder}
+	e := &Encoder{Kind: cfg.Encoder, PathEdges: cfg.PathEdges}
 	switch cfg.Encoder {
 	case EncoderSyncGNN:
 		e.GNN = mpnn.NewSyncGNN(mpnn.SyncGNNConfig{
@@ -84,7 +98,7 @@ func (e *Encoder) Encode(t *nn.Tape, obs []cpn.Obs) (hc, hp *nn.Tensor) {
 		panic("rlms: Encode of no observations")
 	}
 	b := new(batch)
-	b.fill(obs, obs[0].K, obs[0].P, e.GNN != nil)
+	b.fill(obs, obs[0].K, obs[0].P, e.edges())
 	return e.forward(t, b)
 }
 

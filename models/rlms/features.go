@@ -7,6 +7,15 @@ import (
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 )
 
+// edgeKind says which SyncGNN edges a batch gets.
+type edgeKind int
+
+const (
+	noEdges       edgeKind = iota // the MLP encoder
+	nodePathEdges                 // the paper's: candidate ↔ its paths
+	withPathEdges                 // and path ↔ path where paths share a link
+)
+
 // batch is a batch of R observations laid out as one disjoint graph — R·K
 // compute vertices (row r·K+i is candidate i of observation r) and R·K·P
 // path vertices (row (r·K+i)·P+j is path j of that candidate) — plus the
@@ -38,6 +47,15 @@ type batch struct {
 
 	pathPrior []float32 // R·P: pathWF of the chosen candidates' paths
 
+	// Subset head (SubsetActor.head): member rows and segments, the
+	// chosen compute row, size, wf-support indicator and mask per subset.
+	sIdx, sSeg, sNode []int
+	sSize, sPrior     []float32
+	sMask             []bool
+	// subsets: the chosen subset of every observation (PathActor).
+	subsets []int
+	sPen    []float32 // R×P keep mask, then R×P logit penalties (subsets)
+
 	// Action buffers.
 	idx  []int
 	vals []float32
@@ -51,7 +69,7 @@ type batch struct {
 // PathMask allows (a masked row repeats a path or is absent, and must not
 // count twice in the node's aggregate). Vertex ids are those of
 // mpnn.SyncGNN.Forward: compute vertices 0 … R·K−1, then path vertices.
-func (b *batch) fill(obs []cpn.Obs, k, p int, edges bool) {
+func (b *batch) fill(obs []cpn.Obs, k, p int, edges edgeKind) {
 	r := len(obs)
 	b.r, b.k, b.p = r, k, p
 	nc, np := r*k, r*k*p
@@ -81,7 +99,7 @@ func (b *batch) fill(obs []cpn.Obs, k, p int, edges bool) {
 		}
 	}
 	b.src, b.dst = b.src[:0], b.dst[:0]
-	if !edges {
+	if edges == noEdges {
 		return
 	}
 	if cap(b.src) < 2*np {
@@ -94,6 +112,18 @@ func (b *batch) fill(obs []cpn.Obs, k, p int, edges bool) {
 		if b.pathMask[q] {
 			b.src = append(b.src, v)
 			b.dst = append(b.dst, c)
+		}
+	}
+	if edges != withPathEdges {
+		return
+	}
+	for ri, o := range obs {
+		for q, ov := range o.Overlap {
+			if ov { // path j of candidate i shares a link with its path k
+				i, j, kk := q/(p*p), q/p%p, q%p
+				b.src = append(b.src, nc+(ri*k+i)*p+kk)
+				b.dst = append(b.dst, nc+(ri*k+i)*p+j)
+			}
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 //	actor/encoder/…   the shared actor encoder (Node.Encoder)
 //	actor/node/…      the node head
 //	actor/path/…      the path head (and log_std, the logistic-normal σ)
+//	actor/subset/…    the subset head (Config.Subsets)
 //	actor/*/prior     the priors' scales (Config.Prior)
 //	critic/encoder/…  the critic's encoder
 //	critic/head/…     the value head
@@ -28,6 +29,7 @@ import (
 type Model struct {
 	Config Config
 	Node   *NodeActor
+	Subset *SubsetActor // Config.Subsets; nil without
 	Path   *PathActor
 	Critic *Critic
 
@@ -61,12 +63,21 @@ func New(cfg Config, rng *rand.Rand) *Model {
 		path.Prior = nn.NewParam(1, 1)
 		path.Prior.V.Data[0] = 1
 	}
+	var subset *SubsetActor
+	if cfg.Subsets {
+		subset = &SubsetActor{Config: cfg, Head: newHead(2*cfg.Dim+1, cfg, 0.01, rng), node: node}
+		if cfg.Prior {
+			subset.Prior = nn.NewParam(1, 1)
+			subset.Prior.V.Data[0] = PriorSubsetScale
+		}
+		path.subset = subset
+	}
 	critic := &Critic{Config: cfg, Encoder: newEncoder(cfg, rng)}
 	critic.Head = newHead(2*cfg.Dim+cpn.TaskFeatures, cfg, 1, rng)
 	if cfg.Staged {
 		critic.After = newHead(2*cfg.Dim+cpn.TaskFeatures, cfg, 1, rng)
 	}
-	return &Model{Config: cfg, Node: node, Path: path, Critic: critic, inf: nn.NewInference()}
+	return &Model{Config: cfg, Node: node, Subset: subset, Path: path, Critic: critic, inf: nn.NewInference()}
 }
 
 // Params implements nn.Module (see Model for the names).
@@ -75,6 +86,9 @@ func (m *Model) Params(visit func(string, *nn.Param)) {
 	m.Node.Head.Params(nn.Prefix("actor/node", visit))
 	if m.Node.Prior != nil {
 		visit("actor/node/prior", m.Node.Prior)
+	}
+	if m.Subset != nil {
+		m.Subset.Params(nn.Prefix("actor/subset", visit))
 	}
 	m.Path.Head.Params(nn.Prefix("actor/path", visit))
 	if m.Path.LogStd != nil {
@@ -87,9 +101,9 @@ func (m *Model) Params(visit func(string, *nn.Param)) {
 }
 
 // Combine builds the environment action from the node actor's part
-// (parts[0].Index) and the path actor's part (parts[1].Values).
+// (parts[0].Index) and the path actor's, the last (its Values).
 func Combine(parts []rl.Action) rl.Action {
-	return rl.Action{Index: parts[0].Index, Values: parts[1].Values}
+	return rl.Action{Index: parts[0].Index, Values: parts[len(parts)-1].Values}
 }
 
 // Decision returns the deterministic action for one observation, for
@@ -103,7 +117,7 @@ func (m *Model) Decision(o cpn.Obs) (node int, ratios []float32) {
 	t.Reset()
 	m.one[0] = o
 	b := &m.dec
-	b.fill(m.one[:], m.Config.K, m.Config.P, m.Node.Encoder.GNN != nil)
+	b.fill(m.one[:], m.Config.K, m.Config.P, m.Node.Encoder.edges())
 	m.one[0] = cpn.Obs{}
 	hc, hp := m.Node.Encoder.forward(t, b)
 	b.idx = growInt(b.idx, 1)
@@ -115,6 +129,11 @@ func (m *Model) Decision(o cpn.Obs) (node int, ratios []float32) {
 		return node, m.ratios
 	}
 	b.choose(b.idx)
+	if m.Subset != nil {
+		l := m.Subset.head(t, b, hc, hp)
+		b.subsets = growInt(b.subsets, 1)
+		argmaxAllowed(l.Data, b.sMask, 1, l.Cols, b.subsets)
+	}
 	m.Path.modeRow(m.ratios, m.Path.alpha(t, b, hc, hp).Data)
 	return node, m.ratios
 }

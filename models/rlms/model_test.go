@@ -651,3 +651,104 @@ func TestPriorAndStagedGradients(t *testing.T) {
 		return tp.ConcatRows(nlp, plp, StagedCritic{m.Critic}.ValueAfter(tp, obs, prev))
 	}, nil, m, nntest.Options{})
 }
+
+// TestPathEdges: with Config.PathEdges a path's embedding (after the one
+// round) depends on the features of the paths it overlaps, and on no
+// other path's; without, on none.
+func TestPathEdges(t *testing.T) {
+	t.Parallel()
+	for _, pe := range []bool{false, true} {
+		m := New(Config{Encoder: EncoderSyncGNN, Dim: 8, Hidden: 8, K: 2, P: 3, PathEdges: pe}, rand.New(rand.NewPCG(1, 3)))
+		o := randObs(rand.New(rand.NewPCG(2, 4)), 2, 3, 0)
+		for q := range o.PathMask {
+			o.PathMask[q] = true
+		}
+		// Candidate 0: paths 0 and 1 share a link; path 2 shares none.
+		o.Overlap = make([]bool, 2*3*3)
+		o.Overlap[0*3+1], o.Overlap[1*3+0] = true, true
+		inf := nn.NewInference()
+		_, hp := m.Node.Encoder.Encode(inf, []cpn.Obs{o})
+		before := append([]float32(nil), hp.Data...)
+		o.Paths = append([]float32(nil), o.Paths...)
+		for f := 0; f < cpn.PathFeatures; f++ {
+			o.Paths[1*cpn.PathFeatures+f] += 1 // path 1 of candidate 0
+		}
+		_, hp = m.Node.Encoder.Encode(inf, []cpn.Obs{o})
+		changed := func(row int) bool {
+			for c := 0; c < 8; c++ {
+				if hp.Data[row*8+c] != before[row*8+c] {
+					return true
+				}
+			}
+			return false
+		}
+		if got := changed(0); got != pe {
+			t.Errorf("path edges %v: path 0's embedding changed with its overlapping path 1's features: %v", pe, got)
+		}
+		if changed(2) {
+			t.Errorf("path edges %v: path 2 (no shared link) changed with path 1's features", pe)
+		}
+	}
+	if err := (Config{Encoder: EncoderMLP, Dim: 8, Hidden: 8, K: 2, P: 3, PathEdges: true}).Validate(); err == nil {
+		t.Error("the mlp encoder accepted path edges")
+	}
+}
+
+// TestSubsets: the subset actor never picks a subset with a repeated path
+// row, the split is over the chosen subset only, the shapes hold and the
+// gradients are right.
+func TestSubsets(t *testing.T) {
+	t.Parallel()
+	if got := SubsetRows(4); len(got) != 2 || got[0] != 0 || got[1] != 2 { // bits of 5
+		t.Fatalf("SubsetRows(4) = %v, want [0 2]", got)
+	}
+	if NumSubsets(3) != 7 {
+		t.Fatalf("NumSubsets(3) = %d", NumSubsets(3))
+	}
+	cfg := tinyConfig(EncoderSyncGNN)
+	cfg.Split, cfg.Prior, cfg.Subsets = SplitLogisticNormal, true, true
+	cfg.K, cfg.P = 3, 3
+	m := New(cfg, rand.New(rand.NewPCG(5, 6)))
+	rng := rand.New(rand.NewPCG(7, 8))
+	obs := randBatch(rng, 6, 3, 3, 0.3)
+	inf := nn.NewInference()
+	for trial := 0; trial < 20; trial++ {
+		nodes := m.Node.Act(inf, obs, rng)
+		nodesCopy := append([]rl.Action(nil), nodes...)
+		subs := append([]rl.Action(nil), m.Subset.ActGiven(inf, obs, [][]rl.Action{nodesCopy}, rng)...)
+		splits := m.Path.ActGiven(inf, obs, [][]rl.Action{nodesCopy, subs}, rng)
+		for r, o := range obs {
+			in := map[int]bool{}
+			for _, j := range SubsetRows(subs[r].Index) {
+				in[j] = true
+				if !o.PathMask[nodesCopy[r].Index*3+j] {
+					t.Fatalf("observation %d: subset %d holds the repeated row %d", r, subs[r].Index, j)
+				}
+			}
+			for j, x := range splits[r].Values {
+				if !in[j] && x > 1e-9 {
+					t.Fatalf("observation %d: path %d outside subset %v gets %v", r, j, SubsetRows(subs[r].Index), x)
+				}
+			}
+		}
+	}
+	node, ratios := m.Decision(obs[0])
+	if len(ratios) != 3 || node < 0 || node >= 3 {
+		t.Fatalf("Decision %d %v", node, ratios)
+	}
+	nn.Normal(0.5)(m.Subset.Head.Layers[2].W, rng)
+	nodes := make([]rl.Action, len(obs))
+	subs := make([]rl.Action, len(obs))
+	for i, o := range obs {
+		for j, ok := range o.NodeMask {
+			if ok {
+				nodes[i].Index = j
+			}
+		}
+		subs[i].Index = 0 // path 0 alone, always allowed
+	}
+	nntest.GradCheck(t, func(tp *nn.Tape, _ []*nn.Tensor) *nn.Tensor {
+		lp, ent := m.Subset.EvaluateGiven(tp, obs, [][]rl.Action{nodes}, subs)
+		return tp.ConcatRows(lp, ent)
+	}, nil, m, nntest.Options{})
+}

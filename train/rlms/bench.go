@@ -177,7 +177,7 @@ func trainSeeds(ctx context.Context, net *cpn.Network, encoder string, cfg Bench
 		tc := cfg.Train
 		tc.Model.Encoder, tc.Model.K, tc.Model.P = encoder, net.Cfg.K, net.Cfg.P
 		if encoder == mrlms.EncoderMLP {
-			tc.Model.Rounds = 0 // the ablation has no message passing
+			tc.Model.Rounds, tc.Model.PathEdges = 0, false // the ablation has no message passing
 		}
 		tc.AC.Seed = uint64(s)
 		var lat []float64

@@ -196,9 +196,14 @@ func TestPriorStartsAtWaterFilling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := DefaultConfig(ec.K, ec.P).Model
-	cfg.Prior = true
-	m := mrlms.New(cfg, rand.New(rand.NewPCG(1, 2)))
+	for _, subsets := range []bool{false, true} {
+		cfg := DefaultConfig(ec.K, ec.P).Model
+		cfg.Prior, cfg.Subsets = true, subsets
+		checkStartsAtWF(t, net, mrlms.New(cfg, rand.New(rand.NewPCG(1, 2))))
+	}
+}
+
+func checkStartsAtWF(t *testing.T, net *cpn.Network, m *mrlms.Model) {
 	e := cpn.NewEnv(net)
 	e.Reset(7)
 	for k := 0; ; k++ {

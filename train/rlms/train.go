@@ -82,9 +82,13 @@ func ModelDecider(m *mrlms.Model) Decider {
 // actor conditioned on the chosen node, combined into one DiscreteSimplex
 // action.
 func Agent(m *mrlms.Model) actorcritic.Agent[cpn.Obs] {
+	actors := []actorcritic.Actor[cpn.Obs]{m.Node, m.Path}
+	if m.Subset != nil {
+		actors = []actorcritic.Actor[cpn.Obs]{m.Node, m.Subset, m.Path}
+	}
 	var critic actorcritic.Critic[cpn.Obs] = m.Critic
 	if m.Critic.After != nil {
 		critic = mrlms.StagedCritic{Critic: m.Critic}
 	}
-	return actorcritic.Agent[cpn.Obs]{Critic: critic, Actors: []actorcritic.Actor[cpn.Obs]{m.Node, m.Path}, Combine: mrlms.Combine}
+	return actorcritic.Agent[cpn.Obs]{Critic: critic, Actors: actors, Combine: mrlms.Combine}
 }

@@ -182,7 +182,7 @@ func (e *Env) observe() Obs {
 	o := Obs{K: K, P: P,
 		Task:  []float32{float32(math.Log10(e.task.Bytes / 1e6)), float32(math.Log2(float64(e.task.Images)))},
 		Nodes: make([]float32, K*NodeFeatures), Paths: make([]float32, K*P*PathFeatures),
-		NodeMask: make([]bool, K), PathMask: make([]bool, K*P)}
+		NodeMask: make([]bool, K), PathMask: make([]bool, K*P), Overlap: make([]bool, K*P*P)}
 	iv := e.interval()
 	h, _ := n.nearest(n.APs[e.task.AP])
 	e.bw, e.inv, e.dly, e.bwAll = growF(e.bw, P), growF(e.inv, P), growF(e.dly, P), growF(e.bwAll, P)
@@ -203,6 +203,7 @@ func (e *Env) observe() Obs {
 		row[3+int(n.Compute[c].Class)] = 1
 		row[6] = float32(math.Log1p(comp + wait))
 		ps := e.psets[i]
+		copy(o.Overlap[i*P*P:], ps.overlap)
 		for j := 0; j < P; j++ {
 			r := o.Paths[(i*P+j)*PathFeatures : (i*P+j+1)*PathFeatures]
 			if ps.orig[j] != j {

@@ -3,6 +3,7 @@ package cpn
 import (
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 
@@ -227,5 +228,44 @@ func TestMinSplit(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no candidate with two distinct paths")
+	}
+}
+
+// TestOverlap: Obs.Overlap marks exactly the pairs of a candidate's
+// distinct paths that share a link, and the shared-path features agree.
+func TestOverlap(t *testing.T) {
+	n := testNetwork(t, func(c *Config) { c.Topology = "ebone" })
+	e := NewEnv(n)
+	e.Reset(4)
+	P := n.Cfg.P
+	found := false
+	for k := 0; k < 50; k++ {
+		o := e.Obs()
+		for i := range e.Candidates() {
+			ps := e.psets[i]
+			for j := 0; j < P; j++ {
+				any := false
+				for q := 0; q < P; q++ {
+					share := false
+					if j != q && ps.orig[j] == j && ps.orig[q] == q {
+						for _, l := range ps.links[j] {
+							share = share || slices.Contains(ps.links[q], l)
+						}
+					}
+					if o.Overlap[(i*P+j)*P+q] != share {
+						t.Fatalf("task %d, candidate %d: overlap of paths %d and %d is %v, want %v", k, i, j, q, !share, share)
+					}
+					any = any || share
+				}
+				found = found || any
+				if sh := o.Paths[(i*P+j)*PathFeatures+9]; ps.orig[j] == j && (sh > 0) != any {
+					t.Fatalf("task %d, candidate %d, path %d: shared-link feature %v, overlaps %v", k, i, j, sh, any)
+				}
+			}
+		}
+		e.Step(rl.Action{Index: 0, Values: e.ECMP(0)})
+	}
+	if !found {
+		t.Fatal("no overlapping paths on Ebone")
 	}
 }

@@ -58,6 +58,8 @@ type pathSet struct {
 	// users[j][k] is the number of distinct paths of the set that use
 	// link links[j][k] (at least 1).
 	users [][]float64
+	// overlap[j·P+k] is true when distinct paths j ≠ k share a link.
+	overlap []bool
 }
 
 // NewNetwork builds the network of cfg, reading what it needs from
@@ -280,6 +282,19 @@ func (n *Network) pathsTo(ap, c int) *pathSet {
 			}
 		}
 		ps.shared[j] = float64(s) / float64(len(ps.links[j]))
+	}
+	ps.overlap = make([]bool, n.Cfg.P*n.Cfg.P)
+	for j := range ps.links {
+		for k := range ps.links {
+			if j != k && ps.orig[j] == j && ps.orig[k] == k {
+				for _, l := range ps.links[j] {
+					if slices.Contains(ps.links[k], l) {
+						ps.overlap[j*n.Cfg.P+k] = true
+						break
+					}
+				}
+			}
+		}
 	}
 	n.paths[key] = ps
 	return ps

@@ -67,6 +67,9 @@ type Obs struct {
 	// an earlier path, and a ratio given to it is added to that path.
 	NodeMask []bool
 	PathMask []bool
+	// Overlap[(i·P+j)·P+k] is true when the distinct paths j ≠ k of
+	// candidate i share a link (nil: unknown, as no overlap).
+	Overlap []bool `json:",omitempty"`
 }
 
 // Features implements rl.Vector: the task, node and path features
