@@ -32,7 +32,7 @@ type batch struct {
 	paths    []float32 // R·K·P × PathIn
 	task     []float32 // R × cpn.TaskFeatures
 	prior    []float32 // R·K: log(est_i / min est) of every candidate
-	pathWF   []float32 // R·K·P: log(water-filling share + PriorEps)
+	pathWF   []float32 // R·K·P: log(the controller's split + PriorEps)
 	nodeMask []bool    // R·K
 	pathMask []bool    // R·K·P
 	src, dst []int     // SyncGNN edges, compute vertices first
@@ -94,7 +94,7 @@ func (b *batch) fill(obs []cpn.Obs, k, p int, edges edgeKind) {
 			row := b.paths[(ri*k*p+q)*PathIn:]
 			copy(row, o.Paths[q*cpn.PathFeatures:(q+1)*cpn.PathFeatures])
 			copy(row[cpn.PathFeatures:], o.Task)
-			b.pathWF[ri*k*p+q] = float32(math.Log(max(float64(o.Paths[q*cpn.PathFeatures+cpn.PathWaterFill]), 0) + PriorEps))
+			b.pathWF[ri*k*p+q] = float32(math.Log(max(float64(o.Paths[q*cpn.PathFeatures+cpn.PathSplit]), 0) + PriorEps))
 			b.pathMask[ri*k*p+q] = o.PathMask == nil || o.PathMask[q]
 		}
 	}

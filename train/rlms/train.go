@@ -20,8 +20,10 @@ type Config struct {
 
 // DefaultConfig returns the settings used for the benchmark: SyncGNN of
 // width 32, a logistic-normal split (softmax of the path logits plus
-// learned Gaussian noise), the prior (both actors start at the wf
-// baseline's decision and learn corrections; mrlms.Config.Prior), one critic and two actors trained with the
+// learned Gaussian noise), a subset actor between the node and path
+// actors (which paths carry data; mrlms.Config.Subsets), the prior (the
+// actors start at the wf baseline's decision and learn corrections;
+// mrlms.Config.Prior), one critic and two actors trained with the
 // critic's TD error on 16 parallel simulators, 5 steps each per update,
 // Adam 3e-3 (actors and critic), γ = 0, normalised TD errors, no entropy
 // bonus, gradient clipping 0.5, linear LR annealing, 300,000 tasks.
@@ -37,7 +39,7 @@ type Config struct {
 func DefaultConfig(k, p int) Config {
 	m := mrlms.DefaultConfig()
 	m.K, m.P = k, p
-	m.Dim, m.Hidden, m.Split, m.Prior = 32, 32, mrlms.SplitLogisticNormal, true
+	m.Dim, m.Hidden, m.Split, m.Prior, m.Subsets = 32, 32, mrlms.SplitLogisticNormal, true, true
 	ac := actorcritic.DefaultConfig()
 	ac.TotalTimesteps = 300000
 	ac.NumEnvs, ac.NSteps = 16, 5

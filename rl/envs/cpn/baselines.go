@@ -16,7 +16,8 @@ type Baseline func(e *Env) (rl.Action, error)
 // Baselines by name: base1 (fastest compute + ECMP), base2 (nearest +
 // ECMP), base3 (fastest compute + LP split), base4 (nearest + LP), wf
 // (not in the paper: the candidate of smallest estimated response latency
-// + the water-filling split, both computed from the observation), oracle.
+// and the split behind that estimate, both from the observation; see
+// WaterFilling), oracle.
 var Baselines = map[string]Baseline{
 	"base1":  func(e *Env) (rl.Action, error) { return e.baseline(e.Fastest(), false) },
 	"base2":  func(e *Env) (rl.Action, error) { return e.baseline(e.Nearest(), false) },
@@ -31,11 +32,13 @@ var BaselineNames = []string{"base1", "base2", "base3", "base4", "wf", "oracle"}
 
 // WaterFilling returns the controller's greedy decision from its own
 // observation: the candidate whose estimated response latency — predicted
-// compute + max(waiting, water-filling transfer time) — is smallest, and
-// the water-filling split over its paths, which makes every path finish at
-// the same time given the probed delays and bottleneck bandwidths. It
-// ignores links shared between paths and the probes' noise; the learned
-// policy sees the same estimates among its features.
+// compute + max(waiting, transfer estimate) — is smallest, with the split
+// behind that transfer estimate. The controller costs two splits exactly
+// from its measurements (probed delays, per-path bottlenecks alone and
+// shared among the candidate's paths): water-filling over every path at
+// its shared bottleneck, which makes every path finish at the same time,
+// and all the data on the fastest path alone; it takes the faster. The
+// learned policy sees the same estimates among its features.
 func (e *Env) WaterFilling() (rl.Action, error) {
 	if !e.reset || e.done {
 		return rl.Action{}, rl.ErrEpisodeOver

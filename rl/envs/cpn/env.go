@@ -60,10 +60,10 @@ type Env struct {
 	share               []int32 // scratch: the task's flows per link
 	uses                []pathUse
 	bw, inv, dly, bwAll []float64 // scratch of observe
-	wfAll               []float32
+	wfAll, wfNaive      []float32
 	// est and wf are the controller's estimates of the current task's
-	// response latency (ms) on every candidate and the water-filling split
-	// over each candidate's paths (K·P), from the observation (WaterFill).
+	// response latency (ms) on every candidate and its split over each
+	// candidate's paths (K·P), from the observation (see WaterFilling).
 	est []float64
 	wf  []float32
 }
@@ -186,7 +186,7 @@ func (e *Env) observe() Obs {
 	iv := e.interval()
 	h, _ := n.nearest(n.APs[e.task.AP])
 	e.bw, e.inv, e.dly, e.bwAll = growF(e.bw, P), growF(e.inv, P), growF(e.dly, P), growF(e.bwAll, P)
-	e.wfAll = grow32(e.wfAll, P)
+	e.wfAll, e.wfNaive = grow32(e.wfAll, P), grow32(e.wfNaive, P)
 	e.est = growF(e.est, K)
 	e.wf = grow32(e.wf, K*P)
 	bw, inv, dly, bwAll, xAll := e.bw, e.inv, e.dly, e.bwAll, e.wfAll
@@ -243,19 +243,40 @@ func (e *Env) observe() Obs {
 				si += inv[j]
 			}
 		}
-		x := e.wf[i*P : (i+1)*P]
+		x := e.wfNaive
 		t := waterFill(x, dly, bw, ps.orig, bits)
 		tAll := waterFill(xAll, dly, bwAll, ps.orig, bits)
+		// The controller's transfer estimate: the better of the two
+		// splits it can cost exactly from its measurements — every path
+		// at its shared bottleneck (water-filling), or the fastest path
+		// alone (no sharing with the task's own flows).
+		single, tSingle := -1, math.Inf(1)
+		for j := 0; j < P; j++ {
+			if ps.orig[j] == j {
+				if tj := dly[j] + bits/bw[j]; tj < tSingle {
+					single, tSingle = j, tj
+				}
+			}
+		}
+		split := e.wf[i*P : (i+1)*P]
+		tBest := tAll
+		copy(split, xAll)
+		if tSingle < tAll {
+			tBest = tSingle
+			clear(split)
+			split[single] = 1
+		}
 		for j := 0; j < P; j++ {
 			if ps.orig[j] == j {
 				r := o.Paths[(i*P+j)*PathFeatures : (i*P+j+1)*PathFeatures]
-				r[6], r[7], r[PathWaterFill], r[11] = float32(bw[j]/sb), float32(inv[j]/si), x[j], xAll[j]
+				r[6], r[7], r[PathWaterFill], r[11], r[PathSplit] = float32(bw[j]/sb), float32(inv[j]/si), x[j], xAll[j], split[j]
 			}
 		}
-		est := comp + math.Max(wait, 1000*t)
+		est := comp + math.Max(wait, 1000*tBest)
 		row[7] = float32(math.Log1p(1000 * t))
 		row[8] = float32(math.Log1p(est))
 		row[10] = float32(math.Log1p(1000 * tAll))
+		row[11] = float32(math.Log1p(1000 * tSingle))
 		e.est[i] = est
 		minEst = math.Min(minEst, est)
 	}

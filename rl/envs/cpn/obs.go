@@ -9,14 +9,16 @@ const (
 	// compute latency in ms, log1p of the current waiting time in ms, hop
 	// count from the access point / 10, the device class one-hot (CPU,
 	// GPU, other), log1p of the predicted finish time (waiting plus
-	// compute) in ms; then the controller's estimates from its probes:
-	// log1p of the water-filling transfer time T in ms (see PathFeatures),
-	// log1p of the estimated response latency compute + max(waiting, T)
-	// in ms, and log of that estimate over the smallest one among the
-	// candidates (0 for the best-looking candidate); log1p of the
-	// water-filling time in ms when every path runs at its shared
-	// bottleneck (see PathFeatures).
-	NodeFeatures = 11
+	// compute) in ms; then the controller's estimates from its probes
+	// (see PathFeatures): log1p of the water-filling transfer time in ms
+	// (independent paths: a lower bound), log1p of the estimated response
+	// latency compute + max(waiting, T) in ms with T the controller's
+	// transfer estimate (the better of the shared-bottleneck water-filling
+	// and the fastest single path, both achievable), the log of that
+	// estimate over the smallest among the candidates (0 for the
+	// best-looking candidate), log1p of the shared-bottleneck
+	// water-filling time and of the fastest single path's time, in ms.
+	NodeFeatures = 12
 	// PathFeatures per candidate path: log1p of the mean probed one-way
 	// delay in ms, propagation delay in ms / 10, log1p of the bottleneck
 	// available bandwidth in Gbit/s, hop count / 10, the bottleneck
@@ -32,10 +34,10 @@ const (
 	// shared bottleneck in Gbit/s — the path's bandwidth when all of the
 	// candidate's paths carry data (each link's available bandwidth
 	// divided among the candidate's paths that use it) — and the
-	// water-filling share with those bandwidths. The two water-filling
-	// splits bracket the best one: the first assumes no shared links, the
-	// second that every path is used.
-	PathFeatures = 12
+	// water-filling share with those bandwidths; and the controller's
+	// split: that one, or all on the fastest single path, whichever the
+	// controller estimates faster (the wf baseline's split).
+	PathFeatures = 13
 )
 
 // Column indices of the controller's estimates in the feature rows.
@@ -45,6 +47,8 @@ const (
 	NodeEstRatio = 9
 	// PathWaterFill is the path column of the water-filling share.
 	PathWaterFill = 8
+	// PathSplit is the path column of the controller's split.
+	PathSplit = 12
 )
 
 // Obs is what the controller sees when a task arrives: the task, its K
