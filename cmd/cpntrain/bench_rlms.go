@@ -17,7 +17,7 @@ import (
 func benchRLMSCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "rlms",
-		Usage: "RLMS-CPN vs Base1-4, GNN+DQN, the MLP ablation and the oracle: the paper's tables, CSV and PNG plots",
+		Usage: "RLMS-CPN vs Base1-4, wf, GNN+DQN, the MLP ablation and the oracle: the paper's tables, CSV and PNG plots",
 		Description: "Per topology (K = --k, --mix tasks): the baselines and the oracle on --seeds test task streams,\n" +
 			"then RLMS-CPN (and with --ablation the MLP encoder, with --dqn the GNN+DQN baseline) trained\n" +
 			"once per seed and evaluated on that seed's stream. On the first topology it also varies K\n" +
@@ -103,8 +103,8 @@ func benchRLMS(c *cli.Context) error {
 	}
 	w := io.MultiWriter(c.App.Writer, md)
 	rlms.WriteMarkdown(w, rows, cfg.Seeds, ec.Tasks)
-	fmt.Fprintf(w, "Training: %d tasks per policy (%s encoder width %d, γ = %g, Adam %g / %g, %d simulators × %d steps per update); GNN+DQN %d tasks.\n",
-		tc.AC.TotalTimesteps, tc.Model.Encoder, tc.Model.Dim, tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic, tc.AC.NumEnvs, tc.AC.NSteps, cfg.DQNSteps)
+	fmt.Fprintf(w, "Training: %d tasks per policy (%s encoder width %d, prior %v, subset actor %v, %s split, γ = %g, Adam %g / %g, %d simulators × %d steps per update); GNN+DQN %d tasks.\n",
+		tc.AC.TotalTimesteps, tc.Model.Encoder, tc.Model.Dim, tc.Model.Prior, tc.Model.Subsets, tc.Model.Split, tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic, tc.AC.NumEnvs, tc.AC.NSteps, cfg.DQNSteps)
 	fmt.Fprintf(w, "\nTotal bench time %.0f s. Command: cpntrain %s\n", time.Since(start).Seconds(), strings.Join(os.Args[1:], " "))
 	if err := md.Close(); err != nil {
 		return err

@@ -245,6 +245,29 @@ func TestActionValuesKept(t *testing.T) {
 // TestGradients checks the gradients of the node and path log-probabilities
 // and entropies and of the value against finite differences, for every
 // parameter.
+// gradCheckBatch gives m's heads larger output weights than CleanRL's 0.01
+// (so their gradients are not negligible against the tolerance) and
+// returns 3 observations of 3 candidates × 2 paths with a chosen
+// candidate and a 2-way split each.
+func gradCheckBatch(m *Model) (obs []cpn.Obs, nodes, splits []rl.Action) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	nn.Normal(0.5)(m.Node.Head.Layers[2].W, rng)
+	nn.Normal(0.5)(m.Path.Head.Layers[2].W, rng)
+	obs = randBatch(rng, 3, 3, 2, 0.3)
+	nodes = make([]rl.Action, len(obs))
+	splits = make([]rl.Action, len(obs))
+	for i, o := range obs {
+		for j, ok := range o.NodeMask {
+			if ok {
+				nodes[i].Index = j
+			}
+		}
+		x := float32(0.2 + 0.6*rng.Float64())
+		splits[i].Values = []float32{x, 1 - x}
+	}
+	return obs, nodes, splits
+}
+
 func TestGradients(t *testing.T) {
 	t.Parallel()
 	for _, v := range []struct{ enc, split string }{{EncoderSyncGNN, ""}, {EncoderMLP, ""}, {EncoderSyncGNN, SplitLogisticNormal}} {
@@ -252,23 +275,7 @@ func TestGradients(t *testing.T) {
 		cfg := tinyConfig(enc)
 		cfg.Split = v.split
 		m := New(cfg, rand.New(rand.NewPCG(11, 12)))
-		// Larger output weights than CleanRL's 0.01 so the heads'
-		// gradients are not negligible against the tolerance.
-		rng := rand.New(rand.NewPCG(13, 14))
-		nn.Normal(0.5)(m.Node.Head.Layers[2].W, rng)
-		nn.Normal(0.5)(m.Path.Head.Layers[2].W, rng)
-		obs := randBatch(rng, 3, 3, 2, 0.3)
-		nodes := make([]rl.Action, len(obs))
-		splits := make([]rl.Action, len(obs))
-		for i, o := range obs {
-			for j, ok := range o.NodeMask {
-				if ok {
-					nodes[i].Index = j
-				}
-			}
-			x := float32(0.2 + 0.6*rng.Float64())
-			splits[i].Values = []float32{x, 1 - x}
-		}
+		obs, nodes, splits := gradCheckBatch(m)
 		prev := [][]rl.Action{nodes}
 		nntest.GradCheck(t, func(tp *nn.Tape, _ []*nn.Tensor) *nn.Tensor {
 			nlp, nent := m.Node.Evaluate(tp, obs, nodes)
@@ -617,21 +624,7 @@ func TestPriorAndStagedGradients(t *testing.T) {
 	cfg := tinyConfig(EncoderSyncGNN)
 	cfg.Split, cfg.Prior, cfg.Staged = SplitLogisticNormal, true, true
 	m := New(cfg, rand.New(rand.NewPCG(11, 12)))
-	rng := rand.New(rand.NewPCG(13, 14))
-	nn.Normal(0.5)(m.Node.Head.Layers[2].W, rng)
-	nn.Normal(0.5)(m.Path.Head.Layers[2].W, rng)
-	obs := randBatch(rng, 3, 3, 2, 0.3)
-	nodes := make([]rl.Action, len(obs))
-	splits := make([]rl.Action, len(obs))
-	for i, o := range obs {
-		for j, ok := range o.NodeMask {
-			if ok {
-				nodes[i].Index = j
-			}
-		}
-		x := float32(0.2 + 0.6*rng.Float64())
-		splits[i].Values = []float32{x, 1 - x}
-	}
+	obs, nodes, splits := gradCheckBatch(m)
 	prev := [][]rl.Action{nodes}
 	if v := (StagedCritic{m.Critic}).ValueAfter(nn.NewInference(), obs, prev); v.Rows != len(obs) || v.Cols != 1 {
 		t.Fatalf("ValueAfter is %s for %d observations", v.Shape(), len(obs))

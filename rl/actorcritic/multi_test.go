@@ -206,16 +206,19 @@ func (e *armTargetEnv) Step(a rl.Action) (rl.Step[testenv.Vec], error) {
 	return s, err
 }
 
-// TestConditionalActor: a ConditionalActor receives the earlier actors'
-// actions row by row in Train and Evaluate, and learns a split that
-// depends on the arm (here both contexts' best arms have different
-// targets, and the arm actor explores all arms).
-func TestConditionalActor(t *testing.T) {
+// trainArmTarget trains an arm actor and a conditional split actor on
+// armTargetEnv, with the arm policy's critic or the one critic(arm, rng)
+// returns.
+func trainArmTarget(t *testing.T, critic func(*policy.ActorCritic[testenv.Vec], *rand.Rand) Critic[testenv.Vec]) (Agent[testenv.Vec], *condSplit) {
 	rng := rand.New(rand.NewPCG(2, 9))
 	arm := policy.New[testenv.Vec](2, rl.Space{Kind: rl.Discrete, N: 3}, policy.DefaultConfig(), rng)
 	split := &condSplit{PolicyActor: PolicyActor[testenv.Vec]{policy.New[testenv.Vec](5, rl.Space{Kind: rl.Simplex, N: 2}, policy.DefaultConfig(), rng)}, t: t}
+	var c Critic[testenv.Vec] = PolicyCritic[testenv.Vec]{arm}
+	if critic != nil {
+		c = critic(arm, rng)
+	}
 	agent := Agent[testenv.Vec]{
-		Critic: PolicyCritic[testenv.Vec]{arm},
+		Critic: c,
 		Actors: []Actor[testenv.Vec]{PolicyActor[testenv.Vec]{arm}, split},
 		Combine: func(parts []rl.Action) rl.Action {
 			return rl.Action{Index: parts[0].Index, Values: parts[1].Values}
@@ -227,6 +230,15 @@ func TestConditionalActor(t *testing.T) {
 	if _, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return &armTargetEnv{} }, agent, nil); err != nil {
 		t.Fatal(err)
 	}
+	return agent, split
+}
+
+// TestConditionalActor: a ConditionalActor receives the earlier actors'
+// actions row by row in Train and Evaluate, and learns a split that
+// depends on the arm (here both contexts' best arms have different
+// targets, and the arm actor explores all arms).
+func TestConditionalActor(t *testing.T) {
+	agent, split := trainArmTarget(t, nil)
 	if split.calls == 0 {
 		t.Fatal("Train never called the conditional methods")
 	}
@@ -297,24 +309,12 @@ func (c *stagedCritic) ValueAfter(t *nn.Tape, obs []testenv.Vec, prev [][]rl.Act
 // V(s, arm), trained to the same targets: both actors still learn, and
 // V(s, arm) learns the chosen arm's payoff.
 func TestStagedCritic(t *testing.T) {
-	rng := rand.New(rand.NewPCG(2, 9))
-	arm := policy.New[testenv.Vec](2, rl.Space{Kind: rl.Discrete, N: 3}, policy.DefaultConfig(), rng)
-	split := &condSplit{PolicyActor: PolicyActor[testenv.Vec]{policy.New[testenv.Vec](5, rl.Space{Kind: rl.Simplex, N: 2}, policy.DefaultConfig(), rng)}, t: t}
-	critic := &stagedCritic{PolicyCritic: PolicyCritic[testenv.Vec]{arm},
-		after: policy.New[testenv.Vec](5, rl.Space{Kind: rl.Discrete, N: 2}, policy.DefaultConfig(), rng)}
-	agent := Agent[testenv.Vec]{
-		Critic: critic,
-		Actors: []Actor[testenv.Vec]{PolicyActor[testenv.Vec]{arm}, split},
-		Combine: func(parts []rl.Action) rl.Action {
-			return rl.Action{Index: parts[0].Index, Values: parts[1].Values}
-		},
-	}
-	cfg := DefaultConfig()
-	cfg.NSteps, cfg.TotalTimesteps, cfg.EntCoef = 1, 30000, 0
-	cfg.LearningRateActor, cfg.LearningRateCritic = 3e-3, 3e-3
-	if _, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return &armTargetEnv{} }, agent, nil); err != nil {
-		t.Fatal(err)
-	}
+	var critic *stagedCritic
+	agent, split := trainArmTarget(t, func(arm *policy.ActorCritic[testenv.Vec], rng *rand.Rand) Critic[testenv.Vec] {
+		critic = &stagedCritic{PolicyCritic: PolicyCritic[testenv.Vec]{arm},
+			after: policy.New[testenv.Vec](5, rl.Space{Kind: rl.Discrete, N: 2}, policy.DefaultConfig(), rng)}
+		return critic
+	})
 	if critic.calls == 0 {
 		t.Fatal("Train never called ValueAfter")
 	}
