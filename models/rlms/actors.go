@@ -138,9 +138,11 @@ func (a *NodeActor) Evaluate(t *nn.Tape, obs []cpn.Obs, actions []rl.Action) (lo
 //
 // It shares the actor encoder of its NodeActor and does NOT visit it in
 // Params (see NodeActor). Its *Given methods take the chosen candidate of
-// observation r from prev[0][r].Index (actorcritic.ConditionalActor); the
-// plain Act, Mode and Evaluate, which have no chosen candidate, use the
-// candidate NodeActor.Mode would pick (the allowed one of largest logit).
+// observation r from prev[0][r].Index (actorcritic.ConditionalActor) and,
+// with Config.Subsets, the chosen path subset from prev[1][r].Index: the
+// split is then over that subset's paths only. The plain Act, Mode and
+// Evaluate, which have no chosen candidate, use the candidate (and
+// subset) the node (and subset) actor's Mode would pick.
 //
 // The same concurrency rules as NodeActor's apply. Action values are
 // freshly allocated on every call and may be kept.

@@ -28,6 +28,10 @@
 //	            (deterministic split: the mode)
 //
 // and the joint policy is π(i|s)·π(x|s, i) (actorcritic.ConditionalActor).
+// With Config.Subsets (the training default) a SubsetActor acts between
+// them: S ~ Categorical over the non-empty subsets of the chosen
+// candidate's paths, logit_S = Head_S([mean_(j∈S) h_(i,j) ‖ h_i ‖ |S|/P]),
+// and the split is over S only: π(i|s)·π(S|s, i)·π(x|s, i, S).
 // With Config.Prior (the training default) the logits also get a learned
 // multiple of the controller's own estimates from the observation,
 //
