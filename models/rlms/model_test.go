@@ -598,6 +598,7 @@ func TestInferenceAllocations(t *testing.T) {
 	obs := randBatch(rng, 8, 5, 3, 0.2)
 	inf := nn.NewInference()
 	prev := [][]rl.Action{append([]rl.Action(nil), m.Node.Act(inf, obs, rng)...)}
+	full := New(Config{Encoder: EncoderSyncGNN, Dim: 16, Hidden: 16, K: 5, P: 3, Split: SplitLogisticNormal, Prior: true, Subsets: true}, rand.New(rand.NewPCG(1, 2)))
 	for _, c := range []struct {
 		name string
 		max  float64
@@ -607,6 +608,8 @@ func TestInferenceAllocations(t *testing.T) {
 		{"NodeActor.Mode", 0, func() { m.Node.Mode(inf, obs) }},
 		{"Critic.Value", 0, func() { m.Critic.Value(inf, obs) }},
 		{"PathActor.ModeGiven", 3, func() { m.Path.ModeGiven(inf, obs, prev) }},
+		{"Model.Decision with subsets and the prior", 0, func() { full.Decision(obs[0]) }},
+		{"SubsetActor.ModeGiven", 0, func() { full.Subset.ModeGiven(inf, obs, prev) }},
 	} {
 		run := func() { inf.Reset(); c.f() }
 		run()
