@@ -3,6 +3,7 @@ package rlms
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -179,6 +180,10 @@ func Load(path string) (*Model, checkpoints.Meta, error) {
 	m := New(cfg, rand.New(rand.NewPCG(0, 0)))
 	meta, err := checkpoints.Load(path, m, nil, checkpoints.ExpectKind(Kind))
 	if err != nil {
+		if errors.Is(err, checkpoints.ErrShape) {
+			return nil, checkpoints.Meta{}, fmt.Errorf("rlms: %s does not fit the model its config describes, most likely because it was trained on other observation features (this version has %d per candidate, %d per path: retrain the policy): %w",
+				path, cpn.NodeFeatures, cpn.PathFeatures, err)
+		}
 		return nil, checkpoints.Meta{}, err
 	}
 	return m, meta, nil

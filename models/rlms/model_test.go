@@ -1,6 +1,7 @@
 package rlms
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -747,4 +748,23 @@ func TestSubsets(t *testing.T) {
 		lp, ent := m.Subset.EvaluateGiven(tp, obs, [][]rl.Action{nodes}, subs)
 		return tp.ConcatRows(lp, ent)
 	}, nil, m, nntest.Options{})
+}
+
+// TestLoadOtherShapes: a checkpoint whose tensors do not fit the model its
+// config describes (as one trained on other observation features) is
+// refused with an error that says so.
+func TestLoadOtherShapes(t *testing.T) {
+	t.Parallel()
+	small := New(tinyConfig(EncoderSyncGNN), rand.New(rand.NewPCG(1, 2)))
+	cfg := tinyConfig(EncoderSyncGNN)
+	cfg.Dim *= 2
+	b, _ := json.Marshal(cfg)
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := checkpoints.Save(path, small, nil, checkpoints.Meta{ModelKind: Kind, ModelConfig: b}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Load(path)
+	if err == nil || !errors.Is(err, checkpoints.ErrShape) || !strings.Contains(err.Error(), "observation features") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Load = %v, want a shape error naming the file and the likely cause", err)
+	}
 }
