@@ -32,7 +32,7 @@ type batch struct {
 	paths    []float32 // R·K·P × PathIn
 	task     []float32 // R × cpn.TaskFeatures
 	prior    []float32 // R·K: log(est_i / min est) of every candidate
-	pathWF   []float32 // R·K·P: log(the controller's split + PriorEps)
+	pathWF   []float32 // R·K·P: the controller's split (cpn.PathSplit)
 	nodeMask []bool    // R·K
 	pathMask []bool    // R·K·P
 	src, dst []int     // SyncGNN edges, compute vertices first
@@ -45,7 +45,7 @@ type batch struct {
 	// P paths (R·P) and its compute row repeated P times (R·P).
 	nodes, pRows, nRows []int
 
-	pathPrior []float32 // R·P: pathWF of the chosen candidates' paths
+	pathPrior []float32 // R·P: log(pathWF + PriorEps) of the chosen candidates' paths
 
 	// Subset head (SubsetActor.head): member rows and segments, the
 	// chosen compute row, size, wf-support indicator and mask per subset.
@@ -94,7 +94,7 @@ func (b *batch) fill(obs []cpn.Obs, k, p int, edges edgeKind) {
 			row := b.paths[(ri*k*p+q)*PathIn:]
 			copy(row, o.Paths[q*cpn.PathFeatures:(q+1)*cpn.PathFeatures])
 			copy(row[cpn.PathFeatures:], o.Task)
-			b.pathWF[ri*k*p+q] = float32(math.Log(max(float64(o.Paths[q*cpn.PathFeatures+cpn.PathSplit]), 0) + PriorEps))
+			b.pathWF[ri*k*p+q] = o.Paths[q*cpn.PathFeatures+cpn.PathSplit]
 			b.pathMask[ri*k*p+q] = o.PathMask == nil || o.PathMask[q]
 		}
 	}
@@ -185,7 +185,7 @@ func (b *batch) choose(nodes []int) {
 		for j := 0; j < b.p; j++ {
 			b.pRows[r*b.p+j] = c*b.p + j
 			b.nRows[r*b.p+j] = c
-			b.pathPrior[r*b.p+j] = b.pathWF[c*b.p+j]
+			b.pathPrior[r*b.p+j] = float32(math.Log(max(float64(b.pathWF[c*b.p+j]), 0) + PriorEps))
 		}
 	}
 }

@@ -2,7 +2,6 @@ package rlms
 
 import (
 	"fmt"
-	"math"
 	"math/bits"
 	"math/rand/v2"
 
@@ -53,9 +52,6 @@ const PriorSupport = 0.02
 // subsetPenalty is subtracted from the logits of paths outside the subset.
 const subsetPenalty = 30
 
-// logPriorSupport is PriorSupport in the batch's log(share + PriorEps).
-var logPriorSupport = float32(math.Log(PriorSupport + PriorEps))
-
 // MaxSubsetPaths bounds P with Config.Subsets (2^P − 1 subsets).
 const MaxSubsetPaths = 8
 
@@ -104,7 +100,7 @@ func (a *SubsetActor) head(t *nn.Tape, b *batch, hc, hp *nn.Tensor) *nn.Tensor {
 		c := r*b.k + b.nodes[r]
 		var support uint
 		for j := 0; j < p; j++ {
-			if b.pathMask[c*p+j] && b.pathWF[c*p+j] >= logPriorSupport {
+			if b.pathMask[c*p+j] && b.pathWF[c*p+j] >= PriorSupport {
 				support |= 1 << j
 			}
 		}

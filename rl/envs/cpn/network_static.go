@@ -261,8 +261,11 @@ func (n *Network) pathsTo(ap, c int) *pathSet {
 		}
 		ps.prop = append(ps.prop, d)
 	}
+	// One pass over the distinct paths' links: how many distinct paths
+	// use each link, which pairs overlap, and each path's shared share.
 	ps.shared = make([]float64, n.Cfg.P)
 	ps.users = make([][]float64, n.Cfg.P)
+	ps.overlap = make([]bool, n.Cfg.P*n.Cfg.P)
 	for j := range ps.links {
 		if ps.orig[j] != j {
 			continue
@@ -274,6 +277,7 @@ func (n *Network) pathsTo(ap, c int) *pathSet {
 			for k := range ps.links {
 				if k != j && ps.orig[k] == k && slices.Contains(ps.links[k], l) {
 					u++
+					ps.overlap[j*n.Cfg.P+k] = true
 				}
 			}
 			ps.users[j][li] = float64(u)
@@ -282,19 +286,6 @@ func (n *Network) pathsTo(ap, c int) *pathSet {
 			}
 		}
 		ps.shared[j] = float64(s) / float64(len(ps.links[j]))
-	}
-	ps.overlap = make([]bool, n.Cfg.P*n.Cfg.P)
-	for j := range ps.links {
-		for k := range ps.links {
-			if j != k && ps.orig[j] == j && ps.orig[k] == k {
-				for _, l := range ps.links[j] {
-					if slices.Contains(ps.links[k], l) {
-						ps.overlap[j*n.Cfg.P+k] = true
-						break
-					}
-				}
-			}
-		}
 	}
 	n.paths[key] = ps
 	return ps
