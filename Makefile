@@ -10,7 +10,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # seen in CI on FuzzUnpickle). Raise FUZZCOUNT for a longer local session.
 FUZZCOUNT ?= 20000x
 
-.PHONY: setup build test test-short oracle fuzz bench lint clean
+.PHONY: setup build test test-short oracle fuzz bench lint clean mutate
 
 ## setup: download modules and build bin/cpntrain
 setup:
@@ -52,6 +52,14 @@ fuzz:
 bench: build
 	./bin/cpntrain bench engine
 	go test -run='^$$' -bench=. -benchmem ./nn/kernel
+
+## mutate: mutation testing of one package, PKG=./rl/dqn (gremlins v0.5.0,
+## installed on first use); prints the test efficacy and the surviving
+## mutants. SHORT=1 runs the package's tests with -short; WORKERS=N.
+PKG ?=
+mutate:
+	@test -n "$(PKG)" || { echo "usage: make mutate PKG=./rl/dqn"; exit 2; }
+	./scripts/mutate.sh $(PKG)
 
 ## lint: formatting, vet, and the dependency rules of docs/design.md
 lint:
