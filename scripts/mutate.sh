@@ -25,15 +25,14 @@ pkg=./${pkg#./}
 pkg=${pkg%/}
 [ -d "$pkg" ] || { echo "mutate: no package folder $pkg" >&2; exit 2; }
 gremlins=$(command -v gremlins || true)
-if [ -z "$gremlins" ] || ! "$gremlins" --version 2>/dev/null | grep -q 'v0.5.0'; then
+if [ -z "$gremlins" ] || ! go version -m "$gremlins" 2>/dev/null | grep -q "mod.*go-gremlins/gremlins.*v0.5.0"; then
   echo "mutate: installing gremlins v0.5.0 (go install)" >&2
   go install github.com/go-gremlins/gremlins/cmd/gremlins@v0.5.0
   gremlins=$(go env GOPATH)/bin/gremlins
 fi
 import=$(go list "$pkg")
 out=${OUT:-$(mktemp /tmp/mutate.XXXXXX.json)}
-flags=()
 [ "${SHORT:-0}" = 1 ] && export GOFLAGS="${GOFLAGS:+$GOFLAGS }-short"
-"$gremlins" unleash --silent --workers "${WORKERS:-2}" --timeout-coefficient "${TIMEOUT_COEF:-3}" \
-  --coverpkg "$import" -o "$out" "$pkg" "${flags[@]}" >/dev/null || true
+"$gremlins" unleash --silent --workers "${WORKERS:-2}" --timeout-coefficient "${TIMEOUT_COEF:-5}" \
+  --coverpkg "$import" -o "$out" "$pkg" >/dev/null || true
 go run ./scripts/mutreport -pkg "$pkg" -lived="${LIVED:-1}" "$out"
