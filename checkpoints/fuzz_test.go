@@ -36,7 +36,9 @@ func fixChecksum(b []byte) []byte {
 
 // FuzzLoad feeds arbitrary bytes to Load and Inspect: they must never
 // panic, a failed Load must leave the model and optimizer unchanged, and a
-// successful one must yield finite values.
+// successful one must yield finite values and round-trip: what was loaded,
+// saved again and loaded into a fresh model gives the same parameters,
+// optimizer state and metadata, and saving that gives the same bytes.
 func FuzzLoad(f *testing.F) {
 	valid, _, _ := validFile(f)
 	f.Add(valid, false)
@@ -62,7 +64,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		_, _ = inspect(b)
 		tg := newTarget()
-		_, err := load(b, tg.m, tg.opt)
+		meta, err := load(b, tg.m, tg.opt)
 		if err != nil {
 			tg.unchanged(t)
 			if _, ok := err.(*Error); !ok {
@@ -76,6 +78,7 @@ func FuzzLoad(f *testing.F) {
 					}
 				}
 			}
+			roundTrip(t, tg, meta)
 		}
 		// Without an optimizer.
 		tg2 := newTarget()
@@ -85,4 +88,36 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// roundTrip saves what tg holds after a successful load (with the loaded
+// meta), loads it into a fresh target and checks that nothing changed on
+// the way: parameters, optimizer state, metadata, and the saved bytes.
+func roundTrip(t *testing.T, tg *target, meta Meta) {
+	t.Helper()
+	b1, err := encodeCheckpoint(tg.m, tg.opt, meta)
+	if err != nil {
+		t.Fatalf("saving a loaded checkpoint: %v", err)
+	}
+	fresh := newTarget()
+	meta1, err := load(b1, fresh.m, fresh.opt)
+	if err != nil {
+		t.Fatalf("loading a re-saved checkpoint: %v", err)
+	}
+	if !reflect.DeepEqual(values(fresh.m), values(tg.m)) {
+		t.Fatal("parameters changed in a save/load round trip")
+	}
+	if !reflect.DeepEqual(fresh.opt.State(), tg.opt.State()) {
+		t.Fatal("optimizer state changed in a save/load round trip")
+	}
+	if !reflect.DeepEqual(meta1, meta) {
+		t.Fatalf("metadata changed in a save/load round trip:\n%+v\n%+v", meta, meta1)
+	}
+	b2, err := encodeCheckpoint(fresh.m, fresh.opt, meta1)
+	if err != nil {
+		t.Fatalf("saving a round-tripped checkpoint: %v", err)
+	}
+	if !bytes.Equal(b1, b2) {
+		t.Fatal("saving the same state twice gave different bytes")
+	}
 }
