@@ -10,7 +10,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # seen in CI on FuzzUnpickle). Raise FUZZCOUNT for a longer local session.
 FUZZCOUNT ?= 20000x
 
-.PHONY: setup build test test-short oracle fuzz bench lint clean mutate
+.PHONY: setup build test test-short test-long test-race oracle fuzz bench lint clean mutate
 
 ## setup: download modules and build bin/cpntrain
 setup:
@@ -32,6 +32,21 @@ test:
 ## test-short: the unit tests only
 test-short:
 	go test -short ./...
+
+## test-long: the long learning bars (CPNTRAIN_LONG=1): DQN and PPO on
+## CartPole (5 seeds each), every trainer on every known-answer environment
+## (rl/smoke, 5 seeds), paper-scale BRP-NAS fits. About 25 minutes on 2
+## cores; .ci/run runs it when the time budget allows.
+LONG_PKGS := ./rl/dqn ./rl/ppo ./rl/smoke ./models/baselines
+test-long:
+	CPNTRAIN_LONG=1 go test -count=1 -timeout 80m $(LONG_PKGS)
+
+## test-race: the race detector over the concurrent code paths (parallel
+## environment stepping, sharded updates, threaded kernels, parallel data
+## loading). Needs cgo and a C compiler.
+RACE_PKGS := ./nn/kernel ./rl/ppo ./rl/actorcritic ./rl/pg ./rl/dqn ./datasets/nasbench201 ./train/rlms ./models/rlms
+test-race:
+	CGO_ENABLED=1 go test -race -short -count=1 -timeout 40m $(RACE_PKGS)
 
 oracle:
 	cd internal/oracle && go test -count=1 ./...

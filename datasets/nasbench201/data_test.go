@@ -77,10 +77,9 @@ func TestLoadAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Speed is measured by BenchmarkLoad, not asserted here: a timed test
+	// fails under load (it did under -race with the other core busy).
 	t.Logf("Load of all %d devices: %v", len(d.Latency), elapsed)
-	if elapsed > 2*time.Second {
-		t.Errorf("Load took %v, want well under 2 s", elapsed)
-	}
 	if !slices.Equal(d.Devices(), Devices()) || len(Devices()) != 27 {
 		t.Fatalf("devices %v", d.Devices())
 	}
@@ -360,5 +359,16 @@ func TestLoadMalformed(t *testing.T) {
 				t.Fatalf("err = %v\nwant the path %s and %q", err, path, tc.want)
 			}
 		})
+	}
+}
+
+// BenchmarkLoad reads and decodes all 27 devices' latency files
+// (go test -run='^$' -bench=Load ./datasets/nasbench201).
+func BenchmarkLoad(b *testing.B) {
+	dir := dataDir(b)
+	for b.Loop() {
+		if _, err := Load(dir); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
