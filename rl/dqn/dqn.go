@@ -409,42 +409,8 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 				copyFeatures(nextBuf[i*dim:(i+1)*dim], batch.NextObs[i].Features(), step)
 				actions[i] = batch.Actions[i].Index
 			}
-			// TD targets r + γ·max_a' Q'(s', a') (1 − terminated), without
-			// gradients.
-			inf.Reset()
-			next := inf.Const(n, dim, nextBuf)
-			qNext := target.Forward(inf, next)
-			var qSel *nn.Tensor
-			if cfg.DoubleDQN {
-				qSel = q.Forward(inf, next)
-			}
-			for i := 0; i < n; i++ {
-				y := batch.Rewards[i]
-				if !batch.Terminated[i] {
-					m := masks.of(&batch.NextObs[i])
-					row := qNext.Data[i*nA : (i+1)*nA]
-					var b int
-					if qSel != nil {
-						b = argmaxAllowed(qSel.Data[i*nA:(i+1)*nA], m)
-					} else {
-						b = argmaxAllowed(row, m)
-					}
-					if b >= 0 {
-						y += cfg.Gamma * float64(row[b])
-					}
-				}
-				targets[i] = float32(y)
-			}
-			// Regress Q(s, a) on the targets.
-			trainTape.Reset()
-			pred := trainTape.PickCols(q.Forward(trainTape, trainTape.Const(n, dim, obsBuf)), actions)
-			tgt := trainTape.Const(n, 1, targets)
-			var loss *nn.Tensor
-			if cfg.Loss == Huber {
-				loss = trainTape.Huber(pred, tgt, float32(cfg.HuberDelta))
-			} else {
-				loss = trainTape.MSE(pred, tgt)
-			}
+			tdTargets(inf, q, target, cfg, masks, nextBuf, dim, &batch, targets)
+			loss, pred := tdLoss(trainTape, q, cfg, obsBuf, dim, actions, targets)
 			trainTape.Backward(loss)
 			if cfg.MaxGradNorm > 0 {
 				optim.ClipGradNorm(qParams, cfg.MaxGradNorm)
@@ -477,6 +443,57 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 	}
 	finish(cfg.TotalTimesteps)
 	return res, nil
+}
+
+// tdTargets sets targets[i] to the TD target of transition i of batch,
+// r + γ·Q'(s', b)·(1 − terminated), without gradients: Q' is the target
+// network and b the allowed action of s' with the largest Q-value by the
+// online network q with Double DQN, by Q' itself otherwise. A next state
+// whose actions are all masked is not bootstrapped. next holds the next
+// states' features (N×dim); the forward passes run on the inference tape
+// inf, which tdTargets resets.
+func tdTargets[O any](inf *nn.Tape, q, target *mlp.Model, cfg Config, masks masks[O], next []float32, dim int, batch *rl.ReplayBatch[O], targets []float32) {
+	n := len(targets)
+	inf.Reset()
+	x := inf.Const(n, dim, next)
+	qNext := target.Forward(inf, x)
+	nA := qNext.Cols
+	var qSel *nn.Tensor
+	if cfg.DoubleDQN {
+		qSel = q.Forward(inf, x)
+	}
+	for i := 0; i < n; i++ {
+		y := batch.Rewards[i]
+		if !batch.Terminated[i] {
+			m := masks.of(&batch.NextObs[i])
+			row := qNext.Data[i*nA : (i+1)*nA]
+			var b int
+			if qSel != nil {
+				b = argmaxAllowed(qSel.Data[i*nA:(i+1)*nA], m)
+			} else {
+				b = argmaxAllowed(row, m)
+			}
+			if b >= 0 {
+				y += cfg.Gamma * float64(row[b])
+			}
+		}
+		targets[i] = float32(y)
+	}
+}
+
+// tdLoss regresses Q(s, a) on the targets: it returns the TD loss (Huber
+// with threshold cfg.HuberDelta when cfg.Loss is Huber, MSE otherwise)
+// of q's Q-values of the taken actions (obs is N×dim) and those Q-values
+// (N×1), recorded on the tape t, which tdLoss resets.
+func tdLoss(t *nn.Tape, q *mlp.Model, cfg Config, obs []float32, dim int, actions []int, targets []float32) (loss, pred *nn.Tensor) {
+	n := len(targets)
+	t.Reset()
+	pred = t.PickCols(q.Forward(t, t.Const(n, dim, obs)), actions)
+	tgt := t.Const(n, 1, targets)
+	if cfg.Loss == Huber {
+		return t.Huber(pred, tgt, float32(cfg.HuberDelta)), pred
+	}
+	return t.MSE(pred, tgt), pred
 }
 
 // CheckpointKind is the model kind of DQN training checkpoints.
