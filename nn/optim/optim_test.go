@@ -261,7 +261,9 @@ func TestHandComputed(t *testing.T) {
 }
 
 // TestMinimise checks that every optimizer drives the quadratic to its
-// minimum (weight decay excluded, since it moves the minimum).
+// minimum (weight decay excluded, since it moves the minimum). A frozen
+// optimizer (no update, or a zero learning rate) keeps the loss at its
+// start value, a ratio of 1; the bar is a reduction by 10⁶.
 func TestMinimise(t *testing.T) {
 	t.Parallel()
 	cases := map[string]func([]nn.NamedParam) Optimizer{
