@@ -197,7 +197,8 @@ func expect(t *testing.T, name string, got *nn.Tensor, want []float32) {
 		t.Fatalf("%s: got %d values, want %d", name, got.Len(), len(want))
 	}
 	for i := range want {
-		if math.Abs(float64(got.Data[i]-want[i])) > 1e-5*math.Max(1, math.Abs(float64(want[i]))) {
+		// Negated so that a NaN result fails too.
+		if !(math.Abs(float64(got.Data[i]-want[i])) <= 1e-5*math.Max(1, math.Abs(float64(want[i])))) {
 			t.Fatalf("%s: got %v, want %v", name, got.Data, want)
 		}
 	}

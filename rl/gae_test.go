@@ -78,3 +78,56 @@ func TestNormalizeAdvantages(t *testing.T) {
 		t.Errorf("a single value changed to %v", one[0])
 	}
 }
+
+// TestGAETerminatedAndTruncated checks GAE on a 6-step rollout with both
+// kinds of episode boundary, following the convention of the callers (PPO,
+// actor-critic): a truncated step's reward carries γ·V(final observation)
+// and the next step is flagged done, exactly like a terminated step.
+// γ = 0.5, λ = 0.5 (γλ = 0.25).
+//
+//	t  raw r  V    dones[t]  note
+//	0   1    0.5   false
+//	1   2    1     false     terminates: s_2 starts a new episode
+//	2   0    2     true
+//	3   1    1     false     truncated, V(final obs) = 4: r = 1 + 0.5·4 = 3
+//	4   3    1     true      s_4 starts a new episode
+//	5   0    2     false     segment ends mid-episode: nextValue 6, nextDone false
+//
+// Backwards:
+//
+//	δ5 = 0 + 0.5·6 − 2 = 1;      A5 = 1;                   R5 = 3
+//	δ4 = 3 + 0.5·2 − 1 = 3;      A4 = 3 + 0.25·1 = 3.25;   R4 = 4.25
+//	δ3 = 3 + 0 − 1 = 2;          A3 = 2 (cut by dones[4]); R3 = 3
+//	δ2 = 0 + 0.5·1 − 2 = −1.5;   A2 = −1.5 + 0.25·2 = −1;  R2 = 1
+//	δ1 = 2 + 0 − 1 = 1;          A1 = 1 (cut by dones[2]); R1 = 2
+//	δ0 = 1 + 0.5·1 − 0.5 = 1;    A0 = 1 + 0.25·1 = 1.25;   R0 = 1.75
+//
+// Without the bootstrap (r3 = 1) A3 would be 0; without the cut after the
+// truncation (dones[4] false) δ3 = 3 + 0.5·1 − 1 = 2.5 and A3 = 2.5 +
+// 0.25·3.25 = 3.3125.
+func TestGAETerminatedAndTruncated(t *testing.T) {
+	const gamma, lambda = 0.5, 0.5
+	rewards := []float64{1, 2, 0, 1 + gamma*4, 3, 0}
+	values := []float64{0.5, 1, 2, 1, 1, 2}
+	dones := []bool{false, false, true, false, true, false}
+	adv := make([]float64, 6)
+	ret := make([]float64, 6)
+	GAE(rewards, values, dones, 6, false, gamma, lambda, adv, ret)
+	wantAdv := []float64{1.25, 1, -1, 2, 3.25, 1}
+	wantRet := []float64{1.75, 2, 1, 3, 4.25, 3}
+	for i := range wantAdv {
+		if adv[i] != wantAdv[i] || ret[i] != wantRet[i] {
+			t.Fatalf("advantages %v returns %v, want %v and %v", adv, ret, wantAdv, wantRet)
+		}
+	}
+	// The same segment ending on a termination (nextDone): the last step
+	// no longer bootstraps from nextValue: δ5 = 0 − 2 = −2, A5 = −2,
+	// A4 = 3 + 0.25·(−2) = 2.5, and steps before the boundary at 4 are unchanged.
+	GAE(rewards, values, dones, 6, true, gamma, lambda, adv, ret)
+	wantAdv = []float64{1.25, 1, -1, 2, 2.5, -2}
+	for i := range wantAdv {
+		if adv[i] != wantAdv[i] || ret[i] != wantAdv[i]+values[i] {
+			t.Fatalf("with nextDone: advantages %v returns %v, want advantages %v", adv, ret, wantAdv)
+		}
+	}
+}

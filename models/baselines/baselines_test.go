@@ -184,16 +184,29 @@ func TestBRPNASLearnsStructure(t *testing.T) {
 	pred := p.Predict(pick(xs, test), nil)
 	rho, mse := Spearman(pred, pick(ys, test)), MSE(pred, pick(ys, test))
 	t.Logf("brp-nas tiny: 300 train, %d epochs in %v: held-out Spearman %.4f, MSE %.5f", p.(*BRPNAS).EpochsRun(), fitTime, rho, mse)
-	if rho < 0.9 {
-		t.Errorf("held-out Spearman %.4f, want ≥ 0.9", rho)
-	}
-	// The layer-wise sum cannot see the structure: it should do worse.
+	// The layer-wise sum cannot see the structure: measured on the same
+	// 300 training and 2000 held-out cells it reaches Spearman 0.8787,
+	// MSE 0.00501 (BRP-NAS: 0.9920, 0.00046). A constant predictor has
+	// Spearman 0 and MSE = the variance of the target. The bar, ρ ≥ 0.97
+	// and MSE ≤ half the layer-wise MSE, is one the layer-wise model does
+	// not reach (checked below, so the bar stays above it).
 	l := NewLayerWise()
 	if err := l.Fit(pick(xs, train), pick(ys, train), nil); err != nil {
 		t.Fatal(err)
 	}
 	lp := l.Predict(pick(xs, test), nil)
-	t.Logf("layer-wise on the same target: Spearman %.4f, MSE %.5f", Spearman(lp, pick(ys, test)), MSE(lp, pick(ys, test)))
+	lrho, lmse := Spearman(lp, pick(ys, test)), MSE(lp, pick(ys, test))
+	t.Logf("layer-wise on the same target: Spearman %.4f, MSE %.5f", lrho, lmse)
+	const bar = 0.97
+	if lrho >= bar {
+		t.Fatalf("layer-wise reaches Spearman %.4f ≥ the bar %.2f: the target no longer needs the structure", lrho, bar)
+	}
+	if rho < bar {
+		t.Errorf("held-out Spearman %.4f, want ≥ %.2f (layer-wise %.4f)", rho, bar, lrho)
+	}
+	if mse > 0.5*lmse {
+		t.Errorf("held-out MSE %.5f, want ≤ half the layer-wise %.5f", mse, lmse)
+	}
 }
 
 func TestBRPNASVariants(t *testing.T) {

@@ -133,6 +133,15 @@ func (e *Env) nextTask() {
 		t.Images = int(math.Round(math.Exp(math.Log(64) + e.rng.Float64()*math.Log(2048.0/64))))
 		t.Bytes = float64(t.Images * ImageBytes)
 	}
+	e.begin(t)
+}
+
+// begin makes t the current task at its arrival time: it releases the
+// flows that ended by then, filters the candidates, looks up their paths
+// and builds the observation.
+func (e *Env) begin(t Task) {
+	n := e.Net
+	e.now = t.Arrival
 	e.task = t
 	for len(e.flows) > 0 && e.flows[0].End <= e.now {
 		f := heap.Pop(&e.flows).(flow)
