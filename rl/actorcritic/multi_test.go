@@ -72,8 +72,23 @@ func newTwoActors(seed uint64) Agent[testenv.Vec] {
 	}
 }
 
+// bestArm is the arm of largest mean in context c.
+func bestArm(c int) int {
+	best := 0
+	for j, m := range armMeans[c] {
+		if m > armMeans[c][best] {
+			best = j
+		}
+	}
+	return best
+}
+
 // TestTwoActorsOneCritic: both the arm actor and the split actor learn
-// from the shared critic's TD error.
+// from the shared critic's TD error. Trivial policies fail the bars: the
+// best context-blind arm pays (0.2+0.9)/2 = (1.0+0.1)/2 = 0.55 < 0.84 even
+// with a perfect split, and the untrained split (Dirichlet mean ½) misses
+// both targets 0.8 and 0.3 by more than 0.05 (untrained returns: −0.35 to
+// −0.10 on seeds 1–3, 5).
 func TestTwoActorsOneCritic(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.NSteps, cfg.TotalTimesteps, cfg.EntCoef = 1, 30000, 0
@@ -236,7 +251,10 @@ func trainArmTarget(t *testing.T, critic func(*policy.ActorCritic[testenv.Vec], 
 // TestConditionalActor: a ConditionalActor receives the earlier actors'
 // actions row by row in Train and Evaluate, and learns a split that
 // depends on the arm (here both contexts' best arms have different
-// targets, and the arm actor explores all arms).
+// targets, and the arm actor explores all arms). The arm must be the best
+// one of each context (1, then 0), whose targets 0.15 and 0.85 the
+// untrained split (Dirichlet mean ½) misses by 0.35: without the arm
+// check, a frozen agent whose arm is 2 (target ½) would pass.
 func TestConditionalActor(t *testing.T) {
 	agent, split := trainArmTarget(t, nil)
 	if split.calls == 0 {
@@ -250,6 +268,9 @@ func TestConditionalActor(t *testing.T) {
 		a := agent.Actors[0].Mode(inf, []testenv.Vec{o})
 		x := split.ModeGiven(inf, []testenv.Vec{o}, [][]rl.Action{a})[0].Values[0]
 		t.Logf("context %d: arm %d, split x0 %.3f (target %.2f)", c, a[0].Index, x, armTarget[a[0].Index])
+		if best := bestArm(c); a[0].Index != best {
+			t.Errorf("context %d: arm %d, want the best arm %d", c, a[0].Index, best)
+		}
 		if d := math.Abs(float64(x) - armTarget[a[0].Index]); d > 0.05 {
 			t.Errorf("context %d: split x0 %.3f, want %.2f ± 0.05 for arm %d", c, x, armTarget[a[0].Index], a[0].Index)
 		}
@@ -329,6 +350,9 @@ func TestStagedCritic(t *testing.T) {
 			t.Errorf("context %d: split x0 %.3f, want %.2f ± 0.05 for arm %d", c, x, armTarget[a[0].Index], a[0].Index)
 		}
 		best := a[0].Index
+		if best != bestArm(c) {
+			t.Errorf("context %d: arm %d, want the best arm %d", c, best, bestArm(c))
+		}
 		v := critic.ValueAfter(inf, []testenv.Vec{o}, [][]rl.Action{{{Index: best}}}).Data[0]
 		t.Logf("context %d: arm %d, split x0 %.3f; V(s, arm) = %.3f", c, best, x, v)
 		// V(s, arm) of the arm the policy picks is that arm's payoff less

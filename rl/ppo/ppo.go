@@ -377,8 +377,7 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 		for i := range perm {
 			perm[i] = i
 		}
-		var pgSum, vSum, entSum, klSum, oldKLSum, clipSum float64
-		var nMB int
+		var sum statSums
 		var approxKL float64
 	epochs:
 		for epoch := 0; epoch < cfg.UpdateEpochs; epoch++ {
@@ -402,14 +401,8 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 					}
 				}
 				opt.Step()
-				pgSum += st.pg
-				vSum += st.v
-				entSum += st.ent
-				klSum += st.kl
-				oldKLSum += st.oldKL
-				clipSum += st.clipFrac
+				sum.add(st)
 				epKL += st.kl
-				nMB++
 				epMB++
 			}
 			approxKL = epKL / float64(max(epMB, 1))
@@ -423,15 +416,9 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 		res.GlobalStep = global
 		elapsed := time.Since(start).Seconds()
 		res.SPS = float64(global) / elapsed
-		n := float64(max(nMB, 1))
 		clear(metrics)
 		metrics["charts/learning_rate"] = lr
-		metrics["losses/value_loss"] = vSum / n
-		metrics["losses/policy_loss"] = pgSum / n
-		metrics["losses/entropy"] = entSum / n
-		metrics["losses/old_approx_kl"] = oldKLSum / n
-		metrics["losses/approx_kl"] = klSum / n
-		metrics["losses/clipfrac"] = clipSum / n
+		sum.put(metrics)
 		metrics["losses/explained_variance"] = explainedVariance(values, ret)
 		metrics["charts/SPS"] = res.SPS
 		if cfg.CheckpointPath != "" && cfg.CheckpointEvery > 0 && (iter+1)%cfg.CheckpointEvery == 0 {
@@ -487,6 +474,35 @@ func shardedLoss[O rl.Vector](tapes []*nn.Tape, sts []stats, cfg Config, pol *po
 type stats struct {
 	loss                            *nn.Tensor
 	pg, v, ent, kl, oldKL, clipFrac float64
+}
+
+// statSums accumulates the diagnostics of an update's minibatches.
+type statSums struct {
+	pg, v, ent, kl, oldKL, clipFrac float64
+	n                               int
+}
+
+// add counts one minibatch's diagnostics.
+func (s *statSums) add(st stats) {
+	s.pg += st.pg
+	s.v += st.v
+	s.ent += st.ent
+	s.kl += st.kl
+	s.oldKL += st.oldKL
+	s.clipFrac += st.clipFrac
+	s.n++
+}
+
+// put stores the means over the minibatches under CleanRL's names (0
+// without minibatches).
+func (s statSums) put(metrics map[string]float64) {
+	n := float64(max(s.n, 1))
+	metrics["losses/value_loss"] = s.v / n
+	metrics["losses/policy_loss"] = s.pg / n
+	metrics["losses/entropy"] = s.ent / n
+	metrics["losses/old_approx_kl"] = s.oldKL / n
+	metrics["losses/approx_kl"] = s.kl / n
+	metrics["losses/clipfrac"] = s.clipFrac / n
 }
 
 // lossPPO records CleanRL's loss on t:
