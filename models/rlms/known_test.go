@@ -132,7 +132,7 @@ func TestHeadsKnownValues(t *testing.T) {
 
 	allowedNode := func(r int) func(int) bool { return func(i int) bool { return obs[r].NodeMask[i] } }
 	wf := func(r, c, j int) float64 { return float64(obs[r].Paths[((c%k)*p+j)*cpn.PathFeatures+cpn.PathSplit]) }
-	real := func(r, c, j int) bool { return obs[r].PathMask[(c%k)*p+j] }
+	isReal := func(r, c, j int) bool { return obs[r].PathMask[(c%k)*p+j] }
 
 	// Node logits.
 	nodeRef := make([][]float64, len(obs))
@@ -196,7 +196,7 @@ func TestHeadsKnownValues(t *testing.T) {
 		var support uint
 		for j := 0; j < p; j++ {
 			// In float32, as the features: a share of exactly 0.02 counts.
-			if real(r, c, j) && float32(wf(r, c, j)) >= float32(0.02) {
+			if isReal(r, c, j) && float32(wf(r, c, j)) >= float32(0.02) {
 				support |= 1 << j
 			}
 		}
@@ -205,7 +205,7 @@ func TestHeadsKnownValues(t *testing.T) {
 			ok := true
 			var idx []int
 			for _, j := range rows {
-				ok = ok && real(r, c, j)
+				ok = ok && isReal(r, c, j)
 				idx = append(idx, c*p+j)
 			}
 			x := cat(meanRows(hp, d, idx), hc[c*d:(c+1)*d], []float64{float64(len(rows)) / p})
@@ -267,7 +267,17 @@ func TestHeadsKnownValues(t *testing.T) {
 		}
 		return out
 	}
-	// Every allowed subset of the mode candidate, and the subset mode.
+	// The whole batch on the mode candidates and subsets (row offsets
+	// r·P), then every allowed subset of one observation at a time.
+	got := m.Path.prepare(inf, new(batch), obs, [][]rl.Action{nodes, subs})
+	for r := range obs {
+		ref := pathRef(r, nodes[r].Index, subs[r].Index)
+		for j := 0; j < p; j++ {
+			if !closeTo(got.Data[r*p+j], ref[j], tol) {
+				t.Errorf("batch: obs %d: path logit %d = %v, want %v", r, j, got.Data[r*p+j], ref[j])
+			}
+		}
+	}
 	for r := range obs {
 		_, allowed := subsetRef(r, nodes[r].Index)
 		for s := 0; s < ns; s++ {
@@ -336,7 +346,7 @@ func TestHeadsKnownValues(t *testing.T) {
 			c := r*k + nodes[r].Index
 			var ps []int
 			for j := 0; j < p; j++ {
-				if real(r, c, j) && (!withS || uint(subs[r].Index+1)>>j&1 == 1) {
+				if isReal(r, c, j) && (!withS || uint(subs[r].Index+1)>>j&1 == 1) {
 					ps = append(ps, c*p+j)
 				}
 			}
@@ -798,5 +808,95 @@ func TestValidateBoundaries(t *testing.T) {
 		if err := c.cfg.Validate(); (err == nil) != c.ok {
 			t.Errorf("%+v: Validate() = %v, want ok %v", c.cfg, err, c.ok)
 		}
+	}
+}
+
+// TestObsChecks: an observation of the wrong shape panics with a message
+// naming the observation and the expected sizes (here K = 3, P = 2: 3×12
+// node and 6×13 path features), and nil masks mean "everything exists".
+func TestObsChecks(t *testing.T) {
+	t.Parallel()
+	m := New(tinyConfig(EncoderSyncGNN), rand.New(rand.NewPCG(1, 1)))
+	rng := rand.New(rand.NewPCG(2, 2))
+	good := randObs(rng, 3, 2, 0)
+	for want, edit := range map[string]func(o *cpn.Obs){
+		"rlms: observation 1 has K=4, P=2; the model wants K=3, P=2": func(o *cpn.Obs) { *o = randObs(rng, 4, 2, 0) },
+		"rlms: observation 1 has K=3, P=3; the model wants K=3, P=2": func(o *cpn.Obs) { *o = randObs(rng, 3, 3, 0) },
+		"rlms: observation 1 has 1 task features, want 2":            func(o *cpn.Obs) { o.Task = o.Task[:1] },
+		"rlms: observation 1 has 35 node features, want 3×12":        func(o *cpn.Obs) { o.Nodes = o.Nodes[:35] },
+		"rlms: observation 1 has 77 path features, want 6×13":        func(o *cpn.Obs) { o.Paths = o.Paths[:77] },
+		"rlms: observation 1 has a node mask of 2 entries, want 3":   func(o *cpn.Obs) { o.NodeMask = o.NodeMask[:2] },
+		"rlms: observation 1 has a path mask of 5 entries, want 6":   func(o *cpn.Obs) { o.PathMask = o.PathMask[:5] },
+		"rlms: observation 1 has a path mask of 7 entries, want 6":   func(o *cpn.Obs) { o.PathMask = append(o.PathMask, true) },
+	} {
+		bad := good
+		bad.PathMask = append([]bool(nil), good.PathMask...)
+		edit(&bad)
+		func() {
+			defer func() {
+				if r := recover(); r != want {
+					t.Errorf("panic %v, want %q", r, want)
+				}
+			}()
+			m.Critic.Value(nn.NewInference(), []cpn.Obs{good, bad})
+		}()
+	}
+	// Nil masks: every candidate and path row exists.
+	all := good
+	all.NodeMask, all.PathMask = []bool{true, true, true}, []bool{true, true, true, true, true, true}
+	none := good
+	none.NodeMask, none.PathMask = nil, nil
+	inf := nn.NewInference()
+	lAll := append([]float32(nil), m.Node.Logits(inf, []cpn.Obs{all}).Data...)
+	vAll := m.Critic.Value(inf, []cpn.Obs{all}).Item()
+	lNone := m.Node.Logits(inf, []cpn.Obs{none}).Data
+	for i := range lAll {
+		if lAll[i] != lNone[i] {
+			t.Errorf("nil masks: logits %v, want those of all-true masks %v", lNone, lAll)
+			break
+		}
+	}
+	if v := m.Critic.Value(inf, []cpn.Obs{none}).Item(); v != vAll {
+		t.Errorf("nil masks: value %v, want %v", v, vAll)
+	}
+}
+
+// TestParamNames: every learned scale is visited once under its name —
+// the subset prior only with Config.Prior — so that optimizers and
+// checkpoints see it.
+func TestParamNames(t *testing.T) {
+	t.Parallel()
+	for _, prior := range []bool{false, true} {
+		cfg := tinyConfig(EncoderSyncGNN)
+		cfg.Split, cfg.Subsets, cfg.Prior = SplitLogisticNormal, true, prior
+		m := New(cfg, rand.New(rand.NewPCG(1, 1)))
+		names := map[string]bool{}
+		for _, p := range nn.Collect(m) {
+			names[p.Path] = true
+		}
+		for _, n := range []string{"actor/subset/prior", "actor/node/prior", "actor/path/prior"} {
+			if names[n] != prior {
+				t.Errorf("prior %v: model visits %s: %v", prior, n, names[n])
+			}
+		}
+		if !names["actor/subset/head/0/w"] || !names["actor/path/log_std"] {
+			t.Errorf("prior %v: the subset head or log_std is not visited: %v", prior, names)
+		}
+	}
+}
+
+// TestDecisionSparseNoAllocs: Decision allocates nothing after its first
+// call (package doc) also on an observation with a single real path row
+// (K = 3, P = 2: 6 node → path edges and 1 path → node edge, fewer than
+// the 2·K·P the edge buffers are sized for up front).
+func TestDecisionSparseNoAllocs(t *testing.T) {
+	// Not parallel: AllocsPerRun.
+	m := New(tinyConfig(EncoderSyncGNN), rand.New(rand.NewPCG(1, 1)))
+	o := randObs(rand.New(rand.NewPCG(2, 2)), 3, 2, 0)
+	o.NodeMask = []bool{true, false, false}
+	o.PathMask = []bool{true, false, false, false, false, false}
+	m.Decision(o)
+	if a := testing.AllocsPerRun(20, func() { m.Decision(o) }); a != 0 {
+		t.Errorf("Decision allocates %v times per call", a)
 	}
 }

@@ -608,7 +608,7 @@ func TestInferenceAllocations(t *testing.T) {
 		{"NodeActor.Act", 0, func() { m.Node.Act(inf, obs, rng) }},
 		{"NodeActor.Mode", 0, func() { m.Node.Mode(inf, obs) }},
 		{"Critic.Value", 0, func() { m.Critic.Value(inf, obs) }},
-		{"PathActor.ModeGiven", 3, func() { m.Path.ModeGiven(inf, obs, prev) }},
+		{"PathActor.ModeGiven", 2, func() { m.Path.ModeGiven(inf, obs, prev) }}, // the fresh split tensor: header and data
 		{"Model.Decision with subsets and the prior", 0, func() { full.Decision(obs[0]) }},
 		{"SubsetActor.ModeGiven", 0, func() { full.Subset.ModeGiven(inf, obs, prev) }},
 	} {

@@ -326,7 +326,11 @@ func TestKnownTargets(t *testing.T) {
 			newEnv, envs := acScript()
 			var gV, gLP, gH []float32
 			c := &capture{grads: func() { gV, gLP, gH = critic.grad(), actor.lp.grad(), actor.h.grad() }}
-			res, err := Train(context.Background(), cfg, newEnv, agent, c.logger)
+			// A Train that never ends (no steps, no update) must fail, not
+			// hang: one update takes microseconds, the deadline is 5 s.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			res, err := Train(ctx, cfg, newEnv, agent, c.logger)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -298,7 +298,11 @@ func TestKnownCriticBaseline(t *testing.T) {
 			cfg.NormAdv = normAdv
 			var gV, gLP, gH []float32
 			c := &capture{grads: func() { gV, gLP, gH = critic.grad(), actor.lp.grad(), actor.h.grad() }}
-			res, err := Train(context.Background(), cfg, pgScript(), actorcritic.Agent[int]{Critic: critic, Actors: []actorcritic.Actor[int]{actor}}, nil, c.logger)
+			// A Train that never ends (no steps, no update) must fail, not
+			// hang: one update takes microseconds, the deadline is 5 s.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			res, err := Train(ctx, cfg, pgScript(), actorcritic.Agent[int]{Critic: critic, Actors: []actorcritic.Actor[int]{actor}}, nil, c.logger)
 			if err != nil {
 				t.Fatal(err)
 			}
