@@ -32,7 +32,10 @@ if [ -z "$gremlins" ] || ! go version -m "$gremlins" 2>/dev/null | grep -q "mod.
 fi
 import=$(go list "$pkg")
 out=${OUT:-$(mktemp /tmp/mutate.XXXXXX.json)}
-[ "${SHORT:-0}" = 1 ] && export GOFLAGS="${GOFLAGS:+$GOFLAGS }-short"
+# -count=1: a cached coverage run would time at ~0 s and make gremlins time
+# out nearly every mutant.
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-count=1"
+[ "${SHORT:-0}" = 1 ] && export GOFLAGS="$GOFLAGS -short"
 "$gremlins" unleash --silent --workers "${WORKERS:-2}" --timeout-coefficient "${TIMEOUT_COEF:-5}" \
   --coverpkg "$import" -o "$out" "$pkg" >/dev/null || true
 go run ./scripts/mutreport -pkg "$pkg" -lived="${LIVED:-1}" "$out"
