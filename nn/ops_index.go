@@ -247,7 +247,7 @@ func (t *Tape) Dropout(a *Tensor, p float64, rng *rand.Rand) *Tensor {
 	if !t.record || p == 0 {
 		return a
 	}
-	if p < 0 || p >= 1 {
+	if !(p >= 0 && p < 1) { // NaN too
 		panic(fmt.Sprintf("nn: Dropout probability %v outside [0,1)", p))
 	}
 	keep := t.alloc(a.Rows, a.Cols)

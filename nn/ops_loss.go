@@ -20,9 +20,12 @@ func (t *Tape) MSE(pred, target *Tensor) *Tensor {
 
 // Huber returns the mean Huber loss (smooth L1 with threshold delta, as
 // torch.nn.HuberLoss): 0.5·d² where |d| ≤ delta, delta·(|d| − 0.5·delta)
-// elsewhere.
+// elsewhere. It panics unless delta > 0 (+Inf gives 0.5·d² everywhere).
 func (t *Tape) Huber(pred, target *Tensor, delta float32) *Tensor {
 	sameShape("Huber", pred, target)
+	if !(delta > 0) {
+		panic(fmt.Sprintf("nn: Huber threshold %v must be positive", delta))
+	}
 	out, rec := t.out(1, 1, pred, target)
 	n := pred.Len()
 	var s float64
