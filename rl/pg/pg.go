@@ -15,7 +15,7 @@
 //     ½·mean((V(s_t) − G_t)²) at LearningRateCritic;
 //   - otherwise none (b = 0; set NormAdv to centre the returns).
 //
-// Agents are actorcritic.Agent values: one or several actors acting on the
+// Agents are agent.Agent values: one or several actors acting on the
 // same state (their joint log-probability is the sum of theirs) and an
 // optional critic. An episode truncated by a time limit is bootstrapped
 // with γ·V(final observation) when the agent has a critic, and cut
@@ -28,7 +28,6 @@ package pg
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -38,7 +37,7 @@ import (
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/optim"
 	"github.com/cpntrain/cpntrain/rl"
-	"github.com/cpntrain/cpntrain/rl/actorcritic"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/internal/runstate"
 )
 
@@ -205,12 +204,12 @@ type Result struct {
 // updates agent's actors (and critic, if any) in place; baseline may be
 // nil (see the package documentation). It stops early with ctx's error
 // when ctx is cancelled, and with an error when an environment fails.
-func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agent actorcritic.Agent[O], baseline Baseline[O], logger Logger) (Result, error) {
+func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag agent.Agent[O], baseline Baseline[O], logger Logger) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
 	}
-	if len(agent.Actors) == 0 {
-		return Result{}, errors.New("pg: an agent needs at least one actor")
+	if err := ag.Check("pg", false); err != nil {
+		return Result{}, err
 	}
 	if logger == nil {
 		logger = func(int64, map[string]float64) {}
@@ -222,21 +221,21 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 	src, envSrc := rand.NewPCG(cfg.Seed, 0x9e1), rand.NewPCG(cfg.Seed, 0xe5e)
 	rng, envRng := rand.New(src), rand.New(envSrc)
 
-	nE, nA := cfg.NumEnvs, len(agent.Actors)
+	nE, nA := cfg.NumEnvs, len(ag.Actors)
 	envs := make([]rl.Env[O], nE)
 	for i := range envs {
 		envs[i] = newEnv()
 	}
 
 	// Optimisers.
-	actorParams := nn.Collect(agent.ActorModules())
+	actorParams := nn.Collect(ag.ActorModules())
 	adam := optim.DefaultAdamConfig()
 	adam.LR = cfg.LearningRate
 	optA := optim.NewAdam(actorParams, adam)
 	var criticParams []nn.NamedParam
 	var optC *optim.Adam
-	if agent.Critic != nil {
-		criticParams = nn.Collect(nn.Modules{{Name: "critic", M: agent.Critic}})
+	if ag.Critic != nil {
+		criticParams = nn.Collect(nn.Modules{{Name: "critic", M: ag.Critic}})
 		adam.LR = cfg.LearningRateCritic
 		optC = optim.NewAdam(criticParams, adam)
 	}
@@ -250,10 +249,10 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 
 	// Checkpointed state: the actors (and critic), their optimizers, the
 	// generators and the counters.
-	model := nn.Modules{{Name: "actors", M: agent.ActorModules()}}
+	model := nn.Modules{{Name: "actors", M: ag.ActorModules()}}
 	opts := optim.Group{{Name: "actors", Opt: optA}}
 	if optC != nil {
-		model = append(model, nn.Modules{{Name: "critic", M: agent.Critic}}...)
+		model = append(model, nn.Modules{{Name: "critic", M: ag.Critic}}...)
 		opts = append(opts, optim.Member{Name: "critic", Opt: optC})
 	}
 	gens := []*rand.PCG{src, envSrc}
@@ -308,8 +307,8 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 			}
 			inf.Reset()
 			acts := make([][]rl.Action, nA)
-			for k, ac := range agent.Actors {
-				acts[k] = append([]rl.Action(nil), actorcritic.ActWith(ac, inf, aObs, acts[:k], rng)...)
+			for k, ac := range ag.Actors {
+				acts[k] = append([]rl.Action(nil), agent.ActWith(ac, inf, aObs, acts[:k], rng)...)
 			}
 			for j, e := range active {
 				ep := cur[e]
@@ -317,7 +316,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 					parts[k] = acts[k][j]
 					ep.actions[k] = append(ep.actions[k], acts[k][j])
 				}
-				s, err := envs[e].Step(agent.Action(parts))
+				s, err := envs[e].Step(ag.Action(parts))
 				if err != nil {
 					return res, fmt.Errorf("pg: step %d, env %d: %w", global, e, err)
 				}
@@ -329,10 +328,10 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 					continue
 				}
 				var boot float64
-				if s.Truncated && !s.Terminated && agent.Critic != nil {
+				if s.Truncated && !s.Terminated && ag.Critic != nil {
 					inf.Reset()
 					one[0] = s.Obs
-					boot = float64(agent.Critic.Value(inf, one).Data[0])
+					boot = float64(ag.Critic.Value(inf, one).Data[0])
 				}
 				finishEpisode(ep, cfg.Gamma, boot)
 				batch = append(batch, *ep)
@@ -375,8 +374,8 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		adv := make([]float32, n)
 		tape.Reset()
 		var v *nn.Tensor
-		if agent.Critic != nil {
-			v = agent.Critic.Value(tape, allObs)
+		if ag.Critic != nil {
+			v = ag.Critic.Value(tape, allObs)
 		}
 		switch {
 		case baseline != nil:
@@ -407,8 +406,8 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		A := tape.Const(n, 1, adv)
 		var loss *nn.Tensor
 		var pgSum, entSum, vLossVal float64
-		for k, ac := range agent.Actors {
-			lp, ent := actorcritic.EvaluateWith(ac, tape, allObs, allActs[:k], allActs[k])
+		for k, ac := range ag.Actors {
+			lp, ent := agent.EvaluateWith(ac, tape, allObs, allActs[:k], allActs[k])
 			pgk := tape.Neg(tape.Mean(tape.Mul(A, lp)))
 			h := tape.Mean(ent)
 			l := tape.Sub(pgk, tape.Scale(h, float32(cfg.EntCoef)))

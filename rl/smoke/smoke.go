@@ -129,7 +129,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 			cfg.NumEnvs, cfg.NumSteps, cfg.UpdateEpochs, cfg.LearningRate, cfg.EntCoef = 16, 16, 10, 1e-2, 0
 		}
 		cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
-		res, err := ppo.Train(ctx, cfg, mk, pol, ppo.Logger(log))
+		res, err := ppo.Train(ctx, cfg, mk, policy.Agent(pol), ppo.Logger(log))
 		if err != nil {
 			return rep, err
 		}
@@ -143,7 +143,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 	case "ac", "pg":
 		obs, _ := mk().Reset(0)
 		pol := policy.New[testenv.Vec](len(obs.X), space, policy.DefaultConfig(), rand.New(rand.NewPCG(o.Seed, 0x90)))
-		agent := actorcritic.PolicyAgent(pol)
+		ag := policy.Agent(pol)
 		if o.Algo == "ac" {
 			cfg := actorcritic.DefaultConfig()
 			if o.Env == "split" { // no entropy bonus, annealed LR, normalised TD errors: the split must sharpen
@@ -151,7 +151,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 				cfg.MaxGradNorm, cfg.NormAdv = 0.5, true
 			}
 			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
-			res, err := actorcritic.Train(ctx, cfg, mk, agent, actorcritic.Logger(log))
+			res, err := actorcritic.Train(ctx, cfg, mk, ag, actorcritic.Logger(log))
 			if err != nil {
 				return rep, err
 			}
@@ -162,7 +162,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 				cfg.EntCoef, cfg.AnnealLR = 0, true
 			}
 			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
-			res, err := pg.Train(ctx, cfg, mk, agent, nil, pg.Logger(log))
+			res, err := pg.Train(ctx, cfg, mk, ag, nil, pg.Logger(log))
 			if err != nil {
 				return rep, err
 			}

@@ -67,7 +67,7 @@ func Train(ctx context.Context, net *cpn.Network, cfg Config, logger actorcritic
 	}
 	m := mrlms.New(cfg.Model, rand.New(rand.NewPCG(cfg.AC.Seed, 0x7105)))
 	start := time.Now()
-	res, err := actorcritic.Train(ctx, cfg.AC, func() rl.Env[cpn.Obs] { return cpn.NewEnv(net) }, Agent(m), logger)
+	res, err := actorcritic.Train(ctx, cfg.AC, func() rl.Env[cpn.Obs] { return cpn.NewEnv(net) }, m.Agent(), logger)
 	return m, Result{Result: res, Elapsed: time.Since(start)}, err
 }
 
@@ -78,19 +78,4 @@ func ModelDecider(m *mrlms.Model) Decider {
 		node, ratios := m.Decision(e.Obs())
 		return rl.Action{Index: node, Values: append([]float32(nil), ratios...)}, nil
 	}
-}
-
-// Agent wires m for rl/actorcritic: its critic, the node actor and the path
-// actor conditioned on the chosen node, combined into one DiscreteSimplex
-// action.
-func Agent(m *mrlms.Model) actorcritic.Agent[cpn.Obs] {
-	actors := []actorcritic.Actor[cpn.Obs]{m.Node, m.Path}
-	if m.Subset != nil {
-		actors = []actorcritic.Actor[cpn.Obs]{m.Node, m.Subset, m.Path}
-	}
-	var critic actorcritic.Critic[cpn.Obs] = m.Critic
-	if m.Critic.After != nil {
-		critic = mrlms.StagedCritic{Critic: m.Critic}
-	}
-	return actorcritic.Agent[cpn.Obs]{Critic: critic, Actors: actors, Combine: mrlms.Combine}
 }
