@@ -83,4 +83,3 @@ var encoders = []string{EncoderSyncGNN, EncoderMLP}
 
 // agentOf wires m for rl/actorcritic as train/rlms.Agent does.
 func agentOf(m *Model) agent.Agent[cpn.Obs] { return m.Agent() }
-
