@@ -363,3 +363,9 @@ func (m Masks[O]) Of(obs *O) []bool {
 	}
 	return nil
 }
+
+// QBuilder builds one Q-function for an environment whose first
+// observation is first and whose action space is space, initialised from
+// rng. DQN calls it twice, for the online network and for its target
+// network, which must have the same parameters (names and shapes).
+type QBuilder[O any] func(first O, space rl.Space, rng *rand.Rand) (QFunction[O], error)

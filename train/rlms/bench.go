@@ -10,17 +10,18 @@ import (
 	"time"
 
 	mrlms "github.com/cpntrain/cpntrain/models/rlms"
-	"github.com/cpntrain/cpntrain/nn"
-	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/dqn"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+	"github.com/cpntrain/cpntrain/rl/policy"
 	"github.com/cpntrain/cpntrain/train/metrics"
 )
 
 // Policies in report order.
 const (
 	PolicyRLMS = "rlms-cpn"
+	PolicyPPO  = "rlms-ppo"
 	PolicyMLP  = "rlms-mlp"
 	PolicyDQN  = "gnn+dqn"
 )
@@ -42,8 +43,10 @@ type BenchConfig struct {
 	// paper's candidate count K = 3…7 and task types).
 	Ks    []int
 	Mixes []cpn.Mix
-	// Ablation trains the MLP encoder too; DQN the GNN+DQN baseline.
-	Ablation, DQN bool
+	// Ablation trains the MLP encoder too; DQN the GNN+DQN baseline; PPO
+	// the SyncGNN model with PPO (Train.PPO's settings) besides the
+	// actor-critic.
+	Ablation, DQN, PPO bool
 	// SweepsOnly skips the per-topology experiments (only Ks and Mixes on
 	// the first topology run).
 	SweepsOnly bool
@@ -127,12 +130,16 @@ func Bench(ctx context.Context, cfg BenchConfig, log io.Writer) ([]Row, error) {
 			}
 			add(r)
 		}
-		encoders := []string{mrlms.EncoderSyncGNN}
-		if cfg.Ablation {
-			encoders = append(encoders, mrlms.EncoderMLP)
+		type variant struct{ encoder, algo string }
+		variants := []variant{{mrlms.EncoderSyncGNN, AlgoAC}}
+		if cfg.PPO {
+			variants = append(variants, variant{mrlms.EncoderSyncGNN, AlgoPPO})
 		}
-		for _, enc := range encoders {
-			r, err := trainSeeds(ctx, net, enc, cfg, log)
+		if cfg.Ablation {
+			variants = append(variants, variant{mrlms.EncoderMLP, AlgoAC})
+		}
+		for _, v := range variants {
+			r, err := trainSeeds(ctx, net, v.encoder, v.algo, cfg, log)
 			if err != nil {
 				return rows, err
 			}
@@ -168,8 +175,9 @@ func EvalSeeds(net *cpn.Network, policy string, decider func(seed int) Decider, 
 	return r, nil
 }
 
-// trainSeeds trains one model per seed and evaluates each.
-func trainSeeds(ctx context.Context, net *cpn.Network, encoder string, cfg BenchConfig, log io.Writer) (Row, error) {
+// trainSeeds trains one model per seed with the trainer algo and
+// evaluates each.
+func trainSeeds(ctx context.Context, net *cpn.Network, encoder, algo string, cfg BenchConfig, log io.Writer) (Row, error) {
 	models := make([]*mrlms.Model, cfg.Seeds+1)
 	var train time.Duration
 	var curve []float64
@@ -179,7 +187,8 @@ func trainSeeds(ctx context.Context, net *cpn.Network, encoder string, cfg Bench
 		if encoder == mrlms.EncoderMLP {
 			tc.Model.Rounds, tc.Model.PathEdges = 0, false // the ablation has no message passing
 		}
-		tc.AC.Seed = uint64(s)
+		tc.Algo = algo
+		tc.SetSeed(uint64(s))
 		var lat []float64
 		m, res, err := Train(ctx, net, tc, func(step int64, mm map[string]float64) {
 			if r, ok := mm["charts/episodic_return"]; ok {
@@ -192,13 +201,16 @@ func trainSeeds(ctx context.Context, net *cpn.Network, encoder string, cfg Bench
 		if s == 1 {
 			curve = tenths(lat)
 		}
-		fmt.Fprintf(log, "   trained %s seed %d: %d steps in %.0f s (%.0f steps/s)\n", encoder, s, res.Steps, res.Elapsed.Seconds(), res.SPS)
+		fmt.Fprintf(log, "   trained %s/%s seed %d: %d steps in %.0f s (%.0f steps/s)\n", encoder, algo, s, res.Steps, res.Elapsed.Seconds(), res.SPS)
 		train += res.Elapsed
 		models[s] = m
 	}
 	name := PolicyRLMS
-	if encoder == mrlms.EncoderMLP {
+	switch {
+	case encoder == mrlms.EncoderMLP:
 		name = PolicyMLP
+	case algo == AlgoPPO:
+		name = PolicyPPO
 	}
 	r, err := EvalSeeds(net, name, func(s int) Decider { return ModelDecider(models[s]) }, cfg)
 	r.TrainS, r.Curve = train.Seconds()/float64(cfg.Seeds), curve
@@ -292,9 +304,9 @@ func dqnSeeds(ctx context.Context, net *cpn.Network, cfg BenchConfig) (Row, erro
 		dc := dqn.DefaultConfig()
 		dc.Seed, dc.TotalTimesteps = uint64(s), cfg.DQNSteps
 		dc.LearningStarts, dc.BufferSize, dc.TargetNetworkFrequency = min(5000, cfg.DQNSteps/10), 20000, 500
-		dc.Hidden, dc.LearningRate, dc.Gamma = []int{64, 64}, 1e-3, 0.9
+		dc.LearningRate, dc.Gamma = 1e-3, 0.9
 		start := time.Now()
-		res, err := dqn.Train(ctx, dc, func() rl.Env[Vec] { return dqnEnv{cpn.NewEnv(net)} }, nil)
+		res, err := dqn.Train(ctx, dc, func() rl.Env[Vec] { return dqnEnv{cpn.NewEnv(net)} }, policy.MLPQ[Vec](64, 64), nil)
 		if err != nil {
 			return Row{}, fmt.Errorf("rlms: gnn+dqn: %w", err)
 		}
@@ -306,16 +318,17 @@ func dqnSeeds(ctx context.Context, net *cpn.Network, cfg BenchConfig) (Row, erro
 	return r, err
 }
 
-// dqnDecider acts greedily with a trained Q-network (dqn.Greedy respects
-// the candidate mask) and splits over the chosen node's paths by ECMP.
-func dqnDecider(q *mlp.Model) Decider {
-	t := nn.NewInference()
+// dqnDecider acts greedily with a trained Q-network (agent.GreedyQ
+// respects the candidate mask) and splits over the chosen node's paths by
+// ECMP.
+func dqnDecider(q agent.QFunction[Vec]) Decider {
+	g := agent.GreedyQ(q)
 	return func(e *cpn.Env) (rl.Action, error) {
-		i := dqn.Greedy(t, q, DQNFeatures(e.Obs()))
-		if i < 0 {
-			return rl.Action{}, fmt.Errorf("rlms: gnn+dqn: no candidate")
+		a, err := g.Decide(DQNFeatures(e.Obs()))
+		if err != nil {
+			return rl.Action{}, fmt.Errorf("rlms: gnn+dqn: %w", err)
 		}
-		return rl.Action{Index: i, Values: e.ECMP(i)}, nil
+		return rl.Action{Index: a.Index, Values: e.ECMP(a.Index)}, nil
 	}
 }
 
