@@ -37,7 +37,6 @@ package actorcritic
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"time"
 
@@ -46,6 +45,7 @@ import (
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/internal/runstate"
+	"github.com/cpntrain/cpntrain/rl/internal/settings"
 )
 
 // Config holds the hyper-parameters, named as CleanRL's.
@@ -115,26 +115,13 @@ func DefaultConfig() Config {
 
 // Validate reports hyper-parameters out of range.
 func (c Config) Validate() error {
-	ok := func(x float64) bool { return x >= 0 && !math.IsInf(x, 0) }
-	switch {
-	case c.TotalTimesteps < 0:
-		return fmt.Errorf("actorcritic: TotalTimesteps %d < 0", c.TotalTimesteps)
-	case c.NumEnvs < 1:
-		return fmt.Errorf("actorcritic: NumEnvs %d < 1", c.NumEnvs)
-	case c.NSteps < 1:
-		return fmt.Errorf("actorcritic: NSteps %d < 1", c.NSteps)
-	case !ok(c.LearningRateActor) || !ok(c.LearningRateCritic):
-		return fmt.Errorf("actorcritic: invalid learning rates %v, %v", c.LearningRateActor, c.LearningRateCritic)
-	case !(c.Gamma >= 0 && c.Gamma <= 1):
-		return fmt.Errorf("actorcritic: Gamma %v outside [0,1]", c.Gamma)
-	case !ok(c.EntCoef):
-		return fmt.Errorf("actorcritic: invalid EntCoef %v", c.EntCoef)
-	case !ok(c.MaxGradNorm):
-		return fmt.Errorf("actorcritic: invalid MaxGradNorm %v", c.MaxGradNorm)
-	case c.CheckpointEvery < 0:
-		return fmt.Errorf("actorcritic: CheckpointEvery %d < 0", c.CheckpointEvery)
-	}
-	return nil
+	f := settings.New("actorcritic")
+	settings.AtLeast(f, "TotalTimesteps", c.TotalTimesteps, 0)
+	settings.AtLeast(f, "NumEnvs", c.NumEnvs, 1)
+	settings.AtLeast(f, "NSteps", c.NSteps, 1)
+	settings.AtLeast(f, "CheckpointEvery", c.CheckpointEvery, 0)
+	return f.NonNeg("LearningRateActor", c.LearningRateActor).NonNeg("LearningRateCritic", c.LearningRateCritic).
+		Unit("Gamma", c.Gamma).NonNeg("EntCoef", c.EntCoef).NonNeg("MaxGradNorm", c.MaxGradNorm).Err()
 }
 
 // Logger receives metrics under CleanRL's names at a global step; nil

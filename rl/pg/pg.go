@@ -29,7 +29,6 @@ package pg
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"sort"
 	"time"
@@ -39,6 +38,7 @@ import (
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/internal/runstate"
+	"github.com/cpntrain/cpntrain/rl/internal/settings"
 )
 
 // Config holds REINFORCE's hyper-parameters.
@@ -98,26 +98,13 @@ func DefaultConfig() Config {
 
 // Validate reports hyper-parameters out of range.
 func (c Config) Validate() error {
-	ok := func(x float64) bool { return x >= 0 && !math.IsInf(x, 0) }
-	switch {
-	case c.TotalTimesteps < 0:
-		return fmt.Errorf("pg: TotalTimesteps %d < 0", c.TotalTimesteps)
-	case c.NumEnvs < 1:
-		return fmt.Errorf("pg: NumEnvs %d < 1", c.NumEnvs)
-	case c.NumEpisodes < 1:
-		return fmt.Errorf("pg: NumEpisodes %d < 1", c.NumEpisodes)
-	case !ok(c.LearningRate) || !ok(c.LearningRateCritic):
-		return fmt.Errorf("pg: invalid learning rates %v, %v", c.LearningRate, c.LearningRateCritic)
-	case !(c.Gamma >= 0 && c.Gamma <= 1):
-		return fmt.Errorf("pg: Gamma %v outside [0,1]", c.Gamma)
-	case !ok(c.EntCoef):
-		return fmt.Errorf("pg: invalid EntCoef %v", c.EntCoef)
-	case !ok(c.MaxGradNorm):
-		return fmt.Errorf("pg: invalid MaxGradNorm %v", c.MaxGradNorm)
-	case c.CheckpointEvery < 0:
-		return fmt.Errorf("pg: CheckpointEvery %d < 0", c.CheckpointEvery)
-	}
-	return nil
+	f := settings.New("pg")
+	settings.AtLeast(f, "TotalTimesteps", c.TotalTimesteps, 0)
+	settings.AtLeast(f, "NumEnvs", c.NumEnvs, 1)
+	settings.AtLeast(f, "NumEpisodes", c.NumEpisodes, 1)
+	settings.AtLeast(f, "CheckpointEvery", c.CheckpointEvery, 0)
+	return f.NonNeg("LearningRate", c.LearningRate).NonNeg("LearningRateCritic", c.LearningRateCritic).
+		Unit("Gamma", c.Gamma).NonNeg("EntCoef", c.EntCoef).NonNeg("MaxGradNorm", c.MaxGradNorm).Err()
 }
 
 // Episode is one complete episode of a batch.
