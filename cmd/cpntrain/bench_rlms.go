@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,7 +40,7 @@ func benchRLMSCommand() *cli.Command {
 	}
 }
 
-func benchRLMS(c *cli.Context) error {
+func benchRLMS(c *cli.Context) (err error) {
 	if err := exactArgs(c); err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func benchRLMS(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	defer run.Close()
+	defer func() { err = errors.Join(err, run.Close()) }()
 	log := c.App.ErrWriter
 	if globalsFrom(c).Quiet {
 		log = io.Discard

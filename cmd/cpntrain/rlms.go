@@ -155,7 +155,7 @@ func rlmsCommand() *cli.Command {
 	}
 }
 
-func rlmsTrain(c *cli.Context) error {
+func rlmsTrain(c *cli.Context) (err error) {
 	if err := exactArgs(c); err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func rlmsTrain(c *cli.Context) error {
 			return err
 		}
 	}
-	defer run.Close()
+	defer func() { err = errors.Join(err, run.Close()) }()
 	if c.Int("checkpoint-every") > 0 {
 		tc.SetCheckpoint(filepath.Join(run.Dir(), rlmsStateFile), c.Int("checkpoint-every"))
 	}
