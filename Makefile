@@ -10,7 +10,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # seen in CI on FuzzUnpickle). Raise FUZZCOUNT for a longer local session.
 FUZZCOUNT ?= 20000x
 
-.PHONY: setup build test test-short test-long test-race oracle fuzz bench lint clean mutate
+.PHONY: setup build test test-short test-long test-race oracle fuzz bench lint clean mutate defects
 
 ## setup: download modules and build bin/cpntrain
 setup:
@@ -87,3 +87,10 @@ lint:
 
 clean:
 	rm -rf bin
+
+## defects: re-plant the known defects of scripts/defects.txt one at a
+## time (go test -overlay; the tree is untouched) and check that each
+## makes its package's tests fail. ONLY=substring selects some.
+ONLY ?=
+defects:
+	go run ./scripts/plantdefects -only "$(ONLY)"

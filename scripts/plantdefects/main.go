@@ -9,7 +9,8 @@
 //	go run ./scripts/plantdefects -only dqn       (names containing "dqn")
 //
 // It exits 1 if any defect is not caught, 2 if a defect's line is no longer
-// found exactly once in its file (the table needs updating after a refactor).
+// found exactly once in its file or the planted file does not compile (the
+// table needs updating after a refactor).
 package main
 
 import (
@@ -116,7 +117,7 @@ func main() {
 		os.Exit(2)
 	}
 	defer os.RemoveAll(tmp)
-	missed, stale, ran := 0, 0, 0
+	missed, stale, invalid, ran := 0, 0, 0, 0
 	for i, d := range ds {
 		if *only != "" && !strings.Contains(strings.ToLower(d.Name), strings.ToLower(*only)) {
 			continue
@@ -164,6 +165,11 @@ func main() {
 		case timedOut:
 			missed++
 			fmt.Printf("TIMEOUT %-44s %s (%v)\n", d.Name, d.Pkg, el)
+		case strings.Contains(string(out), "[build failed]") || strings.Contains(string(out), "[setup failed]"):
+			invalid++
+			fmt.Printf("INVALID %-44s %s: the planted file does not compile (fix the record)\n", d.Name, d.Pkg)
+			os.Stdout.Write(indent(out))
+			continue
 		default:
 			var fails []string
 			for _, m := range failRE.FindAllStringSubmatch(string(out), -1) {
@@ -181,9 +187,9 @@ func main() {
 			os.Stdout.Write(indent(out))
 		}
 	}
-	fmt.Printf("\n%d planted, %d caught, %d missed, %d stale\n", ran, ran-missed, missed, stale)
+	fmt.Printf("\n%d planted, %d caught, %d missed, %d stale, %d invalid\n", ran-invalid, ran-missed-invalid, missed, stale, invalid)
 	switch {
-	case stale > 0:
+	case stale > 0 || invalid > 0:
 		os.Exit(2)
 	case missed > 0:
 		os.Exit(1)
