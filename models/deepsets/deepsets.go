@@ -1,8 +1,9 @@
-// Package deepsets is a DeepSets model (Zaheer et al., NeurIPS 2017) over
-// observations that are sets of a varying number of elements: every element
-// x_i (with the observation's global features g appended) is embedded by
-// φ, the embeddings are pooled (sum or mean) and transformed by ρ into a
-// set context c = ρ(pool_i φ([x_i ‖ g])). The heads read it:
+// Package deepsets is a DeepSets policy and Q-function (Zaheer et al.,
+// NeurIPS 2017) over observations that are sets of a varying number of
+// elements: every element x_i (with the observation's global features g
+// appended) is embedded by φ, the embeddings are pooled (sum, mean, max or
+// attention: nn/deepsets' layer) and transformed by ρ into a set context
+// c = ρ(pool_i φ([x_i ‖ g])). The heads read it:
 //
 //   - Actor: one logit per element, ψ([φ_i ‖ c]), softmax over the present
 //     elements (element i is discrete action i); agent.Actor.
@@ -25,6 +26,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/cpntrain/cpntrain/nn"
+	nnds "github.com/cpntrain/cpntrain/nn/deepsets"
 	"github.com/cpntrain/cpntrain/nn/dist"
 	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/rl"
@@ -39,10 +41,12 @@ type Set interface {
 	Global() []float32
 }
 
-// Pooling names.
+// Poolings (nn/deepsets').
 const (
-	Sum  = "sum"
-	Mean = "mean"
+	Sum       = nnds.Sum
+	Mean      = nnds.Mean
+	Max       = nnds.Max
+	Attention = nnds.Attention
 )
 
 // Config describes a model.
@@ -52,8 +56,9 @@ type Config struct {
 	ElemDim, GlobalDim, MaxElems int
 	// Dim is the width of φ, ρ and the heads' hidden layer.
 	Dim int
-	// Pool is Sum or Mean ("" means Mean).
-	Pool string
+	// Pool is the pooling ("" means Mean); Attention is the light
+	// attention pooling DS-PPO adds.
+	Pool nnds.Pooling
 }
 
 // DefaultConfig returns width 64 and mean pooling for the given sizes.
@@ -66,17 +71,15 @@ func (c Config) Validate() error {
 	switch {
 	case c.ElemDim < 1 || c.GlobalDim < 0 || c.MaxElems < 1 || c.Dim < 1:
 		return fmt.Errorf("deepsets: need ElemDim ≥ 1, GlobalDim ≥ 0, MaxElems ≥ 1, Dim ≥ 1; got %d, %d, %d, %d", c.ElemDim, c.GlobalDim, c.MaxElems, c.Dim)
-	case c.Pool != "" && c.Pool != Sum && c.Pool != Mean:
-		return fmt.Errorf("deepsets: unknown pooling %q (want sum or mean)", c.Pool)
 	}
-	return nil
+	return c.Pool.Validate()
 }
 
-// Encoder is φ and ρ.
+// Encoder is φ, the pooling and ρ: an nn/deepsets layer (φ: [x ‖ g] → Dim
+// → Dim, ρ: Dim → Dim → Dim, ReLU throughout).
 type Encoder struct {
 	Config Config
-	Phi    *mlp.Model // [x ‖ g] → Dim, two layers, ReLU
-	Rho    *mlp.Model // Dim → Dim, two layers, ReLU
+	Layer  *nnds.Model
 }
 
 // NewEncoder builds an encoder (PyTorch's default initialisation).
@@ -84,18 +87,20 @@ func NewEncoder(cfg Config, rng *rand.Rand) *Encoder {
 	if err := cfg.Validate(); err != nil {
 		panic(err.Error())
 	}
-	d := cfg.Dim
-	return &Encoder{Config: cfg,
-		Phi: mlp.New(mlp.Config{Sizes: []int{cfg.ElemDim + cfg.GlobalDim, d, d}, Act: nn.ReLU, OutAct: nn.ReLU}, rng),
-		Rho: mlp.New(mlp.Config{Sizes: []int{d, d, d}, Act: nn.ReLU, OutAct: nn.ReLU}, rng),
+	d, pool := cfg.Dim, cfg.Pool
+	if pool == "" {
+		pool = Mean
 	}
+	return &Encoder{Config: cfg, Layer: nnds.New(nnds.Config{
+		Phi:  mlp.Config{Sizes: []int{cfg.ElemDim + cfg.GlobalDim, d, d}, Act: nn.ReLU, OutAct: nn.ReLU},
+		Rho:  mlp.Config{Sizes: []int{d, d, d}, Act: nn.ReLU, OutAct: nn.ReLU},
+		Pool: pool,
+	}, rng)}
 }
 
-// Params implements nn.Module: "phi/…", "rho/…".
-func (e *Encoder) Params(visit func(string, *nn.Param)) {
-	e.Phi.Params(nn.Prefix("phi", visit))
-	e.Rho.Params(nn.Prefix("rho", visit))
-}
+// Params implements nn.Module: "phi/…", "rho/…" (and "score/…" with
+// attention pooling).
+func (e *Encoder) Params(visit func(string, *nn.Param)) { e.Layer.Params(visit) }
 
 // encoded is one forward pass of the encoder over a batch.
 type encoded struct {
@@ -140,14 +145,8 @@ func encode[O Set](e *Encoder, t *nn.Tape, obs []O) encoded {
 			k++
 		}
 	}
-	enc.phi = e.Phi.Forward(t, x)
-	var pooled *nn.Tensor
-	if c.Pool == Sum {
-		pooled = t.SegmentSum(enc.phi, enc.seg, len(obs))
-	} else {
-		pooled = t.SegmentMean(enc.phi, enc.seg, len(obs))
-	}
-	enc.ctx = e.Rho.Forward(t, pooled)
+	enc.phi = e.Layer.Phi.Forward(t, x)
+	enc.ctx = e.Layer.Rho.Forward(t, e.Layer.Pool(t, enc.phi, enc.seg, len(obs)))
 	return enc
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cpntrain/cpntrain/nn"
+	nnds "github.com/cpntrain/cpntrain/nn/deepsets"
 	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/envs/testenv"
@@ -47,7 +48,7 @@ func obsOf(g float32, elems ...[2]float32) testenv.Items {
 // logit_i = ψ([φ_i ‖ c]), V = v(c) — for a batch of two sets of sizes 3
 // and 1, with absent elements masked (−Inf log-probability) and zero.
 func TestForwardKnownValues(t *testing.T) {
-	for _, pool := range []string{Mean, Sum} {
+	for _, pool := range []nnds.Pooling{Mean, Sum, ""} { // "" is the default: mean
 		cfg := Config{ElemDim: 2, GlobalDim: 1, MaxElems: 6, Dim: 5, Pool: pool}
 		rng := rand.New(rand.NewPCG(3, 4))
 		a, c, q := NewActor[testenv.Items](cfg, rng), NewCritic[testenv.Items](cfg, rng), NewQNet[testenv.Items](cfg, rng)
@@ -60,18 +61,18 @@ func TestForwardKnownValues(t *testing.T) {
 			pooled := make([]float64, cfg.Dim)
 			for i := 0; i < o.N; i++ {
 				x := []float64{float64(o.X[2*i]), float64(o.X[2*i+1]), float64(o.G[0])}
-				p := mlp64(e.Phi, x, true)
+				p := mlp64(e.Layer.Phi, x, true)
 				phis = append(phis, p)
 				for k := range p {
 					pooled[k] += p[k]
 				}
 			}
-			if pool == Mean {
+			if pool != Sum {
 				for k := range pooled {
 					pooled[k] /= float64(o.N)
 				}
 			}
-			return phis, mlp64(e.Rho, pooled, true)
+			return phis, mlp64(e.Layer.Rho, pooled, true)
 		}
 		for r, o := range obs {
 			phis, ctx := ref(a.Enc, o)
@@ -102,7 +103,13 @@ func TestForwardKnownValues(t *testing.T) {
 // logits and Q-values the same way and leaves V unchanged (sum pooling
 // included), and the log-probability of "the same element" is unchanged.
 func TestPermutationEquivariance(t *testing.T) {
-	cfg := Config{ElemDim: 2, GlobalDim: 1, MaxElems: 6, Dim: 8, Pool: Sum}
+	for _, pool := range []nnds.Pooling{Sum, Max, Attention} {
+		equivariance(t, pool)
+	}
+}
+
+func equivariance(t *testing.T, pool nnds.Pooling) {
+	cfg := Config{ElemDim: 2, GlobalDim: 1, MaxElems: 6, Dim: 8, Pool: pool}
 	rng := rand.New(rand.NewPCG(5, 6))
 	ag := NewAgent[testenv.Items](cfg, rng)
 	q := NewQNet[testenv.Items](cfg, rng)
@@ -138,7 +145,7 @@ func TestPermutationEquivariance(t *testing.T) {
 
 // TestMisuse: bad configs and observations fail clearly.
 func TestMisuse(t *testing.T) {
-	for _, c := range []Config{{ElemDim: 0, MaxElems: 2, Dim: 1}, {ElemDim: 1, MaxElems: 0, Dim: 1}, {ElemDim: 1, MaxElems: 2, Dim: 1, Pool: "max"}} {
+	for _, c := range []Config{{ElemDim: 0, MaxElems: 2, Dim: 1}, {ElemDim: 1, MaxElems: 0, Dim: 1}, {ElemDim: 1, MaxElems: 2, Dim: 1, Pool: "median"}} {
 		if c.Validate() == nil {
 			t.Errorf("%+v validated", c)
 		}
