@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cpntrain/cpntrain/models/gnndqn"
 	mrlms "github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/agent"
@@ -229,73 +230,6 @@ func tenths(x []float64) []float64 {
 	return out
 }
 
-// Vec is the observation of the GNN+DQN baseline: per candidate its node
-// features and the mean and max of its paths' features (one parameter-free
-// message-passing round from paths to nodes), after the task features.
-type Vec struct {
-	X    []float32
-	Mask []bool
-}
-
-// Features implements rl.Vector.
-func (v Vec) Features() []float32 { return v.X }
-
-// ActionMask implements rl.Masked.
-func (v Vec) ActionMask() []bool { return v.Mask }
-
-// DQNFeatures builds the GNN+DQN observation of o.
-func DQNFeatures(o cpn.Obs) Vec {
-	x := append([]float32(nil), o.Task...)
-	for i := 0; i < o.K; i++ {
-		x = append(x, o.Nodes[i*cpn.NodeFeatures:(i+1)*cpn.NodeFeatures]...)
-		for f := 0; f < cpn.PathFeatures; f++ {
-			var s, mx float32
-			for j := 0; j < o.P; j++ {
-				v := o.Paths[(i*o.P+j)*cpn.PathFeatures+f]
-				s += v
-				if j == 0 || v > mx {
-					mx = v
-				}
-			}
-			x = append(x, s/float32(o.P), mx)
-		}
-	}
-	return Vec{X: x, Mask: o.NodeMask}
-}
-
-// dqnEnv is the cpn environment as the GNN+DQN baseline sees it: a
-// discrete node choice, ECMP over the node's paths, and a reward from the
-// available bandwidth (mean over the node's distinct paths of the
-// bottleneck bandwidth, log1p Gbit/s) rather than from the latency.
-type dqnEnv struct{ e *cpn.Env }
-
-func (d dqnEnv) Reset(seed uint64) (Vec, error) {
-	o, err := d.e.Reset(seed)
-	return DQNFeatures(o), err
-}
-
-func (d dqnEnv) Step(a rl.Action) (rl.Step[Vec], error) {
-	o := d.e.Obs()
-	if a.Index < 0 || a.Index >= o.K || !o.NodeMask[a.Index] {
-		return rl.Step[Vec]{}, fmt.Errorf("%w: node %d", rl.ErrInvalidAction, a.Index)
-	}
-	var bw float64
-	var n int
-	for j := 0; j < o.P; j++ {
-		if o.PathMask[a.Index*o.P+j] {
-			bw += float64(o.Paths[(a.Index*o.P+j)*cpn.PathFeatures+2])
-			n++
-		}
-	}
-	s, err := d.e.Step(rl.Action{Index: a.Index, Values: d.e.ECMP(a.Index)})
-	if err != nil {
-		return rl.Step[Vec]{}, err
-	}
-	return rl.Step[Vec]{Obs: DQNFeatures(s.Obs), Reward: bw / float64(n), Truncated: s.Truncated, Terminated: s.Terminated, Info: s.Info}, nil
-}
-
-func (d dqnEnv) ActionSpace() rl.Space { return rl.Space{Kind: rl.Discrete, N: d.e.Net.Cfg.K} }
-
 // dqnSeeds trains the GNN+DQN baseline per seed and evaluates it.
 func dqnSeeds(ctx context.Context, net *cpn.Network, cfg BenchConfig) (Row, error) {
 	qs := make([]Decider, cfg.Seeds+1)
@@ -306,7 +240,7 @@ func dqnSeeds(ctx context.Context, net *cpn.Network, cfg BenchConfig) (Row, erro
 		dc.LearningStarts, dc.BufferSize, dc.TargetNetworkFrequency = min(5000, cfg.DQNSteps/10), 20000, 500
 		dc.LearningRate, dc.Gamma = 1e-3, 0.9
 		start := time.Now()
-		res, err := dqn.Train(ctx, dc, func() rl.Env[Vec] { return dqnEnv{cpn.NewEnv(net)} }, policy.MLPQ[Vec](64, 64), nil)
+		res, err := dqn.Train(ctx, dc, func() rl.Env[gnndqn.Obs] { return gnndqn.NewEnv(cpn.NewEnv(net)) }, policy.MLPQ[gnndqn.Obs](64, 64), nil)
 		if err != nil {
 			return Row{}, fmt.Errorf("rlms: gnn+dqn: %w", err)
 		}
@@ -321,10 +255,10 @@ func dqnSeeds(ctx context.Context, net *cpn.Network, cfg BenchConfig) (Row, erro
 // dqnDecider acts greedily with a trained Q-network (agent.GreedyQ
 // respects the candidate mask) and splits over the chosen node's paths by
 // ECMP.
-func dqnDecider(q agent.QFunction[Vec]) Decider {
+func dqnDecider(q agent.QFunction[gnndqn.Obs]) Decider {
 	g := agent.GreedyQ(q)
 	return func(e *cpn.Env) (rl.Action, error) {
-		a, err := g.Decide(DQNFeatures(e.Obs()))
+		a, err := g.Decide(gnndqn.Features(e.Obs()))
 		if err != nil {
 			return rl.Action{}, fmt.Errorf("rlms: gnn+dqn: %w", err)
 		}
