@@ -31,6 +31,8 @@ type VecEnv[O any] struct {
 	// Finished lists the episodes that ended in the last Step, in
 	// environment order.
 	Finished []Finished
+	// EpInfo[e] sums the step infos of environment e's episode under way.
+	EpInfo []map[string]float64
 
 	name      string
 	resetSeed func(env int, episode uint64) uint64
@@ -38,11 +40,39 @@ type VecEnv[O any] struct {
 	errs      []error
 }
 
-// Finished is an episode that ended during a VecEnv step.
+// Finished is an episode that ended during a VecEnv step. Info sums its
+// steps' infos (nil when they had none); InfoMetrics turns it into
+// per-step means.
 type Finished struct {
 	Env    int
 	Return float64
 	Length int
+	Info   map[string]float64
+}
+
+// InfoMetrics adds "episode/<key>" = the episode's mean of every step-info
+// key (sum / length) to metrics: what the trainers log at the end of an
+// episode next to charts/episodic_return (RLMS-CPN's mean latency is
+// episode/latency_ms).
+func (f Finished) InfoMetrics(metrics map[string]float64) {
+	for k, v := range f.Info {
+		metrics["episode/"+k] = v / float64(f.Length)
+	}
+}
+
+// AddInfo adds a step's info to an episode's sums (allocated on first
+// use) and returns the sums.
+func AddInfo(sums map[string]float64, info map[string]float64) map[string]float64 {
+	if len(info) == 0 {
+		return sums
+	}
+	if sums == nil {
+		sums = make(map[string]float64, len(info))
+	}
+	for k, v := range info {
+		sums[k] += v
+	}
+	return sums
 }
 
 // NewVecEnv makes n environments with newEnv and resets each with
@@ -55,7 +85,7 @@ func NewVecEnv[O any](name string, n int, newEnv func() Env[O], resetSeed func(e
 	}
 	v := &VecEnv[O]{
 		Envs: make([]Env[O], n), Obs: make([]O, n), EpReturn: make([]float64, n), EpLength: make([]int, n),
-		Episodes: make([]uint64, n), name: name, resetSeed: resetSeed,
+		Episodes: make([]uint64, n), EpInfo: make([]map[string]float64, n), name: name, resetSeed: resetSeed,
 		steps: make([]Step[O], n), errs: make([]error, n),
 	}
 	for e := range v.Envs {
@@ -100,12 +130,13 @@ func (v *VecEnv[O]) Step(acts []Action) ([]Step[O], error) {
 		}
 		v.EpReturn[e] += s.Reward
 		v.EpLength[e]++
+		v.EpInfo[e] = AddInfo(v.EpInfo[e], s.Info)
 		v.Obs[e] = s.Obs
 		if !s.Done() {
 			continue
 		}
-		v.Finished = append(v.Finished, Finished{Env: e, Return: v.EpReturn[e], Length: v.EpLength[e]})
-		v.EpReturn[e], v.EpLength[e] = 0, 0
+		v.Finished = append(v.Finished, Finished{Env: e, Return: v.EpReturn[e], Length: v.EpLength[e], Info: v.EpInfo[e]})
+		v.EpReturn[e], v.EpLength[e], v.EpInfo[e] = 0, 0, nil
 		v.Episodes[e]++
 		o, err := env.Reset(v.resetSeed(e, v.Episodes[e]))
 		if err != nil {
@@ -123,12 +154,18 @@ type VecState struct {
 	EpReturn []float64 `json:"episode_returns_so_far"`
 	EpLength []int     `json:"episode_lengths_so_far"`
 	Episodes []uint64  `json:"episodes"`
+	// EpInfo sums the step infos of the episodes under way.
+	EpInfo []map[string]float64 `json:"episode_info_so_far,omitempty"`
 }
 
 // State snapshots the environments and copies the bookkeeping.
 func (v *VecEnv[O]) State() (VecState, error) {
 	st := VecState{Envs: make([][]byte, len(v.Envs)), EpReturn: append([]float64(nil), v.EpReturn...),
-		EpLength: append([]int(nil), v.EpLength...), Episodes: append([]uint64(nil), v.Episodes...)}
+		EpLength: append([]int(nil), v.EpLength...), Episodes: append([]uint64(nil), v.Episodes...),
+		EpInfo: make([]map[string]float64, len(v.EpInfo))}
+	for e, m := range v.EpInfo {
+		st.EpInfo[e] = AddInfo(nil, m)
+	}
 	for e, env := range v.Envs {
 		s, ok := env.(Snapshotter[O])
 		if !ok {
@@ -168,5 +205,11 @@ func (v *VecEnv[O]) Restore(path string, st VecState) error {
 	copy(v.EpReturn, st.EpReturn)
 	copy(v.EpLength, st.EpLength)
 	copy(v.Episodes, st.Episodes)
+	for e := range v.EpInfo {
+		v.EpInfo[e] = nil
+		if e < len(st.EpInfo) {
+			v.EpInfo[e] = AddInfo(nil, st.EpInfo[e])
+		}
+	}
 	return nil
 }

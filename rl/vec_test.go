@@ -87,7 +87,9 @@ func TestVecEnvBookkeeping(t *testing.T) {
 				t.Errorf("step 1: final obs %v, terminated %v, current %v; want the final (3,1) and the reset (6,0)", steps[0].Obs, steps[0].Terminated, v.Obs[0])
 			}
 		}
-		want := []fin{{1, Finished{0, 31, 1}}, {2, Finished{0, 61, 1}}, {2, Finished{1, 83, 2}}, {4, Finished{0, 143, 2}}, {4, Finished{1, 161 + 162, 2}}}
+		// Info sums k over the episode's steps: 1 for one step, 1+2 = 3 for two.
+		one, two := map[string]float64{"k": 1}, map[string]float64{"k": 3}
+		want := []fin{{1, Finished{0, 31, 1, one}}, {2, Finished{0, 61, 1, one}}, {2, Finished{1, 83, 2, two}}, {4, Finished{0, 143, 2, two}}, {4, Finished{1, 161 + 162, 2, two}}}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("parallel %v: finished %v, want %v", parallel, got, want)
 		}
@@ -97,6 +99,23 @@ func TestVecEnvBookkeeping(t *testing.T) {
 		if v.Episodes[0] != 3 || v.Episodes[1] != 2 || v.EpReturn[0] != 0 || v.EpLength[1] != 0 {
 			t.Errorf("parallel %v: episodes %v, returns so far %v, lengths %v", parallel, v.Episodes, v.EpReturn, v.EpLength)
 		}
+	}
+}
+
+// TestInfoMetrics: an episode of 4 steps whose infos sum to latency 10 and
+// node 6 logs episode/latency_ms 2.5 and episode/node 1.5.
+func TestInfoMetrics(t *testing.T) {
+	var sums map[string]float64
+	for _, info := range []map[string]float64{{"latency_ms": 1, "node": 3}, nil, {"latency_ms": 4}, {"latency_ms": 5, "node": 3}} {
+		sums = AddInfo(sums, info)
+	}
+	m := map[string]float64{}
+	Finished{Return: -1, Length: 4, Info: sums}.InfoMetrics(m)
+	if !reflect.DeepEqual(m, map[string]float64{"episode/latency_ms": 2.5, "episode/node": 1.5}) {
+		t.Errorf("metrics %v", m)
+	}
+	if AddInfo(nil, nil) != nil {
+		t.Error("an episode without infos allocated sums")
 	}
 }
 
@@ -128,7 +147,7 @@ func TestVecEnvStateRoundTrip(t *testing.T) {
 	if err := b.Restore("ckpt", st2); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(a.Obs, b.Obs) || !reflect.DeepEqual(a.EpReturn, b.EpReturn) || !reflect.DeepEqual(a.Episodes, b.Episodes) {
+	if !reflect.DeepEqual(a.Obs, b.Obs) || !reflect.DeepEqual(a.EpReturn, b.EpReturn) || !reflect.DeepEqual(a.Episodes, b.Episodes) || !reflect.DeepEqual(a.EpInfo, b.EpInfo) {
 		t.Fatalf("restored %v %v %v, want %v %v %v", b.Obs, b.EpReturn, b.Episodes, a.Obs, a.EpReturn, a.Episodes)
 	}
 	for i := 0; i < 5; i++ {

@@ -206,9 +206,9 @@ func rlmsTrain(c *cli.Context) (err error) {
 	var last int64
 	m, res, err := rlms.Train(c.Context, net, tc, func(step int64, mm map[string]float64) {
 		run.Scalars(step, mm)
-		if r, ok := mm["charts/episodic_return"]; ok {
-			lat = append(lat, -r*ec.RewardScale/float64(ec.Tasks))
-			run.Scalar("charts/mean_latency_ms", step, lat[len(lat)-1])
+		if l, ok := mm["episode/latency_ms"]; ok { // the episode's mean latency, from the step infos
+			lat = append(lat, l)
+			run.Scalar("charts/mean_latency_ms", step, l)
 		}
 		if step-last >= 1000 {
 			recent := lat[max(0, len(lat)-50):]

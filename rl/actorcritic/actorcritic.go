@@ -260,6 +260,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 					clear(metrics)
 					metrics["charts/episodic_return"] = f.Return
 					metrics["charts/episodic_length"] = float64(f.Length)
+					f.InfoMetrics(metrics)
 					logger(global, metrics)
 				}
 			}

@@ -258,6 +258,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 	res := Result[O]{Q: q}
 	var epReturn float64
 	var epLength int
+	var epInfo map[string]float64
 	exploration := int64(cfg.ExplorationFraction * float64(cfg.TotalTimesteps))
 	finish := func(step int64) {
 		res.Steps = step
@@ -286,7 +287,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 				return res, fmt.Errorf("dqn: %s: %w", cfg.CheckpointPath, err)
 			}
 			obs, first = cur[0], st.Step
-			epReturn, epLength = st.EpReturn, st.EpLength
+			epReturn, epLength, epInfo = st.EpReturn, st.EpLength, st.EpInfo
 			res.Episodes, res.Updates = st.Episodes, st.Updates
 		}
 	}
@@ -318,6 +319,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 		}
 		epReturn += s.Reward
 		epLength++
+		epInfo = rl.AddInfo(epInfo, s.Info)
 		// Truncation bootstraps from the final observation: store it with
 		// Terminated false.
 		rb.Add(obs, rl.Action{Index: a}, s.Reward, s.Obs, s.Terminated)
@@ -328,8 +330,9 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 			metrics["charts/episodic_return"] = epReturn
 			metrics["charts/episodic_length"] = float64(epLength)
 			metrics["charts/epsilon"] = eps
+			rl.Finished{Return: epReturn, Length: epLength, Info: epInfo}.InfoMetrics(metrics)
 			logger(step, metrics)
-			epReturn, epLength = 0, 0
+			epReturn, epLength, epInfo = 0, 0, nil
 			if obs, err = env.Reset(envRng.Uint64()); err != nil {
 				return res, fmt.Errorf("dqn: reset: %w", err)
 			}
@@ -371,7 +374,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 		}
 		if cfg.CheckpointPath != "" && cfg.CheckpointEvery > 0 && (step+1)%cfg.CheckpointEvery == 0 {
 			if err := saveRun(cfg.CheckpointPath, model, opt, gens, env, rb, runState[O]{
-				Step: step + 1, Updates: res.Updates, EpReturn: epReturn, EpLength: epLength, Episodes: res.Episodes,
+				Step: step + 1, Updates: res.Updates, EpReturn: epReturn, EpLength: epLength, EpInfo: epInfo, Episodes: res.Episodes,
 			}); err != nil {
 				return res, err
 			}
@@ -467,6 +470,7 @@ type runState[O any] struct {
 	Updates   int64              `json:"updates"`
 	EpReturn  float64            `json:"episode_return_so_far"`
 	EpLength  int                `json:"episode_length_so_far"`
+	EpInfo    map[string]float64 `json:"episode_info_so_far,omitempty"`
 	Episodes  []Episode          `json:"episodes"`
 	Envs      [][]byte           `json:"envs"`
 	Replay    []rl.Transition[O] `json:"replay"`

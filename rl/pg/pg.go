@@ -115,7 +115,8 @@ type Episode[O any] struct {
 	// return-to-go G_t (including a truncation bootstrap, if any).
 	Rewards, Returns []float64
 
-	actions [][]rl.Action // [actor][t]
+	actions [][]rl.Action      // [actor][t]
+	info    map[string]float64 // step infos summed
 }
 
 // Baseline fills b[i][t] (len(b[i]) = len(batch[i].Obs)) with the baseline
@@ -310,6 +311,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 				global++
 				ep.Obs = append(ep.Obs, obs[e])
 				ep.Rewards = append(ep.Rewards, s.Reward)
+				ep.info = rl.AddInfo(ep.info, s.Info)
 				obs[e] = s.Obs
 				if !s.Done() {
 					continue
@@ -331,6 +333,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 				clear(metrics)
 				metrics["charts/episodic_return"] = epRet
 				metrics["charts/episodic_length"] = float64(len(ep.Rewards))
+				rl.Finished{Env: e, Return: epRet, Length: len(ep.Rewards), Info: ep.info}.InfoMetrics(metrics)
 				logger(global, metrics)
 				cur[e] = nil
 				if started < cfg.NumEpisodes {

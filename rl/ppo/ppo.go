@@ -321,7 +321,9 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 			for _, f := range venv.Finished {
 				res.EpisodicReturns = append(res.EpisodicReturns, f.Return)
 				res.EpisodicLengths = append(res.EpisodicLengths, f.Length)
-				logger(global, map[string]float64{"charts/episodic_return": f.Return, "charts/episodic_length": float64(f.Length)})
+				m := map[string]float64{"charts/episodic_return": f.Return, "charts/episodic_length": float64(f.Length)}
+				f.InfoMetrics(m)
+				logger(global, m)
 			}
 			if len(truncObs) > 0 { // bootstrap truncated episodes from their final observation
 				inf.Reset()

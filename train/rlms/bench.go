@@ -192,8 +192,8 @@ func trainSeeds(ctx context.Context, net *cpn.Network, encoder, algo string, cfg
 		tc.SetSeed(uint64(s))
 		var lat []float64
 		m, res, err := Train(ctx, net, tc, func(step int64, mm map[string]float64) {
-			if r, ok := mm["charts/episodic_return"]; ok {
-				lat = append(lat, -r*net.Cfg.RewardScale/float64(net.Cfg.Tasks))
+			if l, ok := mm["episode/latency_ms"]; ok { // the episode's mean latency, from the step infos
+				lat = append(lat, l)
 			}
 		})
 		if err != nil {
