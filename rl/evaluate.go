@@ -76,10 +76,11 @@ func mean(x []float64) float64 {
 
 // Evaluate runs episodes episodes of p on env, resetting it with seeds
 // seed, seed+1, …, and returns their returns, lengths and summed step
-// infos. It is the one evaluation loop of the project: trainers, models
-// and benches call it for learned policies and heuristics alike, so two
-// policies evaluated with the same seed meet the same episodes.
-func Evaluate[O any](env Env[O], p Policy[O], episodes int, seed uint64) (Evaluation, error) {
+// infos; onStep functions, if any, see every step (per-task records). It
+// is the one evaluation loop of the project: trainers, models and benches
+// call it for learned policies and heuristics alike, so two policies
+// evaluated with the same seed meet the same episodes.
+func Evaluate[O any](env Env[O], p Policy[O], episodes int, seed uint64, onStep ...func(episode int, s Step[O])) (Evaluation, error) {
 	if episodes < 0 {
 		return Evaluation{}, fmt.Errorf("rl: evaluate: %d episodes", episodes)
 	}
@@ -102,6 +103,9 @@ func Evaluate[O any](env Env[O], p Policy[O], episodes int, seed uint64) (Evalua
 			}
 			ret += s.Reward
 			n++
+			for _, f := range onStep {
+				f(ep, s)
+			}
 			for k, v := range s.Info {
 				col := ev.Info[k]
 				if col == nil {

@@ -216,9 +216,13 @@ func contains(s, sub string) bool {
 // info "k" sums 1+2+3 = 6, 1, 3 per episode, 10/6 per step.
 func TestEvaluateKnown(t *testing.T) {
 	one := PolicyFunc[sobs](func(sobs) (Action, error) { return Action{Index: 1}, nil })
-	ev, err := Evaluate(Env[sobs](&script{}), one, 3, 5)
+	var seen []float64
+	ev, err := Evaluate(Env[sobs](&script{}), one, 3, 5, func(ep int, s Step[sobs]) { seen = append(seen, float64(ep*100)+s.Reward) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := []float64{52, 53, 54, 162, 272, 273}; !reflect.DeepEqual(seen, want) {
+		t.Errorf("steps seen %v, want %v (episode·100 + reward)", seen, want)
 	}
 	if !reflect.DeepEqual(ev.Returns, []float64{159, 62, 145}) || !reflect.DeepEqual(ev.Lengths, []int{3, 1, 2}) || ev.Steps != 6 {
 		t.Errorf("returns %v lengths %v steps %d", ev.Returns, ev.Lengths, ev.Steps)

@@ -257,13 +257,13 @@ func printEval(c *cli.Context, net *cpn.Network, m *mrlms.Model, seeds int, base
 	cfg := rlms.BenchConfig{Seeds: seeds, TestSeed0: 1_000_000}
 	var rows []rlms.Row
 	for _, name := range append([]string{rlms.PolicyRLMS}, baselines...) {
-		decide := func(int) rlms.Decider { return rlms.ModelDecider(m) }
+		decide := func(int) rlms.PolicyMaker { return rlms.ModelPolicy(m) }
 		if name != rlms.PolicyRLMS {
-			d, err := rlms.BaselineDecider(name)
+			d, err := rlms.Baseline(name)
 			if err != nil {
 				return err
 			}
-			decide = func(int) rlms.Decider { return d }
+			decide = func(int) rlms.PolicyMaker { return d }
 		}
 		r, err := rlms.EvalSeeds(net, name, decide, cfg)
 		if err != nil {

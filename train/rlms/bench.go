@@ -124,8 +124,8 @@ func Bench(ctx context.Context, cfg BenchConfig, log io.Writer) ([]Row, error) {
 			rows = append(rows, r)
 		}
 		for _, name := range cpn.BaselineNames {
-			d, _ := BaselineDecider(name)
-			r, err := EvalSeeds(net, name, func(int) Decider { return d }, cfg)
+			d, _ := Baseline(name)
+			r, err := EvalSeeds(net, name, func(int) PolicyMaker { return d }, cfg)
 			if err != nil {
 				return rows, err
 			}
@@ -157,14 +157,14 @@ func Bench(ctx context.Context, cfg BenchConfig, log io.Writer) ([]Row, error) {
 	return rows, nil
 }
 
-// EvalSeeds evaluates decider(seed) on the test streams of every seed.
-func EvalSeeds(net *cpn.Network, policy string, decider func(seed int) Decider, cfg BenchConfig) (Row, error) {
-	r := Row{Policy: policy}
+// EvalSeeds evaluates policy(seed) on the test streams of every seed.
+func EvalSeeds(net *cpn.Network, name string, policy func(seed int) PolicyMaker, cfg BenchConfig) (Row, error) {
+	r := Row{Policy: name}
 	var dec float64
 	for s := 1; s <= cfg.Seeds; s++ {
-		ep, err := Run(net, decider(s), cfg.TestSeed0+uint64(s))
+		ep, err := Run(net, policy(s), cfg.TestSeed0+uint64(s))
 		if err != nil {
-			return r, fmt.Errorf("rlms: %s: %w", policy, err)
+			return r, fmt.Errorf("rlms: %s: %w", name, err)
 		}
 		r.MeanMs = append(r.MeanMs, ep.Mean())
 		if s == 1 {
@@ -213,7 +213,7 @@ func trainSeeds(ctx context.Context, net *cpn.Network, encoder, algo string, cfg
 	case algo == AlgoPPO:
 		name = PolicyPPO
 	}
-	r, err := EvalSeeds(net, name, func(s int) Decider { return ModelDecider(models[s]) }, cfg)
+	r, err := EvalSeeds(net, name, func(s int) PolicyMaker { return ModelPolicy(models[s]) }, cfg)
 	r.TrainS, r.Curve = train.Seconds()/float64(cfg.Seeds), curve
 	return r, err
 }
@@ -232,7 +232,7 @@ func tenths(x []float64) []float64 {
 
 // dqnSeeds trains the GNN+DQN baseline per seed and evaluates it.
 func dqnSeeds(ctx context.Context, net *cpn.Network, cfg BenchConfig) (Row, error) {
-	qs := make([]Decider, cfg.Seeds+1)
+	qs := make([]PolicyMaker, cfg.Seeds+1)
 	var train time.Duration
 	for s := 1; s <= cfg.Seeds; s++ {
 		dc := dqn.DefaultConfig()
@@ -245,25 +245,45 @@ func dqnSeeds(ctx context.Context, net *cpn.Network, cfg BenchConfig) (Row, erro
 			return Row{}, fmt.Errorf("rlms: gnn+dqn: %w", err)
 		}
 		train += time.Since(start)
-		qs[s] = dqnDecider(res.Q)
+		qs[s] = dqnPolicy(res.Q)
 	}
-	r, err := EvalSeeds(net, PolicyDQN, func(s int) Decider { return qs[s] }, cfg)
+	r, err := EvalSeeds(net, PolicyDQN, func(s int) PolicyMaker { return qs[s] }, cfg)
 	r.TrainS = train.Seconds() / float64(cfg.Seeds)
 	return r, err
 }
 
-// dqnDecider acts greedily with a trained Q-network (agent.GreedyQ
-// respects the candidate mask) and splits over the chosen node's paths by
-// ECMP.
-func dqnDecider(q agent.QFunction[gnndqn.Obs]) Decider {
-	g := agent.GreedyQ(q)
-	return func(e *cpn.Env) (rl.Action, error) {
-		a, err := g.Decide(gnndqn.Features(e.Obs()))
-		if err != nil {
-			return rl.Action{}, fmt.Errorf("rlms: gnn+dqn: %w", err)
-		}
-		return rl.Action{Index: a.Index, Values: e.ECMP(a.Index)}, nil
+// dqnPolicy acts greedily with a trained Q-network (agent.GreedyQ
+// respects the candidate mask) and splits evenly over the chosen node's
+// distinct paths (ECMP), from the observation alone.
+func dqnPolicy(q agent.QFunction[gnndqn.Obs]) PolicyMaker {
+	return func(*cpn.Env) rl.Policy[cpn.Obs] {
+		g := agent.GreedyQ(q)
+		return rl.PolicyFunc[cpn.Obs](func(o cpn.Obs) (rl.Action, error) {
+			a, err := g.Decide(gnndqn.Features(o))
+			if err != nil {
+				return rl.Action{}, fmt.Errorf("rlms: gnn+dqn: %w", err)
+			}
+			return rl.Action{Index: a.Index, Values: ecmp(o, a.Index)}, nil
+		})
 	}
+}
+
+// ecmp splits evenly over candidate i's distinct paths (the rows
+// PathMask marks), from the observation: cpn.Env.ECMP's split.
+func ecmp(o cpn.Obs, i int) []float32 {
+	x := make([]float32, o.P)
+	var n int
+	for j := 0; j < o.P; j++ {
+		if o.PathMask[i*o.P+j] {
+			n++
+		}
+	}
+	for j := 0; j < o.P; j++ {
+		if o.PathMask[i*o.P+j] {
+			x[j] = 1 / float32(n)
+		}
+	}
+	return x
 }
 
 // WriteCSV writes one line per policy, experiment and seed.

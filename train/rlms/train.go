@@ -164,11 +164,13 @@ func Train(ctx context.Context, net *cpn.Network, cfg Config, logger func(step i
 	return m, res, err
 }
 
-// ModelDecider decides with the model's deterministic action (the most
-// probable node, the mean split).
-func ModelDecider(m *mrlms.Model) Decider {
-	return func(e *cpn.Env) (rl.Action, error) {
-		node, ratios := m.Decision(e.Obs())
-		return rl.Action{Index: node, Values: append([]float32(nil), ratios...)}, nil
+// ModelPolicy is m's deterministic policy (the most probable node, the
+// mean split) through its allocation-free inference path, m.Decision.
+func ModelPolicy(m *mrlms.Model) PolicyMaker {
+	return func(*cpn.Env) rl.Policy[cpn.Obs] {
+		return rl.PolicyFunc[cpn.Obs](func(o cpn.Obs) (rl.Action, error) {
+			node, ratios := m.Decision(o)
+			return rl.Action{Index: node, Values: append([]float32(nil), ratios...)}, nil
+		})
 	}
 }
