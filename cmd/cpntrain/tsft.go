@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -212,7 +213,7 @@ func tsftAdapt(c *cli.Context) error {
 	}
 	cfg := ttsft.DefaultAdaptConfig()
 	cfg.Pseudo = pseudo
-	if bf := c.Int("blend-folds"); bf < 0 {
+	if bf := c.Int("blend-folds"); bf < 0 || bf == 1 {
 		return &usageError{msg: "--blend-folds must be 0 (no blend) or at least 2.", cmd: c.Command.HelpName}
 	} else {
 		cfg.BlendFolds = bf
@@ -229,7 +230,10 @@ func tsftAdapt(c *cli.Context) error {
 	fmt.Fprintf(w, "| model | MSE (normalised) | Spearman ρ |\n|---|---|---|\n")
 	fmt.Fprintf(w, "| base model alone | %.5f | %.4f |\n", baseMSE, baseRho)
 	label := "TSFT (fine-tune + pseudo-label)"
-	if m.W < 1 {
+	switch {
+	case m.W < 1 && math.IsInf(m.Add.Lambda, 1):
+		label = fmt.Sprintf("TSFT (fine-tune + pseudo-label), scaled by %.1f (no layer-wise model fits these shots)", m.W)
+	case m.W < 1:
 		label = fmt.Sprintf("TSFT (fine-tune + pseudo-label), blended %.1f·TSFT + %.1f·layer-wise", m.W, 1-m.W)
 	}
 	fmt.Fprintf(w, "| %s | %.5f | %.4f |\n", label, mse, rho)

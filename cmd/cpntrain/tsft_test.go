@@ -44,6 +44,7 @@ func TestTSFTUsageErrors(t *testing.T) {
 		{[]string{"tsft", "--device", "fgpa"}, `unknown device "fgpa"`},
 		{[]string{"tsft"}, "give the target device with --device"},
 		{[]string{"tsft", "--device", "fpga", "--shots", "5"}, "--shots must be between 10"},
+		{[]string{"tsft", "--device", "fpga", "--blend-folds", "1"}, "--blend-folds must be 0 (no blend) or at least 2"},
 		{[]string{"bench", "latency", "--shots", "10,x"}, `"x" is not an integer`},
 		{[]string{"bench", "latency", "--brp-config", "slow"}, "--brp-config must be"},
 		{[]string{"data", "fetch", "imagenet"}, `unknown dataset "imagenet"`},

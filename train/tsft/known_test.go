@@ -189,7 +189,8 @@ func TestAdaptedPredictBlendKnownValue(t *testing.T) {
 		{"W=0.8", 0.8, add, [2]float64{0.8*0.25 + 0.2*0.16, 0.8*0.19 + 0.2*0.27}}, // 0.232, 0.206
 		{"W=0 (additive alone)", 0, add, [2]float64{0.16, 0.27}},
 		{"W=1 (network alone)", 1, add, [2]float64{0.25, 0.19}},
-		{"no additive model", 0.3, Additive{B: 5, Lambda: math.Inf(1)}, [2]float64{0.25, 0.19}},
+		// "no model" predicts 0 (B is ignored): W·network, as the CV scored it.
+		{"no additive model", 0.3, Additive{B: 5, Lambda: math.Inf(1)}, [2]float64{0.3 * 0.25, 0.3 * 0.19}},
 	} {
 		a := &Adapted{Net: handNet(), Add: c.add, W: c.w, Emb: emb}
 		got := a.Predict(f, []int{0, 1}, nil)
@@ -922,5 +923,121 @@ func TestPretrainKnownAdamRunWithGNN(t *testing.T) {
 	}
 	if p := Predict(m, f, []int{3}, emb, nil)[0]; !near(float64(p), want, 1e-6) {
 		t.Fatalf("pretrained GNN model %.7f, want %.7f", p, want)
+	}
+}
+
+// TestInvertPivotThreshold: invert treats a pivot as zero only when its
+// magnitude is below 1e-12, so a pivot of exactly 1e-12 is still inverted:
+// diag(1e-12, 1, 2, 4, 8)⁻¹ = diag(1e12, 1, 0.5, 0.25, 0.125). Half of it
+// (5e-13) is singular. (FitAdditive's ridge λ ≥ 1e-3 keeps its pivots far
+// from the threshold; this pins the threshold itself.)
+func TestInvertPivotThreshold(t *testing.T) {
+	const p = tsft.NumOps
+	diag := [p]float64{1e-12, 1, 2, 4, 8}
+	want := [p]float64{1e12, 1, 0.5, 0.25, 0.125}
+	var a [p][p]float64
+	for i := range diag {
+		a[i][i] = diag[i]
+	}
+	inv, ok := invert(a)
+	if !ok {
+		t.Fatal("a pivot of exactly 1e-12 was treated as singular (the threshold is |pivot| < 1e-12)")
+	}
+	for i := 0; i < p; i++ {
+		for j := 0; j < p; j++ {
+			w := 0.0
+			if i == j {
+				w = want[i]
+			}
+			if !near(inv[i][j], w, 1e-9*math.Max(math.Abs(w), 1)) {
+				t.Fatalf("inverse[%d][%d] = %v, want %v", i, j, inv[i][j], w)
+			}
+		}
+	}
+	a[0][0] = 5e-13
+	if _, ok := invert(a); ok {
+		t.Fatal("a pivot of 5e-13 (< 1e-12) was inverted")
+	}
+}
+
+// TestBlendWeightTiesAtLargeScale: the tie rule (every W with the same CV
+// error keeps W = 1) does not depend on the scale of the targets. With
+// targets 100 and 200 (latencies in ms, say) and, as in
+// TestBlendWeightTiesKeepTheNetwork, a constant-0 network and "no model"
+// from one-sample folds, every W has e(W) = 100² + 200² = 50000 exactly.
+// 1e-12 is below half an ulp of 50000 (2⁻³⁸ ≈ 3.6e-12), so a rule that
+// accepted e ≤ best − 1e-12 would walk down to W = 0 on the tie.
+func TestBlendWeightTiesAtLargeScale(t *testing.T) {
+	f := cellsFeatures(t, []tsft.Cell{{0, 1, 2, 3, 4, 0}, {1, 1, 1, 1, 1, 1}})
+	cfg := AdaptConfig{FineTuneSteps: 0, FineTuneLR: 1e-3, BlendFolds: 2}
+	if w := blendWeight(nn.NewTape(), constModel(0), f, []float32{0, 0, 0, 0}, []int{0, 1}, []float32{100, 200}, cfg, rand.New(rand.NewPCG(1, 1))); w != 1 {
+		t.Fatalf("tied CV errors of 50000: W = %v, want 1", w)
+	}
+}
+
+// TestBlendWeightNoFoldsKeepsTheNetwork: BlendFolds 0 means no blending
+// (AdaptConfig: "0 or 1 keeps the network alone"). blendWeight with 0
+// folds fits nothing: both CV prediction vectors stay 0, every W ties at
+// e = 0.1² + 0.2² and W = 1. (Adapt never calls it with fewer than 2
+// folds; this pins that the fold loop runs exactly BlendFolds times and
+// never takes r mod 0.)
+func TestBlendWeightNoFoldsKeepsTheNetwork(t *testing.T) {
+	f := cellsFeatures(t, []tsft.Cell{{0, 1, 2, 3, 4, 0}, {1, 1, 1, 1, 1, 1}})
+	cfg := AdaptConfig{FineTuneSteps: 0, FineTuneLR: 1e-3, BlendFolds: 0}
+	var w float32
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("blendWeight with 0 folds panicked: %v", r)
+			}
+		}()
+		w = blendWeight(nn.NewTape(), constModel(0.5), f, []float32{0, 0, 0, 0}, []int{0, 1}, []float32{0.1, 0.2}, cfg, rand.New(rand.NewPCG(1, 1)))
+	}()
+	if w != 1 {
+		t.Fatalf("0 folds: W = %v, want 1", w)
+	}
+}
+
+// TestPredictNoCellsRunsNoInference: Predict of no cells returns no
+// predictions without a forward pass, so it does not evaluate the model at
+// all: not even with an embedding of the wrong width (2 values for a model
+// expecting 4), on which a forward pass fails ("input 0×32 does not match
+// weight 34×3").
+func TestPredictNoCellsRunsNoInference(t *testing.T) {
+	f := cellsFeatures(t, []tsft.Cell{{0, 1, 2, 3, 4, 0}})
+	var got []float32
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("Predict of no cells ran the model: %v", r)
+			}
+		}()
+		got = Predict(handNet(), f, []int{}, []float32{1, 2}, nil)
+	}()
+	if len(got) != 0 {
+		t.Fatalf("no cells: %d predictions", len(got))
+	}
+}
+
+// TestBlendAppliesWhatWasScored: with 2 labelled cells and 2 folds the
+// additive model is "no model" everywhere (FitAdditive needs 3 cells),
+// the cross-validation scores W·network + (1−W)·0 and picks W = 0.3
+// (TestBlendWeightKnownValues' interior case), and the adapted model must
+// predict what was scored: 0.3 × the network's 0.5 = 0.15 on every cell
+// (it predicted the network's 0.5 while reporting W = 0.3).
+func TestBlendAppliesWhatWasScored(t *testing.T) {
+	f := cellsFeatures(t, []tsft.Cell{{0, 1, 2, 3, 4, 0}, {1, 1, 1, 1, 1, 1}})
+	cfg := AdaptConfig{FineTuneSteps: 0, FineTuneLR: 1e-3, BlendFolds: 2}
+	a, _, err := Adapt(constModel(0.5), f, []float32{0, 0, 0, 0}, []int{0, 1}, []float32{0.1, 0.2}, nil, cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsInf(a.Add.Lambda, 1) || !near(float64(a.W), 0.3, 1e-6) {
+		t.Fatalf("λ %v, W %v; want no model and 0.3", a.Add.Lambda, a.W)
+	}
+	for i, p := range a.Predict(f, []int{0, 1}, nil) {
+		if !near(float64(p), 0.15, 1e-6) {
+			t.Errorf("cell %d: %v, want 0.3·0.5 = 0.15", i, p)
+		}
 	}
 }

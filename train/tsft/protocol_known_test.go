@@ -554,3 +554,41 @@ func TestPlotMSE(t *testing.T) {
 		t.Fatalf("a plot without positive MSE was written: %v", err)
 	}
 }
+
+// TestPlotMSETickLabelsArePlainDecimals: the log-scale MSE axis labels its
+// decades in plain shortest notation (strconv 'g' with precision −1). Mean
+// MSEs 0.5 and 200 give a y range whose labelled decades are 1, 10 and 100
+// (LogTicks labels 10^⌊…⌋ up to 10^⌈log10 200⌉ = 1000, dropping those off
+// the axis), written "1", "10", "100"; a fixed one-digit precision would
+// write "1e+01" and "1e+02". Written as SVG, whose <text> elements hold
+// the labels.
+func TestPlotMSETickLabelsArePlainDecimals(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "mse.svg")
+	rs := []Result{
+		{Device: "fpga", Method: MethodTSFT, Shots: 10, MSE: 200},
+		{Device: "fpga", Method: MethodTSFT, Shots: 50, MSE: 0.5},
+	}
+	if err := PlotMSE(p, rs, []int{10, 50}, []string{"fpga"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]bool{}
+	for _, s := range strings.Split(string(b), "</text>") {
+		if i := strings.LastIndexByte(s, '>'); i >= 0 && strings.Contains(s, "<text") {
+			labels[s[i+1:]] = true
+		}
+	}
+	for _, want := range []string{"1", "10", "100"} {
+		if !labels[want] {
+			t.Errorf("no tick label %q; labels %v", want, labels)
+		}
+	}
+	for l := range labels {
+		if strings.Contains(l, "e+") || strings.Contains(l, "e-") {
+			t.Errorf("tick label %q in exponent notation", l)
+		}
+	}
+}

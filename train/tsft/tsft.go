@@ -197,10 +197,12 @@ type Adapted struct {
 	Emb []float32
 }
 
-// Predict returns the adapted predictions for the cells idx.
+// Predict returns the adapted predictions for the cells idx. With an
+// additive model of "no model" (Lambda = +Inf, which predicts 0) the blend
+// is W·network: the cross-validation that chose W scored it so.
 func (a *Adapted) Predict(f *tsft.Features, idx []int, dst []float32) []float32 {
 	p := Predict(a.Net, f, idx, a.Emb, dst)
-	if a.W == 1 || math.IsInf(a.Add.Lambda, 1) {
+	if a.W == 1 {
 		return p
 	}
 	add := a.Add.Apply(f, idx, make([]float32, len(idx)))

@@ -70,6 +70,10 @@ func (e *Env) WaterFilling() (rl.Action, error) {
 	if !e.reset || e.done {
 		return rl.Action{}, rl.ErrEpisodeOver
 	}
+	P := e.Net.Cfg.P
+	if len(e.est) < len(e.cands) || len(e.wf) < len(e.cands)*P {
+		return rl.Action{}, fmt.Errorf("cpn: the controller's estimates are missing (environment restored from a snapshot of an older version)")
+	}
 	best := -1
 	for i := range e.cands {
 		if best < 0 || e.est[i] < e.est[best] {
@@ -79,7 +83,6 @@ func (e *Env) WaterFilling() (rl.Action, error) {
 	if best < 0 {
 		return rl.Action{}, fmt.Errorf("cpn: no candidate")
 	}
-	P := e.Net.Cfg.P
 	return rl.Action{Index: best, Values: append([]float32(nil), e.wf[best*P:(best+1)*P]...)}, nil
 }
 

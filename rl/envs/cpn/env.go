@@ -416,6 +416,10 @@ type snapshot struct {
 	Task     Task      `json:"task"`
 	Obs      Obs       `json:"obs"`
 	Done     bool      `json:"done"`
+	// Est and WF are the controller's estimates behind Obs (the wf
+	// baseline reads them); absent from snapshots of older versions.
+	Est []float64 `json:"est,omitempty"`
+	WF  []float32 `json:"wf,omitempty"`
 }
 
 // Snapshot implements rl.Snapshotter.
@@ -428,7 +432,8 @@ func (e *Env) Snapshot() ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(snapshot{Topology: e.Net.G.Name, RNG: rs, Now: e.now, TM: e.tm, Busy: e.busy, Flows: e.flows,
-		Res: e.res, NFlows: e.nflows, TaskNo: e.taskNo, Task: e.task, Obs: e.obs, Done: e.done})
+		Res: e.res, NFlows: e.nflows, TaskNo: e.taskNo, Task: e.task, Obs: e.obs, Done: e.done,
+		Est: e.est[:len(e.cands)], WF: e.wf[:len(e.cands)*e.Net.Cfg.P]})
 }
 
 // Restore implements rl.Snapshotter.
@@ -450,6 +455,7 @@ func (e *Env) Restore(b []byte) (Obs, error) {
 	e.now, e.tm, e.busy, e.flows, e.res, e.nflows = s.Now, s.TM, s.Busy, s.Flows, s.Res, s.NFlows
 	e.taskNo, e.task, e.obs, e.done, e.reset = s.TaskNo, s.Task, s.Obs, s.Done, true
 	e.cands = n.candidates(e.cands, e.task)
+	e.est, e.wf = s.Est, s.WF // nil from an older snapshot: WaterFilling then reports it
 	e.psets = e.psets[:0]
 	for _, c := range e.cands {
 		e.psets = append(e.psets, n.pathsTo(n.APs[e.task.AP], c))

@@ -106,11 +106,15 @@ func TestDecisionsChangeTheNetwork(t *testing.T) {
 	a, b := NewEnv(n), NewEnv(n)
 	a.Reset(11)
 	b.Reset(11)
-	// Find a 10 MB task.
-	for a.Task().Bytes < 1e7 {
+	// Find a 10 MB task (a third of the io mix's tasks are; 200 steps
+	// without one means the task draw is broken).
+	for i := 0; a.Task().Bytes < 1e7; i++ {
 		act := rl.Action{Index: 0, Values: a.ECMP(0)}
-		a.Step(act)
-		b.Step(act)
+		_, err1 := a.Step(act)
+		_, err2 := b.Step(act)
+		if err1 != nil || err2 != nil || i == 200 {
+			t.Fatalf("looking for a 10 MB task, step %d: %v, %v", i, err1, err2)
+		}
 	}
 	act := rl.Action{Index: 0, Values: a.ECMP(0)}
 	before, _ := a.Evaluate(act)

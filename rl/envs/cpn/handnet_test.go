@@ -1,6 +1,7 @@
 package cpn
 
 import (
+	"container/heap"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -1012,5 +1013,175 @@ func TestFastestAndNearestLater(t *testing.T) {
 	f.begin(Task{Images: 1, Bytes: 1e6})
 	if n := f.Nearest(); n != 1 {
 		t.Errorf("fork: nearest %d, want 1 (1 ms < 2 ms)", n)
+	}
+}
+
+// oddSource is a random source that always returns 2³³ + 1: IntN of a
+// power of two n keeps the low bits (IntN(2) = 1, IntN(1) = 0), IntN of
+// other n < 2³¹ is ⌊(2³³ + 1)·n/2⁶⁴⌋ = 0, and Float64 is
+// (2³³ + 1)/2⁵³ ≈ 2⁻²⁰.
+type oddSource struct{}
+
+func (oddSource) Uint64() uint64 { return 2<<32 | 1 }
+
+// TestMixedTaskDraw: in the mixed mix, a coin IntN(2) = 0 makes an IO task
+// and 1 a compute task. zeroSource draws 0 everywhere: AP 0, architecture
+// 0, heads, an IO task of the first size, 1e5 bytes. oddSource draws
+// tails: a compute task of round(exp(ln 64 + 2⁻²⁰·ln 32)) = 64
+// inferences, 64 · 3,072 = 196,608 bytes. The first task of an episode
+// arrives at once (no gap is drawn).
+func TestMixedTaskDraw(t *testing.T) {
+	n := oneLink(t, 0)
+	n.Cfg.Mix = Mixed
+	e := handEnv(t, n)
+	for _, c := range []struct {
+		name string
+		src  rand.Source
+		want Task
+	}{
+		{"heads", zeroSource{}, Task{Images: 1, Bytes: 1e5}},
+		{"tails", oddSource{}, Task{Images: 64, Bytes: 64 * ImageBytes}},
+	} {
+		e.taskNo, e.now = 0, 0
+		e.rng = rand.New(c.src)
+		e.nextTask()
+		if got := e.Task(); got != c.want {
+			t.Errorf("%s: task %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
+// fork is AP 0 → relay 1 over link 0 (2³⁰ bit/s), then to the compute node
+// 4 (1 ms per inference) through node 2 (links 1, 2), node 3 (links 3,
+// 4), both 2⁻¹⁰ s per link like link 0, or node 5 (links 5, 6, 2⁻⁸ s
+// each); the links after link 0 have 2³¹ bit/s, so link 0, which every
+// path crosses, is every path's bottleneck. Probes of 128 bytes. All
+// powers of two: the delays and times below are exact.
+func fork(t testing.TB, p int) *Network {
+	lk := func(from, to int, capacity, delay float64) topology.Link {
+		return topology.Link{From: from, To: to, Capacity: capacity, Delay: delay, Weight: 1}
+	}
+	const ms = 1.0 / 1024
+	return handNetwork(t, 6, []topology.Link{lk(0, 1, 1<<30, ms), lk(1, 2, 1<<31, ms), lk(2, 4, 1<<31, ms),
+		lk(1, 3, 1<<31, ms), lk(3, 4, 1<<31, ms), lk(1, 5, 1<<31, 4*ms), lk(5, 4, 1<<31, 4*ms)},
+		[]int{0}, []ComputeNode{cpuNode(4, "cpu", 1)}, make([]float64, 7), func(c *Config) {
+			c.P, c.ProbeBytes = p, 128
+		})
+}
+
+// TestControllerTies: the controller's split when its two candidate
+// splits tie, and when two paths tie for the single fastest. Task: 2²⁰
+// bytes = 2²³ bits, 1 inference (1 ms). The two short paths (links 0, 1,
+// 2 and 0, 3, 4) have the same probed delay d = 3·2⁻¹⁰ s + 1,024 bits /
+// 2³⁰ = 3·2⁻¹⁰ + 2⁻²⁰ s and bottleneck 2³⁰ alone: one of them alone takes
+// d + 2²³/2³⁰ = d + 2⁻⁷ s.
+func TestControllerTies(t *testing.T) {
+	const d = 3.0/1024 + 1.0/(1<<20)
+	const tSingle = d + 1.0/128
+	check := func(e *Env, what string, split []float32, est float64) {
+		t.Helper()
+		if !near(e.est[0], est) {
+			t.Errorf("%s: estimate %v ms, want %v", what, e.est[0], est)
+		}
+		for j, w := range split {
+			if got := e.Obs().Paths[j*PathFeatures+PathSplit]; got != w {
+				t.Errorf("%s: controller split feature of path %d = %v, want %v", what, j, got, w)
+			}
+		}
+		a, err := e.WaterFilling()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Index != 0 || !slices.Equal(a.Values, split) {
+			t.Errorf("%s: wf decision %+v, want candidate 0 with %v", what, a, split)
+		}
+	}
+	// P = 2: both paths cross link 0, so their shared bottleneck is 2²⁹
+	// each and water-filling over both ends at (2²³ + 2·2²⁹·d)/2³⁰ =
+	// d + 2⁻⁷ s: exactly the single path's time. On that tie the
+	// controller keeps the water-filling split, ½ each (each path sends
+	// 2²² bits at 2²⁹ bit/s; the same 2⁻⁷ s).
+	e := handEnv(t, fork(t, 2))
+	e.begin(Task{Images: 1, Bytes: 1 << 20})
+	if ps := e.psets[0]; !slices.Equal(ps.links[0], []int{0, 1, 2}) || !slices.Equal(ps.links[1], []int{0, 3, 4}) {
+		t.Fatalf("paths %v, want [0 1 2] and [0 3 4]", ps.links)
+	}
+	check(e, "P = 2", []float32{0.5, 0.5}, 1+1000*tSingle)
+	approx32(t, "P = 2: shared water-filling time", e.Obs().Nodes[10], math.Log1p(1000*tSingle))
+	// P = 3: the long path (links 0, 5, 6; d + 6·2⁻¹⁰ s) crosses link 0
+	// too: the shared bottleneck is 2³⁰/3 on every path, and water-filling
+	// over the three ends at 2⁻⁷ + (2d + d + 6·2⁻¹⁰)/3 = d + 2⁻⁷ + 2·2⁻¹⁰
+	// s, later than either short path alone (d + 2⁻⁷). The two short paths
+	// tie for the fastest: the first one takes everything.
+	e = handEnv(t, fork(t, 3))
+	e.begin(Task{Images: 1, Bytes: 1 << 20})
+	check(e, "P = 3", []float32{1, 0, 0}, 1+1000*tSingle)
+	approx32(t, "P = 3: shared water-filling time", e.Obs().Nodes[10], math.Log1p(1000*(tSingle+2.0/1024)))
+	approx32(t, "P = 3: single-path time", e.Obs().Nodes[11], math.Log1p(1000*tSingle))
+}
+
+// TestMillionthShare: flowlets carry more than 10⁻⁶ of a task; a path
+// given exactly 10⁻⁶ carries nothing, and the evaluation leaves no trace.
+// Diamond with MinSplit 0 (nothing is dropped before) and link 1 (path 0
+// only) saturated: 0.995 Gbit/s of background, a 49.5 ms queue and the
+// MinShare floor 2e7 bit/s. Split b, a1 + a2 with b = float32(1e-6) and
+// a1 + a2 = 999,999·b exactly: path 0's share is b/(10⁶·b), which rounds
+// to exactly 1e-6. Path 1 (links 0, 2, 3, idle, bottleneck 0.2e9) sends
+// 0.999999 · 8e6 bits: 3 + 0.999999·40 ms. Used, path 0 would cost at
+// least its 2 + 49.5 ms.
+func TestMillionthShare(t *testing.T) {
+	e := handEnv(t, diamond(t, []float64{0, 0.995e9, 0, 0}, func(c *Config) { c.MinSplit = 0 }))
+	e.begin(Task{Images: 1, Bytes: 1e6})
+	b := float32(1e-6)
+	rest := 999999 * float64(b) // exact: 20 + 24 significant bits
+	a1 := float32(rest)
+	if float64(a1) > rest {
+		a1 = math.Nextafter32(a1, 0)
+	}
+	a2 := float32(rest - float64(a1)) // exact: below a1's last bit
+	if float64(a1)+float64(a2) != rest || float64(b)/(float64(b)+rest) != 1e-6 {
+		t.Fatalf("setup: split %v %v %v does not give path 0 exactly 1e-6", b, a1, a2)
+	}
+	for range 2 {
+		out, err := e.Evaluate(actionOf(0, b, a1, a2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOutcome(t, "1e-6 on path 0", out, 0, 3+0.999999*40, 0, 1)
+	}
+	// Then all on path 0, as in TestOneLinkLatency "saturated": alone on
+	// link 1, 8e6 bits at 2e7 bit/s: 2 + 49.5 + 400 ms.
+	out, err := e.Evaluate(actionOf(0, 1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutcome(t, "all on path 0 after", out, 0, 451.5, 0, 1)
+}
+
+// TestWaterFillTieAndBoundary: with nothing to send and two equally fast
+// paths, everything goes on the first of them. And a fill that reaches
+// the next path's delay exactly stops there: 1 bit over path 0 (5 bit/s,
+// no delay) ends at 1/5 s, which rounds to the float64 0.2, path 1's
+// delay: the level is 0.2 s and path 1 gets nothing.
+func TestWaterFillTieAndBoundary(t *testing.T) {
+	x := make([]float32, 3)
+	if level := waterFill(x, []float64{1, 1, 3}, []float64{1, 1, 1}, []int{0, 1, 2}, 0); level != 1 || !slices.Equal(x, []float32{1, 0, 0}) {
+		t.Errorf("nothing to send, tie: level %v, split %v; want 1, [1 0 0]", level, x)
+	}
+	x = make([]float32, 2)
+	if level := waterFill(x, []float64{0, 0.2}, []float64{5, 1}, []int{0, 1}, 1); level != 0.2 || !slices.Equal(x, []float32{1, 0}) {
+		t.Errorf("fill up to the next delay: level %v, split %v; want 0.2, [1 0]", level, x)
+	}
+}
+
+// TestFlowHeapTies: two flows that end at the same time (say the two
+// flowlets of a split with equal transfer times) leave the heap in the
+// order they were pushed.
+func TestFlowHeapTies(t *testing.T) {
+	var h flowHeap
+	heap.Push(&h, flow{End: 1, Rate: 1})
+	heap.Push(&h, flow{End: 1, Rate: 2})
+	if a, b := heap.Pop(&h).(flow), heap.Pop(&h).(flow); a.Rate != 1 || b.Rate != 2 {
+		t.Errorf("released %+v then %+v; want the first pushed (rate 1) first", a, b)
 	}
 }

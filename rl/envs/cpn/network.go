@@ -174,7 +174,9 @@ type flow struct {
 	Links []int   `json:"links"`
 }
 
-// flowHeap orders flows by end time (then by insertion, for determinism).
+// flowHeap orders flows by end time. Flows ending at the same instant pop
+// in an order fixed by the sequence of pushes and pops (container/heap is
+// deterministic but not stable), so runs stay reproducible.
 type flowHeap []flow
 
 func (h flowHeap) Len() int           { return len(h) }

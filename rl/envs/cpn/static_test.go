@@ -81,6 +81,17 @@ func TestValidateBounds(t *testing.T) {
 	}
 }
 
+// TestValidateMessage: the MinSplit error states the bound it broke, 1/P:
+// with P = 4 that is 1/4 = 0.25.
+func TestValidateMessage(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.P, cfg.MinSplit = 4, 0.3
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "outside [0, 1/P = 0.25)") {
+		t.Errorf("MinSplit 0.3 with P = 4: %v, want the bound 1/P = 0.25 in the message", err)
+	}
+}
+
 // allModels is a Latencies with every device model at a flat 1 ms (GPUs:
 // 1, 2 and 4 ms per batch of 1, 32, 256).
 func allModels() *Latencies {

@@ -1,0 +1,67 @@
+package cpn
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/cpntrain/cpntrain/rl"
+)
+
+// TestRestoreKeepsTheControllersEstimates: an environment restored from a
+// snapshot into a fresh Env gives the wf baseline's decision of the
+// original (the estimates behind the observation travel with it), and
+// then steps exactly as the original; a snapshot without the estimates
+// (an older version's) restores, and WaterFilling reports the missing
+// estimates instead of panicking.
+func TestRestoreKeepsTheControllersEstimates(t *testing.T) {
+	net := testNetwork(t, nil)
+	a := NewEnv(net)
+	if _, err := a.Reset(11); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 7; i++ { // a few decisions, so flows and busy nodes exist
+		act, err := a.WaterFilling()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Step(act); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap, err := a.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewEnv(net)
+	if _, err := b.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		wa, err1 := a.WaterFilling()
+		wb, err2 := b.WaterFilling()
+		if err1 != nil || err2 != nil || !reflect.DeepEqual(wa, wb) {
+			t.Fatalf("decision %d: wf %v (%v) on the original, %v (%v) restored", i, wa, err1, wb, err2)
+		}
+		sa, _ := a.Step(wa)
+		sb, _ := b.Step(wb)
+		if sa.Reward != sb.Reward || !reflect.DeepEqual(sa.Obs, sb.Obs) {
+			t.Fatalf("step %d: reward %v vs %v after restore", i, sa.Reward, sb.Reward)
+		}
+	}
+	var old map[string]json.RawMessage
+	if err := json.Unmarshal(snap, &old); err != nil {
+		t.Fatal(err)
+	}
+	delete(old, "est")
+	delete(old, "wf")
+	oldSnap, _ := json.Marshal(old)
+	c := NewEnv(net)
+	if _, err := c.Restore(oldSnap); err != nil {
+		t.Fatalf("an older snapshot: %v", err)
+	}
+	if _, err := c.WaterFilling(); err == nil {
+		t.Error("WaterFilling without the estimates succeeded")
+	}
+	var _ rl.Snapshotter[Obs] = c
+}
