@@ -172,3 +172,55 @@ func CheckPaths(m Module) error {
 	})
 	return err
 }
+
+// Orthogonal fills the r×c parameter p with gain·Q, where Q has orthonormal
+// columns (r ≥ c) or rows (r < c), from the Gram–Schmidt orthonormalisation
+// of a standard normal matrix (torch.nn.init.orthogonal_ up to signs):
+// CleanRL's layer_init, used by the rl policies and the RLMS-CPN encoder.
+func Orthogonal(p *Param, gain float64, rng *rand.Rand) {
+	r, c := p.V.Rows, p.V.Cols
+	big, small := max(r, c), min(r, c)
+	// q holds `small` vectors of length `big`.
+	q := make([][]float64, small)
+	for j := range q {
+		for {
+			v := make([]float64, big)
+			for i := range v {
+				v[i] = rng.NormFloat64()
+			}
+			for _, u := range q[:j] {
+				var d float64
+				for i := range v {
+					d += v[i] * u[i]
+				}
+				for i := range v {
+					v[i] -= d * u[i]
+				}
+			}
+			var nrm float64
+			for _, x := range v {
+				nrm += x * x
+			}
+			nrm = math.Sqrt(nrm)
+			if nrm < 1e-6 {
+				continue // degenerate draw: try again
+			}
+			for i := range v {
+				v[i] /= nrm
+			}
+			q[j] = v
+			break
+		}
+	}
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			var x float64
+			if r >= c {
+				x = q[j][i]
+			} else {
+				x = q[i][j]
+			}
+			p.V.Data[i*c+j] = float32(gain * x)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 // Package rl holds the small interfaces shared by environments (rl/envs)
-// and training algorithms: spaces, actions, steps and the Env contract, plus
-// the buffers the algorithms share (rollouts with GAE, replay).
+// and training algorithms: spaces, actions, steps and the Env contract; the
+// Policy contract and the one evaluation loop (Evaluate) that learned
+// policies, heuristics and baselines are all scored with; VecEnv, through
+// which every trainer collects experience; and the pieces the algorithms
+// share (GAE, advantage normalisation, the replay buffer). The contracts
+// between models and trainers (agents, Q-functions) are in rl/agent.
 //
 // Environments speak typed observations (any Go type O: a struct of
 // candidate nodes and paths, a job DAG, a vector) and typed actions; models

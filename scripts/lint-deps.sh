@@ -3,7 +3,9 @@
 # nn and datasets import nothing of the project beyond themselves; rl/envs
 # never import nn or models; models may use the rl core (actions, spaces,
 # the policy heads) and the environments' observation types, never a
-# training algorithm; checkpoints imports only nn; nothing imports cmd.
+# training algorithm; rl/agent (the contracts between models and
+# trainers) imports only nn and rl; checkpoints imports only nn; nothing
+# imports cmd.
 set -euo pipefail
 mod=github.com/cpntrain/cpntrain
 fail=0
@@ -22,4 +24,5 @@ check "./datasets/..." "^$mod/(nn|models|rl|train|checkpoints|cmd)"
 check "./rl/envs/..." "^$mod/(nn|models|train|checkpoints|cmd)"
 check "./checkpoints/..." "^$mod/(models|rl|train|datasets|cmd)"
 check "./models/..." "^$mod/(rl/(ppo|dqn|pg|actorcritic|internal)|train|cmd)"
+check "./rl/agent/..." "^$mod/(models|train|cmd|rl/(ppo|dqn|pg|actorcritic|policy|smoke|envs|internal))"
 exit $fail

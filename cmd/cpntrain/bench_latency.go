@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -48,7 +49,7 @@ func parseInts(s, flag string, lo int) ([]int, error) {
 	return out, nil
 }
 
-func benchLatency(c *cli.Context) error {
+func benchLatency(c *cli.Context) (err error) {
 	if err := exactArgs(c); err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func benchLatency(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	defer run.Close()
+	defer func() { err = errors.Join(err, run.Close()) }()
 	md, err := os.Create(filepath.Join(run.Dir(), "latency.md"))
 	if err != nil {
 		return err

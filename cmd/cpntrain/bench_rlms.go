@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,6 +32,7 @@ func benchRLMSCommand() *cli.Command {
 			&cli.StringFlag{Name: "mixes", Value: "io,compute", Usage: "task mixes evaluated on the first topology (\"\": none)"},
 			&cli.BoolFlag{Name: "ablation", Value: true, Usage: "train the MLP-encoder ablation too"},
 			&cli.BoolFlag{Name: "dqn", Value: true, Usage: "train the GNN+DQN baseline too"},
+			&cli.BoolFlag{Name: "ppo", Value: true, Usage: "train RLMS-CPN with PPO too (row rlms-ppo; the --algo flag is ignored here)"},
 			&cli.Int64Flag{Name: "dqn-steps", Value: 100000, Usage: "GNN+DQN training tasks"},
 			&cli.BoolFlag{Name: "sweeps-only", Usage: "run only the --ks and --mixes experiments on the first topology"},
 		}, simFlags()...), trainFlags()...),
@@ -38,7 +40,7 @@ func benchRLMSCommand() *cli.Command {
 	}
 }
 
-func benchRLMS(c *cli.Context) error {
+func benchRLMS(c *cli.Context) (err error) {
 	if err := exactArgs(c); err != nil {
 		return err
 	}
@@ -68,7 +70,7 @@ func benchRLMS(c *cli.Context) error {
 		return err
 	}
 	cfg := rlms.BenchConfig{Env: ec, Train: tc, Topologies: topos, Seeds: c.Int("seeds"), TestSeed0: 1_000_000,
-		Ablation: c.Bool("ablation"), DQN: c.Bool("dqn"), DQNSteps: c.Int64("dqn-steps"), SweepsOnly: c.Bool("sweeps-only")}
+		Ablation: c.Bool("ablation"), DQN: c.Bool("dqn"), PPO: c.Bool("ppo"), DQNSteps: c.Int64("dqn-steps"), SweepsOnly: c.Bool("sweeps-only")}
 	if s := c.String("ks"); s != "" {
 		if cfg.Ks, err = parseInts(s, "ks", 1); err != nil {
 			return &usageError{msg: err.Error(), cmd: c.Command.HelpName}
@@ -87,7 +89,7 @@ func benchRLMS(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	defer run.Close()
+	defer func() { err = errors.Join(err, run.Close()) }()
 	log := c.App.ErrWriter
 	if globalsFrom(c).Quiet {
 		log = io.Discard
@@ -103,8 +105,13 @@ func benchRLMS(c *cli.Context) error {
 	}
 	w := io.MultiWriter(c.App.Writer, md)
 	rlms.WriteMarkdown(w, rows, cfg.Seeds, ec.Tasks)
-	fmt.Fprintf(w, "Training: %d tasks per policy (%s encoder width %d, prior %v, subset actor %v, %s split, γ = %g, Adam %g / %g, %d simulators × %d steps per update); GNN+DQN %d tasks.\n",
+	fmt.Fprintf(w, "Training: %d tasks per policy (%s encoder width %d, prior %v, subset actor %v, %s split); actor-critic γ = %g, Adam %g / %g, %d simulators × %d steps per update; GNN+DQN %d tasks.\n",
 		tc.AC.TotalTimesteps, tc.Model.Encoder, tc.Model.Dim, tc.Model.Prior, tc.Model.Subsets, tc.Model.Split, tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic, tc.AC.NumEnvs, tc.AC.NSteps, cfg.DQNSteps)
+	if cfg.PPO {
+		p := tc.PPO
+		fmt.Fprintf(w, "PPO (rlms-ppo): γ = %g, Adam %g (annealed %v), %d simulators × %d steps per iteration, %d epochs × %d minibatches, clip %g, value clip %v, entropy %g.\n",
+			p.Gamma, p.LearningRate, p.AnnealLR, p.NumEnvs, p.NumSteps, p.UpdateEpochs, p.NumMinibatches, p.ClipCoef, p.ClipVLoss, p.EntCoef)
+	}
 	fmt.Fprintf(w, "\nTotal bench time %.0f s. Command: cpntrain %s\n", time.Since(start).Seconds(), strings.Join(os.Args[1:], " "))
 	if err := md.Close(); err != nil {
 		return err

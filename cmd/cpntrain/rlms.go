@@ -54,6 +54,7 @@ func simConfig(c *cli.Context, topo string, k int) (cpn.Config, error) {
 func trainFlags() []cli.Flag {
 	d := rlms.DefaultConfig(5, 3)
 	return []cli.Flag{
+		&cli.StringFlag{Name: "algo", Value: d.Algo, Usage: "trainer: ac (the paper's actor-critic) or ppo (PPO over the same actors, one value baseline; --lr-actor is its learning rate, --nsteps its rollout length)"},
 		&cli.Int64Flag{Name: "steps", Value: d.AC.TotalTimesteps, Usage: "training tasks (environment steps over all simulators)"},
 		&cli.StringFlag{Name: "encoder", Value: d.Model.Encoder, Usage: "syncgnn (the paper) or mlp (the ablation: no message passing)"},
 		&cli.IntFlag{Name: "dim", Value: d.Model.Dim, Usage: "embedding and hidden width"},
@@ -79,17 +80,31 @@ func trainConfig(c *cli.Context, k, p int) (rlms.Config, error) {
 	if tc.Model.Encoder == mrlms.EncoderSyncGNN {
 		tc.Model.Rounds, tc.Model.PathEdges = c.Int("rounds"), c.Bool("path-edges")
 	}
-	tc.AC.TotalTimesteps = c.Int64("steps")
+	tc.Algo = c.String("algo")
+	tc.SetSteps(c.Int64("steps"))
+	tc.SetSeed(uint64(globalsFrom(c).Seed))
 	tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic = c.Float64("gamma"), c.Float64("lr-actor"), c.Float64("lr-critic")
 	tc.AC.NumEnvs, tc.AC.NSteps, tc.AC.EntCoef = c.Int("envs"), c.Int("nsteps"), c.Float64("ent-coef")
-	tc.AC.Seed = uint64(globalsFrom(c).Seed)
-	if err := tc.Model.Validate(); err != nil {
-		return tc, &usageError{msg: withPeriod(strings.TrimPrefix(err.Error(), "rlms: ")), cmd: c.Command.HelpName}
+	if tc.Algo == rlms.AlgoPPO { // the flags PPO shares; its own defaults where the flag was not given
+		tc.PPO.Gamma, tc.PPO.EntCoef, tc.PPO.NumEnvs = c.Float64("gamma"), c.Float64("ent-coef"), c.Int("envs")
+		if c.IsSet("lr-actor") {
+			tc.PPO.LearningRate = c.Float64("lr-actor")
+		}
+		if c.IsSet("nsteps") {
+			tc.PPO.NumSteps = c.Int("nsteps")
+		}
 	}
-	if err := tc.AC.Validate(); err != nil {
-		return tc, &usageError{msg: withPeriod(strings.TrimPrefix(err.Error(), "actorcritic: ")), cmd: c.Command.HelpName}
+	if !slices.Contains(rlms.Algos, tc.Algo) {
+		return tc, &usageError{msg: fmt.Sprintf("--algo %q: want %s.", tc.Algo, strings.Join(rlms.Algos, " or ")), cmd: c.Command.HelpName}
 	}
-	if tc.AC.TotalTimesteps <= 0 {
+	if err := tc.Validate(); err != nil {
+		msg := err.Error()
+		for _, p := range []string{"rlms: ", "actorcritic: ", "ppo: "} {
+			msg = strings.TrimPrefix(msg, p)
+		}
+		return tc, &usageError{msg: withPeriod(msg), cmd: c.Command.HelpName}
+	}
+	if tc.Steps() <= 0 {
 		return tc, &usageError{msg: "--steps must be positive.", cmd: c.Command.HelpName}
 	}
 	return tc, nil
@@ -120,7 +135,7 @@ func rlmsCommand() *cli.Command {
 			Flags: append(append([]cli.Flag{
 				&cli.StringFlag{Name: "topology", Value: "abilene", Usage: "network: " + strings.Join(topologyNames(), ", ")},
 				&cli.IntFlag{Name: "k", Value: 5, Usage: "candidate compute nodes per task"},
-				&cli.IntFlag{Name: "checkpoint-every", Value: 500, Usage: "updates between resumable checkpoints (0: none)"},
+				&cli.IntFlag{Name: "checkpoint-every", Value: 500, Usage: "updates (actor-critic) or iterations (PPO) between resumable checkpoints (0: none)"},
 				&cli.IntFlag{Name: "eval-seeds", Value: 5, Usage: "test task streams evaluated at the end (0: none)"},
 			}, simFlags()...), trainFlags()...),
 			Action: rlmsTrain,
@@ -140,7 +155,7 @@ func rlmsCommand() *cli.Command {
 	}
 }
 
-func rlmsTrain(c *cli.Context) error {
+func rlmsTrain(c *cli.Context) (err error) {
 	if err := exactArgs(c); err != nil {
 		return err
 	}
@@ -175,9 +190,9 @@ func rlmsTrain(c *cli.Context) error {
 			return err
 		}
 	}
-	defer run.Close()
+	defer func() { err = errors.Join(err, run.Close()) }()
 	if c.Int("checkpoint-every") > 0 {
-		tc.AC.CheckpointPath, tc.AC.CheckpointEvery = filepath.Join(run.Dir(), rlmsStateFile), c.Int("checkpoint-every")
+		tc.SetCheckpoint(filepath.Join(run.Dir(), rlmsStateFile), c.Int("checkpoint-every"))
 	}
 	start := time.Now()
 	net, err := cpn.NewNetwork(ec)
@@ -186,14 +201,14 @@ func rlmsTrain(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.ErrWriter, "%s: %d nodes, %d access points, %d compute nodes (built in %.1f s)\n",
 		net.G.Name, net.G.N, len(net.APs), len(net.Compute), time.Since(start).Seconds())
-	prog := runlog.NewProgress(c.App.ErrWriter, int(tc.AC.TotalTimesteps), "train", g.Quiet)
+	prog := runlog.NewProgress(c.App.ErrWriter, int(tc.Steps()), "train", g.Quiet)
 	var lat []float64
 	var last int64
 	m, res, err := rlms.Train(c.Context, net, tc, func(step int64, mm map[string]float64) {
 		run.Scalars(step, mm)
-		if r, ok := mm["charts/episodic_return"]; ok {
-			lat = append(lat, -r*ec.RewardScale/float64(ec.Tasks))
-			run.Scalar("charts/mean_latency_ms", step, lat[len(lat)-1])
+		if l, ok := mm["episode/latency_ms"]; ok { // the episode's mean latency, from the step infos
+			lat = append(lat, l)
+			run.Scalar("charts/mean_latency_ms", step, l)
 		}
 		if step-last >= 1000 {
 			recent := lat[max(0, len(lat)-50):]
@@ -242,13 +257,13 @@ func printEval(c *cli.Context, net *cpn.Network, m *mrlms.Model, seeds int, base
 	cfg := rlms.BenchConfig{Seeds: seeds, TestSeed0: 1_000_000}
 	var rows []rlms.Row
 	for _, name := range append([]string{rlms.PolicyRLMS}, baselines...) {
-		decide := func(int) rlms.Decider { return rlms.ModelDecider(m) }
+		decide := func(int) rlms.PolicyMaker { return rlms.ModelPolicy(m) }
 		if name != rlms.PolicyRLMS {
-			d, err := rlms.BaselineDecider(name)
+			d, err := rlms.Baseline(name)
 			if err != nil {
 				return err
 			}
-			decide = func(int) rlms.Decider { return d }
+			decide = func(int) rlms.PolicyMaker { return d }
 		}
 		r, err := rlms.EvalSeeds(net, name, decide, cfg)
 		if err != nil {

@@ -20,6 +20,8 @@ func TestRLMSUsageErrors(t *testing.T) {
 		{[]string{"rlms", "train", "--encoder", "gat"}, `unknown encoder "gat"`},
 		{[]string{"rlms", "train", "--split", "beta"}, `unknown split distribution "beta"`},
 		{[]string{"rlms", "train", "--steps", "0"}, "--steps must be positive"},
+		{[]string{"rlms", "train", "--algo", "sac"}, `--algo "sac": want ac or ppo`},
+		{[]string{"rlms", "train", "--algo", "ppo", "--nsteps", "0"}, "NumSteps (0) must be positive"},
 		{[]string{"rlms", "eval"}, `Required flag "model" not set`},
 		{[]string{"bench", "rlms", "--ks", "3,x"}, `"x" is not an integer`},
 		{[]string{"bench", "rlms", "--mixes", "io,video"}, `unknown mix "video"`},

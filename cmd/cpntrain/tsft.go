@@ -1,8 +1,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cpntrain/cpntrain/datasets/nasbench201"
-	"github.com/cpntrain/cpntrain/datasets/topology"
 	"github.com/cpntrain/cpntrain/models/tsft"
 	"github.com/cpntrain/cpntrain/train/runlog"
 	ttsft "github.com/cpntrain/cpntrain/train/tsft"
@@ -248,8 +247,7 @@ func tsftAdapt(c *cli.Context) error {
 		"time/finetune_s": tm.FineTune.Seconds(), "time/pseudo_s": tm.Pseudo.Seconds()})
 	path := filepath.Join(run.Dir(), "tsft-"+dev+".safetensors")
 	if err := ttsft.SaveModel(path, m.Net, map[string]any{"device": dev, "shots": shots, "embedding": task.Device.Emb, "additive": m.Add, "blend_weight": m.W}, int64(cfg.FineTuneSteps+cfg.PseudoSteps)); err != nil {
-		run.Close()
-		return err
+		return errors.Join(err, run.Close())
 	}
 	fmt.Fprintf(w, "adapted model: %s\n", path)
 	return run.Close()
@@ -264,51 +262,6 @@ func isNASDevice(name string) bool {
 		}
 	}
 	return false
-}
-
-func dataCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "data",
-		Usage: "download the reference datasets",
-		Subcommands: []*cli.Command{{
-			Name:      "fetch",
-			Usage:     "download a dataset into --data-dir, verifying SHA-256 (nasbench201, topologies)",
-			ArgsUsage: "DATASET",
-			Description: "nasbench201: HELP's NAS-Bench-201 latency measurements (27 devices × 15,625 cells) from\n" +
-				"github.com/HayeonLee/HELP at revision " + nasbench201.Revision + ", every file checked\n" +
-				"against its pinned SHA-256; files already present and intact are skipped.\n" +
-				"topologies: CFR-RL's Abilene, Ebone, Sprintlink, Tiscali and AbileneTM (github.com/jrayzhang6/CFR-RL\n" +
-				"at " + topology.CFRRLRevision + ") and Topology Zoo's UsCarrier, Kdl and Internet2\n" +
-				"(github.com/mroughan/InternetTopologyZoo at " + topology.ZooRevision + "), SHA-256 checked.",
-			Flags: []cli.Flag{&cli.StringFlag{Name: "base-url", Usage: "download from this URL instead of the pinned upstream revision (mirrors, tests)"}},
-			Action: func(c *cli.Context) error {
-				if err := exactArgs(c, "DATASET"); err != nil {
-					return err
-				}
-				name := c.Args().First()
-				if name != "nasbench201" && name != "topologies" {
-					return &usageError{msg: fmt.Sprintf("unknown dataset %q; available: nasbench201, topologies.", name), cmd: c.Command.HelpName}
-				}
-				g := globalsFrom(c)
-				var log io.Writer = c.App.ErrWriter
-				if g.Quiet {
-					log = io.Discard
-				}
-				if name == "topologies" {
-					if err := topology.Fetch(c.Context, c.String("base-url"), g.DataDir, log); err != nil {
-						return err
-					}
-					fmt.Fprintf(c.App.Writer, "topologies ready in %s\n", filepath.Join(g.DataDir, topology.DirName))
-					return nil
-				}
-				if err := nasbench201.Fetch(c.Context, c.String("base-url"), g.DataDir, log); err != nil {
-					return err
-				}
-				fmt.Fprintf(c.App.Writer, "nasbench201 ready in %s\n", filepath.Join(g.DataDir, nasbench201.DirName))
-				return nil
-			},
-		}},
-	}
 }
 
 // newRand returns the run's generator for one purpose (stream), seeded by

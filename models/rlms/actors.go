@@ -18,7 +18,7 @@ import (
 //
 // It owns the actor encoder, which PathActor shares: Params visits the
 // encoder, PathActor's does not, so an optimizer over both actors (as
-// actorcritic.Agent.ActorModules) sees every parameter once and receives
+// agent.Agent.ActorModules) sees every parameter once and receives
 // the gradients of both actors in the shared encoder.
 //
 // Act, Mode and the inference-tape calls reuse scratch buffers and must not
@@ -86,7 +86,7 @@ func (a *NodeActor) out(r int) []rl.Action {
 	return a.actions[:r]
 }
 
-// Act implements actorcritic.Actor: one candidate per observation, sampled
+// Act implements agent.Actor: one candidate per observation, sampled
 // among the allowed ones. The result is reused by the next call.
 func (a *NodeActor) Act(t *nn.Tape, obs []cpn.Obs, rng *rand.Rand) []rl.Action {
 	b := batchFor(t, &a.scr)
@@ -99,7 +99,7 @@ func (a *NodeActor) Act(t *nn.Tape, obs []cpn.Obs, rng *rand.Rand) []rl.Action {
 	return acts
 }
 
-// Mode implements actorcritic.Actor: the allowed candidate of largest
+// Mode implements agent.Actor: the allowed candidate of largest
 // logit. The result is reused by the next call.
 func (a *NodeActor) Mode(t *nn.Tape, obs []cpn.Obs) []rl.Action {
 	b := batchFor(t, &a.scr)
@@ -113,7 +113,7 @@ func (a *NodeActor) Mode(t *nn.Tape, obs []cpn.Obs) []rl.Action {
 	return acts
 }
 
-// Evaluate implements actorcritic.Actor: the R×1 log-probabilities of the
+// Evaluate implements agent.Actor: the R×1 log-probabilities of the
 // chosen candidates and the R×1 entropies over the allowed ones.
 func (a *NodeActor) Evaluate(t *nn.Tape, obs []cpn.Obs, actions []rl.Action) (logProb, entropy *nn.Tensor) {
 	if len(actions) != len(obs) {
@@ -138,7 +138,7 @@ func (a *NodeActor) Evaluate(t *nn.Tape, obs []cpn.Obs, actions []rl.Action) (lo
 //
 // It shares the actor encoder of its NodeActor and does NOT visit it in
 // Params (see NodeActor). Its *Given methods take the chosen candidate of
-// observation r from prev[0][r].Index (actorcritic.ConditionalActor) and,
+// observation r from prev[0][r].Index (agent.ConditionalActor) and,
 // with Config.Subsets, the chosen path subset from prev[1][r].Index: the
 // split is then over that subset's paths only. The plain Act, Mode and
 // Evaluate, which have no chosen candidate, use the candidate (and
@@ -336,7 +336,7 @@ func ones(r int) *nn.Tensor {
 	return s
 }
 
-// ActGiven implements actorcritic.ConditionalActor: a split sampled from
+// ActGiven implements agent.ConditionalActor: a split sampled from
 // the Dirichlet over the paths of the chosen candidate.
 func (a *PathActor) ActGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action, rng *rand.Rand) []rl.Action {
 	if a.Config.P == 1 {
@@ -349,7 +349,7 @@ func (a *PathActor) ActGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action, rng 
 	return a.setValues(dist.NewDirichlet(t, alpha).Sample(rng))
 }
 
-// ModeGiven implements actorcritic.ConditionalActor: the Dirichlet mode
+// ModeGiven implements agent.ConditionalActor: the Dirichlet mode
 // (α−1)/(α₀−P) (see PathAlphaFloor), ratios non-negative summing to 1.
 func (a *PathActor) ModeGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) []rl.Action {
 	if a.Config.P == 1 {
@@ -363,7 +363,7 @@ func (a *PathActor) ModeGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) []r
 	return a.setValues(modes)
 }
 
-// EvaluateGiven implements actorcritic.ConditionalActor: the R×1
+// EvaluateGiven implements agent.ConditionalActor: the R×1
 // log-densities of the splits and the R×1 Dirichlet entropies. Every
 // action must hold P values.
 func (a *PathActor) EvaluateGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action, actions []rl.Action) (logProb, entropy *nn.Tensor) {
@@ -393,15 +393,15 @@ func (a *PathActor) EvaluateGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action,
 	return d.LogProb(t.Const(r, p, b.vals)), d.Entropy()
 }
 
-// Act implements actorcritic.Actor: ActGiven on the node actor's mode.
+// Act implements agent.Actor: ActGiven on the node actor's mode.
 func (a *PathActor) Act(t *nn.Tape, obs []cpn.Obs, rng *rand.Rand) []rl.Action {
 	return a.ActGiven(t, obs, nil, rng)
 }
 
-// Mode implements actorcritic.Actor: ModeGiven on the node actor's mode.
+// Mode implements agent.Actor: ModeGiven on the node actor's mode.
 func (a *PathActor) Mode(t *nn.Tape, obs []cpn.Obs) []rl.Action { return a.ModeGiven(t, obs, nil) }
 
-// Evaluate implements actorcritic.Actor: EvaluateGiven on the node actor's
+// Evaluate implements agent.Actor: EvaluateGiven on the node actor's
 // mode.
 func (a *PathActor) Evaluate(t *nn.Tape, obs []cpn.Obs, actions []rl.Action) (logProb, entropy *nn.Tensor) {
 	return a.EvaluateGiven(t, obs, nil, actions)
@@ -437,12 +437,12 @@ func (c *Critic) Params(visit func(string, *nn.Param)) {
 }
 
 // StagedCritic is a critic built with Config.Staged seen as an
-// actorcritic.StagedCritic: its ValueAfter is the path actor's baseline.
+// agent.StagedCritic: its ValueAfter is the path actor's baseline.
 // (Critic itself does not have the method, so that a critic without the
 // staged head is never taken for one.)
 type StagedCritic struct{ *Critic }
 
-// ValueAfter implements actorcritic.StagedCritic: the R×1 values V(s, i)
+// ValueAfter implements agent.StagedCritic: the R×1 values V(s, i)
 // of obs once candidate prev[0][r].Index is chosen — or, given the path
 // subsets prev[1] too (Config.Subsets), V(s, i, S), whose path mean runs
 // over the subset's paths. It panics without Config.Staged.
@@ -480,7 +480,7 @@ func (c StagedCritic) ValueAfter(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) 
 	return c.After.Forward(t, t.ConcatCols(t.Gather(hc, nodes), mp, t.Const(b.r, cpn.TaskFeatures, b.task)))
 }
 
-// Value implements actorcritic.Critic: the R×1 values of obs.
+// Value implements agent.Critic: the R×1 values of obs.
 func (c *Critic) Value(t *nn.Tape, obs []cpn.Obs) *nn.Tensor {
 	b := batchFor(t, &c.scr)
 	b.fill(obs, c.Config.K, c.Config.P, c.Encoder.edges())

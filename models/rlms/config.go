@@ -63,7 +63,7 @@ type Config struct {
 	Prior bool `json:"prior,omitempty"`
 	// Staged gives the critic a second head V(s, i), the value of state s
 	// once candidate i is chosen, which rl/actorcritic uses as the path
-	// actor's baseline (actorcritic.StagedCritic): the node actor's
+	// actor's baseline (agent.StagedCritic): the node actor's
 	// sampled choice then no longer counts in the split's advantage.
 	Staged bool `json:"staged,omitempty"`
 	// PathEdges adds SyncGNN edges between a candidate's paths that share

@@ -27,7 +27,7 @@
 //	            Split "dirichlet": x ~ Dirichlet(softplus(l) + PathAlphaFloor)
 //	            (deterministic split: the mode)
 //
-// and the joint policy is π(i|s)·π(x|s, i) (actorcritic.ConditionalActor).
+// and the joint policy is π(i|s)·π(x|s, i) (agent.ConditionalActor).
 // With Config.Subsets (the training default) a SubsetActor acts between
 // them: S ~ Categorical over the non-empty subsets of the chosen
 // candidate's paths, logit_S = Head_S([mean_(j∈S) h_(i,j) ‖ h_i ‖ |S|/P]),
@@ -76,7 +76,7 @@
 //     counted twice in the candidate's aggregate, nor in the critic's mean.
 //   - Parameters are visited once: NodeActor.Params visits the shared actor
 //     encoder, PathActor.Params does not. Trained through
-//     actorcritic.Agent.ActorModules, both actors' gradients accumulate in
+//     agent.Agent.ActorModules, both actors' gradients accumulate in
 //     the shared encoder and one optimizer steps it.
 //   - Each actor runs the shared encoder itself (a conditional actor
 //     cannot know whether its node actor ran on the same observations on

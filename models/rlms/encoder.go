@@ -10,7 +10,6 @@ import (
 	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/nn/mpnn"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
-	"github.com/cpntrain/cpntrain/rl/policy"
 )
 
 // Encoder embeds the compute vertices ([node ‖ task] features) and path
@@ -108,7 +107,7 @@ func orthogonalAll(m nn.Module, gain float64, rng *rand.Rand) {
 	m.Params(func(path string, p *nn.Param) {
 		switch {
 		case path == "w" || strings.HasSuffix(path, "/w"):
-			policy.Orthogonal(p, gain, rng)
+			nn.Orthogonal(p, gain, rng)
 		case path == "b" || strings.HasSuffix(path, "/b"):
 			clear(p.V.Data)
 		}
@@ -123,7 +122,7 @@ func orthogonalMLP(m *mlp.Model, out float64, rng *rand.Rand) {
 		if i == len(m.Layers)-1 {
 			gain = out
 		}
-		policy.Orthogonal(l.W, gain, rng)
+		nn.Orthogonal(l.W, gain, rng)
 		if l.B != nil {
 			clear(l.B.V.Data)
 		}

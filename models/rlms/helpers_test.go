@@ -3,7 +3,7 @@ package rlms
 import (
 	"math/rand/v2"
 
-	"github.com/cpntrain/cpntrain/rl/actorcritic"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 )
 
@@ -82,12 +82,4 @@ func tinyConfig(enc string) Config {
 var encoders = []string{EncoderSyncGNN, EncoderMLP}
 
 // agentOf wires m for rl/actorcritic as train/rlms.Agent does.
-func agentOf(m *Model) actorcritic.Agent[cpn.Obs] {
-	return actorcritic.Agent[cpn.Obs]{Critic: m.Critic, Actors: []actorcritic.Actor[cpn.Obs]{m.Node, m.Path}, Combine: Combine}
-}
-
-var (
-	_ actorcritic.Actor[cpn.Obs]            = (*NodeActor)(nil)
-	_ actorcritic.ConditionalActor[cpn.Obs] = (*PathActor)(nil)
-	_ actorcritic.Critic[cpn.Obs]           = (*Critic)(nil)
-)
+func agentOf(m *Model) agent.Agent[cpn.Obs] { return m.Agent() }

@@ -133,7 +133,7 @@ func (a *SubsetActor) head(t *nn.Tape, b *batch, hc, hp *nn.Tensor) *nn.Tensor {
 	return t.Reshape(l, b.r, ns)
 }
 
-// ActGiven implements actorcritic.ConditionalActor: one allowed subset
+// ActGiven implements agent.ConditionalActor: one allowed subset
 // per observation, sampled.
 func (a *SubsetActor) ActGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action, rng *rand.Rand) []rl.Action {
 	b := batchFor(t, &a.scr)
@@ -142,7 +142,7 @@ func (a *SubsetActor) ActGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action, rn
 	return a.setIndex(b.idx[:len(obs)])
 }
 
-// ModeGiven implements actorcritic.ConditionalActor: the allowed subset of
+// ModeGiven implements agent.ConditionalActor: the allowed subset of
 // largest logit.
 func (a *SubsetActor) ModeGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) []rl.Action {
 	b := batchFor(t, &a.scr)
@@ -152,7 +152,7 @@ func (a *SubsetActor) ModeGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) [
 	return a.setIndex(b.idx)
 }
 
-// EvaluateGiven implements actorcritic.ConditionalActor.
+// EvaluateGiven implements agent.ConditionalActor.
 func (a *SubsetActor) EvaluateGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action, actions []rl.Action) (logProb, entropy *nn.Tensor) {
 	if len(actions) != len(obs) {
 		panic(fmt.Sprintf("rlms: SubsetActor.Evaluate: %d actions for %d observations", len(actions), len(obs)))
@@ -170,7 +170,7 @@ func (a *SubsetActor) EvaluateGiven(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Actio
 	return c.LogProb(idx), c.Entropy()
 }
 
-// Act, Mode and Evaluate implement actorcritic.Actor on the node actor's
+// Act, Mode and Evaluate implement agent.Actor on the node actor's
 // mode.
 func (a *SubsetActor) Act(t *nn.Tape, obs []cpn.Obs, rng *rand.Rand) []rl.Action {
 	return a.ActGiven(t, obs, nil, rng)

@@ -18,14 +18,15 @@
 //
 // # Several actors, one critic
 //
-// An Agent holds one Critic and a list of Actors that all see the same
+// An agent.Agent holds one Critic and a list of Actors that all see the same
 // state; each samples its own part of the action, and Combine builds the
 // environment's action from the parts (for RLMS-CPN: a discrete
 // node-selection actor giving Index and a simplex path-split actor giving
 // Values). The joint policy is the product of the actors' policies, so the
 // joint log-probability is the sum of the parts' and every actor is trained
-// with the same advantage δ. PolicyAgent wraps a policy.ActorCritic as a
-// one-actor Agent; PolicyActor and PolicyCritic expose its two halves.
+// with the same advantage δ. The contracts (agent.Agent, agent.Actor,
+// agent.ConditionalActor, agent.Critic, agent.StagedCritic) live in rl/agent;
+// policy.Agent wraps a vector MLP policy as a one-actor Agent.
 //
 // Metrics (CleanRL names): charts/episodic_return and
 // charts/episodic_length per finished episode; losses/value_loss,
@@ -35,18 +36,16 @@ package actorcritic
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/optim"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/internal/runstate"
-	"github.com/cpntrain/cpntrain/rl/policy"
+	"github.com/cpntrain/cpntrain/rl/internal/settings"
 )
 
 // Config holds the hyper-parameters, named as CleanRL's.
@@ -116,184 +115,14 @@ func DefaultConfig() Config {
 
 // Validate reports hyper-parameters out of range.
 func (c Config) Validate() error {
-	ok := func(x float64) bool { return x >= 0 && !math.IsInf(x, 0) }
-	switch {
-	case c.TotalTimesteps < 0:
-		return fmt.Errorf("actorcritic: TotalTimesteps %d < 0", c.TotalTimesteps)
-	case c.NumEnvs < 1:
-		return fmt.Errorf("actorcritic: NumEnvs %d < 1", c.NumEnvs)
-	case c.NSteps < 1:
-		return fmt.Errorf("actorcritic: NSteps %d < 1", c.NSteps)
-	case !ok(c.LearningRateActor) || !ok(c.LearningRateCritic):
-		return fmt.Errorf("actorcritic: invalid learning rates %v, %v", c.LearningRateActor, c.LearningRateCritic)
-	case !(c.Gamma >= 0 && c.Gamma <= 1):
-		return fmt.Errorf("actorcritic: Gamma %v outside [0,1]", c.Gamma)
-	case !ok(c.EntCoef):
-		return fmt.Errorf("actorcritic: invalid EntCoef %v", c.EntCoef)
-	case !ok(c.MaxGradNorm):
-		return fmt.Errorf("actorcritic: invalid MaxGradNorm %v", c.MaxGradNorm)
-	case c.CheckpointEvery < 0:
-		return fmt.Errorf("actorcritic: CheckpointEvery %d < 0", c.CheckpointEvery)
-	}
-	return nil
+	f := settings.New("actorcritic")
+	settings.AtLeast(f, "TotalTimesteps", c.TotalTimesteps, 0)
+	settings.AtLeast(f, "NumEnvs", c.NumEnvs, 1)
+	settings.AtLeast(f, "NSteps", c.NSteps, 1)
+	settings.AtLeast(f, "CheckpointEvery", c.CheckpointEvery, 0)
+	return f.NonNeg("LearningRateActor", c.LearningRateActor).NonNeg("LearningRateCritic", c.LearningRateCritic).
+		Unit("Gamma", c.Gamma).NonNeg("EntCoef", c.EntCoef).NonNeg("MaxGradNorm", c.MaxGradNorm).Err()
 }
-
-// Actor is one policy head π_k(a_k|s) over observations of type O.
-type Actor[O any] interface {
-	nn.Module
-	// Act samples one action per observation on t (an inference tape the
-	// caller resets). The result may be reused by the next call.
-	Act(t *nn.Tape, obs []O, rng *rand.Rand) []rl.Action
-	// Mode returns the deterministic (most probable / mean) action per
-	// observation, for evaluation. The result may be reused.
-	Mode(t *nn.Tape, obs []O) []rl.Action
-	// Evaluate returns the R×1 log-probabilities of actions and the R×1
-	// entropies, differentiable on a recording tape.
-	Evaluate(t *nn.Tape, obs []O, actions []rl.Action) (logProb, entropy *nn.Tensor)
-}
-
-// ConditionalActor is an Actor whose action depends on the actions the
-// actors before it in Agent.Actors chose for the same state: the joint
-// policy is then π(a_0|s)·π(a_1|s, a_0)·…, still trained with one advantage
-// (RLMS-CPN's path agent splits the data over the paths of the node the
-// node agent chose). prev[j][i] is actor j's action for observation i.
-// Train, Evaluate and package pg call the *Given methods of actors that
-// implement this interface.
-type ConditionalActor[O any] interface {
-	Actor[O]
-	ActGiven(t *nn.Tape, obs []O, prev [][]rl.Action, rng *rand.Rand) []rl.Action
-	ModeGiven(t *nn.Tape, obs []O, prev [][]rl.Action) []rl.Action
-	EvaluateGiven(t *nn.Tape, obs []O, prev [][]rl.Action, actions []rl.Action) (logProb, entropy *nn.Tensor)
-}
-
-// ActWith samples actor ac's actions for obs given the earlier actors'
-// actions prev (ignored unless ac is a ConditionalActor).
-func ActWith[O any](ac Actor[O], t *nn.Tape, obs []O, prev [][]rl.Action, rng *rand.Rand) []rl.Action {
-	if c, ok := ac.(ConditionalActor[O]); ok {
-		return c.ActGiven(t, obs, prev, rng)
-	}
-	return ac.Act(t, obs, rng)
-}
-
-// ModeWith is ActWith for the deterministic action.
-func ModeWith[O any](ac Actor[O], t *nn.Tape, obs []O, prev [][]rl.Action) []rl.Action {
-	if c, ok := ac.(ConditionalActor[O]); ok {
-		return c.ModeGiven(t, obs, prev)
-	}
-	return ac.Mode(t, obs)
-}
-
-// EvaluateWith is ActWith for log-probabilities and entropies.
-func EvaluateWith[O any](ac Actor[O], t *nn.Tape, obs []O, prev [][]rl.Action, actions []rl.Action) (logProb, entropy *nn.Tensor) {
-	if c, ok := ac.(ConditionalActor[O]); ok {
-		return c.EvaluateGiven(t, obs, prev, actions)
-	}
-	return ac.Evaluate(t, obs, actions)
-}
-
-// Critic is a state-value function V(s).
-type Critic[O any] interface {
-	nn.Module
-	// Value returns the R×1 values of obs (differentiable on a recording
-	// tape).
-	Value(t *nn.Tape, obs []O) *nn.Tensor
-}
-
-// StagedCritic is a Critic that also values the state after the first k
-// actors have acted: ValueAfter(obs, prev) = V(s, a_0 … a_{k−1}), with
-// prev = the first k ≥ 1 actors' actions (as a ConditionalActor sees
-// them). Train then uses V(s, a_0 … a_{k−1}) instead of V(s) as actor k's
-// baseline, trained to the same TD targets: still unbiased (the baseline
-// does not depend on a_k) but with less variance, because the earlier
-// actors' sampled choices no longer count in actor k's advantage (the
-// action-dependent baselines of factorised policies, Wu et al. 2018).
-// Actor 0 always uses V(s), and TD targets bootstrap from V(s').
-type StagedCritic[O any] interface {
-	Critic[O]
-	ValueAfter(t *nn.Tape, obs []O, prev [][]rl.Action) *nn.Tensor
-}
-
-// Agent is one critic and the actors acting on the same state.
-type Agent[O any] struct {
-	Critic Critic[O]
-	Actors []Actor[O]
-	// Combine builds the environment's action from the actors' actions
-	// for one state (parts[k] from Actors[k]); nil means parts[0], which
-	// suits a single actor. parts is reused after the call.
-	Combine func(parts []rl.Action) rl.Action
-}
-
-// Action returns the environment action built from the actors' parts
-// (Combine, or parts[0] when Combine is nil).
-func (a Agent[O]) Action(parts []rl.Action) rl.Action {
-	if a.Combine == nil {
-		return parts[0]
-	}
-	return a.Combine(parts)
-}
-
-// ActorModules returns the actors' parameters as one module
-// ("actor0/…", "actor1/…").
-func (a Agent[O]) ActorModules() nn.Module {
-	var ms nn.Modules
-	for i, ac := range a.Actors {
-		ms = append(ms, struct {
-			Name string
-			M    nn.Module
-		}{fmt.Sprintf("actor%d", i), ac})
-	}
-	return ms
-}
-
-// Params implements nn.Module: "critic/…" then "actor0/…", "actor1/…".
-func (a Agent[O]) Params(visit func(string, *nn.Param)) {
-	a.Critic.Params(nn.Prefix("critic", visit))
-	a.ActorModules().Params(visit)
-}
-
-// PolicyAgent returns a one-actor Agent made of the actor and critic
-// halves of p.
-func PolicyAgent[O rl.Vector](p *policy.ActorCritic[O]) Agent[O] {
-	return Agent[O]{Critic: PolicyCritic[O]{p}, Actors: []Actor[O]{PolicyActor[O]{p}}}
-}
-
-// PolicyActor is the actor half of a policy.ActorCritic (its actor MLP and,
-// for Box spaces, log-std).
-type PolicyActor[O rl.Vector] struct{ P *policy.ActorCritic[O] }
-
-// Params implements nn.Module.
-func (a PolicyActor[O]) Params(visit func(string, *nn.Param)) {
-	a.P.Actor.Params(nn.Prefix("actor", visit))
-	if a.P.LogStd != nil {
-		visit("log_std", a.P.LogStd)
-	}
-}
-
-// Act implements Actor.
-func (a PolicyActor[O]) Act(t *nn.Tape, obs []O, rng *rand.Rand) []rl.Action {
-	acts, _, _ := a.P.Act(t, obs, rng)
-	return acts
-}
-
-// Mode implements Actor.
-func (a PolicyActor[O]) Mode(t *nn.Tape, obs []O) []rl.Action { return a.P.Mode(t, obs) }
-
-// Evaluate implements Actor.
-func (a PolicyActor[O]) Evaluate(t *nn.Tape, obs []O, actions []rl.Action) (logProb, entropy *nn.Tensor) {
-	lp, ent, _ := a.P.Evaluate(t, obs, actions)
-	return lp, ent
-}
-
-// PolicyCritic is the critic half of a policy.ActorCritic.
-type PolicyCritic[O rl.Vector] struct{ P *policy.ActorCritic[O] }
-
-// Params implements nn.Module.
-func (c PolicyCritic[O]) Params(visit func(string, *nn.Param)) {
-	c.P.Critic.Params(nn.Prefix("critic", visit))
-}
-
-// Value implements Critic.
-func (c PolicyCritic[O]) Value(t *nn.Tape, obs []O) *nn.Tensor { return c.P.Value(t, obs) }
 
 // Logger receives metrics under CleanRL's names at a global step; nil
 // discards them. The map is reused: copy what you keep.
@@ -312,50 +141,38 @@ type Result struct {
 }
 
 // Train runs the actor-critic on cfg.NumEnvs environments made by newEnv
-// and updates agent's actors and critic in place. It stops early with
-// ctx's error when ctx is cancelled, and with an error when an environment
+// and updates ag's actors and critic in place. It stops early with ctx's
+// error when ctx is cancelled, and with an error when an environment
 // fails.
-func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agent Agent[O], logger Logger) (Result, error) {
+func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag agent.Agent[O], logger Logger) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
 	}
-	if agent.Critic == nil || len(agent.Actors) == 0 {
-		return Result{}, errors.New("actorcritic: an agent needs a critic and at least one actor")
+	if err := ag.Check("actorcritic", true); err != nil {
+		return Result{}, err
 	}
 	if logger == nil {
 		logger = func(int64, map[string]float64) {}
 	}
 	start := time.Now()
 
-	// Seeding, all in one place: rng drives action sampling, envRng the
-	// environments' Reset seeds.
+	// --- Set-up: seeding (rng drives action sampling, envRng the
+	// environments' Reset seeds), environments, optimisers, buffers. ---
 	src, envSrc := rand.NewPCG(cfg.Seed, 0xac7), rand.NewPCG(cfg.Seed, 0xe5e)
 	rng, envRng := rand.New(src), rand.New(envSrc)
-
-	// Environments.
-	nE, nS, nA := cfg.NumEnvs, cfg.NSteps, len(agent.Actors)
-	envs := make([]rl.Env[O], nE)
-	cur := make([]O, nE)
-	epRet := make([]float64, nE)
-	epLen := make([]int, nE)
-	for i := range envs {
-		envs[i] = newEnv()
-		o, err := envs[i].Reset(envRng.Uint64())
-		if err != nil {
-			return Result{}, fmt.Errorf("actorcritic: reset env %d: %w", i, err)
-		}
-		cur[i] = o
+	nE, nS, nA := cfg.NumEnvs, cfg.NSteps, len(ag.Actors)
+	venv, err := rl.NewVecEnv("actorcritic", nE, newEnv, func(int, uint64) uint64 { return envRng.Uint64() })
+	if err != nil {
+		return Result{}, err
 	}
-
-	// Optimisers.
-	criticParams := nn.Collect(nn.Modules{{Name: "critic", M: agent.Critic}})
-	actorParams := nn.Collect(agent.ActorModules())
-	adamC := optim.DefaultAdamConfig()
-	adamC.LR = cfg.LearningRateCritic
-	adamA := optim.DefaultAdamConfig()
-	adamA.LR = cfg.LearningRateActor
-	optC := optim.NewAdam(criticParams, adamC)
-	optA := optim.NewAdam(actorParams, adamA)
+	venv.Parallel = cfg.ParallelEnvs
+	criticParams := nn.Collect(nn.Modules{{Name: "critic", M: ag.Critic}})
+	actorParams := nn.Collect(ag.ActorModules())
+	adamC, adamA := optim.DefaultAdamConfig(), optim.DefaultAdamConfig()
+	adamC.LR, adamA.LR = cfg.LearningRateCritic, cfg.LearningRateActor
+	optC, optA := optim.NewAdam(criticParams, adamC), optim.NewAdam(actorParams, adamA)
+	opts := optim.Group{{Name: "critic", Opt: optC}, {Name: "actors", Opt: optA}}
+	gens := []*rand.PCG{src, envSrc}
 
 	// Segment storage, step-major: index t*nE + e.
 	B := nE * nS
@@ -368,7 +185,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 	ended := make([]bool, B)
 	targets := make([]float32, B)
 	deltas := make([]float32, B)
-	staged, _ := agent.Critic.(StagedCritic[O])
+	staged, _ := ag.Critic.(agent.StagedCritic[O])
 	var stagedDeltas [][]float32 // [k][i] for actors k ≥ 1
 	if staged != nil {
 		stagedDeltas = make([][]float32, nA)
@@ -376,108 +193,82 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 			stagedDeltas[k] = make([]float32, B)
 		}
 	}
+	stepActs := make([][]rl.Action, nA)
 	parts := make([]rl.Action, nA)
-	prev := make([][]rl.Action, nA)
 	envAct := make([]rl.Action, nE)
-	stepRes := make([]rl.Step[O], nE)
-	stepErr := make([]error, nE)
 	one := make([]O, 1)
 	inf, tape := nn.NewInference(), nn.NewTape()
 	metrics := map[string]float64{}
 	var res Result
-
 	var global int64
-	opts := optim.Group{{Name: "critic", Opt: optC}, {Name: "actors", Opt: optA}}
-	gens := []*rand.PCG{src, envSrc}
+
+	// --- Resume. ---
 	if cfg.CheckpointPath != "" {
 		var st runState
-		ok, err := runstate.Load(cfg.CheckpointPath, CheckpointKind, agent, opts, gens, &st)
+		ok, err := runstate.Load(cfg.CheckpointPath, CheckpointKind, ag, opts, gens, &st)
 		if err != nil {
 			return res, err
 		}
 		if ok {
-			if len(st.EpRet) != nE || len(st.EpLen) != nE {
-				return res, fmt.Errorf("actorcritic: %s: checkpoint has %d environments, the run %d", cfg.CheckpointPath, len(st.EpRet), nE)
-			}
-			if err := runstate.RestoreEnvs("actorcritic", cfg.CheckpointPath, envs, st.Envs, cur); err != nil {
+			if err := venv.Restore(cfg.CheckpointPath, st.Vec); err != nil {
 				return res, err
 			}
 			global, res.Updates = st.Global, st.Updates
-			copy(epRet, st.EpRet)
-			copy(epLen, st.EpLen)
 			res.EpisodicReturns, res.EpisodicLengths = st.Returns, st.Lengths
 		}
 	}
+
 	for global < cfg.TotalTimesteps {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 		// --- Collect nS steps from every environment. ---
 		for t := 0; t < nS; t++ {
+			lo := t * nE
+			copy(obs[lo:lo+nE], venv.Obs)
+			for k := range stepActs {
+				stepActs[k] = acts[k][lo : lo+nE]
+			}
 			inf.Reset()
-			for k, ac := range agent.Actors {
-				for j := range k {
-					prev[j] = acts[j][t*nE : (t+1)*nE]
-				}
-				a := ActWith(ac, inf, cur, prev[:k], rng)
-				copy(acts[k][t*nE:], a)
-			}
-			for e := range envs {
-				i := t*nE + e
-				obs[i] = cur[e]
+			ag.Sample(inf, venv.Obs, rng, stepActs)
+			for e := range envAct {
 				for k := range parts {
-					parts[k] = acts[k][i]
+					parts[k] = stepActs[k][e]
 				}
-				envAct[e] = agent.Action(parts)
+				envAct[e] = ag.Action(parts)
 			}
-			if cfg.ParallelEnvs {
-				var wg sync.WaitGroup
-				for e, env := range envs {
-					wg.Go(func() { stepRes[e], stepErr[e] = env.Step(envAct[e]) })
-				}
-				wg.Wait()
-			} else {
-				for e, env := range envs {
-					stepRes[e], stepErr[e] = env.Step(envAct[e])
-				}
+			steps, err := venv.Step(envAct)
+			if err != nil {
+				return res, fmt.Errorf("%w (global step %d)", err, global)
 			}
-			for e, env := range envs {
-				i := t*nE + e
-				s, err := stepRes[e], stepErr[e]
-				if err != nil {
-					return res, fmt.Errorf("actorcritic: step %d, env %d: %w", global, e, err)
-				}
+			fin := venv.Finished
+			for e, s := range steps {
+				i := lo + e
 				global++
 				r := s.Reward
-				epRet[e] += s.Reward
-				epLen[e]++
 				if s.Truncated && !s.Terminated && cfg.Gamma > 0 {
 					inf.Reset()
 					one[0] = s.Obs
-					r += cfg.Gamma * float64(agent.Critic.Value(inf, one).Data[0])
+					r += cfg.Gamma * float64(ag.Critic.Value(inf, one).Data[0])
 				}
 				rewards[i], ended[i] = r, s.Done()
-				cur[e] = s.Obs
 				if s.Done() {
-					res.EpisodicReturns = append(res.EpisodicReturns, epRet[e])
-					res.EpisodicLengths = append(res.EpisodicLengths, epLen[e])
+					f := fin[0]
+					fin = fin[1:]
+					res.EpisodicReturns = append(res.EpisodicReturns, f.Return)
+					res.EpisodicLengths = append(res.EpisodicLengths, f.Length)
 					clear(metrics)
-					metrics["charts/episodic_return"] = epRet[e]
-					metrics["charts/episodic_length"] = float64(epLen[e])
+					metrics["charts/episodic_return"] = f.Return
+					metrics["charts/episodic_length"] = float64(f.Length)
+					f.InfoMetrics(metrics)
 					logger(global, metrics)
-					epRet[e], epLen[e] = 0, 0
-					o, err := env.Reset(envRng.Uint64())
-					if err != nil {
-						return res, fmt.Errorf("actorcritic: reset env %d: %w", e, err)
-					}
-					cur[e] = o
 				}
 			}
 		}
 
 		// --- n-step TD targets, bootstrapped from V(next observation). ---
 		inf.Reset()
-		next := agent.Critic.Value(inf, cur)
+		next := ag.Critic.Value(inf, venv.Obs)
 		for e := 0; e < nE; e++ {
 			g := float64(next.Data[e])
 			for t := nS - 1; t >= 0; t-- {
@@ -493,7 +284,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 
 		// --- One gradient step for the critic and every actor. ---
 		tape.Reset()
-		v := agent.Critic.Value(tape, obs)
+		v := ag.Critic.Value(tape, obs)
 		for i := range deltas {
 			deltas[i] = targets[i] - v.Data[i]
 		}
@@ -522,8 +313,8 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		}
 		loss := vLoss
 		var pgSum, entSum float64
-		for k, ac := range agent.Actors {
-			lp, ent := EvaluateWith(ac, tape, obs, acts[:k], acts[k])
+		for k, ac := range ag.Actors {
+			lp, ent := agent.EvaluateWith(ac, tape, obs, acts[:k], acts[k])
 			pg := tape.Neg(tape.Mean(tape.Mul(advs[k], lp)))
 			h := tape.Mean(ent)
 			loss = tape.Add(loss, tape.Sub(pg, tape.Scale(h, float32(cfg.EntCoef))))
@@ -544,6 +335,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		optA.Step()
 		res.Updates++
 
+		// --- Metrics and checkpoint. ---
 		res.Steps = global
 		res.SPS = float64(global) / time.Since(start).Seconds()
 		if res.Updates%10 == 0 || global >= cfg.TotalTimesteps {
@@ -555,13 +347,12 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 			logger(global, metrics)
 		}
 		if cfg.CheckpointPath != "" && cfg.CheckpointEvery > 0 && res.Updates%int64(cfg.CheckpointEvery) == 0 {
-			snaps, err := runstate.SnapshotEnvs("actorcritic", envs)
+			vs, err := venv.State()
 			if err != nil {
 				return res, err
 			}
-			st := runState{Global: global, Updates: res.Updates, EpRet: epRet, EpLen: epLen, Envs: snaps,
-				Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
-			if err := runstate.Save(cfg.CheckpointPath, CheckpointKind, global, agent, opts, gens, st); err != nil {
+			st := runState{Global: global, Updates: res.Updates, Vec: vs, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
+			if err := runstate.Save(cfg.CheckpointPath, CheckpointKind, global, ag, opts, gens, st); err != nil {
 				return res, err
 			}
 		}
@@ -575,55 +366,9 @@ const CheckpointKind = "actorcritic-run"
 // runState is what a checkpoint holds besides parameters, optimizer state
 // and generators.
 type runState struct {
-	Global  int64     `json:"global_step"`
-	Updates int64     `json:"updates"`
-	EpRet   []float64 `json:"episode_returns_so_far"`
-	EpLen   []int     `json:"episode_lengths_so_far"`
-	Envs    [][]byte  `json:"envs"`
-	Returns []float64 `json:"episodic_returns"`
-	Lengths []int     `json:"episodic_lengths"`
-}
-
-// Evaluate runs episodes episodes of agent on env, resetting it with seeds
-// seed, seed+1, …, and returns their returns. With rng nil every actor
-// takes its Mode action (greedy / Dirichlet mean); otherwise actions are
-// sampled from rng.
-func Evaluate[O any](agent Agent[O], env rl.Env[O], episodes int, seed uint64, rng *rand.Rand) ([]float64, error) {
-	t := nn.NewInference()
-	one := make([]O, 1)
-	parts := make([]rl.Action, len(agent.Actors))
-	prev := make([][]rl.Action, len(agent.Actors))
-	returns := make([]float64, 0, episodes)
-	for ep := 0; ep < episodes; ep++ {
-		o, err := env.Reset(seed + uint64(ep))
-		if err != nil {
-			return returns, fmt.Errorf("actorcritic: evaluate: reset: %w", err)
-		}
-		var ret float64
-		for {
-			t.Reset()
-			one[0] = o
-			for k, ac := range agent.Actors {
-				for j := range k {
-					prev[j] = parts[j : j+1]
-				}
-				if rng == nil {
-					parts[k] = ModeWith(ac, t, one, prev[:k])[0]
-				} else {
-					parts[k] = ActWith(ac, t, one, prev[:k], rng)[0]
-				}
-			}
-			s, err := env.Step(agent.Action(parts))
-			if err != nil {
-				return returns, fmt.Errorf("actorcritic: evaluate: step: %w", err)
-			}
-			ret += s.Reward
-			o = s.Obs
-			if s.Done() {
-				break
-			}
-		}
-		returns = append(returns, ret)
-	}
-	return returns, nil
+	Global  int64       `json:"global_step"`
+	Updates int64       `json:"updates"`
+	Vec     rl.VecState `json:"vec"`
+	Returns []float64   `json:"episodic_returns"`
+	Lengths []int       `json:"episodic_lengths"`
 }

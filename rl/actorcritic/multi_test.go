@@ -64,8 +64,8 @@ func newTwoActors(seed uint64) Agent[testenv.Vec] {
 	arm := policy.New[testenv.Vec](2, rl.Space{Kind: rl.Discrete, N: 3}, policy.DefaultConfig(), rng)
 	split := policy.New[testenv.Vec](2, rl.Space{Kind: rl.Simplex, N: 2}, policy.DefaultConfig(), rng)
 	return Agent[testenv.Vec]{
-		Critic: PolicyCritic[testenv.Vec]{arm},
-		Actors: []Actor[testenv.Vec]{PolicyActor[testenv.Vec]{arm}, PolicyActor[testenv.Vec]{split}},
+		Critic: PolicyCritic[testenv.Vec]{P: arm},
+		Actors: []Actor[testenv.Vec]{PolicyActor[testenv.Vec]{P: arm}, PolicyActor[testenv.Vec]{P: split}},
 		Combine: func(parts []rl.Action) rl.Action {
 			return rl.Action{Index: parts[0].Index, Values: parts[1].Values}
 		},
@@ -227,14 +227,14 @@ func (e *armTargetEnv) Step(a rl.Action) (rl.Step[testenv.Vec], error) {
 func trainArmTarget(t *testing.T, critic func(*policy.ActorCritic[testenv.Vec], *rand.Rand) Critic[testenv.Vec]) (Agent[testenv.Vec], *condSplit) {
 	rng := rand.New(rand.NewPCG(2, 9))
 	arm := policy.New[testenv.Vec](2, rl.Space{Kind: rl.Discrete, N: 3}, policy.DefaultConfig(), rng)
-	split := &condSplit{PolicyActor: PolicyActor[testenv.Vec]{policy.New[testenv.Vec](5, rl.Space{Kind: rl.Simplex, N: 2}, policy.DefaultConfig(), rng)}, t: t}
-	var c Critic[testenv.Vec] = PolicyCritic[testenv.Vec]{arm}
+	split := &condSplit{PolicyActor: PolicyActor[testenv.Vec]{P: policy.New[testenv.Vec](5, rl.Space{Kind: rl.Simplex, N: 2}, policy.DefaultConfig(), rng)}, t: t}
+	var c Critic[testenv.Vec] = PolicyCritic[testenv.Vec]{P: arm}
 	if critic != nil {
 		c = critic(arm, rng)
 	}
 	agent := Agent[testenv.Vec]{
 		Critic: c,
-		Actors: []Actor[testenv.Vec]{PolicyActor[testenv.Vec]{arm}, split},
+		Actors: []Actor[testenv.Vec]{PolicyActor[testenv.Vec]{P: arm}, split},
 		Combine: func(parts []rl.Action) rl.Action {
 			return rl.Action{Index: parts[0].Index, Values: parts[1].Values}
 		},
@@ -332,7 +332,7 @@ func (c *stagedCritic) ValueAfter(t *nn.Tape, obs []testenv.Vec, prev [][]rl.Act
 func TestStagedCritic(t *testing.T) {
 	var critic *stagedCritic
 	agent, split := trainArmTarget(t, func(arm *policy.ActorCritic[testenv.Vec], rng *rand.Rand) Critic[testenv.Vec] {
-		critic = &stagedCritic{PolicyCritic: PolicyCritic[testenv.Vec]{arm},
+		critic = &stagedCritic{PolicyCritic: PolicyCritic[testenv.Vec]{P: arm},
 			after: policy.New[testenv.Vec](5, rl.Space{Kind: rl.Discrete, N: 2}, policy.DefaultConfig(), rng)}
 		return critic
 	})

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/envs/testenv"
+	"github.com/cpntrain/cpntrain/rl/policy"
 )
 
 // TestCartPole trains with DefaultConfig (CleanRL's CartPole-v1 settings,
@@ -33,7 +35,7 @@ func TestCartPole(t *testing.T) {
 	seeds := []uint64{1, 2, 3, 4, 5}
 	type outcome struct {
 		greedy, train float64
-		res           Result
+		res           Result[testenv.Vec]
 		err           error
 	}
 	out := make([]outcome, len(seeds))
@@ -45,17 +47,17 @@ func TestCartPole(t *testing.T) {
 			defer wg.Done()
 			c := cfg
 			c.Seed = seed
-			res, err := Train(context.Background(), c, func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }, nil)
+			res, err := Train(context.Background(), c, func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }, policy.MLPQ[testenv.Vec](120, 84), nil)
 			if err != nil {
 				out[i].err = err
 				return
 			}
-			rets, err := Evaluate(res.Q, rl.Env[testenv.Vec](testenv.NewCartPole()), 20, 1_000_000+seed*1000)
+			ev, err := rl.Evaluate(rl.Env[testenv.Vec](testenv.NewCartPole()), agent.GreedyQ(res.Q), 20, 1_000_000+seed*1000)
 			var last []float64
 			for _, e := range res.Episodes[max(0, len(res.Episodes)-20):] {
 				last = append(last, e.Return)
 			}
-			out[i] = outcome{greedy: mean(rets), train: mean(last), res: res, err: err}
+			out[i] = outcome{greedy: mean(ev.Returns), train: mean(last), res: res, err: err}
 		}()
 	}
 	wg.Wait()

@@ -5,21 +5,18 @@
 // replay buffer (rl.Replay), and an optional Double-DQN target (van Hasselt
 // et al. 2016).
 //
-// Observations are any type implementing rl.Vector; when they also
-// implement rl.Masked, masked actions are never chosen (neither greedily
-// nor at random) and the bootstrap target maximises over the allowed
-// actions of the next state only.
+// The Q-function is any agent.QFunction over any observation type O (a
+// vector MLP: policy.MLPQ; a set, graph or convolutional model), built by
+// an agent.QBuilder that Train calls twice (online and target networks).
+// When observations implement rl.Masked, masked actions are never chosen
+// (neither greedily nor at random) and the bootstrap target maximises over
+// the allowed actions of the next state only.
 //
-// Shapes: the Q-network maps a batch N×D of features to N×A Q-values
+// Shapes: the Q-function maps a batch of N observations to N×A Q-values
 // (A = ActionSpace().N).
 //
 // Truncated episodes bootstrap from their final observation; terminated
 // ones do not.
-//
-// Measured (TestCartPole, CPNTRAIN_LONG=1): DefaultConfig on CartPole-v1
-// reaches a greedy return of 500, 495.4, 500, 500, 500 on seeds 1–5
-// (20 evaluation episodes each), at about 57,000 steps/s for one seed on
-// one core (8.7 s per 500k-step run).
 package dqn
 
 import (
@@ -28,13 +25,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"reflect"
 	"time"
 
 	"github.com/cpntrain/cpntrain/nn"
-	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/nn/optim"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/internal/runstate"
 )
 
@@ -94,8 +90,6 @@ type Config struct {
 	// MaxGradNorm clips the global gradient norm when positive (CleanRL:
 	// no clipping; SB3: 10).
 	MaxGradNorm float64
-	// Hidden lists the Q-network's hidden widths (ReLU between layers).
-	Hidden []int
 
 	// CheckpointPath, when set, makes the run resumable: every
 	// CheckpointEvery environment steps the Q and target networks, the
@@ -127,7 +121,6 @@ func DefaultConfig() Config {
 		TrainFrequency:         10,
 		Loss:                   MSE,
 		HuberDelta:             1,
-		Hidden:                 []int{120, 84},
 	}
 }
 
@@ -165,11 +158,6 @@ func (c Config) Validate() error {
 	case c.CheckpointEvery < 0:
 		return fmt.Errorf("dqn: CheckpointEvery %d < 0", c.CheckpointEvery)
 	}
-	for _, h := range c.Hidden {
-		if h < 1 {
-			return fmt.Errorf("dqn: hidden widths must be positive, got %v", c.Hidden)
-		}
-	}
 	return nil
 }
 
@@ -182,10 +170,9 @@ type Episode struct {
 }
 
 // Result is the outcome of Train.
-type Result struct {
-	// Q is the trained Q-network (features → Q-values); act greedily with
-	// Greedy.
-	Q *mlp.Model
+type Result[O any] struct {
+	// Q is the trained Q-function; agent.GreedyQ(Q) is its greedy policy.
+	Q agent.QFunction[O]
 	// Episodes lists the training episodes that finished, in order (their
 	// returns include exploration).
 	Episodes []Episode
@@ -212,116 +199,66 @@ func LinearSchedule(start, end float64, duration, t int64) float64 {
 	return math.Min(v, end)
 }
 
-// NewQNetwork returns the Q-network CleanRL uses: an MLP from inputs
-// features through hidden ReLU layers to actions Q-values.
-func NewQNetwork(inputs, actions int, hidden []int, rng *rand.Rand) *mlp.Model {
-	sizes := append(append([]int{inputs}, hidden...), actions)
-	return mlp.New(mlp.Config{Sizes: sizes, Act: nn.ReLU}, rng)
-}
-
-// Greedy returns the allowed action with the largest Q-value for obs (the
-// first one on ties), running q on the inference tape t, which it resets.
-// Actions masked by obs (when it implements rl.Masked) are never returned;
-// Greedy returns −1 if every action is masked.
-func Greedy(t *nn.Tape, q *mlp.Model, obs rl.Vector) int {
-	t.Reset()
-	f := obs.Features()
-	out := q.Forward(t, t.Const(1, len(f), f))
-	return argmaxAllowed(out.Data, maskOf(obs))
-}
-
-// Evaluate runs episodes greedy episodes of q on env, resetting it with
-// seeds seed, seed+1, …, and returns their returns.
-func Evaluate[O rl.Vector](q *mlp.Model, env rl.Env[O], episodes int, seed uint64) ([]float64, error) {
-	t := nn.NewInference()
-	returns := make([]float64, 0, episodes)
-	for e := 0; e < episodes; e++ {
-		obs, err := env.Reset(seed + uint64(e))
-		if err != nil {
-			return returns, fmt.Errorf("dqn: evaluate: reset: %w", err)
-		}
-		var ret float64
-		for {
-			a := Greedy(t, q, obs)
-			if a < 0 {
-				return returns, errors.New("dqn: evaluate: every action is masked")
-			}
-			s, err := env.Step(rl.Action{Index: a})
-			if err != nil {
-				return returns, fmt.Errorf("dqn: evaluate: step: %w", err)
-			}
-			ret += s.Reward
-			obs = s.Obs
-			if s.Done() {
-				break
-			}
-		}
-		returns = append(returns, ret)
-	}
-	return returns, nil
-}
-
 // Train runs DQN for cfg.TotalTimesteps steps on one environment made by
-// newEnv, calling logger (if non-nil) with CleanRL's metrics:
-// charts/episodic_return and charts/episodic_length at the end of every
-// episode; losses/td_loss, losses/q_values, charts/epsilon and charts/SPS
-// every 100 steps once learning has started. The metrics map is reused
-// between calls: logger must not keep it. Train stops early with ctx's
-// error when ctx is cancelled, returning what it has so far.
-func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O], logger func(step int64, metrics map[string]float64)) (Result, error) {
+// newEnv, with the online and target Q-functions built by newQ (called
+// twice, with Train's generator, after the first reset), calling logger
+// (if non-nil) with CleanRL's metrics: charts/episodic_return and
+// charts/episodic_length at the end of every episode; losses/td_loss,
+// losses/q_values, charts/epsilon and charts/SPS every 100 steps once
+// learning has started. The metrics map is reused between calls: logger
+// must not keep it. Train stops early with ctx's error when ctx is
+// cancelled, returning what it has so far.
+func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ agent.QBuilder[O], logger func(step int64, metrics map[string]float64)) (Result[O], error) {
 	if err := cfg.Validate(); err != nil {
-		return Result{}, err
+		return Result[O]{}, err
+	}
+	if newQ == nil {
+		return Result[O]{}, errors.New("dqn: no Q-function builder")
 	}
 	if logger == nil {
 		logger = func(int64, map[string]float64) {}
 	}
 	start := time.Now()
 
-	// Seeding, all in one place: rng drives initialisation, exploration
-	// and replay sampling; envRng the environments' Reset seeds.
+	// --- Set-up: seeding (rng drives initialisation, exploration and
+	// replay sampling; envRng the environment's Reset seeds), environment,
+	// Q-functions, optimiser, buffers. ---
 	src, envSrc := rand.NewPCG(cfg.Seed, 0xd9e), rand.NewPCG(cfg.Seed, 0xe5e)
 	rng, envRng := rand.New(src), rand.New(envSrc)
-
-	// Environment.
 	env := newEnv()
 	space := env.ActionSpace()
 	if space.Kind != rl.Discrete || space.N < 1 {
-		return Result{}, fmt.Errorf("dqn: need a discrete action space, got %v with N=%d", space.Kind, space.N)
+		return Result[O]{}, fmt.Errorf("dqn: need a discrete action space, got %v with N=%d", space.Kind, space.N)
 	}
 	nA := space.N
 	obs, err := env.Reset(envRng.Uint64())
 	if err != nil {
-		return Result{}, fmt.Errorf("dqn: reset: %w", err)
+		return Result[O]{}, fmt.Errorf("dqn: reset: %w", err)
 	}
-	dim := len(obs.Features())
-	if dim == 0 {
-		return Result{}, errors.New("dqn: observations have no features")
+	q, target, err := buildQ(newQ, obs, space, rng)
+	if err != nil {
+		return Result[O]{}, err
 	}
-
-	// Networks and optimiser.
-	q := NewQNetwork(dim, nA, cfg.Hidden, rng)
-	target := NewQNetwork(dim, nA, cfg.Hidden, rng)
 	qParams, targetParams := nn.Collect(q), nn.Collect(target)
 	softUpdate(targetParams, qParams, 1)
 	adam := optim.DefaultAdamConfig()
 	adam.LR = cfg.LearningRate
 	opt := optim.NewAdam(qParams, adam)
 
-	// Reusable buffers for the hot path.
 	rb := rl.NewReplay[O](cfg.BufferSize)
 	var batch rl.ReplayBatch[O]
 	n := cfg.BatchSize
-	obsBuf := make([]float32, n*dim)
-	nextBuf := make([]float32, n*dim)
 	actions := make([]int, n)
 	targets := make([]float32, n)
+	one := make([]O, 1)
 	trainTape, inf := nn.NewTape(), nn.NewInference()
 	metrics := map[string]float64{}
-	masks := newMasks[O]()
+	masks := agent.NewMasks[O]()
 
-	res := Result{Q: q}
+	res := Result[O]{Q: q}
 	var epReturn float64
 	var epLength int
+	var epInfo map[string]float64
 	exploration := int64(cfg.ExplorationFraction * float64(cfg.TotalTimesteps))
 	finish := func(step int64) {
 		res.Steps = step
@@ -331,7 +268,7 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 		}
 	}
 
-	// Checkpointed state.
+	// --- Resume. ---
 	model := nn.Modules{{Name: "q", M: q}, {Name: "target", M: target}}
 	gens := []*rand.PCG{src, envSrc}
 	first := int64(0)
@@ -350,7 +287,7 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 				return res, fmt.Errorf("dqn: %s: %w", cfg.CheckpointPath, err)
 			}
 			obs, first = cur[0], st.Step
-			epReturn, epLength = st.EpReturn, st.EpLength
+			epReturn, epLength, epInfo = st.EpReturn, st.EpLength, st.EpInfo
 			res.Episodes, res.Updates = st.Episodes, st.Updates
 		}
 	}
@@ -362,16 +299,16 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 				return res, err
 			}
 		}
-		// Act ε-greedily among the allowed actions.
+		// --- Act ε-greedily among the allowed actions. ---
 		eps := LinearSchedule(cfg.StartE, cfg.EndE, exploration, step)
-		mask := masks.of(&obs)
+		mask := masks.Of(&obs)
 		var a int
 		if rng.Float64() < eps {
 			a = randomAllowed(rng, nA, mask)
 		} else {
 			inf.Reset()
-			f := obs.Features()
-			a = argmaxAllowed(q.Forward(inf, inf.Const(1, dim, f)).Data, mask)
+			one[0] = obs
+			a = agent.ArgmaxAllowed(q.QValues(inf, one).Data, mask)
 		}
 		if a < 0 {
 			return res, fmt.Errorf("dqn: step %d: every action is masked", step)
@@ -382,6 +319,7 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 		}
 		epReturn += s.Reward
 		epLength++
+		epInfo = rl.AddInfo(epInfo, s.Info)
 		// Truncation bootstraps from the final observation: store it with
 		// Terminated false.
 		rb.Add(obs, rl.Action{Index: a}, s.Reward, s.Obs, s.Terminated)
@@ -392,8 +330,9 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 			metrics["charts/episodic_return"] = epReturn
 			metrics["charts/episodic_length"] = float64(epLength)
 			metrics["charts/epsilon"] = eps
+			rl.Finished{Return: epReturn, Length: epLength, Info: epInfo}.InfoMetrics(metrics)
 			logger(step, metrics)
-			epReturn, epLength = 0, 0
+			epReturn, epLength, epInfo = 0, 0, nil
 			if obs, err = env.Reset(envRng.Uint64()); err != nil {
 				return res, fmt.Errorf("dqn: reset: %w", err)
 			}
@@ -402,15 +341,14 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 		if step <= cfg.LearningStarts {
 			continue
 		}
+		// --- Targets and one gradient step. ---
 		if step%cfg.TrainFrequency == 0 {
 			rb.Sample(rng, n, &batch)
 			for i := 0; i < n; i++ {
-				copyFeatures(obsBuf[i*dim:(i+1)*dim], batch.Obs[i].Features(), step)
-				copyFeatures(nextBuf[i*dim:(i+1)*dim], batch.NextObs[i].Features(), step)
 				actions[i] = batch.Actions[i].Index
 			}
-			tdTargets(inf, q, target, cfg, masks, nextBuf, dim, &batch, targets)
-			loss, pred := tdLoss(trainTape, q, cfg, obsBuf, dim, actions, targets)
+			tdTargets(inf, q, target, cfg, masks, &batch, targets)
+			loss, pred := tdLoss(trainTape, q, cfg, batch.Obs, actions, targets)
 			trainTape.Backward(loss)
 			if cfg.MaxGradNorm > 0 {
 				optim.ClipGradNorm(qParams, cfg.MaxGradNorm)
@@ -430,12 +368,13 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 				logger(step, metrics)
 			}
 		}
+		// --- Target network and checkpoint. ---
 		if step%cfg.TargetNetworkFrequency == 0 {
 			softUpdate(targetParams, qParams, cfg.Tau)
 		}
 		if cfg.CheckpointPath != "" && cfg.CheckpointEvery > 0 && (step+1)%cfg.CheckpointEvery == 0 {
 			if err := saveRun(cfg.CheckpointPath, model, opt, gens, env, rb, runState[O]{
-				Step: step + 1, Updates: res.Updates, EpReturn: epReturn, EpLength: epLength, Episodes: res.Episodes,
+				Step: step + 1, Updates: res.Updates, EpReturn: epReturn, EpLength: epLength, EpInfo: epInfo, Episodes: res.Episodes,
 			}); err != nil {
 				return res, err
 			}
@@ -445,33 +384,58 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 	return res, nil
 }
 
+// buildQ builds the online and target Q-functions with newQ and checks
+// that they have the same parameters and give one Q-value per action.
+func buildQ[O any](newQ agent.QBuilder[O], obs O, space rl.Space, rng *rand.Rand) (q, target agent.QFunction[O], err error) {
+	if q, err = newQ(obs, space, rng); err != nil {
+		return nil, nil, fmt.Errorf("dqn: building the Q-function: %w", err)
+	}
+	if target, err = newQ(obs, space, rng); err != nil {
+		return nil, nil, fmt.Errorf("dqn: building the target Q-function: %w", err)
+	}
+	qp, tp := nn.Collect(q), nn.Collect(target)
+	if len(qp) != len(tp) {
+		return nil, nil, fmt.Errorf("dqn: the target Q-function has %d parameters, the online one %d", len(tp), len(qp))
+	}
+	for i := range qp {
+		a, b := qp[i], tp[i]
+		if a.Path != b.Path || a.Param.V.Rows != b.Param.V.Rows || a.Param.V.Cols != b.Param.V.Cols {
+			return nil, nil, fmt.Errorf("dqn: target parameter %s %d×%d does not match the online %s %d×%d",
+				b.Path, b.Param.V.Rows, b.Param.V.Cols, a.Path, a.Param.V.Rows, a.Param.V.Cols)
+		}
+	}
+	v := q.QValues(nn.NewInference(), []O{obs})
+	if v.Rows != 1 || v.Cols != space.N {
+		return nil, nil, fmt.Errorf("dqn: the Q-function gives %d×%d values for one observation, want 1×%d", v.Rows, v.Cols, space.N)
+	}
+	return q, target, nil
+}
+
 // tdTargets sets targets[i] to the TD target of transition i of batch,
 // r + γ·Q'(s', b)·(1 − terminated), without gradients: Q' is the target
 // network and b the allowed action of s' with the largest Q-value by the
 // online network q with Double DQN, by Q' itself otherwise. A next state
-// whose actions are all masked is not bootstrapped. next holds the next
-// states' features (N×dim); the forward passes run on the inference tape
-// inf, which tdTargets resets.
-func tdTargets[O any](inf *nn.Tape, q, target *mlp.Model, cfg Config, masks masks[O], next []float32, dim int, batch *rl.ReplayBatch[O], targets []float32) {
+// whose actions are all masked is not bootstrapped. The forward passes
+// run on the inference tape inf, which tdTargets resets.
+func tdTargets[O any](inf *nn.Tape, q, target agent.QFunction[O], cfg Config, masks agent.Masks[O], batch *rl.ReplayBatch[O], targets []float32) {
 	n := len(targets)
 	inf.Reset()
-	x := inf.Const(n, dim, next)
-	qNext := target.Forward(inf, x)
+	qNext := target.QValues(inf, batch.NextObs[:n])
 	nA := qNext.Cols
 	var qSel *nn.Tensor
 	if cfg.DoubleDQN {
-		qSel = q.Forward(inf, x)
+		qSel = q.QValues(inf, batch.NextObs[:n])
 	}
 	for i := 0; i < n; i++ {
 		y := batch.Rewards[i]
 		if !batch.Terminated[i] {
-			m := masks.of(&batch.NextObs[i])
+			m := masks.Of(&batch.NextObs[i])
 			row := qNext.Data[i*nA : (i+1)*nA]
 			var b int
 			if qSel != nil {
-				b = argmaxAllowed(qSel.Data[i*nA:(i+1)*nA], m)
+				b = agent.ArgmaxAllowed(qSel.Data[i*nA:(i+1)*nA], m)
 			} else {
-				b = argmaxAllowed(row, m)
+				b = agent.ArgmaxAllowed(row, m)
 			}
 			if b >= 0 {
 				y += cfg.Gamma * float64(row[b])
@@ -483,12 +447,12 @@ func tdTargets[O any](inf *nn.Tape, q, target *mlp.Model, cfg Config, masks mask
 
 // tdLoss regresses Q(s, a) on the targets: it returns the TD loss (Huber
 // with threshold cfg.HuberDelta when cfg.Loss is Huber, MSE otherwise)
-// of q's Q-values of the taken actions (obs is N×dim) and those Q-values
-// (N×1), recorded on the tape t, which tdLoss resets.
-func tdLoss(t *nn.Tape, q *mlp.Model, cfg Config, obs []float32, dim int, actions []int, targets []float32) (loss, pred *nn.Tensor) {
+// of q's Q-values of the taken actions and those Q-values (N×1), recorded
+// on the tape t, which tdLoss resets.
+func tdLoss[O any](t *nn.Tape, q agent.QFunction[O], cfg Config, obs []O, actions []int, targets []float32) (loss, pred *nn.Tensor) {
 	n := len(targets)
 	t.Reset()
-	pred = t.PickCols(q.Forward(t, t.Const(n, dim, obs)), actions)
+	pred = t.PickCols(q.QValues(t, obs[:n]), actions)
 	tgt := t.Const(n, 1, targets)
 	if cfg.Loss == Huber {
 		return t.Huber(pred, tgt, float32(cfg.HuberDelta)), pred
@@ -506,6 +470,7 @@ type runState[O any] struct {
 	Updates   int64              `json:"updates"`
 	EpReturn  float64            `json:"episode_return_so_far"`
 	EpLength  int                `json:"episode_length_so_far"`
+	EpInfo    map[string]float64 `json:"episode_info_so_far,omitempty"`
 	Episodes  []Episode          `json:"episodes"`
 	Envs      [][]byte           `json:"envs"`
 	Replay    []rl.Transition[O] `json:"replay"`
@@ -541,74 +506,6 @@ func softUpdate(target, online []nn.NamedParam, tau float64) {
 			dst[j] = t*v + (1-t)*dst[j]
 		}
 	}
-}
-
-// copyFeatures copies an observation's features into a batch row. It
-// panics if the observation's width changed (a broken environment).
-func copyFeatures(dst, f []float32, step int64) {
-	if len(f) != len(dst) {
-		panic(fmt.Sprintf("dqn: step %d: observation has %d features, want %d", step, len(f), len(dst)))
-	}
-	copy(dst, f)
-}
-
-// maskOf returns obs's action mask, or nil if every action is allowed.
-func maskOf(obs any) []bool {
-	if m, ok := obs.(rl.Masked); ok {
-		return m.ActionMask()
-	}
-	return nil
-}
-
-// masks reads the action masks of observations of type O without boxing
-// them (boxing a struct observation allocates on every call, measured as
-// 5 % of a CartPole run). The way to reach rl.Masked is decided once.
-type masks[O any] struct{ mode int }
-
-const (
-	noMask      = iota // O never implements rl.Masked
-	maskByPtr          // *O implements it (value receiver on a value type)
-	maskByValue        // O is a pointer or interface type: boxing is free
-)
-
-func newMasks[O any]() masks[O] {
-	var zero O
-	if reflect.TypeFor[O]().Kind() == reflect.Interface {
-		return masks[O]{maskByValue}
-	}
-	if _, ok := any(&zero).(rl.Masked); ok {
-		return masks[O]{maskByPtr}
-	}
-	if _, ok := any(zero).(rl.Masked); ok {
-		return masks[O]{maskByValue}
-	}
-	return masks[O]{noMask}
-}
-
-// of returns *obs's action mask, or nil if every action is allowed.
-func (m masks[O]) of(obs *O) []bool {
-	switch m.mode {
-	case maskByPtr:
-		return any(obs).(rl.Masked).ActionMask()
-	case maskByValue:
-		return maskOf(*obs)
-	}
-	return nil
-}
-
-// argmaxAllowed returns the index of the largest allowed value (the first
-// on ties), or −1 if none is allowed. A nil mask allows everything.
-func argmaxAllowed(v []float32, mask []bool) int {
-	best := -1
-	for j, x := range v {
-		if mask != nil && !mask[j] {
-			continue
-		}
-		if best < 0 || x > v[best] {
-			best = j
-		}
-	}
-	return best
 }
 
 // randomAllowed returns an action drawn uniformly among the allowed ones,

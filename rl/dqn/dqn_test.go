@@ -8,10 +8,13 @@ import (
 
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/envs/testenv"
+	"github.com/cpntrain/cpntrain/rl/policy"
 )
 
-// smallConfig is a budget for the known-answer environments.
+// smallConfig is a budget for the known-answer environments, trained with
+// the Q-network mlpQ.
 func smallConfig(seed uint64, steps int64) Config {
 	c := DefaultConfig()
 	c.Seed = seed
@@ -22,8 +25,26 @@ func smallConfig(seed uint64, steps int64) Config {
 	c.BatchSize = 32
 	c.LearningStarts = 500
 	c.TrainFrequency = 2
-	c.Hidden = []int{32, 32}
 	return c
+}
+
+// mlpQ is the Q-network smallConfig budgets for: two hidden layers of 32.
+func mlpQ() agent.QBuilder[testenv.Vec] { return policy.MLPQ[testenv.Vec](32, 32) }
+
+// greedy returns q's greedy action for obs (agent.GreedyQ), failing the
+// test if every action is masked.
+func greedy(t testing.TB, q agent.QFunction[testenv.Vec], obs testenv.Vec) int {
+	t.Helper()
+	a, err := agent.GreedyQ(q).Decide(obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Index
+}
+
+// qOf returns q's Q-values for the one observation with features x.
+func qOf(q agent.QFunction[testenv.Vec], x ...float32) []float32 {
+	return q.QValues(nn.NewInference(), []testenv.Vec{{X: x}}).Data
 }
 
 func mean(xs []float64) float64 {
@@ -38,13 +59,12 @@ func TestBandit(t *testing.T) {
 	t.Parallel()
 	cfg := smallConfig(1, 4000)
 	cfg.Gamma = 0
-	res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewBandit() }, nil)
+	res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewBandit() }, mlpQ(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Score the greedy arm of every context against the best allowed arm.
 	b := testenv.NewBandit()
-	tape := nn.NewInference()
 	var got float64
 	for c, means := range b.Means {
 		obs := testenv.Vec{X: make([]float32, len(b.Means)), Mask: make([]bool, len(means))}
@@ -52,7 +72,7 @@ func TestBandit(t *testing.T) {
 		for i := 0; i < len(means)-1; i++ {
 			obs.Mask[i] = true
 		}
-		got += means[Greedy(tape, res.Q, obs)] / float64(len(b.Means))
+		got += means[greedy(t, res.Q, obs)] / float64(len(b.Means))
 	}
 	if opt := b.Optimal(); got < 0.99*opt {
 		t.Errorf("greedy expected return %.4f < 99%% of optimal %.4f", got, opt)
@@ -64,16 +84,16 @@ func TestChain(t *testing.T) {
 	t.Parallel()
 	for seed := uint64(1); seed <= 3; seed++ {
 		cfg := smallConfig(seed, 20000)
-		res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewChain() }, nil)
+		res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewChain() }, mlpQ(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		env := testenv.NewChain()
-		rets, err := Evaluate(res.Q, rl.Env[testenv.Vec](env), 5, 0)
+		ev, err := rl.Evaluate(rl.Env[testenv.Vec](env), agent.GreedyQ(res.Q), 5, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := mean(rets); got < 0.99*env.Optimal() {
+		if got := mean(ev.Returns); got < 0.99*env.Optimal() {
 			t.Errorf("seed %d: greedy return %.4f < 99%% of optimal %.4f", seed, got, env.Optimal())
 		}
 	}
@@ -114,12 +134,11 @@ func TestTruncationBootstraps(t *testing.T) {
 		cfg.Gamma = 0.5
 		cfg.TrainFrequency = 1
 		cfg.TargetNetworkFrequency = 50
-		res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return &oneStep{truncate: c.truncate} }, nil)
+		res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return &oneStep{truncate: c.truncate} }, mlpQ(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tape := nn.NewInference()
-		q := float64(res.Q.Forward(tape, tape.Const(1, 1, []float32{1})).Data[0])
+		q := float64(qOf(res.Q, 1)[0])
 		if math.Abs(q-c.want) > 0.05 {
 			t.Errorf("truncate=%v: Q = %.4f, want %.1f", c.truncate, q, c.want)
 		}
@@ -128,12 +147,12 @@ func TestTruncationBootstraps(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	t.Parallel()
-	run := func() Result {
+	run := func() Result[testenv.Vec] {
 		cfg := smallConfig(3, 1500)
 		cfg.DoubleDQN = true
 		cfg.Tau = 0.5
 		cfg.Loss = Huber
-		res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }, nil)
+		res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }, mlpQ(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +183,7 @@ func TestMaskRespected(t *testing.T) {
 	cfg.Gamma = 0
 	taken := 0
 	env := &spyEnv{Bandit: testenv.NewBandit(), taken: &taken}
-	if _, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return env }, nil); err != nil {
+	if _, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return env }, mlpQ(), nil); err != nil {
 		t.Fatal(err) // the bandit returns an error for a masked action
 	}
 	if taken != 1200 {
@@ -203,10 +222,10 @@ func TestRandomAllowed(t *testing.T) {
 	if len(seen) != 2 || seen[1] == 0 || seen[3] == 0 {
 		t.Fatalf("random actions %v, want only 1 and 3", seen)
 	}
-	if argmaxAllowed([]float32{5, 1, 9, 2}, mask) != 3 {
-		t.Fatal("argmaxAllowed chose a masked action")
+	if agent.ArgmaxAllowed([]float32{5, 1, 9, 2}, mask) != 3 {
+		t.Fatal("ArgmaxAllowed chose a masked action")
 	}
-	if randomAllowed(rng, 2, []bool{false, false}) != -1 || argmaxAllowed([]float32{1}, []bool{false}) != -1 {
+	if randomAllowed(rng, 2, []bool{false, false}) != -1 || agent.ArgmaxAllowed([]float32{1}, []bool{false}) != -1 {
 		t.Fatal("want -1 when every action is masked")
 	}
 }
@@ -214,7 +233,7 @@ func TestRandomAllowed(t *testing.T) {
 func TestContextCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Train(ctx, smallConfig(1, 100), func() rl.Env[testenv.Vec] { return testenv.NewChain() }, nil)
+	_, err := Train(ctx, smallConfig(1, 100), func() rl.Env[testenv.Vec] { return testenv.NewChain() }, mlpQ(), nil)
 	if err != context.Canceled {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}

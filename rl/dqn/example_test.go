@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/dqn"
 	"github.com/cpntrain/cpntrain/rl/envs/testenv"
+	"github.com/cpntrain/cpntrain/rl/policy"
 )
 
 // Train DQN on the contextual bandit and print the greedy arm per context.
@@ -19,16 +20,23 @@ func ExampleTrain() {
 	cfg.BatchSize = 32
 	cfg.LearningRate = 1e-3
 	cfg.Gamma = 0 // one-step episodes
-	res, err := dqn.Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewBandit() }, nil)
+	// CleanRL's Q-network: hidden layers of 120 and 84.
+	newQ := policy.MLPQ[testenv.Vec](120, 84)
+	res, err := dqn.Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewBandit() }, newQ, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	tape := nn.NewInference()
+	greedy := agent.GreedyQ(res.Q)
 	for c := 0; c < 3; c++ {
 		obs := testenv.Vec{X: make([]float32, 3), Mask: []bool{true, true, true, false}}
 		obs.X[c] = 1
-		fmt.Printf("context %d: arm %d\n", c, dqn.Greedy(tape, res.Q, obs))
+		a, err := greedy.Decide(obs)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("context %d: arm %d\n", c, a.Index)
 	}
 	// Output:
 	// context 0: arm 1

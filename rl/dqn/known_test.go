@@ -15,24 +15,25 @@ import (
 	"time"
 
 	"github.com/cpntrain/cpntrain/nn"
-	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/nn/optim"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/envs/testenv"
 	"github.com/cpntrain/cpntrain/rl/internal/runstate"
+	"github.com/cpntrain/cpntrain/rl/policy"
 )
 
 // linearQ returns a Q-network without hidden layers, Q(x) = x·W + b, with
 // hand-set weights: w is in×out (input-major: w[i*out+a] multiplies input
 // i for action a), b has out values.
-func linearQ(t *testing.T, in, out int, w, b []float32) *mlp.Model {
+func linearQ(t *testing.T, in, out int, w, b []float32) *policy.QNetwork[testenv.Vec] {
 	t.Helper()
 	if len(w) != in*out || len(b) != out {
 		t.Fatalf("linearQ: %d weights and %d biases for %d→%d", len(w), len(b), in, out)
 	}
-	m := NewQNetwork(in, out, nil, rand.New(rand.NewPCG(1, 2)))
-	copy(m.Layers[0].W.V.Data, w)
-	copy(m.Layers[0].B.V.Data, b)
+	m := policy.NewQNetwork[testenv.Vec](in, out, nil, rand.New(rand.NewPCG(1, 2)))
+	copy(m.Net.Layers[0].W.V.Data, w)
+	copy(m.Net.Layers[0].B.V.Data, b)
 	return m
 }
 
@@ -89,7 +90,6 @@ func TestTDTargetsKnownValues(t *testing.T) {
 	}
 	n := len(rows)
 	var batch rl.ReplayBatch[testenv.Vec]
-	var next []float32
 	for i, r := range rows {
 		batch.Indices = append(batch.Indices, i)
 		batch.Obs = append(batch.Obs, testenv.Vec{X: []float32{9, 9}})
@@ -97,14 +97,13 @@ func TestTDTargetsKnownValues(t *testing.T) {
 		batch.Rewards = append(batch.Rewards, r.r)
 		batch.NextObs = append(batch.NextObs, testenv.Vec{X: r.next, Mask: r.mask})
 		batch.Terminated = append(batch.Terminated, r.terminated)
-		next = append(next, r.next...)
 	}
 	for _, double := range []bool{false, true} {
 		cfg := DefaultConfig()
 		cfg.Gamma = 0.5
 		cfg.DoubleDQN = double
 		targets := make([]float32, n)
-		tdTargets(nn.NewInference(), q, target, cfg, newMasks[testenv.Vec](), next, 2, &batch, targets)
+		tdTargets[testenv.Vec](nn.NewInference(), q, target, cfg, agent.NewMasks[testenv.Vec](), &batch, targets)
 		for i, r := range rows {
 			want := r.vanilla
 			if double {
@@ -130,7 +129,7 @@ func TestTDTargetsGamma(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Gamma = c.gamma
 		targets := make([]float32, 1)
-		tdTargets(nn.NewInference(), q, target, cfg, newMasks[testenv.Vec](), []float32{1, 0}, 2, &batch, targets)
+		tdTargets[testenv.Vec](nn.NewInference(), q, target, cfg, agent.NewMasks[testenv.Vec](), &batch, targets)
 		if !near(float64(targets[0]), c.want, 1e-6) {
 			t.Errorf("γ=%v: target %v, want %v", c.gamma, targets[0], c.want)
 		}
@@ -154,6 +153,10 @@ func TestTDTargetsGamma(t *testing.T) {
 // ∂L/∂b[a] is ∂L/∂Q of the row taking a, ∂L/∂W[a] is x times it.
 func TestTDLossKnownValues(t *testing.T) {
 	obs := []float32{1, 2, -1, 0.5}
+	obsV := make([]testenv.Vec, len(obs)) // one feature x per observation
+	for i, x := range obs {
+		obsV[i] = testenv.Vec{X: []float32{x}}
+	}
 	actions := []int{2, 0, 3, 1}
 	targets := []float32{0.5, -1, 2, 0}
 	wantPred := []float32{-2.5, -2, 2.5, 2.5}
@@ -188,7 +191,7 @@ func TestTDLossKnownValues(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Loss, cfg.HuberDelta = c.loss, c.delta
 		tape := nn.NewTape()
-		loss, pred := tdLoss(tape, q, cfg, obs, 1, actions, targets)
+		loss, pred := tdLoss[testenv.Vec](tape, q, cfg, obsV, actions, targets)
 		for i, p := range pred.Data {
 			if p != wantPred[i] {
 				t.Fatalf("%s: Q(s,a) of row %d = %v, want %v", c.name, i, p, wantPred[i])
@@ -198,7 +201,7 @@ func TestTDLossKnownValues(t *testing.T) {
 			t.Errorf("%s: loss %v, want %v", c.name, got, c.want)
 		}
 		tape.Backward(loss)
-		gW, gB := q.Layers[0].W.V.Grad, q.Layers[0].B.V.Grad
+		gW, gB := q.Net.Layers[0].W.V.Grad, q.Net.Layers[0].B.V.Grad
 		for i, a := range actions {
 			if !near(float64(gB[a]), c.dQ[i], 1e-6) {
 				t.Errorf("%s: ∂L/∂Q(row %d) = %v, want %v", c.name, i, gB[a], c.dQ[i])
@@ -282,7 +285,7 @@ func TestTargetNetworkSchedule(t *testing.T) {
 	base.LearningRate = 0.01
 	base.BufferSize = 100
 	base.BatchSize = 4
-	base.Hidden = []int{8}
+	hidden := []int{8}
 	base.LearningStarts = 2
 	base.TrainFrequency = 1
 	base.TargetNetworkFrequency = 3
@@ -293,7 +296,7 @@ func TestTargetNetworkSchedule(t *testing.T) {
 		cfg.Tau, cfg.TotalTimesteps = tau, steps
 		cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
 		cfg.CheckpointEvery = steps
-		res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }, nil)
+		res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }, policy.MLPQ[testenv.Vec](hidden...), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,8 +305,9 @@ func TestTargetNetworkSchedule(t *testing.T) {
 			return q, nil
 		}
 		rng := rand.New(rand.NewPCG(0, 0))
-		qc := NewQNetwork(res.Q.In(), res.Q.Out(), cfg.Hidden, rng)
-		tc := NewQNetwork(res.Q.In(), res.Q.Out(), cfg.Hidden, rng)
+		net := res.Q.(*policy.QNetwork[testenv.Vec]).Net
+		qc := policy.NewQNetwork[testenv.Vec](net.In(), net.Out(), hidden, rng)
+		tc := policy.NewQNetwork[testenv.Vec](net.In(), net.Out(), hidden, rng)
 		opt := optim.NewAdam(nn.Collect(qc), optim.DefaultAdamConfig())
 		var st runState[testenv.Vec]
 		ok, err := runstate.Load(cfg.CheckpointPath, CheckpointKind, nn.Modules{{Name: "q", M: qc}, {Name: "target", M: tc}}, opt,
@@ -369,7 +373,7 @@ func TestCheckpointEveryZero(t *testing.T) {
 	cfg := smallConfig(1, 20)
 	cfg.LearningStarts = 5
 	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
-	if _, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }, nil); err != nil {
+	if _, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }, mlpQ(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(cfg.CheckpointPath); !errors.Is(err, os.ErrNotExist) {
@@ -401,7 +405,6 @@ func TestTrainCountersAndMetrics(t *testing.T) {
 		cfg.LearningStarts = 6
 		cfg.TrainFrequency = 2
 		cfg.BatchSize = 8
-		cfg.Hidden = []int{4}
 		type entry struct {
 			step int64
 			m    map[string]float64
@@ -409,7 +412,7 @@ func TestTrainCountersAndMetrics(t *testing.T) {
 		var logs []entry
 		start := time.Now()
 		res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return &oneStep{truncate: truncate} },
-			func(step int64, m map[string]float64) {
+			policy.MLPQ[testenv.Vec](4), func(step int64, m map[string]float64) {
 				c := map[string]float64{}
 				for k, v := range m {
 					c[k] = v
@@ -420,8 +423,7 @@ func TestTrainCountersAndMetrics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tape := nn.NewInference()
-		q0 := float64(res.Q.Forward(tape, tape.Const(1, 1, []float32{1})).Data[0])
+		q0 := float64(qOf(res.Q, 1)[0])
 		// Q0 must be away from 0 (the truncated target would equal the
 		// terminated one) and from the fixed points 1 and 2 (zero TD loss).
 		if math.Abs(q0) < 0.05 || math.Abs(q0-1) < 0.05 || math.Abs(q0-2) < 0.05 {
@@ -482,7 +484,7 @@ func TestTrainCountersAndMetrics(t *testing.T) {
 func TestCancelledBeforeStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res, err := Train(ctx, smallConfig(1, 100), func() rl.Env[testenv.Vec] { return testenv.NewChain() }, nil)
+	res, err := Train(ctx, smallConfig(1, 100), func() rl.Env[testenv.Vec] { return testenv.NewChain() }, mlpQ(), nil)
 	if !errors.Is(err, context.Canceled) || res.Steps != 0 || len(res.Episodes) != 0 {
 		t.Fatalf("err %v after %d steps, %d episodes; want context.Canceled after 0", err, res.Steps, len(res.Episodes))
 	}
@@ -532,8 +534,8 @@ func TestArgmaxAllowedTies(t *testing.T) {
 		{[]float32{7}, nil, 0},
 		{nil, nil, -1},
 	} {
-		if got := argmaxAllowed(c.v, c.mask); got != c.want {
-			t.Errorf("argmaxAllowed(%v, %v) = %d, want %d", c.v, c.mask, got, c.want)
+		if got := agent.ArgmaxAllowed(c.v, c.mask); got != c.want {
+			t.Errorf("ArgmaxAllowed(%v, %v) = %d, want %d", c.v, c.mask, got, c.want)
 		}
 	}
 }
@@ -601,17 +603,18 @@ func (e *seedEnv) ActionSpace() rl.Space { return rl.Space{Kind: rl.Discrete, N:
 func TestEvaluateKnownReturns(t *testing.T) {
 	q := linearQ(t, 1, 2, []float32{1, -1}, []float32{0, 0})
 	env := &seedEnv{}
-	rets, err := Evaluate(q, rl.Env[testenv.Vec](env), 3, 10)
+	ev, err := rl.Evaluate(rl.Env[testenv.Vec](env), agent.GreedyQ[testenv.Vec](q), 3, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
+	rets := ev.Returns
 	if len(rets) != 3 || rets[0] != 3.5 || rets[1] != 3.5 || rets[2] != 3.5 {
 		t.Errorf("returns %v, want [3.5 3.5 3.5]", rets)
 	}
 	if len(env.seeds) != 3 || env.seeds[0] != 10 || env.seeds[1] != 11 || env.seeds[2] != 12 {
 		t.Errorf("reset seeds %v, want [10 11 12]", env.seeds)
 	}
-	if _, err := Evaluate(q, rl.Env[testenv.Vec](&seedEnv{mask: []bool{false, false}}), 1, 0); err == nil {
+	if _, err := rl.Evaluate(rl.Env[testenv.Vec](&seedEnv{mask: []bool{false, false}}), agent.GreedyQ[testenv.Vec](q), 1, 0); err == nil {
 		t.Error("no error when every action is masked")
 	}
 }
@@ -670,15 +673,36 @@ func TestValidateBoundaries(t *testing.T) {
 		{"MaxGradNorm -1e-9", func(c *Config) { c.MaxGradNorm = -1e-9 }, false},
 		{"CheckpointEvery 0", func(c *Config) { c.CheckpointEvery = 0 }, true},
 		{"CheckpointEvery -1", func(c *Config) { c.CheckpointEvery = -1 }, false},
-		{"Hidden [1]", func(c *Config) { c.Hidden = []int{1} }, true},
-		{"Hidden none", func(c *Config) { c.Hidden = nil }, true},
-		{"Hidden [3 0]", func(c *Config) { c.Hidden = []int{3, 0} }, false},
 	} {
 		cfg := DefaultConfig()
 		c.mod(&cfg)
 		if err := cfg.Validate(); (err == nil) != c.ok {
 			t.Errorf("%s: Validate() = %v, want ok=%v", c.name, err, c.ok)
 		}
+	}
+}
+
+// TestTrainBadBuilder: a Q-network with a zero hidden width, or no builder
+// at all, is an error from Train, not a panic.
+func TestTrainBadBuilder(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		newQ agent.QBuilder[testenv.Vec]
+	}{
+		{"hidden [3 0]", policy.MLPQ[testenv.Vec](3, 0)},
+		{"nil builder", nil},
+	} {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("%s: Train panicked: %v", c.name, p)
+				}
+			}()
+			_, err := Train(context.Background(), smallConfig(1, 10), func() rl.Env[testenv.Vec] { return testenv.NewChain() }, c.newQ, nil)
+			if err == nil {
+				t.Errorf("%s: Train returned no error", c.name)
+			}
+		}()
 	}
 }
 
@@ -700,20 +724,21 @@ func (c countingCartPole) Step(a rl.Action) (rl.Step[testenv.Vec], error) {
 // A run ignoring the checkpoint would take 12 steps.
 func TestResumeContinues(t *testing.T) {
 	cfg := smallConfig(4, 5)
-	cfg.Hidden, cfg.BatchSize, cfg.LearningStarts, cfg.TrainFrequency = []int{8}, 4, 2, 1
+	cfg.BatchSize, cfg.LearningStarts, cfg.TrainFrequency = 4, 2, 1
+	newQ := policy.MLPQ[testenv.Vec](8)
 	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
 	cfg.CheckpointEvery = 5
 	var first, second int
 	res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] {
 		return countingCartPole{testenv.NewCartPole(), &first}
-	}, nil)
+	}, newQ, nil)
 	if err != nil || first != 5 || res.Updates != 2 {
 		t.Fatalf("first run: %d steps, %d updates, err %v; want 5, 2", first, res.Updates, err)
 	}
 	cfg.TotalTimesteps = 12
 	res, err = Train(context.Background(), cfg, func() rl.Env[testenv.Vec] {
 		return countingCartPole{testenv.NewCartPole(), &second}
-	}, nil)
+	}, newQ, nil)
 	if err != nil || second != 7 || res.Steps != 12 || res.Updates != 9 {
 		t.Fatalf("resumed run: %d environment steps, Steps %d, %d updates, err %v; want 7, 12, 9", second, res.Steps, res.Updates, err)
 	}
@@ -743,13 +768,12 @@ func TestEpsilonGreedyActions(t *testing.T) {
 		cfg := smallConfig(5, 400)
 		cfg.LearningRate = 0
 		cfg.StartE, cfg.EndE = eps, eps
-		cfg.Hidden = []int{4}
 		env := &twoArms{}
-		res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return env }, nil)
+		res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return env }, policy.MLPQ[testenv.Vec](4), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := Greedy(nn.NewInference(), res.Q, testenv.Vec{X: []float32{1}})
+		g := greedy(t, res.Q, testenv.Vec{X: []float32{1}})
 		n := 0
 		for _, a := range env.taken {
 			if a == g {

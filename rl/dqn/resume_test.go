@@ -11,6 +11,7 @@ import (
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/dqn"
 	"github.com/cpntrain/cpntrain/rl/envs/testenv"
+	"github.com/cpntrain/cpntrain/rl/policy"
 )
 
 // TestResumeAfterKill: a run cancelled after a checkpoint (with a full,
@@ -20,7 +21,8 @@ func TestResumeAfterKill(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	cfg := dqn.DefaultConfig()
 	cfg.TotalTimesteps, cfg.LearningStarts, cfg.BufferSize = 6000, 500, 1000
-	cfg.TrainFrequency, cfg.BatchSize, cfg.Hidden = 2, 32, []int{32, 32}
+	cfg.TrainFrequency, cfg.BatchSize = 2, 32
+	newQ := policy.MLPQ[testenv.Vec](32, 32)
 	cfg.Seed, cfg.DoubleDQN = 6, true
 	mk := func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }
 	params := func(m nn.Module) []float32 {
@@ -30,7 +32,7 @@ func TestResumeAfterKill(t *testing.T) {
 		}
 		return ps
 	}
-	ref, err := dqn.Train(context.Background(), cfg, mk, nil)
+	ref, err := dqn.Train(context.Background(), cfg, mk, newQ, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func TestResumeAfterKill(t *testing.T) {
 	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
 	cfg.CheckpointEvery = 1000
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err = dqn.Train(ctx, cfg, mk, func(step int64, m map[string]float64) {
+	_, err = dqn.Train(ctx, cfg, mk, newQ, func(step int64, m map[string]float64) {
 		if step > 3500 {
 			cancel() // seen at step 4096, after the checkpoint of step 4000
 		}
@@ -46,7 +48,7 @@ func TestResumeAfterKill(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("the killed run returned %v", err)
 	}
-	res, err := dqn.Train(context.Background(), cfg, mk, nil)
+	res, err := dqn.Train(context.Background(), cfg, mk, newQ, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@
 //     ½·mean((V(s_t) − G_t)²) at LearningRateCritic;
 //   - otherwise none (b = 0; set NormAdv to centre the returns).
 //
-// Agents are actorcritic.Agent values: one or several actors acting on the
+// Agents are agent.Agent values: one or several actors acting on the
 // same state (their joint log-probability is the sum of theirs) and an
 // optional critic. An episode truncated by a time limit is bootstrapped
 // with γ·V(final observation) when the agent has a critic, and cut
@@ -28,9 +28,7 @@ package pg
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"sort"
 	"time"
@@ -38,8 +36,9 @@ import (
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/optim"
 	"github.com/cpntrain/cpntrain/rl"
-	"github.com/cpntrain/cpntrain/rl/actorcritic"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/internal/runstate"
+	"github.com/cpntrain/cpntrain/rl/internal/settings"
 )
 
 // Config holds REINFORCE's hyper-parameters.
@@ -99,26 +98,13 @@ func DefaultConfig() Config {
 
 // Validate reports hyper-parameters out of range.
 func (c Config) Validate() error {
-	ok := func(x float64) bool { return x >= 0 && !math.IsInf(x, 0) }
-	switch {
-	case c.TotalTimesteps < 0:
-		return fmt.Errorf("pg: TotalTimesteps %d < 0", c.TotalTimesteps)
-	case c.NumEnvs < 1:
-		return fmt.Errorf("pg: NumEnvs %d < 1", c.NumEnvs)
-	case c.NumEpisodes < 1:
-		return fmt.Errorf("pg: NumEpisodes %d < 1", c.NumEpisodes)
-	case !ok(c.LearningRate) || !ok(c.LearningRateCritic):
-		return fmt.Errorf("pg: invalid learning rates %v, %v", c.LearningRate, c.LearningRateCritic)
-	case !(c.Gamma >= 0 && c.Gamma <= 1):
-		return fmt.Errorf("pg: Gamma %v outside [0,1]", c.Gamma)
-	case !ok(c.EntCoef):
-		return fmt.Errorf("pg: invalid EntCoef %v", c.EntCoef)
-	case !ok(c.MaxGradNorm):
-		return fmt.Errorf("pg: invalid MaxGradNorm %v", c.MaxGradNorm)
-	case c.CheckpointEvery < 0:
-		return fmt.Errorf("pg: CheckpointEvery %d < 0", c.CheckpointEvery)
-	}
-	return nil
+	f := settings.New("pg")
+	settings.AtLeast(f, "TotalTimesteps", c.TotalTimesteps, 0)
+	settings.AtLeast(f, "NumEnvs", c.NumEnvs, 1)
+	settings.AtLeast(f, "NumEpisodes", c.NumEpisodes, 1)
+	settings.AtLeast(f, "CheckpointEvery", c.CheckpointEvery, 0)
+	return f.NonNeg("LearningRate", c.LearningRate).NonNeg("LearningRateCritic", c.LearningRateCritic).
+		Unit("Gamma", c.Gamma).NonNeg("EntCoef", c.EntCoef).NonNeg("MaxGradNorm", c.MaxGradNorm).Err()
 }
 
 // Episode is one complete episode of a batch.
@@ -129,7 +115,8 @@ type Episode[O any] struct {
 	// return-to-go G_t (including a truncation bootstrap, if any).
 	Rewards, Returns []float64
 
-	actions [][]rl.Action // [actor][t]
+	actions [][]rl.Action      // [actor][t]
+	info    map[string]float64 // step infos summed
 }
 
 // Baseline fills b[i][t] (len(b[i]) = len(batch[i].Obs)) with the baseline
@@ -205,12 +192,12 @@ type Result struct {
 // updates agent's actors (and critic, if any) in place; baseline may be
 // nil (see the package documentation). It stops early with ctx's error
 // when ctx is cancelled, and with an error when an environment fails.
-func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agent actorcritic.Agent[O], baseline Baseline[O], logger Logger) (Result, error) {
+func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag agent.Agent[O], baseline Baseline[O], logger Logger) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
 	}
-	if len(agent.Actors) == 0 {
-		return Result{}, errors.New("pg: an agent needs at least one actor")
+	if err := ag.Check("pg", false); err != nil {
+		return Result{}, err
 	}
 	if logger == nil {
 		logger = func(int64, map[string]float64) {}
@@ -222,21 +209,21 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 	src, envSrc := rand.NewPCG(cfg.Seed, 0x9e1), rand.NewPCG(cfg.Seed, 0xe5e)
 	rng, envRng := rand.New(src), rand.New(envSrc)
 
-	nE, nA := cfg.NumEnvs, len(agent.Actors)
+	nE, nA := cfg.NumEnvs, len(ag.Actors)
 	envs := make([]rl.Env[O], nE)
 	for i := range envs {
 		envs[i] = newEnv()
 	}
 
 	// Optimisers.
-	actorParams := nn.Collect(agent.ActorModules())
+	actorParams := nn.Collect(ag.ActorModules())
 	adam := optim.DefaultAdamConfig()
 	adam.LR = cfg.LearningRate
 	optA := optim.NewAdam(actorParams, adam)
 	var criticParams []nn.NamedParam
 	var optC *optim.Adam
-	if agent.Critic != nil {
-		criticParams = nn.Collect(nn.Modules{{Name: "critic", M: agent.Critic}})
+	if ag.Critic != nil {
+		criticParams = nn.Collect(nn.Modules{{Name: "critic", M: ag.Critic}})
 		adam.LR = cfg.LearningRateCritic
 		optC = optim.NewAdam(criticParams, adam)
 	}
@@ -250,10 +237,10 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 
 	// Checkpointed state: the actors (and critic), their optimizers, the
 	// generators and the counters.
-	model := nn.Modules{{Name: "actors", M: agent.ActorModules()}}
+	model := nn.Modules{{Name: "actors", M: ag.ActorModules()}}
 	opts := optim.Group{{Name: "actors", Opt: optA}}
 	if optC != nil {
-		model = append(model, nn.Modules{{Name: "critic", M: agent.Critic}}...)
+		model = append(model, nn.Modules{{Name: "critic", M: ag.Critic}}...)
 		opts = append(opts, optim.Member{Name: "critic", Opt: optC})
 	}
 	gens := []*rand.PCG{src, envSrc}
@@ -308,8 +295,8 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 			}
 			inf.Reset()
 			acts := make([][]rl.Action, nA)
-			for k, ac := range agent.Actors {
-				acts[k] = append([]rl.Action(nil), actorcritic.ActWith(ac, inf, aObs, acts[:k], rng)...)
+			for k, ac := range ag.Actors {
+				acts[k] = append([]rl.Action(nil), agent.ActWith(ac, inf, aObs, acts[:k], rng)...)
 			}
 			for j, e := range active {
 				ep := cur[e]
@@ -317,22 +304,23 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 					parts[k] = acts[k][j]
 					ep.actions[k] = append(ep.actions[k], acts[k][j])
 				}
-				s, err := envs[e].Step(agent.Action(parts))
+				s, err := envs[e].Step(ag.Action(parts))
 				if err != nil {
 					return res, fmt.Errorf("pg: step %d, env %d: %w", global, e, err)
 				}
 				global++
 				ep.Obs = append(ep.Obs, obs[e])
 				ep.Rewards = append(ep.Rewards, s.Reward)
+				ep.info = rl.AddInfo(ep.info, s.Info)
 				obs[e] = s.Obs
 				if !s.Done() {
 					continue
 				}
 				var boot float64
-				if s.Truncated && !s.Terminated && agent.Critic != nil {
+				if s.Truncated && !s.Terminated && ag.Critic != nil {
 					inf.Reset()
 					one[0] = s.Obs
-					boot = float64(agent.Critic.Value(inf, one).Data[0])
+					boot = float64(ag.Critic.Value(inf, one).Data[0])
 				}
 				finishEpisode(ep, cfg.Gamma, boot)
 				batch = append(batch, *ep)
@@ -345,6 +333,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 				clear(metrics)
 				metrics["charts/episodic_return"] = epRet
 				metrics["charts/episodic_length"] = float64(len(ep.Rewards))
+				rl.Finished{Env: e, Return: epRet, Length: len(ep.Rewards), Info: ep.info}.InfoMetrics(metrics)
 				logger(global, metrics)
 				cur[e] = nil
 				if started < cfg.NumEpisodes {
@@ -375,8 +364,8 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		adv := make([]float32, n)
 		tape.Reset()
 		var v *nn.Tensor
-		if agent.Critic != nil {
-			v = agent.Critic.Value(tape, allObs)
+		if ag.Critic != nil {
+			v = ag.Critic.Value(tape, allObs)
 		}
 		switch {
 		case baseline != nil:
@@ -407,8 +396,8 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], agen
 		A := tape.Const(n, 1, adv)
 		var loss *nn.Tensor
 		var pgSum, entSum, vLossVal float64
-		for k, ac := range agent.Actors {
-			lp, ent := actorcritic.EvaluateWith(ac, tape, allObs, allActs[:k], allActs[k])
+		for k, ac := range ag.Actors {
+			lp, ent := agent.EvaluateWith(ac, tape, allObs, allActs[:k], allActs[k])
 			pgk := tape.Neg(tape.Mean(tape.Mul(A, lp)))
 			h := tape.Mean(ent)
 			l := tape.Sub(pgk, tape.Scale(h, float32(cfg.EntCoef)))

@@ -23,7 +23,7 @@ import (
 
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/rl"
-	"github.com/cpntrain/cpntrain/rl/actorcritic"
+	rlagent "github.com/cpntrain/cpntrain/rl/agent"
 )
 
 // sStep is one scripted environment step.
@@ -302,7 +302,7 @@ func TestKnownCriticBaseline(t *testing.T) {
 			// hang: one update takes microseconds, the deadline is 5 s.
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			res, err := Train(ctx, cfg, pgScript(), actorcritic.Agent[int]{Critic: critic, Actors: []actorcritic.Actor[int]{actor}}, nil, c.logger)
+			res, err := Train(ctx, cfg, pgScript(), rlagent.Agent[int]{Critic: critic, Actors: []rlagent.Actor[int]{actor}}, nil, c.logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -355,7 +355,7 @@ func TestKnownNoCritic(t *testing.T) {
 	actor := newTabActor(0, constMap(pgObs, -1), nil, &errs)
 	var gLP []float32
 	c := &capture{grads: func() { gLP = actor.lp.grad() }}
-	if _, err := Train(context.Background(), pgCfg(), pgScript(), actorcritic.Agent[int]{Actors: []actorcritic.Actor[int]{actor}}, nil, c.logger); err != nil {
+	if _, err := Train(context.Background(), pgCfg(), pgScript(), rlagent.Agent[int]{Actors: []rlagent.Actor[int]{actor}}, nil, c.logger); err != nil {
 		t.Fatal(err)
 	}
 	errsOK(t, errs)
@@ -393,7 +393,7 @@ func TestKnownBaselineFunc(t *testing.T) {
 	}
 	var gV, gLP0, gLP1 []float32
 	c := &capture{grads: func() { gV, gLP0, gLP1 = critic.grad(), a0.lp.grad(), a1.lp.grad() }}
-	agent := actorcritic.Agent[int]{Critic: critic, Actors: []actorcritic.Actor[int]{a0, a1},
+	agent := rlagent.Agent[int]{Critic: critic, Actors: []rlagent.Actor[int]{a0, a1},
 		Combine: func(p []rl.Action) rl.Action { return rl.Action{Index: p[0].Index + 10*p[1].Index} }}
 	if _, err := Train(context.Background(), pgCfg(), pgScript(), agent, base, c.logger); err != nil {
 		t.Fatal(err)
@@ -439,7 +439,7 @@ func TestKnownSingleStepNormAdv(t *testing.T) {
 	cfg.NumEnvs, cfg.NumEpisodes, cfg.TotalTimesteps, cfg.NormAdv = 1, 1, 1, true
 	var gLP []float32
 	c := &capture{grads: func() { gLP = actor.lp.grad() }}
-	if _, err := Train(context.Background(), cfg, func() rl.Env[int] { return &oneStepEnv{} }, actorcritic.Agent[int]{Actors: []actorcritic.Actor[int]{actor}}, nil, c.logger); err != nil {
+	if _, err := Train(context.Background(), cfg, func() rl.Env[int] { return &oneStepEnv{} }, rlagent.Agent[int]{Actors: []rlagent.Actor[int]{actor}}, nil, c.logger); err != nil {
 		t.Fatal(err)
 	}
 	checkVec(t, "∂L/∂logπ", gLP, []float64{-1})
@@ -454,7 +454,7 @@ func TestFewerEpisodesThanEnvs(t *testing.T) {
 	cfg := pgCfg()
 	cfg.NumEnvs, cfg.NumEpisodes, cfg.TotalTimesteps = 3, 2, 6
 	res, err := Train(context.Background(), cfg, func() rl.Env[int] { e := &oneStepEnv{}; envs = append(envs, e); return e },
-		actorcritic.Agent[int]{Actors: []actorcritic.Actor[int]{newTabActor(0, nil, nil, &errs)}}, nil, nil)
+		rlagent.Agent[int]{Actors: []rlagent.Actor[int]{newTabActor(0, nil, nil, &errs)}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +475,7 @@ func TestKnownAnnealLR(t *testing.T) {
 	cfg := pgCfg()
 	cfg.NumEnvs, cfg.NumEpisodes, cfg.TotalTimesteps, cfg.EntCoef = 1, 1, 2, 0
 	cfg.AnnealLR, cfg.LearningRateCritic, cfg.LearningRate = true, 0.1, 0.2
-	res, err := Train(context.Background(), cfg, func() rl.Env[int] { return &oneStepEnv{} }, actorcritic.Agent[int]{Critic: critic, Actors: []actorcritic.Actor[int]{actor}}, nil, nil)
+	res, err := Train(context.Background(), cfg, func() rl.Env[int] { return &oneStepEnv{} }, rlagent.Agent[int]{Critic: critic, Actors: []rlagent.Actor[int]{actor}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -524,9 +524,9 @@ func TestValidateBounds(t *testing.T) {
 	}
 }
 
-func oneStepAgent(errs *[]string) (actorcritic.Agent[int], *tabActor) {
+func oneStepAgent(errs *[]string) (rlagent.Agent[int], *tabActor) {
 	a := newTabActor(0, nil, nil, errs)
-	return actorcritic.Agent[int]{Critic: &tabCritic{table: newTable(nil)}, Actors: []actorcritic.Actor[int]{a}}, a
+	return rlagent.Agent[int]{Critic: &tabCritic{table: newTable(nil)}, Actors: []rlagent.Actor[int]{a}}, a
 }
 
 // TestCheckpointEvery: with CheckpointEvery = 2 a run cancelled during

@@ -8,17 +8,17 @@ import (
 
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/rl"
-	"github.com/cpntrain/cpntrain/rl/actorcritic"
+	rlagent "github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/envs/testenv"
 	"github.com/cpntrain/cpntrain/rl/policy"
 )
 
 type optimal interface{ Optimal() float64 }
 
-func newAgent(env rl.Env[testenv.Vec], seed uint64) actorcritic.Agent[testenv.Vec] {
+func newAgent(env rl.Env[testenv.Vec], seed uint64) rlagent.Agent[testenv.Vec] {
 	o, _ := env.Reset(0)
 	p := policy.New[testenv.Vec](len(o.Features()), env.ActionSpace(), policy.DefaultConfig(), rand.New(rand.NewPCG(seed, 7)))
-	return actorcritic.PolicyAgent(p)
+	return policy.Agent(p)
 }
 
 func mean(x []float64) float64 {
@@ -50,7 +50,7 @@ func check(t *testing.T, name string, cfg Config, newEnv func() rl.Env[testenv.V
 		cfg.Seed = seed
 		env := newEnv()
 		agent := newAgent(env, seed)
-		frozen, err := actorcritic.Evaluate(agent, env, episodes, 1000, nil)
+		frozen, err := evalReturns(agent, env, episodes, 1000, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,13 +64,13 @@ func check(t *testing.T, name string, cfg Config, newEnv func() rl.Env[testenv.V
 		if err != nil {
 			t.Fatal(err)
 		}
-		rets, err := actorcritic.Evaluate(agent, env, episodes, 1000, nil)
+		rets, err := evalReturns(agent, env, episodes, 1000, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		opt := env.(optimal).Optimal()
 		got := mean(rets)
-		sampled, err := actorcritic.Evaluate(agent, env, episodes, 1000, rand.New(rand.NewPCG(seed, 99)))
+		sampled, err := evalReturns(agent, env, episodes, 1000, rand.New(rand.NewPCG(seed, 99)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,4 +194,16 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metric %s never logged", k)
 		}
 	}
+}
+
+// evalReturns returns the returns of episodes episodes of ag on env (seeds
+// seed, seed+1, …) through rl.Evaluate: mode actions with rng nil, sampled
+// ones otherwise.
+func evalReturns[O any](ag rlagent.Agent[O], env rl.Env[O], episodes int, seed uint64, rng *rand.Rand) ([]float64, error) {
+	p := rlagent.Greedy(ag)
+	if rng != nil {
+		p = rlagent.Sampled(ag, rng)
+	}
+	ev, err := rl.Evaluate(env, p, episodes, seed)
+	return ev.Returns, err
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/rl"
-	"github.com/cpntrain/cpntrain/rl/actorcritic"
+	rlagent "github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/envs/testenv"
 )
 
@@ -24,14 +24,14 @@ func TestResumeAfterKill(t *testing.T) {
 		cfg.Seed = 4
 		cfg.AnnealLR = true
 		mk := func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }
-		newA := func(seed uint64) actorcritic.Agent[testenv.Vec] {
+		newA := func(seed uint64) rlagent.Agent[testenv.Vec] {
 			a := newAgent(mk(), seed)
 			if !critic {
 				a.Critic = nil
 			}
 			return a
 		}
-		params := func(a actorcritic.Agent[testenv.Vec]) []float32 {
+		params := func(a rlagent.Agent[testenv.Vec]) []float32 {
 			var ps []float32
 			for _, np := range nn.Collect(a.ActorModules()) {
 				ps = append(ps, np.Param.V.Data...)

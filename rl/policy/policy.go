@@ -32,6 +32,7 @@ import (
 	"github.com/cpntrain/cpntrain/nn/dist"
 	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/agent"
 )
 
 // Config describes an ActorCritic.
@@ -175,13 +176,24 @@ func (p *ActorCritic[O]) Value(t *nn.Tape, obs []O) *nn.Tensor {
 // recording tape (SB3's evaluate_actions). Box and Simplex actions must
 // hold N values each.
 func (p *ActorCritic[O]) Evaluate(t *nn.Tape, obs []O, actions []rl.Action) (logProb, entropy, value *nn.Tensor) {
+	var scr scratch
+	x, mask := p.features(t, obs, &scr)
+	logProb, entropy = p.evaluate(t, x, mask, obs, actions, &scr)
+	return logProb, entropy, p.Critic.Forward(t, x)
+}
+
+// evaluateActor is Evaluate without the values.
+func (p *ActorCritic[O]) evaluateActor(t *nn.Tape, obs []O, actions []rl.Action) (logProb, entropy *nn.Tensor) {
+	var scr scratch
+	x, mask := p.features(t, obs, &scr)
+	return p.evaluate(t, x, mask, obs, actions, &scr)
+}
+
+func (p *ActorCritic[O]) evaluate(t *nn.Tape, x *nn.Tensor, mask []bool, obs []O, actions []rl.Action, scr *scratch) (logProb, entropy *nn.Tensor) {
 	if len(actions) != len(obs) {
 		panic(fmt.Sprintf("policy: Evaluate: %d actions for %d observations", len(actions), len(obs)))
 	}
-	var scr scratch
-	x, mask := p.features(t, obs, &scr)
 	out := p.Actor.Forward(t, x)
-	value = p.Critic.Forward(t, x)
 	r, n := len(obs), p.Space.N
 	switch p.Space.Kind {
 	case rl.Discrete:
@@ -190,7 +202,7 @@ func (p *ActorCritic[O]) Evaluate(t *nn.Tape, obs []O, actions []rl.Action) (log
 			scr.idx[i] = a.Index
 		}
 		c := dist.NewCategorical(t, out, mask)
-		return c.LogProb(scr.idx), c.Entropy(), value
+		return c.LogProb(scr.idx), c.Entropy()
 	default:
 		scr.vals = grow(scr.vals, r*n)
 		for i, a := range actions {
@@ -202,10 +214,10 @@ func (p *ActorCritic[O]) Evaluate(t *nn.Tape, obs []O, actions []rl.Action) (log
 		av := t.Const(r, n, scr.vals)
 		if p.Space.Kind == rl.Box {
 			g := dist.NewGaussian(t, out, p.LogStd.V)
-			return g.LogProb(av), g.Entropy(), value
+			return g.LogProb(av), g.Entropy()
 		}
 		d := dist.NewDirichlet(t, t.AddScalar(t.Softplus(out), AlphaFloor))
-		return d.LogProb(av), d.Entropy(), value
+		return d.LogProb(av), d.Entropy()
 	}
 }
 
@@ -215,13 +227,26 @@ func (p *ActorCritic[O]) Evaluate(t *nn.Tape, obs []O, actions []rl.Action) (log
 // Box and Simplex action values are freshly allocated and may be kept.
 func (p *ActorCritic[O]) Act(t *nn.Tape, obs []O, rng *rand.Rand) (actions []rl.Action, logProb []float32, value []float32) {
 	x, mask := p.features(t, obs, &p.scr)
-	out := p.Actor.Forward(t, x)
+	actions, logProb = p.sampleX(t, x, mask, len(obs), rng)
 	v := p.Critic.Forward(t, x)
-	r, n := len(obs), p.Space.N
+	p.value = grow(p.value, len(obs))
+	copy(p.value, v.Data)
+	return actions, logProb, p.value[:len(obs)]
+}
+
+// sample is Act without the values (the actor half's pass).
+func (p *ActorCritic[O]) sample(t *nn.Tape, obs []O, rng *rand.Rand) ([]rl.Action, []float32) {
+	x, mask := p.features(t, obs, &p.scr)
+	return p.sampleX(t, x, mask, len(obs), rng)
+}
+
+func (p *ActorCritic[O]) sampleX(t *nn.Tape, x *nn.Tensor, mask []bool, r int, rng *rand.Rand) ([]rl.Action, []float32) {
+	out := p.Actor.Forward(t, x)
+	n := p.Space.N
 	if cap(p.actions) < r {
 		p.actions = make([]rl.Action, r)
 	}
-	actions = p.actions[:r]
+	actions := p.actions[:r]
 	var lp *nn.Tensor
 	switch p.Space.Kind {
 	case rl.Discrete:
@@ -250,9 +275,7 @@ func (p *ActorCritic[O]) Act(t *nn.Tape, obs []O, rng *rand.Rand) (actions []rl.
 		p.logp = grow(p.logp, r)
 		copy(p.logp, lp.Data)
 	}
-	p.value = grow(p.value, r)
-	copy(p.value, v.Data)
-	return actions, p.logp[:r], p.value[:r]
+	return actions, p.logp[:r]
 }
 
 // Mode returns the deterministic action of each observation: the most
@@ -295,60 +318,9 @@ func orthogonalMLP(m *mlp.Model, out float64, rng *rand.Rand) {
 		if i == len(m.Layers)-1 {
 			gain = out
 		}
-		Orthogonal(l.W, gain, rng)
+		nn.Orthogonal(l.W, gain, rng)
 		if l.B != nil {
 			clear(l.B.V.Data)
-		}
-	}
-}
-
-// Orthogonal fills the r×c parameter p with gain·Q, where Q has orthonormal
-// columns (r ≥ c) or rows (r < c), from the Gram–Schmidt orthonormalisation
-// of a standard normal matrix (torch.nn.init.orthogonal_ up to signs).
-func Orthogonal(p *nn.Param, gain float64, rng *rand.Rand) {
-	r, c := p.V.Rows, p.V.Cols
-	big, small := max(r, c), min(r, c)
-	// q holds `small` vectors of length `big`.
-	q := make([][]float64, small)
-	for j := range q {
-		for {
-			v := make([]float64, big)
-			for i := range v {
-				v[i] = rng.NormFloat64()
-			}
-			for _, u := range q[:j] {
-				var d float64
-				for i := range v {
-					d += v[i] * u[i]
-				}
-				for i := range v {
-					v[i] -= d * u[i]
-				}
-			}
-			var nrm float64
-			for _, x := range v {
-				nrm += x * x
-			}
-			nrm = math.Sqrt(nrm)
-			if nrm < 1e-6 {
-				continue // degenerate draw: try again
-			}
-			for i := range v {
-				v[i] /= nrm
-			}
-			q[j] = v
-			break
-		}
-	}
-	for i := 0; i < r; i++ {
-		for j := 0; j < c; j++ {
-			var x float64
-			if r >= c {
-				x = q[j][i]
-			} else {
-				x = q[i][j]
-			}
-			p.V.Data[i*c+j] = float32(gain * x)
 		}
 	}
 }
@@ -372,4 +344,57 @@ func growBool(b []bool, n int) []bool {
 		return make([]bool, n)
 	}
 	return b[:n]
+}
+
+// Agent returns p as a one-actor agent.Agent (its actor half and critic
+// half), trainable by PPO, actor-critic and REINFORCE.
+func Agent[O rl.Vector](p *ActorCritic[O]) agent.Agent[O] {
+	return agent.Agent[O]{Critic: Critic[O]{p}, Actors: []agent.Actor[O]{Actor[O]{p}}}
+}
+
+// Actor is the actor half of an ActorCritic (its actor MLP and, for Box
+// spaces, log-std). It implements agent.LogProbActor.
+type Actor[O rl.Vector] struct{ P *ActorCritic[O] }
+
+// Params implements nn.Module.
+func (a Actor[O]) Params(visit func(string, *nn.Param)) {
+	a.P.Actor.Params(nn.Prefix("actor", visit))
+	if a.P.LogStd != nil {
+		visit("log_std", a.P.LogStd)
+	}
+}
+
+// Act implements agent.Actor.
+func (a Actor[O]) Act(t *nn.Tape, obs []O, rng *rand.Rand) []rl.Action {
+	acts, _ := a.P.sample(t, obs, rng)
+	return acts
+}
+
+// ActLogProb implements agent.LogProbActor.
+func (a Actor[O]) ActLogProb(t *nn.Tape, obs []O, rng *rand.Rand) ([]rl.Action, []float32) {
+	return a.P.sample(t, obs, rng)
+}
+
+// Mode implements agent.Actor.
+func (a Actor[O]) Mode(t *nn.Tape, obs []O) []rl.Action { return a.P.Mode(t, obs) }
+
+// Evaluate implements agent.Actor.
+func (a Actor[O]) Evaluate(t *nn.Tape, obs []O, actions []rl.Action) (logProb, entropy *nn.Tensor) {
+	return a.P.evaluateActor(t, obs, actions)
+}
+
+// Critic is the critic half of an ActorCritic.
+type Critic[O rl.Vector] struct{ P *ActorCritic[O] }
+
+// Params implements nn.Module.
+func (c Critic[O]) Params(visit func(string, *nn.Param)) {
+	c.P.Critic.Params(nn.Prefix("critic", visit))
+}
+
+// Value implements agent.Critic. Unlike ActorCritic.Value it keeps no
+// scratch buffer, so that trainers may call it concurrently on distinct
+// tapes (PPO's shards).
+func (c Critic[O]) Value(t *nn.Tape, obs []O) *nn.Tensor {
+	x, _ := c.P.features(t, obs, &scratch{})
+	return c.P.Critic.Forward(t, x)
 }

@@ -120,7 +120,7 @@ func TestLossPPOKnownValues(t *testing.T) {
 		t.Run(fmt.Sprintf("clipV=%v", clipV), func(t *testing.T) {
 			pol, obs, acts, oldLP, advs, rets, vals := lossFixture()
 			tape := nn.NewTape()
-			st := lossPPO(tape, lossConfig(clipV), pol, obs, acts, oldLP, advs, rets, vals)
+			st := lossPPO(tape, lossConfig(clipV), policy.Agent(pol), obs, [][]rl.Action{acts}, oldLP, advs, rets, vals)
 			wantV, wantLoss := wantVNoClip, wantLossNoCl
 			if clipV {
 				wantV, wantLoss = wantVClip, wantLossClip
@@ -181,7 +181,7 @@ func TestShardedLossGradients(t *testing.T) {
 				tapes[i] = nn.NewTape()
 			}
 			nn.ZeroGrads(pol)
-			st := shardedLoss(tapes, make([]stats, k), lossConfig(true), pol, obs, acts, oldLP, advs, rets, vals)
+			st := shardedLoss(tapes, make([]stats, k), lossConfig(true), policy.Agent(pol), obs, [][]rl.Action{acts}, oldLP, advs, rets, vals)
 			const tol = 2e-6
 			for _, c := range []struct {
 				name      string
@@ -228,7 +228,7 @@ func TestClipFractionBoundary(t *testing.T) {
 	oldLP := []float32{0, float32(math.Log(0.5) - math.Log(2))}
 	cfg := lossConfig(true)
 	cfg.ClipCoef = 0.5
-	st := lossPPO(nn.NewTape(), cfg, pol, obs[:2], acts[:2], oldLP, advs[:2], rets[:2], vals[:2])
+	st := lossPPO(nn.NewTape(), cfg, policy.Agent(pol), obs[:2], [][]rl.Action{acts[:2]}, oldLP, advs[:2], rets[:2], vals[:2])
 	if st.clipFrac != 0.5 {
 		t.Errorf("clip fraction %v, want 0.5 (ratio ½ at 1 − ε is not clipped)", st.clipFrac)
 	}

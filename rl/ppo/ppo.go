@@ -26,7 +26,7 @@ import (
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/optim"
 	"github.com/cpntrain/cpntrain/rl"
-	"github.com/cpntrain/cpntrain/rl/policy"
+	"github.com/cpntrain/cpntrain/rl/agent"
 )
 
 // Config holds PPO's hyper-parameters, named as CleanRL's Args.
@@ -190,46 +190,45 @@ func (r Result) MeanLastReturns(n int) float64 {
 // discards them. The map is reused: copy what you keep.
 type Logger func(step int64, metrics map[string]float64)
 
-// Train runs PPO on NumEnvs environments made by newEnv and updates pol in
-// place. It stops early with ctx's error when ctx is cancelled, and with
-// an error when an environment fails.
+// Train runs PPO on NumEnvs environments made by newEnv and updates ag's
+// actors and critic in place. Any agent trains: a vector MLP
+// (policy.Agent), a set or graph model, several actors whose joint policy
+// is their product (the ratio is that of the joint probabilities). It
+// stops early with ctx's error when ctx is cancelled, and with an error
+// when an environment fails.
 //
 // Truncated episodes are bootstrapped: γ·V(final observation) is added to
 // the reward of the truncated step, which then counts as done for GAE.
-func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O], pol *policy.ActorCritic[O], logger Logger) (Result, error) {
+func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag agent.Agent[O], logger Logger) (Result, error) {
 	if err := cfg.Validate(); err != nil {
+		return Result{}, err
+	}
+	if err := ag.Check("ppo", true); err != nil {
 		return Result{}, err
 	}
 	if logger == nil {
 		logger = func(int64, map[string]float64) {}
 	}
 	// --- Set-up: seeding, environments, optimizer, buffers. ---
-	nE, nS, B := cfg.NumEnvs, cfg.NumSteps, cfg.BatchSize()
+	nE, nS, nA, B := cfg.NumEnvs, cfg.NumSteps, len(ag.Actors), cfg.BatchSize()
 	src := rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)
 	rng := rand.New(src)
-	envs := make([]rl.Env[O], nE)
-	next := make([]O, nE) // current observation of each env
-	nextDone := make([]bool, nE)
-	episodes := make([]uint64, nE)
-	epRet := make([]float64, nE)
-	epLen := make([]int, nE)
-	for i := range envs {
-		envs[i] = newEnv()
-		o, err := envs[i].Reset(cfg.Seed + uint64(i))
-		if err != nil {
-			return Result{}, fmt.Errorf("ppo: reset env %d: %w", i, err)
-		}
-		next[i] = o
+	venv, err := rl.NewVecEnv("ppo", nE, newEnv, func(e int, k uint64) uint64 { return cfg.Seed + uint64(e) + k*uint64(nE) })
+	if err != nil {
+		return Result{}, err
 	}
-	space := pol.Space
-	params := nn.Collect(pol)
+	venv.Parallel = cfg.ParallelEnvs
+	space := venv.Envs[0].ActionSpace()
+	nextDone := make([]bool, nE)
+	params := nn.Collect(ag)
 	opt := optim.NewAdam(params, optim.AdamConfig{LR: cfg.LearningRate, Beta1: 0.9, Beta2: 0.999, Eps: cfg.AdamEps})
 	iters := cfg.Iterations()
 	sched := optim.Linear{Base: cfg.LearningRate, Total: int64(iters)}
 
 	// Rollout storage, step-major: index t*nE + e.
 	obs := make([]O, B)
-	actions := make([]rl.Action, B)
+	actions := newActs(nA, B) // actions[k][i]
+	stepActs := make([][]rl.Action, nA)
 	logProbs := make([]float32, B)
 	values := make([]float64, B)
 	rewards := make([]float64, B)
@@ -248,13 +247,12 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 	shardStats := make([]stats, cfg.Shards)
 	var truncObs []O
 	var truncIdx []int
+	parts := make([]rl.Action, nA)
 	envAct := make([]rl.Action, nE)
-	stepRes := make([]rl.Step[O], nE)
-	stepErr := make([]error, nE)
 	mbSize := cfg.MinibatchSize()
 	perm := make([]int, B)
 	mbObs := make([]O, mbSize)
-	mbAct := make([]rl.Action, mbSize)
+	mbAct := newActs(nA, mbSize)
 	oldLP := make([]float32, mbSize)
 	mbAdv := make([]float32, mbSize)
 	mbRet := make([]float32, mbSize)
@@ -264,17 +262,15 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 	var global int64
 	start := time.Now()
 
+	// --- Resume. ---
 	first := 0
 	if cfg.CheckpointPath != "" {
-		st, ok, err := loadRun(cfg.CheckpointPath, pol, opt, src, envs, next)
+		st, ok, err := loadRun(cfg.CheckpointPath, ag, opt, src, venv)
 		if err != nil {
 			return res, err
 		}
 		if ok {
 			first, global = st.Iter, st.Global
-			copy(episodes, st.Episodes)
-			copy(epRet, st.EpRet)
-			copy(epLen, st.EpLen)
 			copy(nextDone, st.NextDone)
 			res.EpisodicReturns, res.EpisodicLengths = st.Returns, st.Lengths
 		}
@@ -294,65 +290,44 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 		for t := 0; t < nS; t++ {
 			global += int64(nE)
 			base := t * nE
-			copy(obs[base:base+nE], next)
+			copy(obs[base:base+nE], venv.Obs)
 			copy(dones[base:base+nE], nextDone)
+			for k := range stepActs {
+				stepActs[k] = actions[k][base : base+nE]
+			}
 			inf.Reset()
-			acts, lp, v := pol.Act(inf, next, rng)
-			copy(actions[base:], acts)
-			copy(logProbs[base:], lp)
+			ag.SampleLogProb(inf, venv.Obs, rng, stepActs, logProbs[base:base+nE])
+			v := ag.Critic.Value(inf, venv.Obs)
 			for e := range nE {
-				values[base+e] = float64(v[e])
+				values[base+e] = float64(v.Data[e])
+				for k := range parts {
+					parts[k] = stepActs[k][e]
+				}
+				envAct[e] = clipBox(space, ag.Action(parts), &envAct[e])
+			}
+			steps, err := venv.Step(envAct)
+			if err != nil {
+				return res, err
 			}
 			truncObs, truncIdx = truncObs[:0], truncIdx[:0]
-			for e := range envs {
-				envAct[e] = clipBox(space, acts[e], &envAct[e])
-			}
-			if cfg.ParallelEnvs {
-				var wg sync.WaitGroup
-				for e, env := range envs {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						stepRes[e], stepErr[e] = env.Step(envAct[e])
-					}()
-				}
-				wg.Wait()
-			} else {
-				for e, env := range envs {
-					stepRes[e], stepErr[e] = env.Step(envAct[e])
-				}
-			}
-			for e, env := range envs {
-				s, err := stepRes[e], stepErr[e]
-				if err != nil {
-					return res, fmt.Errorf("ppo: step env %d: %w", e, err)
-				}
+			for e, s := range steps {
 				rewards[base+e] = s.Reward
-				epRet[e] += s.Reward
-				epLen[e]++
 				nextDone[e] = s.Done()
 				if s.Truncated && !s.Terminated {
 					truncObs = append(truncObs, s.Obs)
 					truncIdx = append(truncIdx, base+e)
 				}
-				if !s.Done() {
-					next[e] = s.Obs
-					continue
-				}
-				res.EpisodicReturns = append(res.EpisodicReturns, epRet[e])
-				res.EpisodicLengths = append(res.EpisodicLengths, epLen[e])
-				logger(global, map[string]float64{"charts/episodic_return": epRet[e], "charts/episodic_length": float64(epLen[e])})
-				epRet[e], epLen[e] = 0, 0
-				episodes[e]++
-				o, err := env.Reset(cfg.Seed + uint64(e) + episodes[e]*uint64(nE))
-				if err != nil {
-					return res, fmt.Errorf("ppo: reset env %d: %w", e, err)
-				}
-				next[e] = o
+			}
+			for _, f := range venv.Finished {
+				res.EpisodicReturns = append(res.EpisodicReturns, f.Return)
+				res.EpisodicLengths = append(res.EpisodicLengths, f.Length)
+				m := map[string]float64{"charts/episodic_return": f.Return, "charts/episodic_length": float64(f.Length)}
+				f.InfoMetrics(m)
+				logger(global, m)
 			}
 			if len(truncObs) > 0 { // bootstrap truncated episodes from their final observation
 				inf.Reset()
-				tv := pol.Value(inf, truncObs)
+				tv := ag.Critic.Value(inf, truncObs)
 				for k, i := range truncIdx {
 					rewards[i] += cfg.Gamma * float64(tv.Data[k])
 				}
@@ -361,7 +336,7 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 
 		// --- Advantages: GAE per environment. ---
 		inf.Reset()
-		nextV := pol.Value(inf, next)
+		nextV := ag.Critic.Value(inf, venv.Obs)
 		for e := range nE {
 			for t := range nS {
 				i := t*nE + e
@@ -386,17 +361,20 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 			var epMB int
 			for s := 0; s < B; s += mbSize {
 				mb := perm[s : s+mbSize]
-				for k, i := range mb {
-					mbObs[k], mbAct[k], oldLP[k] = obs[i], actions[i], logProbs[i]
-					mbAdv[k], mbRet[k], mbVal[k] = float32(adv[i]), float32(ret[i]), float32(values[i])
+				for j, i := range mb {
+					mbObs[j], oldLP[j] = obs[i], logProbs[i]
+					for k := range mbAct {
+						mbAct[k][j] = actions[k][i]
+					}
+					mbAdv[j], mbRet[j], mbVal[j] = float32(adv[i]), float32(ret[i]), float32(values[i])
 				}
 				if cfg.NormAdv {
 					rl.NormalizeAdvantages(mbAdv)
 				}
-				st := shardedLoss(tapes, shardStats, cfg, pol, mbObs, mbAct, oldLP, mbAdv, mbRet, mbVal)
+				st := shardedLoss(tapes, shardStats, cfg, ag, mbObs, mbAct, oldLP, mbAdv, mbRet, mbVal)
 				if cfg.MaxGradNorm > 0 {
 					if n := optim.ClipGradNorm(params, cfg.MaxGradNorm); math.IsNaN(n) || math.IsInf(n, 0) {
-						nn.ZeroGrads(pol)
+						nn.ZeroGrads(ag)
 						continue // skip a non-finite step
 					}
 				}
@@ -411,7 +389,7 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 			}
 		}
 
-		// --- Metrics. ---
+		// --- Metrics and checkpoint. ---
 		res.Iterations = iter + 1
 		res.GlobalStep = global
 		elapsed := time.Since(start).Seconds()
@@ -422,9 +400,8 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 		metrics["losses/explained_variance"] = explainedVariance(values, ret)
 		metrics["charts/SPS"] = res.SPS
 		if cfg.CheckpointPath != "" && cfg.CheckpointEvery > 0 && (iter+1)%cfg.CheckpointEvery == 0 {
-			st := runState{Iter: iter + 1, Global: global, Episodes: episodes, EpRet: epRet, EpLen: epLen, NextDone: nextDone,
-				Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
-			if err := saveRun(cfg.CheckpointPath, pol, opt, src, envs, st); err != nil {
+			st := runState{Iter: iter + 1, Global: global, NextDone: nextDone, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
+			if err := saveRun(cfg.CheckpointPath, ag, opt, src, venv, st); err != nil {
 				return res, err
 			}
 		}
@@ -437,17 +414,31 @@ func Train[O rl.Vector](ctx context.Context, cfg Config, newEnv func() rl.Env[O]
 	return res, nil
 }
 
+// newActs returns nA action slices of length n.
+func newActs(nA, n int) [][]rl.Action {
+	a := make([][]rl.Action, nA)
+	for k := range a {
+		a[k] = make([]rl.Action, n)
+	}
+	return a
+}
+
 // shardedLoss records the minibatch loss on len(tapes) shards, the
 // forward passes concurrently, then back-propagates them in order, each
 // weighted by its share of the minibatch. It returns the minibatch's
-// statistics (share-weighted means of the shards').
-func shardedLoss[O rl.Vector](tapes []*nn.Tape, sts []stats, cfg Config, pol *policy.ActorCritic[O], obs []O, acts []rl.Action, oldLP, advs, rets, vals []float32) stats {
+// statistics (share-weighted means of the shards'). With several shards
+// the agent's Evaluate and Value run concurrently on distinct tapes.
+func shardedLoss[O any](tapes []*nn.Tape, sts []stats, cfg Config, ag agent.Agent[O], obs []O, acts [][]rl.Action, oldLP, advs, rets, vals []float32) stats {
 	n, k := len(obs), len(tapes)
 	bounds := func(s int) (int, int) { return s * n / k, (s + 1) * n / k }
 	shard := func(s int) {
 		lo, hi := bounds(s)
 		tapes[s].Reset()
-		sts[s] = lossPPO(tapes[s], cfg, pol, obs[lo:hi], acts[lo:hi], oldLP[lo:hi], advs[lo:hi], rets[lo:hi], vals[lo:hi])
+		sa := make([][]rl.Action, len(acts))
+		for j := range acts {
+			sa[j] = acts[j][lo:hi]
+		}
+		sts[s] = lossPPO(tapes[s], cfg, ag, obs[lo:hi], sa, oldLP[lo:hi], advs[lo:hi], rets[lo:hi], vals[lo:hi])
 	}
 	var wg sync.WaitGroup
 	for s := 1; s < k; s++ {
@@ -468,6 +459,7 @@ func shardedLoss[O rl.Vector](tapes []*nn.Tape, sts []stats, cfg Config, pol *po
 		st.clipFrac += w * sts[s].clipFrac
 	}
 	return st
+
 }
 
 // stats are one minibatch's loss and diagnostics.
@@ -511,9 +503,10 @@ func (s statSums) put(metrics map[string]float64) {
 //	L_pg  = mean(max(−A·ratio, −A·clip(ratio, 1−ε, 1+ε)))
 //	L_v   = ½ mean(max((V−R)², (V_old + clip(V−V_old, −ε, ε) − R)²))  (or ½ mean((V−R)²))
 //	loss  = L_pg − EntCoef·mean(H) + VFCoef·L_v
-func lossPPO[O rl.Vector](t *nn.Tape, cfg Config, pol *policy.ActorCritic[O], obs []O, acts []rl.Action, oldLP, advs, rets, vals []float32) stats {
+func lossPPO[O any](t *nn.Tape, cfg Config, ag agent.Agent[O], obs []O, acts [][]rl.Action, oldLP, advs, rets, vals []float32) stats {
 	n := len(obs)
-	newLP, ent, v := pol.Evaluate(t, obs, acts)
+	newLP, ent := ag.Evaluate(t, obs, acts)
+	v := ag.Critic.Value(t, obs)
 	logRatio := t.Sub(newLP, t.Const(n, 1, oldLP))
 	ratio := t.Exp(logRatio)
 	var st stats

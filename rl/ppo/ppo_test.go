@@ -74,7 +74,7 @@ func TestBandit(t *testing.T) {
 	cfg.EntCoef = 0
 	env := testenv.NewBandit()
 	pol := newPolicy(env, 1)
-	if _, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewBandit() }, pol, nil); err != nil {
+	if _, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewBandit() }, policy.Agent(pol), nil); err != nil {
 		t.Fatal(err)
 	}
 	checkNearOptimal(t, "bandit", evaluate(pol, env, 3000, 99, false), env.Optimal())
@@ -88,7 +88,7 @@ func TestChain(t *testing.T) {
 	cfg.EntCoef = 0.001
 	env := testenv.NewChain()
 	pol := newPolicy(env, 2)
-	if _, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewChain() }, pol, nil); err != nil {
+	if _, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewChain() }, policy.Agent(pol), nil); err != nil {
 		t.Fatal(err)
 	}
 	checkNearOptimal(t, "chain", evaluate(pol, env, 200, 5, false), env.Optimal())
@@ -108,7 +108,7 @@ func TestSplitDirichlet(t *testing.T) {
 	cfg.EntCoef = 0
 	env := testenv.NewSplit()
 	pol := newPolicy(env, 3)
-	if _, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewSplit() }, pol, nil); err != nil {
+	if _, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewSplit() }, policy.Agent(pol), nil); err != nil {
 		t.Fatal(err)
 	}
 	opt := env.Optimal()
@@ -134,7 +134,7 @@ func testDeterministic(t *testing.T, shards int) {
 		cfg.Seed = 42
 		cfg.Shards = shards
 		pol := newPolicy(testenv.NewCartPole(), 42)
-		res, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewCartPole() }, pol, nil)
+		res, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewCartPole() }, policy.Agent(pol), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +161,7 @@ func TestMetricsNames(t *testing.T) {
 	cfg.TotalTimesteps = 1024
 	pol := newPolicy(testenv.NewCartPole(), 1)
 	seen := map[string]bool{}
-	_, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewCartPole() }, pol, func(_ int64, m map[string]float64) {
+	_, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewCartPole() }, policy.Agent(pol), func(_ int64, m map[string]float64) {
 		for k, v := range m {
 			seen[k] = true
 			if math.IsNaN(v) && k != "losses/explained_variance" {
@@ -184,7 +184,7 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	pol := newPolicy(testenv.NewCartPole(), 1)
-	if _, err := ppo.Train(ctx, ppo.DefaultConfig(), func() rl.Env[vec] { return testenv.NewCartPole() }, pol, nil); err != context.Canceled {
+	if _, err := ppo.Train(ctx, ppo.DefaultConfig(), func() rl.Env[vec] { return testenv.NewCartPole() }, policy.Agent(pol), nil); err != context.Canceled {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
@@ -202,7 +202,7 @@ func TestCartPoleLong(t *testing.T) {
 		cfg := ppo.DefaultConfig()
 		cfg.Seed = seed
 		pol := newPolicy(testenv.NewCartPole(), seed)
-		res, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewCartPole() }, pol, nil)
+		res, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewCartPole() }, policy.Agent(pol), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +229,7 @@ func BenchmarkCartPole(b *testing.B) {
 				cfg.TotalTimesteps = 51_200
 				cfg.Shards = shards
 				pol := newPolicy(testenv.NewCartPole(), 1)
-				res, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewCartPole() }, pol, nil)
+				res, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewCartPole() }, policy.Agent(pol), nil)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -248,7 +248,7 @@ func TestParallelEnvsIdentical(t *testing.T) {
 		cfg.Seed = 9
 		cfg.ParallelEnvs = parallel
 		pol := newPolicy(testenv.NewCartPole(), 9)
-		res, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewCartPole() }, pol, nil)
+		res, err := ppo.Train(context.Background(), cfg, func() rl.Env[vec] { return testenv.NewCartPole() }, policy.Agent(pol), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +286,7 @@ func TestResumeAfterKill(t *testing.T) {
 		return ps
 	}
 	ref := newPolicy(testenv.NewCartPole(), 5)
-	refRes, err := ppo.Train(context.Background(), cfg, mk, ref, nil)
+	refRes, err := ppo.Train(context.Background(), cfg, mk, policy.Agent(ref), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func TestResumeAfterKill(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var iterations int
 	killed := newPolicy(testenv.NewCartPole(), 5)
-	_, err = ppo.Train(ctx, cfg, mk, killed, func(step int64, m map[string]float64) {
+	_, err = ppo.Train(ctx, cfg, mk, policy.Agent(killed), func(step int64, m map[string]float64) {
 		if _, ok := m["losses/value_loss"]; ok {
 			iterations++
 			if iterations == 5 {
@@ -311,7 +311,7 @@ func TestResumeAfterKill(t *testing.T) {
 	}
 	// Second process: a fresh policy (different initialisation) resumes.
 	resumed := newPolicy(testenv.NewCartPole(), 77)
-	res, err := ppo.Train(context.Background(), cfg, mk, resumed, nil)
+	res, err := ppo.Train(context.Background(), cfg, mk, policy.Agent(resumed), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func TestTruncationBootstrap(t *testing.T) {
 				return e
 			}
 			vl, pg := math.NaN(), math.NaN()
-			res, err := Train(context.Background(), cfg, newEnv, pol, func(_ int64, m map[string]float64) {
+			res, err := Train(context.Background(), cfg, newEnv, policy.Agent(pol), func(_ int64, m map[string]float64) {
 				if v, ok := m["losses/value_loss"]; ok {
 					vl, pg = v, m["losses/policy_loss"]
 				}
@@ -191,7 +191,7 @@ func TestUpdateSteps(t *testing.T) {
 	copy(w, []float32{1, 2, 4})
 	b[0] = 0
 	var lrs []float64
-	res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return &timerEnv{reward: 1, trunc: true, length: 1} }, pol,
+	res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return &timerEnv{reward: 1, trunc: true, length: 1} }, policy.Agent(pol),
 		func(_ int64, m map[string]float64) {
 			if lr, ok := m["charts/learning_rate"]; ok {
 				lrs = append(lrs, lr)

@@ -59,7 +59,7 @@ func TestTargetKLEarlyStop(t *testing.T) {
 		cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs = 1, 16, 2, epochs
 		cfg.TotalTimesteps, cfg.LearningRate, cfg.TargetKL, cfg.Seed = 16, 1e-2, targetKL, 3
 		pol := cartPolicy(3)
-		res, err := Train(context.Background(), cfg, newCartPole, pol, nil)
+		res, err := Train(context.Background(), cfg, newCartPole, policy.Agent(pol), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +102,7 @@ func TestCheckpointSchedule(t *testing.T) {
 		cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs = 1, 4, 1, 1
 		cfg.TotalTimesteps = int64(4 * iters)
 		cfg.CheckpointPath, cfg.CheckpointEvery = filepath.Join(t.TempDir(), "run.safetensors"), every
-		if _, err := Train(context.Background(), cfg, newCartPole, cartPolicy(1), nil); err != nil {
+		if _, err := Train(context.Background(), cfg, newCartPole, policy.Agent(cartPolicy(1)), nil); err != nil {
 			t.Fatal(err)
 		}
 		return cfg.CheckpointPath
@@ -114,8 +114,13 @@ func TestCheckpointSchedule(t *testing.T) {
 	}
 	path := run(4, 3)
 	pol := cartPolicy(2)
-	opt := optim.NewAdam(nn.Collect(pol), optim.AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-5})
-	st, ok, err := loadRun(path, pol, opt, rand.NewPCG(0, 0), []rl.Env[testenv.Vec]{newCartPole()}, make([]testenv.Vec, 1))
+	ag := policy.Agent(pol)
+	opt := optim.NewAdam(nn.Collect(ag), optim.AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-5})
+	venv, err := rl.NewVecEnv("ppo", 1, newCartPole, func(int, uint64) uint64 { return 0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ok, err := loadRun(path, ag, opt, rand.NewPCG(0, 0), venv)
 	if err != nil || !ok {
 		t.Fatalf("loading the checkpoint: ok %v, %v", ok, err)
 	}
@@ -130,7 +135,7 @@ func TestSPS(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs, cfg.TotalTimesteps = 2, 8, 1, 1, 32
 	start := time.Now()
-	res, err := Train(context.Background(), cfg, newCartPole, cartPolicy(1), nil)
+	res, err := Train(context.Background(), cfg, newCartPole, policy.Agent(cartPolicy(1)), nil)
 	wall := time.Since(start).Seconds()
 	if err != nil {
 		t.Fatal(err)

@@ -10,9 +10,9 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/actorcritic"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/dqn"
 	"github.com/cpntrain/cpntrain/rl/envs/testenv"
 	"github.com/cpntrain/cpntrain/rl/pg"
@@ -98,7 +98,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 	}
 	rep := Report{Algo: o.Algo, Env: o.Env, Optimal: opt}
 	space := mk().ActionSpace()
-	var act func(obs testenv.Vec) rl.Action
+	var pol rl.Policy[testenv.Vec]
 	var returns []float64
 	switch o.Algo {
 	case "dqn":
@@ -106,12 +106,14 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 			return rep, fmt.Errorf("smoke: dqn needs discrete actions; %s has %s actions", o.Env, space.Kind)
 		}
 		cfg := dqn.DefaultConfig()
-		if o.Env != "cartpole" { // the small-task settings of rl/dqn's tests
+		q := policy.MLPQ[testenv.Vec](120, 84) // CleanRL's CartPole network
+		if o.Env != "cartpole" {               // the small-task settings of rl/dqn's tests
 			cfg.LearningRate, cfg.BufferSize, cfg.TargetNetworkFrequency = 1e-3, 5000, 100
-			cfg.BatchSize, cfg.LearningStarts, cfg.TrainFrequency, cfg.Hidden = 32, 500, 2, []int{32, 32}
+			cfg.BatchSize, cfg.LearningStarts, cfg.TrainFrequency = 32, 500, 2
+			q = policy.MLPQ[testenv.Vec](32, 32)
 		}
 		cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
-		res, err := dqn.Train(ctx, cfg, mk, log)
+		res, err := dqn.Train(ctx, cfg, mk, q, log)
 		if err != nil {
 			return rep, err
 		}
@@ -119,31 +121,25 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 		for _, e := range res.Episodes {
 			returns = append(returns, e.Return)
 		}
-		tp := nn.NewInference()
-		act = func(obs testenv.Vec) rl.Action { return rl.Action{Index: dqn.Greedy(tp, res.Q, obs)} }
+		pol = agent.GreedyQ(res.Q)
 	case "ppo":
 		obs, _ := mk().Reset(0)
-		pol := policy.New[testenv.Vec](len(obs.X), space, policy.DefaultConfig(), rand.New(rand.NewPCG(o.Seed, 0x90)))
+		ac := policy.New[testenv.Vec](len(obs.X), space, policy.DefaultConfig(), rand.New(rand.NewPCG(o.Seed, 0x90)))
 		cfg := ppo.DefaultConfig()
 		if o.Env == "split" { // the settings of rl/ppo's split test
 			cfg.NumEnvs, cfg.NumSteps, cfg.UpdateEpochs, cfg.LearningRate, cfg.EntCoef = 16, 16, 10, 1e-2, 0
 		}
 		cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
-		res, err := ppo.Train(ctx, cfg, mk, pol, ppo.Logger(log))
+		res, err := ppo.Train(ctx, cfg, mk, policy.Agent(ac), ppo.Logger(log))
 		if err != nil {
 			return rep, err
 		}
 		rep.Steps, rep.SPS = res.GlobalStep, res.SPS
 		returns = res.EpisodicReturns
-		tp := nn.NewInference()
-		act = func(obs testenv.Vec) rl.Action {
-			tp.Reset()
-			return pol.Mode(tp, []testenv.Vec{obs})[0]
-		}
+		pol = agent.Greedy(policy.Agent(ac))
 	case "ac", "pg":
 		obs, _ := mk().Reset(0)
-		pol := policy.New[testenv.Vec](len(obs.X), space, policy.DefaultConfig(), rand.New(rand.NewPCG(o.Seed, 0x90)))
-		agent := actorcritic.PolicyAgent(pol)
+		ag := policy.Agent(policy.New[testenv.Vec](len(obs.X), space, policy.DefaultConfig(), rand.New(rand.NewPCG(o.Seed, 0x90))))
 		if o.Algo == "ac" {
 			cfg := actorcritic.DefaultConfig()
 			if o.Env == "split" { // no entropy bonus, annealed LR, normalised TD errors: the split must sharpen
@@ -151,7 +147,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 				cfg.MaxGradNorm, cfg.NormAdv = 0.5, true
 			}
 			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
-			res, err := actorcritic.Train(ctx, cfg, mk, agent, actorcritic.Logger(log))
+			res, err := actorcritic.Train(ctx, cfg, mk, ag, actorcritic.Logger(log))
 			if err != nil {
 				return rep, err
 			}
@@ -162,17 +158,13 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 				cfg.EntCoef, cfg.AnnealLR = 0, true
 			}
 			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
-			res, err := pg.Train(ctx, cfg, mk, agent, nil, pg.Logger(log))
+			res, err := pg.Train(ctx, cfg, mk, ag, nil, pg.Logger(log))
 			if err != nil {
 				return rep, err
 			}
 			rep.Steps, rep.SPS, returns = res.Steps, res.SPS, res.EpisodicReturns
 		}
-		tp := nn.NewInference()
-		act = func(obs testenv.Vec) rl.Action {
-			tp.Reset()
-			return pol.Mode(tp, []testenv.Vec{obs})[0]
-		}
+		pol = agent.Greedy(ag)
 	default:
 		return rep, fmt.Errorf("smoke: unknown algorithm %q (want %s)", o.Algo, strings.Join(Algos, ", "))
 	}
@@ -186,33 +178,19 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 			rep.Curve[q] = s / float64(hi-lo)
 		}
 	}
-	env := mk()
-	var total, best float64
-	perEpisodeOpt := false
-	for ep := 0; ep < o.EvalEpisodes; ep++ {
-		obs, err := env.Reset(1_000_000 + uint64(ep))
-		if err != nil {
-			return rep, err
-		}
-		for {
-			s, err := env.Step(act(obs))
-			if err != nil {
-				return rep, err
-			}
-			total += s.Reward
-			if v, ok := s.Info["optimal_reward"]; ok {
-				best += v
-				perEpisodeOpt = true
-			}
-			obs = s.Obs
-			if s.Done() {
-				break
-			}
-		}
+	// Greedy evaluation on fresh episodes (seeds 1 000 000 + i), through
+	// the project's one evaluation loop.
+	ev, err := rl.Evaluate(mk(), pol, o.EvalEpisodes, 1_000_000)
+	if err != nil {
+		return rep, err
 	}
-	rep.Eval = total / float64(o.EvalEpisodes)
-	if perEpisodeOpt { // the optimum of the very episodes evaluated
-		rep.Optimal = best / float64(o.EvalEpisodes)
+	rep.Eval = ev.MeanReturn()
+	if best, ok := ev.Info["optimal_reward"]; ok { // the optimum of the very episodes evaluated
+		var sum float64
+		for _, v := range best {
+			sum += v
+		}
+		rep.Optimal = sum / float64(o.EvalEpisodes)
 		opt = rep.Optimal
 	}
 	if opt < 0 {

@@ -9,18 +9,20 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cpntrain/cpntrain/models/gnndqn"
 	mrlms "github.com/cpntrain/cpntrain/models/rlms"
-	"github.com/cpntrain/cpntrain/nn"
-	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/dqn"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+	"github.com/cpntrain/cpntrain/rl/policy"
 	"github.com/cpntrain/cpntrain/train/metrics"
 )
 
 // Policies in report order.
 const (
 	PolicyRLMS = "rlms-cpn"
+	PolicyPPO  = "rlms-ppo"
 	PolicyMLP  = "rlms-mlp"
 	PolicyDQN  = "gnn+dqn"
 )
@@ -42,8 +44,10 @@ type BenchConfig struct {
 	// paper's candidate count K = 3…7 and task types).
 	Ks    []int
 	Mixes []cpn.Mix
-	// Ablation trains the MLP encoder too; DQN the GNN+DQN baseline.
-	Ablation, DQN bool
+	// Ablation trains the MLP encoder too; DQN the GNN+DQN baseline; PPO
+	// the SyncGNN model with PPO (Train.PPO's settings) besides the
+	// actor-critic.
+	Ablation, DQN, PPO bool
 	// SweepsOnly skips the per-topology experiments (only Ks and Mixes on
 	// the first topology run).
 	SweepsOnly bool
@@ -120,19 +124,23 @@ func Bench(ctx context.Context, cfg BenchConfig, log io.Writer) ([]Row, error) {
 			rows = append(rows, r)
 		}
 		for _, name := range cpn.BaselineNames {
-			d, _ := BaselineDecider(name)
-			r, err := EvalSeeds(net, name, func(int) Decider { return d }, cfg)
+			d, _ := Baseline(name)
+			r, err := EvalSeeds(net, name, func(int) PolicyMaker { return d }, cfg)
 			if err != nil {
 				return rows, err
 			}
 			add(r)
 		}
-		encoders := []string{mrlms.EncoderSyncGNN}
-		if cfg.Ablation {
-			encoders = append(encoders, mrlms.EncoderMLP)
+		type variant struct{ encoder, algo string }
+		variants := []variant{{mrlms.EncoderSyncGNN, AlgoAC}}
+		if cfg.PPO {
+			variants = append(variants, variant{mrlms.EncoderSyncGNN, AlgoPPO})
 		}
-		for _, enc := range encoders {
-			r, err := trainSeeds(ctx, net, enc, cfg, log)
+		if cfg.Ablation {
+			variants = append(variants, variant{mrlms.EncoderMLP, AlgoAC})
+		}
+		for _, v := range variants {
+			r, err := trainSeeds(ctx, net, v.encoder, v.algo, cfg, log)
 			if err != nil {
 				return rows, err
 			}
@@ -149,14 +157,14 @@ func Bench(ctx context.Context, cfg BenchConfig, log io.Writer) ([]Row, error) {
 	return rows, nil
 }
 
-// EvalSeeds evaluates decider(seed) on the test streams of every seed.
-func EvalSeeds(net *cpn.Network, policy string, decider func(seed int) Decider, cfg BenchConfig) (Row, error) {
-	r := Row{Policy: policy}
+// EvalSeeds evaluates policy(seed) on the test streams of every seed.
+func EvalSeeds(net *cpn.Network, name string, policy func(seed int) PolicyMaker, cfg BenchConfig) (Row, error) {
+	r := Row{Policy: name}
 	var dec float64
 	for s := 1; s <= cfg.Seeds; s++ {
-		ep, err := Run(net, decider(s), cfg.TestSeed0+uint64(s))
+		ep, err := Run(net, policy(s), cfg.TestSeed0+uint64(s))
 		if err != nil {
-			return r, fmt.Errorf("rlms: %s: %w", policy, err)
+			return r, fmt.Errorf("rlms: %s: %w", name, err)
 		}
 		r.MeanMs = append(r.MeanMs, ep.Mean())
 		if s == 1 {
@@ -168,8 +176,9 @@ func EvalSeeds(net *cpn.Network, policy string, decider func(seed int) Decider, 
 	return r, nil
 }
 
-// trainSeeds trains one model per seed and evaluates each.
-func trainSeeds(ctx context.Context, net *cpn.Network, encoder string, cfg BenchConfig, log io.Writer) (Row, error) {
+// trainSeeds trains one model per seed with the trainer algo and
+// evaluates each.
+func trainSeeds(ctx context.Context, net *cpn.Network, encoder, algo string, cfg BenchConfig, log io.Writer) (Row, error) {
 	models := make([]*mrlms.Model, cfg.Seeds+1)
 	var train time.Duration
 	var curve []float64
@@ -179,11 +188,12 @@ func trainSeeds(ctx context.Context, net *cpn.Network, encoder string, cfg Bench
 		if encoder == mrlms.EncoderMLP {
 			tc.Model.Rounds, tc.Model.PathEdges = 0, false // the ablation has no message passing
 		}
-		tc.AC.Seed = uint64(s)
+		tc.Algo = algo
+		tc.SetSeed(uint64(s))
 		var lat []float64
 		m, res, err := Train(ctx, net, tc, func(step int64, mm map[string]float64) {
-			if r, ok := mm["charts/episodic_return"]; ok {
-				lat = append(lat, -r*net.Cfg.RewardScale/float64(net.Cfg.Tasks))
+			if l, ok := mm["episode/latency_ms"]; ok { // the episode's mean latency, from the step infos
+				lat = append(lat, l)
 			}
 		})
 		if err != nil {
@@ -192,15 +202,18 @@ func trainSeeds(ctx context.Context, net *cpn.Network, encoder string, cfg Bench
 		if s == 1 {
 			curve = tenths(lat)
 		}
-		fmt.Fprintf(log, "   trained %s seed %d: %d steps in %.0f s (%.0f steps/s)\n", encoder, s, res.Steps, res.Elapsed.Seconds(), res.SPS)
+		fmt.Fprintf(log, "   trained %s/%s seed %d: %d steps in %.0f s (%.0f steps/s)\n", encoder, algo, s, res.Steps, res.Elapsed.Seconds(), res.SPS)
 		train += res.Elapsed
 		models[s] = m
 	}
 	name := PolicyRLMS
-	if encoder == mrlms.EncoderMLP {
+	switch {
+	case encoder == mrlms.EncoderMLP:
 		name = PolicyMLP
+	case algo == AlgoPPO:
+		name = PolicyPPO
 	}
-	r, err := EvalSeeds(net, name, func(s int) Decider { return ModelDecider(models[s]) }, cfg)
+	r, err := EvalSeeds(net, name, func(s int) PolicyMaker { return ModelPolicy(models[s]) }, cfg)
 	r.TrainS, r.Curve = train.Seconds()/float64(cfg.Seeds), curve
 	return r, err
 }
@@ -217,106 +230,60 @@ func tenths(x []float64) []float64 {
 	return out
 }
 
-// Vec is the observation of the GNN+DQN baseline: per candidate its node
-// features and the mean and max of its paths' features (one parameter-free
-// message-passing round from paths to nodes), after the task features.
-type Vec struct {
-	X    []float32
-	Mask []bool
-}
-
-// Features implements rl.Vector.
-func (v Vec) Features() []float32 { return v.X }
-
-// ActionMask implements rl.Masked.
-func (v Vec) ActionMask() []bool { return v.Mask }
-
-// DQNFeatures builds the GNN+DQN observation of o.
-func DQNFeatures(o cpn.Obs) Vec {
-	x := append([]float32(nil), o.Task...)
-	for i := 0; i < o.K; i++ {
-		x = append(x, o.Nodes[i*cpn.NodeFeatures:(i+1)*cpn.NodeFeatures]...)
-		for f := 0; f < cpn.PathFeatures; f++ {
-			var s, mx float32
-			for j := 0; j < o.P; j++ {
-				v := o.Paths[(i*o.P+j)*cpn.PathFeatures+f]
-				s += v
-				if j == 0 || v > mx {
-					mx = v
-				}
-			}
-			x = append(x, s/float32(o.P), mx)
-		}
-	}
-	return Vec{X: x, Mask: o.NodeMask}
-}
-
-// dqnEnv is the cpn environment as the GNN+DQN baseline sees it: a
-// discrete node choice, ECMP over the node's paths, and a reward from the
-// available bandwidth (mean over the node's distinct paths of the
-// bottleneck bandwidth, log1p Gbit/s) rather than from the latency.
-type dqnEnv struct{ e *cpn.Env }
-
-func (d dqnEnv) Reset(seed uint64) (Vec, error) {
-	o, err := d.e.Reset(seed)
-	return DQNFeatures(o), err
-}
-
-func (d dqnEnv) Step(a rl.Action) (rl.Step[Vec], error) {
-	o := d.e.Obs()
-	if a.Index < 0 || a.Index >= o.K || !o.NodeMask[a.Index] {
-		return rl.Step[Vec]{}, fmt.Errorf("%w: node %d", rl.ErrInvalidAction, a.Index)
-	}
-	var bw float64
-	var n int
-	for j := 0; j < o.P; j++ {
-		if o.PathMask[a.Index*o.P+j] {
-			bw += float64(o.Paths[(a.Index*o.P+j)*cpn.PathFeatures+2])
-			n++
-		}
-	}
-	s, err := d.e.Step(rl.Action{Index: a.Index, Values: d.e.ECMP(a.Index)})
-	if err != nil {
-		return rl.Step[Vec]{}, err
-	}
-	return rl.Step[Vec]{Obs: DQNFeatures(s.Obs), Reward: bw / float64(n), Truncated: s.Truncated, Terminated: s.Terminated, Info: s.Info}, nil
-}
-
-func (d dqnEnv) ActionSpace() rl.Space { return rl.Space{Kind: rl.Discrete, N: d.e.Net.Cfg.K} }
-
 // dqnSeeds trains the GNN+DQN baseline per seed and evaluates it.
 func dqnSeeds(ctx context.Context, net *cpn.Network, cfg BenchConfig) (Row, error) {
-	qs := make([]Decider, cfg.Seeds+1)
+	qs := make([]PolicyMaker, cfg.Seeds+1)
 	var train time.Duration
 	for s := 1; s <= cfg.Seeds; s++ {
 		dc := dqn.DefaultConfig()
 		dc.Seed, dc.TotalTimesteps = uint64(s), cfg.DQNSteps
 		dc.LearningStarts, dc.BufferSize, dc.TargetNetworkFrequency = min(5000, cfg.DQNSteps/10), 20000, 500
-		dc.Hidden, dc.LearningRate, dc.Gamma = []int{64, 64}, 1e-3, 0.9
+		dc.LearningRate, dc.Gamma = 1e-3, 0.9
 		start := time.Now()
-		res, err := dqn.Train(ctx, dc, func() rl.Env[Vec] { return dqnEnv{cpn.NewEnv(net)} }, nil)
+		res, err := dqn.Train(ctx, dc, func() rl.Env[gnndqn.Obs] { return gnndqn.NewEnv(cpn.NewEnv(net)) }, policy.MLPQ[gnndqn.Obs](64, 64), nil)
 		if err != nil {
 			return Row{}, fmt.Errorf("rlms: gnn+dqn: %w", err)
 		}
 		train += time.Since(start)
-		qs[s] = dqnDecider(res.Q)
+		qs[s] = dqnPolicy(res.Q)
 	}
-	r, err := EvalSeeds(net, PolicyDQN, func(s int) Decider { return qs[s] }, cfg)
+	r, err := EvalSeeds(net, PolicyDQN, func(s int) PolicyMaker { return qs[s] }, cfg)
 	r.TrainS = train.Seconds() / float64(cfg.Seeds)
 	return r, err
 }
 
-// dqnDecider acts greedily with a trained Q-network (dqn.Greedy respects
-// the candidate mask) and splits over the chosen node's paths by ECMP.
-func dqnDecider(q *mlp.Model) Decider {
-	t := nn.NewInference()
-	return func(e *cpn.Env) (rl.Action, error) {
-		i := dqn.Greedy(t, q, DQNFeatures(e.Obs()))
-		if i < 0 {
-			return rl.Action{}, fmt.Errorf("rlms: gnn+dqn: no candidate")
-		}
-		return rl.Action{Index: i, Values: e.ECMP(i)}, nil
+// dqnPolicy acts greedily with a trained Q-network (agent.GreedyQ
+// respects the candidate mask) and splits evenly over the chosen node's
+// distinct paths (ECMP), from the observation alone.
+func dqnPolicy(q agent.QFunction[gnndqn.Obs]) PolicyMaker {
+	return func(*cpn.Env) rl.Policy[cpn.Obs] {
+		g := agent.GreedyQ(q)
+		return rl.PolicyFunc[cpn.Obs](func(o cpn.Obs) (rl.Action, error) {
+			a, err := g.Decide(gnndqn.Features(o))
+			if err != nil {
+				return rl.Action{}, fmt.Errorf("rlms: gnn+dqn: %w", err)
+			}
+			return rl.Action{Index: a.Index, Values: ecmp(o, a.Index)}, nil
+		})
 	}
+}
+
+// ecmp splits evenly over candidate i's distinct paths (the rows
+// PathMask marks), from the observation: cpn.Env.ECMP's split.
+func ecmp(o cpn.Obs, i int) []float32 {
+	x := make([]float32, o.P)
+	var n int
+	for j := 0; j < o.P; j++ {
+		if o.PathMask[i*o.P+j] {
+			n++
+		}
+	}
+	for j := 0; j < o.P; j++ {
+		if o.PathMask[i*o.P+j] {
+			x[j] = 1 / float32(n)
+		}
+	}
+	return x
 }
 
 // WriteCSV writes one line per policy, experiment and seed.

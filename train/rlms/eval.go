@@ -11,12 +11,16 @@ import (
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 )
 
-// Decider decides for the current task of an environment.
-type Decider func(e *cpn.Env) (rl.Action, error)
+// A PolicyMaker builds the policy evaluated on one environment. Learned
+// policies and wf decide from the observation alone and ignore env; the
+// paper's heuristics (Base1–Base4) and the oracle read env's true state —
+// the one documented exception to deciding from the observation.
+type PolicyMaker func(env *cpn.Env) rl.Policy[cpn.Obs]
 
 // Episode is the outcome of one evaluation episode.
 type Episode struct {
-	// LatencyMs is the response latency of every task, in order.
+	// LatencyMs is the response latency of every task, in order (the
+	// simulator's latency_ms step info).
 	LatencyMs []float64
 	// DecisionNs is the mean wall time of one decision.
 	DecisionNs float64
@@ -25,43 +29,47 @@ type Episode struct {
 // Mean returns the mean latency of the episode.
 func (e Episode) Mean() float64 { return mean(e.LatencyMs) }
 
-// Run plays one episode of net's tasks from seed with decide. Every
-// policy evaluated with the same seed meets the same task stream (the
-// simulator draws tasks and probe noise independently of the decisions).
-func Run(net *cpn.Network, decide Decider, seed uint64) (Episode, error) {
+// timed wraps a policy and adds up the wall time of its decisions.
+type timed struct {
+	p     rl.Policy[cpn.Obs]
+	spent time.Duration
+}
+
+func (t *timed) Decide(o cpn.Obs) (rl.Action, error) {
+	start := time.Now()
+	a, err := t.p.Decide(o)
+	t.spent += time.Since(start)
+	return a, err
+}
+
+// Run plays one episode of net's tasks from seed with the policy mk makes,
+// through rl.Evaluate. Every policy evaluated with the same seed meets the
+// same task stream (the simulator draws tasks and probe noise
+// independently of the decisions).
+func Run(net *cpn.Network, mk PolicyMaker, seed uint64) (Episode, error) {
 	env := cpn.NewEnv(net)
-	if _, err := env.Reset(seed); err != nil {
-		return Episode{}, err
-	}
+	p := &timed{p: mk(env)}
 	var ep Episode
-	var spent time.Duration
-	for {
-		start := time.Now()
-		a, err := decide(env)
-		spent += time.Since(start)
-		if err != nil {
-			return ep, err
-		}
-		s, err := env.Step(a)
-		if err != nil {
-			return ep, fmt.Errorf("rlms: task %d: %w", len(ep.LatencyMs), err)
-		}
+	_, err := rl.Evaluate(rl.Env[cpn.Obs](env), rl.Policy[cpn.Obs](p), 1, seed, func(_ int, s rl.Step[cpn.Obs]) {
 		ep.LatencyMs = append(ep.LatencyMs, s.Info["latency_ms"])
-		if s.Done() {
-			break
-		}
+	})
+	if err != nil {
+		return ep, fmt.Errorf("rlms: task %d: %w", len(ep.LatencyMs), err)
 	}
-	ep.DecisionNs = float64(spent.Nanoseconds()) / float64(len(ep.LatencyMs))
+	ep.DecisionNs = float64(p.spent.Nanoseconds()) / float64(len(ep.LatencyMs))
 	return ep, nil
 }
 
-// BaselineDecider returns the named cpn baseline (base1…base4, oracle).
-func BaselineDecider(name string) (Decider, error) {
+// Baseline returns the named cpn baseline (base1…base4, wf, oracle) as a
+// PolicyMaker.
+func Baseline(name string) (PolicyMaker, error) {
 	b, ok := cpn.Baselines[name]
 	if !ok {
 		return nil, fmt.Errorf("rlms: unknown baseline %q (want one of %v)", name, cpn.BaselineNames)
 	}
-	return Decider(b), nil
+	return func(env *cpn.Env) rl.Policy[cpn.Obs] {
+		return rl.PolicyFunc[cpn.Obs](func(cpn.Obs) (rl.Action, error) { return b(env) })
+	}, nil
 }
 
 func mean(x []float64) float64 {

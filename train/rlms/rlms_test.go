@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -107,7 +108,7 @@ func TestModelDeciderMatchesDecision(t *testing.T) {
 	}
 	e := cpn.NewEnv(net)
 	e.Reset(9)
-	a, err := ModelDecider(m)(e)
+	a, err := ModelPolicy(m)(e).Decide(e.Obs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,62 +127,96 @@ func TestModelDeciderMatchesDecision(t *testing.T) {
 
 // TestResumeAfterKill: an RLMS-CPN training run on the simulator killed
 // after a checkpoint and resumed with a fresh model ends with exactly the
-// parameters of an uninterrupted run (simulator snapshots, both actors,
-// the critic, the optimizers and the generators are restored).
+// parameters of an uninterrupted run (simulator snapshots, the actors, the
+// critic, the optimizers and the generators are restored), with the
+// actor-critic trainer and with PPO.
 func TestResumeAfterKill(t *testing.T) {
 	ec := testEnvConfig(t)
 	net, err := cpn.NewNetwork(ec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc := DefaultConfig(ec.K, ec.P)
-	tc.AC.TotalTimesteps, tc.AC.NumEnvs, tc.AC.NSteps, tc.AC.Seed = 4*5*24, 4, 5, 3
-	tc.Model.Dim, tc.Model.Hidden = 8, 8
-	params := func(m *mrlms.Model) []float32 {
-		var ps []float32
-		for _, np := range nn.Collect(m) {
-			ps = append(ps, np.Param.V.Data...)
-		}
-		return ps
-	}
-	ref, refRes, err := Train(context.Background(), net, tc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tc.AC.CheckpointPath, tc.AC.CheckpointEvery = filepath.Join(t.TempDir(), "state.safetensors"), 5
-	ctx, cancel := context.WithCancel(context.Background())
-	episodes := 0
-	_, _, err = Train(ctx, net, tc, func(step int64, m map[string]float64) {
-		if _, ok := m["charts/episodic_return"]; ok {
-			if episodes++; episodes == 6 {
-				cancel()
+	for _, algo := range Algos {
+		t.Run(algo, func(t *testing.T) {
+			tc := DefaultConfig(ec.K, ec.P)
+			tc.Algo = algo
+			tc.AC.NumEnvs, tc.AC.NSteps = 4, 5
+			tc.PPO.NumEnvs, tc.PPO.NumSteps, tc.PPO.NumMinibatches, tc.PPO.UpdateEpochs = 4, 5, 2, 2
+			tc.SetSteps(4 * 5 * 24)
+			tc.SetSeed(3)
+			tc.Model.Dim, tc.Model.Hidden = 8, 8
+			params := func(m *mrlms.Model) []float32 {
+				var ps []float32
+				for _, np := range nn.Collect(m) {
+					ps = append(ps, np.Param.V.Data...)
+				}
+				return ps
 			}
-		}
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("the killed run returned %v", err)
+			ref, refRes, err := Train(context.Background(), net, tc, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.SetCheckpoint(filepath.Join(t.TempDir(), "state.safetensors"), 5)
+			ctx, cancel := context.WithCancel(context.Background())
+			episodes := 0
+			_, _, err = Train(ctx, net, tc, func(step int64, m map[string]float64) {
+				if _, ok := m["charts/episodic_return"]; ok {
+					if episodes++; episodes == 6 {
+						cancel()
+					}
+				}
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("the killed run returned %v", err)
+			}
+			var firstStep int64 = -1
+			got, res, err := Train(context.Background(), net, tc, func(step int64, m map[string]float64) {
+				if firstStep < 0 {
+					firstStep = step
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The second process started from the checkpoint, not from scratch.
+			if firstStep < 100 || res.Updates != refRes.Updates || len(res.EpisodicReturns) != len(refRes.EpisodicReturns) {
+				t.Fatalf("resumed run: first log at step %d, %d updates, %d episodes; uninterrupted %d updates, %d episodes",
+					firstStep, res.Updates, len(res.EpisodicReturns), refRes.Updates, len(refRes.EpisodicReturns))
+			}
+			a, b := params(ref), params(got)
+			for i := range a {
+				if a[i] != b[i] {
+					t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, b[i], a[i])
+				}
+			}
+		})
 	}
-	tc2 := tc
-	tc2.AC.Seed = 3 // the same run; the model is rebuilt and then restored
-	var firstStep int64 = -1
-	got, res, err := Train(context.Background(), net, tc2, func(step int64, m map[string]float64) {
-		if firstStep < 0 {
-			firstStep = step
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
+}
+
+// TestConfigAlgo: the trainer is chosen by Algo; an unknown one is an
+// error naming it, and each trainer's own settings are validated.
+func TestConfigAlgo(t *testing.T) {
+	c := DefaultConfig(5, 3)
+	if c.Algo != AlgoAC || c.Validate() != nil {
+		t.Fatalf("default: algo %q, %v", c.Algo, c.Validate())
 	}
-	// The second process started from the checkpoint, not from scratch.
-	if firstStep < 100 || res.Updates != refRes.Updates || len(res.EpisodicReturns) != len(refRes.EpisodicReturns) {
-		t.Fatalf("resumed run: first log at step %d, %d updates, %d episodes; uninterrupted %d updates, %d episodes",
-			firstStep, res.Updates, len(res.EpisodicReturns), refRes.Updates, len(refRes.EpisodicReturns))
+	c.SetSeed(7)
+	c.SetSteps(1234)
+	if c.Seed() != 7 || c.Steps() != 1234 || c.PPO.Seed != 7 || c.AC.TotalTimesteps != 1234 {
+		t.Errorf("seed/steps not set on both trainers: %+v %+v", c.AC, c.PPO)
 	}
-	a, b := params(ref), params(got)
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, b[i], a[i])
-		}
+	c.Algo = "sac"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `"sac"`) {
+		t.Errorf("unknown trainer: %v", err)
+	}
+	c.Algo = AlgoPPO
+	c.PPO.ClipCoef = 0
+	if c.Validate() == nil {
+		t.Error("PPO with clip 0 validated")
+	}
+	c.PPO.ClipCoef, c.AC.NumEnvs = 0.2, 0
+	if err := c.Validate(); err != nil {
+		t.Errorf("PPO validated the actor-critic's settings: %v", err)
 	}
 }
 
@@ -222,6 +257,31 @@ func checkStartsAtWF(t *testing.T, net *cpn.Network, m *mrlms.Model) {
 		}
 		if s, _ := e.Step(w); s.Done() {
 			break
+		}
+	}
+}
+
+// TestECMPFromObs: the GNN+DQN baseline's split read from the observation
+// is the simulator's ECMP for every candidate of a few tasks.
+func TestECMPFromObs(t *testing.T) {
+	net, err := cpn.NewNetwork(testEnvConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := cpn.NewEnv(net)
+	if _, err := e.Reset(4); err != nil {
+		t.Fatal(err)
+	}
+	for task := 0; task < 10; task++ {
+		o := e.Obs()
+		for i := 0; i < o.K; i++ {
+			if o.NodeMask[i] && !reflect.DeepEqual(ecmp(o, i), e.ECMP(i)) {
+				t.Fatalf("task %d, candidate %d: %v from the observation, %v from the simulator", task, i, ecmp(o, i), e.ECMP(i))
+			}
+		}
+		a, _ := cpn.WaterFillingFromObs(o)
+		if _, err := e.Step(a); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

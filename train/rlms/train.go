@@ -4,18 +4,78 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	mrlms "github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/actorcritic"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+	"github.com/cpntrain/cpntrain/rl/ppo"
 )
 
-// Config is a training run: the model and the actor-critic settings.
+// Trainers of RLMS-CPN (Config.Algo).
+const (
+	// AlgoAC is the paper's: one-step/n-step actor-critic with one critic.
+	AlgoAC = "ac"
+	// AlgoPPO is PPO over the same agent (the joint node·subset·split
+	// policy, one value baseline V(s)).
+	AlgoPPO = "ppo"
+)
+
+// Algos lists the trainers.
+var Algos = []string{AlgoAC, AlgoPPO}
+
+// Config is a training run: the model, the trainer and its settings (AC
+// for actor-critic, PPO for PPO; the other is ignored).
 type Config struct {
 	Model mrlms.Config
+	Algo  string
 	AC    actorcritic.Config
+	PPO   ppo.Config
+}
+
+// Seed is the run's seed (the model's initialisation and the trainer's).
+func (c Config) Seed() uint64 {
+	if c.Algo == AlgoPPO {
+		return c.PPO.Seed
+	}
+	return c.AC.Seed
+}
+
+// SetSeed sets the seed of both trainers' settings.
+func (c *Config) SetSeed(s uint64) { c.AC.Seed, c.PPO.Seed = s, s }
+
+// SetSteps sets the training budget (environment steps) of both.
+func (c *Config) SetSteps(n int64) { c.AC.TotalTimesteps, c.PPO.TotalTimesteps = n, n }
+
+// Steps is the run's training budget.
+func (c Config) Steps() int64 {
+	if c.Algo == AlgoPPO {
+		return c.PPO.TotalTimesteps
+	}
+	return c.AC.TotalTimesteps
+}
+
+// SetCheckpoint makes the run resumable from path, saved every `every`
+// updates (actor-critic) or iterations (PPO).
+func (c *Config) SetCheckpoint(path string, every int) {
+	c.AC.CheckpointPath, c.AC.CheckpointEvery = path, every
+	c.PPO.CheckpointPath, c.PPO.CheckpointEvery = path, every
+}
+
+// Validate reports settings out of range, naming the trainer.
+func (c Config) Validate() error {
+	if err := c.Model.Validate(); err != nil {
+		return err
+	}
+	switch c.Algo {
+	case AlgoAC, "":
+		return c.AC.Validate()
+	case AlgoPPO:
+		return c.PPO.Validate()
+	}
+	return fmt.Errorf("rlms: unknown trainer %q (want %s)", c.Algo, strings.Join(Algos, " or "))
 }
 
 // DefaultConfig returns the settings used for the benchmark: SyncGNN of
@@ -46,51 +106,71 @@ func DefaultConfig(k, p int) Config {
 	ac.LearningRateActor, ac.LearningRateCritic = 3e-3, 3e-3
 	ac.Gamma, ac.EntCoef, ac.MaxGradNorm = 0, 0, 0.5
 	ac.NormAdv, ac.AnnealLR, ac.ParallelEnvs = true, true, true
-	return Config{Model: m, AC: ac}
+	return Config{Model: m, Algo: AlgoAC, AC: ac, PPO: DefaultPPO()}
 }
 
-// Result is the outcome of Train.
+// DefaultPPO returns the PPO settings for RLMS-CPN: the actor-critic's
+// environment count, γ = 0, advantage normalisation, gradient clipping and
+// LR annealing, with PPO's rollouts of 16 steps per simulator (256 tasks),
+// 4 epochs over 4 minibatches of 64, clip 0.2, Adam 1e-3, no value clipping
+// and no entropy bonus.
+func DefaultPPO() ppo.Config {
+	c := ppo.DefaultConfig()
+	c.TotalTimesteps = 300000
+	c.NumEnvs, c.NumSteps, c.NumMinibatches, c.UpdateEpochs = 16, 16, 4, 4
+	c.LearningRate, c.AnnealLR, c.Gamma, c.GAELambda = 1e-3, true, 0, 0.95
+	c.ClipCoef, c.ClipVLoss, c.EntCoef, c.VFCoef, c.MaxGradNorm = 0.2, false, 0, 0.5, 0.5
+	c.NormAdv, c.ParallelEnvs, c.AdamEps = true, true, 1e-8
+	return c
+}
+
+// Result is the outcome of Train, whichever the trainer.
 type Result struct {
-	actorcritic.Result
+	// EpisodicReturns lists the training episodes' returns in order.
+	EpisodicReturns []float64
+	// Steps is the number of environment steps, Updates of gradient steps
+	// (actor-critic) or iterations (PPO).
+	Steps, Updates int64
+	// SPS is environment steps per second, updates included.
+	SPS float64
 	// Elapsed is the training wall time.
 	Elapsed time.Duration
 }
 
 // Train trains a new model (initialised from cfg.AC.Seed) on net's
 // simulator. With cfg.AC.CheckpointPath set, it resumes a killed run.
-func Train(ctx context.Context, net *cpn.Network, cfg Config, logger actorcritic.Logger) (*mrlms.Model, Result, error) {
+func Train(ctx context.Context, net *cpn.Network, cfg Config, logger func(step int64, metrics map[string]float64)) (*mrlms.Model, Result, error) {
 	if cfg.Model.K != net.Cfg.K || cfg.Model.P != net.Cfg.P {
 		return nil, Result{}, fmt.Errorf("rlms: the model has K=%d, P=%d; the network K=%d, P=%d", cfg.Model.K, cfg.Model.P, net.Cfg.K, net.Cfg.P)
 	}
-	if err := cfg.Model.Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, Result{}, err
 	}
-	m := mrlms.New(cfg.Model, rand.New(rand.NewPCG(cfg.AC.Seed, 0x7105)))
+	m := mrlms.New(cfg.Model, rand.New(rand.NewPCG(cfg.Seed(), 0x7105)))
+	newEnv := func() rl.Env[cpn.Obs] { return cpn.NewEnv(net) }
 	start := time.Now()
-	res, err := actorcritic.Train(ctx, cfg.AC, func() rl.Env[cpn.Obs] { return cpn.NewEnv(net) }, Agent(m), logger)
-	return m, Result{Result: res, Elapsed: time.Since(start)}, err
+	var res Result
+	var err error
+	if cfg.Algo == AlgoPPO {
+		var r ppo.Result
+		r, err = ppo.Train(ctx, cfg.PPO, newEnv, m.Agent(), logger)
+		res = Result{EpisodicReturns: r.EpisodicReturns, Steps: r.GlobalStep, Updates: int64(r.Iterations), SPS: r.SPS}
+	} else {
+		var r actorcritic.Result
+		r, err = actorcritic.Train(ctx, cfg.AC, newEnv, m.Agent(), logger)
+		res = Result{EpisodicReturns: r.EpisodicReturns, Steps: r.Steps, Updates: r.Updates, SPS: r.SPS}
+	}
+	res.Elapsed = time.Since(start)
+	return m, res, err
 }
 
-// ModelDecider decides with the model's deterministic action (the most
-// probable node, the mean split).
-func ModelDecider(m *mrlms.Model) Decider {
-	return func(e *cpn.Env) (rl.Action, error) {
-		node, ratios := m.Decision(e.Obs())
-		return rl.Action{Index: node, Values: append([]float32(nil), ratios...)}, nil
+// ModelPolicy is m's deterministic policy (the most probable node, the
+// mean split) through its allocation-free inference path, m.Decision.
+func ModelPolicy(m *mrlms.Model) PolicyMaker {
+	return func(*cpn.Env) rl.Policy[cpn.Obs] {
+		return rl.PolicyFunc[cpn.Obs](func(o cpn.Obs) (rl.Action, error) {
+			node, ratios := m.Decision(o)
+			return rl.Action{Index: node, Values: append([]float32(nil), ratios...)}, nil
+		})
 	}
-}
-
-// Agent wires m for rl/actorcritic: its critic, the node actor and the path
-// actor conditioned on the chosen node, combined into one DiscreteSimplex
-// action.
-func Agent(m *mrlms.Model) actorcritic.Agent[cpn.Obs] {
-	actors := []actorcritic.Actor[cpn.Obs]{m.Node, m.Path}
-	if m.Subset != nil {
-		actors = []actorcritic.Actor[cpn.Obs]{m.Node, m.Subset, m.Path}
-	}
-	var critic actorcritic.Critic[cpn.Obs] = m.Critic
-	if m.Critic.After != nil {
-		critic = mrlms.StagedCritic{Critic: m.Critic}
-	}
-	return actorcritic.Agent[cpn.Obs]{Critic: critic, Actors: actors, Combine: mrlms.Combine}
 }

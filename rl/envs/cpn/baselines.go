@@ -9,8 +9,9 @@ import (
 )
 
 // A Baseline decides for the current task of an environment: the paper's
-// heuristics and the oracle from the environment's true state, "wf" from
-// the controller's observation only.
+// heuristics and the oracle from the environment's true state (they model
+// a controller that knows it), "wf" from the controller's observation only
+// (WaterFillingFromObs).
 type Baseline func(e *Env) (rl.Action, error)
 
 // Baselines by name: base1 (fastest compute + ECMP), base2 (nearest +
@@ -23,12 +24,38 @@ var Baselines = map[string]Baseline{
 	"base2":  func(e *Env) (rl.Action, error) { return e.baseline(e.Nearest(), false) },
 	"base3":  func(e *Env) (rl.Action, error) { return e.baseline(e.Fastest(), true) },
 	"base4":  func(e *Env) (rl.Action, error) { return e.baseline(e.Nearest(), true) },
-	"wf":     func(e *Env) (rl.Action, error) { return e.WaterFilling() },
+	"wf":     func(e *Env) (rl.Action, error) { return WaterFillingFromObs(e.Obs()) },
 	"oracle": func(e *Env) (rl.Action, error) { return e.Oracle(20) },
 }
 
 // BaselineNames lists Baselines in report order.
 var BaselineNames = []string{"base1", "base2", "base3", "base4", "wf", "oracle"}
+
+// WaterFillingFromObs is the wf baseline as a policy of the observation
+// alone: the allowed candidate of smallest estimated response latency (the
+// NodeEstRatio column, 0 for the best-looking one; the first on ties) with
+// the controller's split of its paths (the PathSplit column). It is
+// WaterFilling read from the features; the two differ only when two
+// candidates' estimates tie within float32 rounding of their log-ratio.
+func WaterFillingFromObs(o Obs) (rl.Action, error) {
+	best := -1
+	for i := 0; i < o.K; i++ {
+		if !o.NodeMask[i] {
+			continue
+		}
+		if best < 0 || o.Nodes[i*NodeFeatures+NodeEstRatio] < o.Nodes[best*NodeFeatures+NodeEstRatio] {
+			best = i
+		}
+	}
+	if best < 0 {
+		return rl.Action{}, fmt.Errorf("cpn: no candidate")
+	}
+	split := make([]float32, o.P)
+	for j := range split {
+		split[j] = o.Paths[(best*o.P+j)*PathFeatures+PathSplit]
+	}
+	return rl.Action{Index: best, Values: split}, nil
+}
 
 // WaterFilling returns the controller's greedy decision from its own
 // observation: the candidate whose estimated response latency — predicted

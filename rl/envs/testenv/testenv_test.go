@@ -93,3 +93,50 @@ func TestOptimalReturns(t *testing.T) {
 		t.Fatalf("always-right chain return %v, want %v", ret, c.Optimal())
 	}
 }
+
+// TestPlacementKnownRewards: with finish times t = (2, 1, 3) the rewards
+// (t_max − t_j)/(t_max − t_min) are 0.5, 1, 0; equal times pay 1; the
+// exact rule −(l+s)/c earns the optimum 4 per episode on any seed and an
+// episode has 4 steps, the last terminated, with masks of the set's size.
+func TestPlacementKnownRewards(t *testing.T) {
+	p := NewPlacement()
+	p.t = []float64{2, 1, 3}
+	for j, want := range []float64{0.5, 1, 0} {
+		if got := p.Reward(j); got != want {
+			t.Errorf("reward(%d) = %v, want %v", j, got, want)
+		}
+	}
+	p.t = []float64{2, 2}
+	if p.Reward(1) != 1 {
+		t.Errorf("equal times pay %v, want 1", p.Reward(1))
+	}
+	exact := Heuristic(func(l, c, s float32) float32 { return -(l + s) / c })
+	ev, err := rl.Evaluate(rl.Env[Items](NewPlacement()), exact, 50, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range ev.Returns {
+		if r != 4 || ev.Lengths[i] != 4 {
+			t.Fatalf("episode %d: return %v in %d steps, want 4 in 4", i, r, ev.Lengths[i])
+		}
+	}
+	o, _ := p.Reset(3)
+	for step := 0; step < 4; step++ {
+		if o.N < 2 || o.N > 6 || len(o.X) != 2*o.N {
+			t.Fatalf("step %d: %d elements, %d features", step, o.N, len(o.X))
+		}
+		for j, m := range o.Mask {
+			if m != (j < o.N) {
+				t.Fatalf("step %d: mask %v for %d elements", step, o.Mask, o.N)
+			}
+		}
+		if _, err := p.Step(rl.Action{Index: o.N}); err == nil {
+			t.Fatal("a masked server was accepted")
+		}
+		s, err := p.Step(rl.Action{Index: 0})
+		if err != nil || s.Terminated != (step == 3) {
+			t.Fatalf("step %d: terminated %v, %v", step, s.Terminated, err)
+		}
+		o = s.Obs
+	}
+}

@@ -1,4 +1,4 @@
-package dqn
+package agent
 
 import (
 	"testing"
@@ -14,24 +14,24 @@ func (*pv) Features() []float32 { return nil }
 
 func TestMasksNoAlloc(t *testing.T) {
 	v := testenv.Vec{Mask: []bool{true, false}}
-	m := newMasks[testenv.Vec]()
-	if m.mode != maskByPtr || len(m.of(&v)) != 2 {
+	m := NewMasks[testenv.Vec]()
+	if m.mode != maskByPtr || len(m.Of(&v)) != 2 {
 		t.Fatal(m.mode)
 	}
-	if a := testing.AllocsPerRun(100, func() { m.of(&v) }); a != 0 {
+	if a := testing.AllocsPerRun(100, func() { m.Of(&v) }); a != 0 {
 		t.Fatal(a)
 	}
 	var iv rl.Vector = v
-	mi := newMasks[rl.Vector]()
-	if mi.mode != maskByValue || len(mi.of(&iv)) != 2 {
+	mi := NewMasks[rl.Vector]()
+	if mi.mode != maskByValue || len(mi.Of(&iv)) != 2 {
 		t.Fatal(mi.mode)
 	}
 	p := &pv{}
-	mp := newMasks[*pv]()
-	if mp.mode != maskByValue || len(mp.of(&p)) != 1 {
+	mp := NewMasks[*pv]()
+	if mp.mode != maskByValue || len(mp.Of(&p)) != 1 {
 		t.Fatal(mp.mode)
 	}
-	if newMasks[int]().mode != noMask {
+	if NewMasks[int]().mode != noMask {
 		t.Fatal("int")
 	}
 }
