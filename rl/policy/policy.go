@@ -391,10 +391,14 @@ func (c Critic[O]) Params(visit func(string, *nn.Param)) {
 	c.P.Critic.Params(nn.Prefix("critic", visit))
 }
 
-// Value implements agent.Critic. Unlike ActorCritic.Value it keeps no
-// scratch buffer, so that trainers may call it concurrently on distinct
-// tapes (PPO's shards).
+// Value implements agent.Critic. On a recording tape it keeps no scratch
+// buffer, so that trainers may call it concurrently on distinct tapes
+// (PPO's shards); on an inference tape (rollouts, one goroutine) it reuses
+// the policy's.
 func (c Critic[O]) Value(t *nn.Tape, obs []O) *nn.Tensor {
+	if !t.Recording() { // rollouts: one goroutine, reuse the policy's buffers
+		return c.P.Value(t, obs)
+	}
 	x, _ := c.P.features(t, obs, &scratch{})
 	return c.P.Critic.Forward(t, x)
 }
