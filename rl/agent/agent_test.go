@@ -3,6 +3,7 @@ package agent
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/nn"
@@ -139,6 +140,12 @@ func TestJointPolicyKnownValues(t *testing.T) {
 	}
 	if err := (Agent[int]{Actors: []Actor[int]{a0}}).Check("x", true); err == nil {
 		t.Error("an agent without a critic passed Check when one is needed")
+	}
+	if err := (Agent[int]{Actors: []Actor[int]{a0, a1}}).Check("x", false); err != nil {
+		t.Errorf("two actors, no critic needed: %v", err)
+	}
+	if err := (Agent[int]{Actors: []Actor[int]{a0, nil}}).Check("x", false); err == nil || !strings.Contains(err.Error(), "actor 1 is nil") {
+		t.Errorf("a nil actor: %v", err)
 	}
 }
 
