@@ -92,9 +92,9 @@ func TestBenchSmall(t *testing.T) {
 	}
 }
 
-// TestModelDeciderMatchesDecision: the evaluation decider is the model's
+// TestModelPolicyMatchesDecision: the evaluation policy is the model's
 // deterministic decision.
-func TestModelDeciderMatchesDecision(t *testing.T) {
+func TestModelPolicyMatchesDecision(t *testing.T) {
 	ec := testEnvConfig(t)
 	net, err := cpn.NewNetwork(ec)
 	if err != nil {
