@@ -253,3 +253,32 @@ func TestEvaluateKnown(t *testing.T) {
 		t.Error("−1 episodes accepted")
 	}
 }
+
+// TestEdgeCasesOfEvaluateAndRestore: zero episodes is an empty evaluation,
+// not an error; a checkpoint without episode-info sums (written before they
+// existed) restores with empty sums.
+func TestEdgeCasesOfEvaluateAndRestore(t *testing.T) {
+	one := PolicyFunc[sobs](func(sobs) (Action, error) { return Action{Index: 1}, nil })
+	ev, err := Evaluate(Env[sobs](&script{}), one, 0, 5)
+	if err != nil || len(ev.Returns) != 0 || ev.Steps != 0 {
+		t.Errorf("0 episodes: %+v, %v", ev, err)
+	}
+	v, err := NewVecEnv("test", 2, func() Env[sobs] { return &script{} }, func(int, uint64) uint64 { return 2 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Step([]Action{{}, {}}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := v.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.EpInfo = nil
+	if err := v.Restore("old.ckpt", st); err != nil {
+		t.Fatal(err)
+	}
+	if v.EpInfo[0] != nil || v.EpInfo[1] != nil {
+		t.Errorf("sums after restoring an old checkpoint: %v", v.EpInfo)
+	}
+}
