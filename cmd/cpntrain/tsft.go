@@ -197,6 +197,9 @@ func tsftAdapt(c *cli.Context) error {
 	if pseudo < 0 {
 		return &usageError{msg: "--pseudo must be 0 or positive.", cmd: c.Command.HelpName}
 	}
+	if bf := c.Int("blend-folds"); bf < 0 || bf == 1 {
+		return &usageError{msg: "--blend-folds must be 0 (no blend) or at least 2.", cmd: c.Command.HelpName}
+	}
 	env, err := loadLatencyEnv(c)
 	if err != nil {
 		return err
@@ -213,11 +216,7 @@ func tsftAdapt(c *cli.Context) error {
 	}
 	cfg := ttsft.DefaultAdaptConfig()
 	cfg.Pseudo = pseudo
-	if bf := c.Int("blend-folds"); bf < 0 || bf == 1 {
-		return &usageError{msg: "--blend-folds must be 0 (no blend) or at least 2.", cmd: c.Command.HelpName}
-	} else {
-		cfg.BlendFolds = bf
-	}
+	cfg.BlendFolds = c.Int("blend-folds")
 	baseMSE, baseRho := task.Score(ttsft.Predict(base, env.Features, task.Query, task.Device.Emb, nil))
 	m, tm, err := ttsft.Adapt(base, env.Features, task.Device.Emb, task.Labelled, task.Y, task.Unlabelled, cfg, rng)
 	if err != nil {
