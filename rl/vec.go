@@ -160,24 +160,52 @@ type VecState struct {
 
 // State snapshots the environments and copies the bookkeeping.
 func (v *VecEnv[O]) State() (VecState, error) {
-	st := VecState{Envs: make([][]byte, len(v.Envs)), EpReturn: append([]float64(nil), v.EpReturn...),
+	envs, err := SnapshotEnvs(v.name, v.Envs)
+	st := VecState{Envs: envs, EpReturn: append([]float64(nil), v.EpReturn...),
 		EpLength: append([]int(nil), v.EpLength...), Episodes: append([]uint64(nil), v.Episodes...),
 		EpInfo: make([]map[string]float64, len(v.EpInfo))}
 	for e, m := range v.EpInfo {
 		st.EpInfo[e] = AddInfo(nil, m)
 	}
-	for e, env := range v.Envs {
+	return st, err
+}
+
+// SnapshotEnvs returns the snapshots of envs, which must implement
+// Snapshotter; name prefixes errors.
+func SnapshotEnvs[O any](name string, envs []Env[O]) ([][]byte, error) {
+	out := make([][]byte, len(envs))
+	for e, env := range envs {
 		s, ok := env.(Snapshotter[O])
 		if !ok {
-			return st, fmt.Errorf("%s: checkpointing needs environments implementing rl.Snapshotter; %T does not", v.name, env)
+			return nil, fmt.Errorf("%s: checkpointing needs environments implementing rl.Snapshotter; %T does not", name, env)
 		}
 		b, err := s.Snapshot()
 		if err != nil {
-			return st, fmt.Errorf("%s: snapshot env %d: %w", v.name, e, err)
+			return nil, fmt.Errorf("%s: snapshot env %d: %w", name, e, err)
 		}
-		st.Envs[e] = b
+		out[e] = b
 	}
-	return st, nil
+	return out, nil
+}
+
+// RestoreEnvs restores envs from snaps (from SnapshotEnvs) and writes their
+// current observations to obs; path names the checkpoint in errors.
+func RestoreEnvs[O any](name, path string, envs []Env[O], snaps [][]byte, obs []O) error {
+	if len(snaps) != len(envs) {
+		return fmt.Errorf("%s: %s: %w: checkpoint has %d environments, the run %d", name, path, ErrVecMismatch, len(snaps), len(envs))
+	}
+	for e, env := range envs {
+		s, ok := env.(Snapshotter[O])
+		if !ok {
+			return fmt.Errorf("%s: resuming needs environments implementing rl.Snapshotter; %T does not", name, env)
+		}
+		o, err := s.Restore(snaps[e])
+		if err != nil {
+			return fmt.Errorf("%s: %s: env %d: %w", name, path, e, err)
+		}
+		obs[e] = o
+	}
+	return nil
 }
 
 // ErrVecMismatch is wrapped by Restore when a checkpoint was taken with a
@@ -188,19 +216,11 @@ var ErrVecMismatch = errors.New("checkpoint environments do not match the run")
 // path names the checkpoint in errors.
 func (v *VecEnv[O]) Restore(path string, st VecState) error {
 	n := len(v.Envs)
-	if len(st.Envs) != n || len(st.EpReturn) != n || len(st.EpLength) != n || len(st.Episodes) != n {
-		return fmt.Errorf("%s: %s: %w: checkpoint has %d environments, the run %d", v.name, path, ErrVecMismatch, len(st.Envs), n)
+	if len(st.EpReturn) != n || len(st.EpLength) != n || len(st.Episodes) != n {
+		return fmt.Errorf("%s: %s: %w: checkpoint has %d environments, the run %d", v.name, path, ErrVecMismatch, len(st.EpReturn), n)
 	}
-	for e, env := range v.Envs {
-		s, ok := env.(Snapshotter[O])
-		if !ok {
-			return fmt.Errorf("%s: resuming needs environments implementing rl.Snapshotter; %T does not", v.name, env)
-		}
-		o, err := s.Restore(st.Envs[e])
-		if err != nil {
-			return fmt.Errorf("%s: %s: env %d: %w", v.name, path, e, err)
-		}
-		v.Obs[e] = o
+	if err := RestoreEnvs(v.name, path, v.Envs, st.Envs, v.Obs); err != nil {
+		return err
 	}
 	copy(v.EpReturn, st.EpReturn)
 	copy(v.EpLength, st.EpLength)

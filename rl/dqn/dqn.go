@@ -280,7 +280,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 		}
 		if ok {
 			envs, cur := []rl.Env[O]{env}, []O{obs}
-			if err := runstate.RestoreEnvs("dqn", cfg.CheckpointPath, envs, st.Envs, cur); err != nil {
+			if err := rl.RestoreEnvs("dqn", cfg.CheckpointPath, envs, st.Envs, cur); err != nil {
 				return res, err
 			}
 			if err := rb.Restore(st.Replay, st.ReplayPos); err != nil {
@@ -480,7 +480,7 @@ type runState[O any] struct {
 // saveRun completes st with the environment's snapshot and the replay
 // buffer and writes the checkpoint.
 func saveRun[O any](path string, model nn.Module, opt optim.Optimizer, gens []*rand.PCG, env rl.Env[O], rb *rl.Replay[O], st runState[O]) error {
-	snaps, err := runstate.SnapshotEnvs("dqn", []rl.Env[O]{env})
+	snaps, err := rl.SnapshotEnvs("dqn", []rl.Env[O]{env})
 	if err != nil {
 		return err
 	}

@@ -263,27 +263,9 @@ func dqnPolicy(q agent.QFunction[gnndqn.Obs]) PolicyMaker {
 			if err != nil {
 				return rl.Action{}, fmt.Errorf("rlms: gnn+dqn: %w", err)
 			}
-			return rl.Action{Index: a.Index, Values: ecmp(o, a.Index)}, nil
+			return rl.Action{Index: a.Index, Values: cpn.ECMPFromObs(o, a.Index)}, nil
 		})
 	}
-}
-
-// ecmp splits evenly over candidate i's distinct paths (the rows
-// PathMask marks), from the observation: cpn.Env.ECMP's split.
-func ecmp(o cpn.Obs, i int) []float32 {
-	x := make([]float32, o.P)
-	var n int
-	for j := 0; j < o.P; j++ {
-		if o.PathMask[i*o.P+j] {
-			n++
-		}
-	}
-	for j := 0; j < o.P; j++ {
-		if o.PathMask[i*o.P+j] {
-			x[j] = 1 / float32(n)
-		}
-	}
-	return x
 }
 
 // WriteCSV writes one line per policy, experiment and seed.

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -257,31 +256,6 @@ func checkStartsAtWF(t *testing.T, net *cpn.Network, m *mrlms.Model) {
 		}
 		if s, _ := e.Step(w); s.Done() {
 			break
-		}
-	}
-}
-
-// TestECMPFromObs: the GNN+DQN baseline's split read from the observation
-// is the simulator's ECMP for every candidate of a few tasks.
-func TestECMPFromObs(t *testing.T) {
-	net, err := cpn.NewNetwork(testEnvConfig(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := cpn.NewEnv(net)
-	if _, err := e.Reset(4); err != nil {
-		t.Fatal(err)
-	}
-	for task := 0; task < 10; task++ {
-		o := e.Obs()
-		for i := 0; i < o.K; i++ {
-			if o.NodeMask[i] && !reflect.DeepEqual(ecmp(o, i), e.ECMP(i)) {
-				t.Fatalf("task %d, candidate %d: %v from the observation, %v from the simulator", task, i, ecmp(o, i), e.ECMP(i))
-			}
-		}
-		a, _ := cpn.WaterFillingFromObs(o)
-		if _, err := e.Step(a); err != nil {
-			t.Fatal(err)
 		}
 	}
 }

@@ -118,17 +118,20 @@ func (e *Env) Nearest() int {
 }
 
 // ECMP returns the equal split over candidate i's distinct paths.
-func (e *Env) ECMP(i int) []float32 {
-	ps := e.psets[i]
-	x := make([]float32, e.Net.Cfg.P)
+func (e *Env) ECMP(i int) []float32 { return ECMPFromObs(e.obs, i) }
+
+// ECMPFromObs splits evenly over candidate i's distinct paths, the rows
+// o.PathMask marks (a repeated row gets 0): ECMP from the observation alone.
+func ECMPFromObs(o Obs, i int) []float32 {
+	x := make([]float32, o.P)
 	var n int
-	for j, o := range ps.orig {
-		if o == j {
+	for j := 0; j < o.P; j++ {
+		if o.PathMask[i*o.P+j] {
 			n++
 		}
 	}
-	for j, o := range ps.orig {
-		if o == j {
+	for j := 0; j < o.P; j++ {
+		if o.PathMask[i*o.P+j] {
 			x[j] = 1 / float32(n)
 		}
 	}

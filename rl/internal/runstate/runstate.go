@@ -20,7 +20,6 @@ import (
 	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/optim"
-	"github.com/cpntrain/cpntrain/rl"
 )
 
 // Save writes a run checkpoint to path: model's parameters, opt's state,
@@ -80,42 +79,4 @@ func Load(path, kind string, model nn.Module, opt optim.Optimizer, gens []*rand.
 		return false, fmt.Errorf("%s: %s: run state: %w", kind, path, err)
 	}
 	return true, nil
-}
-
-// SnapshotEnvs returns the snapshots of envs, which must implement
-// rl.Snapshotter.
-func SnapshotEnvs[O any](kind string, envs []rl.Env[O]) ([][]byte, error) {
-	out := make([][]byte, len(envs))
-	for i, e := range envs {
-		s, ok := e.(rl.Snapshotter[O])
-		if !ok {
-			return nil, fmt.Errorf("%s: checkpointing needs environments implementing rl.Snapshotter; %T does not", kind, e)
-		}
-		b, err := s.Snapshot()
-		if err != nil {
-			return nil, fmt.Errorf("%s: snapshot env %d: %w", kind, i, err)
-		}
-		out[i] = b
-	}
-	return out, nil
-}
-
-// RestoreEnvs restores envs from snaps (from SnapshotEnvs) and writes their
-// current observations to obs.
-func RestoreEnvs[O any](kind, path string, envs []rl.Env[O], snaps [][]byte, obs []O) error {
-	if len(snaps) != len(envs) {
-		return fmt.Errorf("%s: %s: checkpoint has %d environments, the run %d", kind, path, len(snaps), len(envs))
-	}
-	for i, e := range envs {
-		s, ok := e.(rl.Snapshotter[O])
-		if !ok {
-			return fmt.Errorf("%s: resuming needs environments implementing rl.Snapshotter; %T does not", kind, e)
-		}
-		o, err := s.Restore(snaps[i])
-		if err != nil {
-			return fmt.Errorf("%s: %s: env %d: %w", kind, path, i, err)
-		}
-		obs[i] = o
-	}
-	return nil
 }
