@@ -8,7 +8,9 @@ package gnndqn
 
 import (
 	"fmt"
+	"math"
 
+	"github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 )
@@ -27,24 +29,34 @@ func (v Obs) Features() []float32 { return v.X }
 // ActionMask implements rl.Masked.
 func (v Obs) ActionMask() []bool { return v.Mask }
 
-// Features builds the GNN+DQN observation of o.
+// Features builds the GNN+DQN observation of o from the RLMS-CPN feature
+// encoding (models/rlms.Encode).
 func Features(o cpn.Obs) Obs {
-	x := append([]float32(nil), o.Task...)
-	for i := 0; i < o.K; i++ {
-		x = append(x, o.Nodes[i*cpn.NodeFeatures:(i+1)*cpn.NodeFeatures]...)
-		for f := 0; f < cpn.PathFeatures; f++ {
+	f := rlms.Encode(o)
+	return aggregate(f, o.K, o.P, o.NodeMask)
+}
+
+// aggregate lays out the task features, then per candidate its node
+// features and, per path feature, the mean and max over its P path rows.
+func aggregate(f rlms.Features, k, p int, mask []bool) Obs {
+	const nf, pf = rlms.NodeFeatures, rlms.PathFeatures
+	x := make([]float32, 0, len(f.Task)+k*(nf+2*pf))
+	x = append(x, f.Task...)
+	for i := 0; i < k; i++ {
+		x = append(x, f.Nodes[i*nf:(i+1)*nf]...)
+		for c := 0; c < pf; c++ {
 			var s, mx float32
-			for j := 0; j < o.P; j++ {
-				v := o.Paths[(i*o.P+j)*cpn.PathFeatures+f]
+			for j := 0; j < p; j++ {
+				v := f.Paths[(i*p+j)*pf+c]
 				s += v
 				if j == 0 || v > mx {
 					mx = v
 				}
 			}
-			x = append(x, s/float32(o.P), mx)
+			x = append(x, s/float32(p), mx)
 		}
 	}
-	return Obs{X: x, Mask: o.NodeMask}
+	return Obs{X: x, Mask: mask}
 }
 
 // NewEnv returns the cpn environment as the GNN+DQN baseline sees it: a
@@ -70,7 +82,9 @@ func (d dqnEnv) Step(a rl.Action) (rl.Step[Obs], error) {
 	var n int
 	for j := 0; j < o.P; j++ {
 		if o.PathMask[a.Index*o.P+j] {
-			bw += float64(o.Paths[(a.Index*o.P+j)*cpn.PathFeatures+2])
+			// log1p of the bottleneck in Gbit/s, rounded to float32 as
+			// the feature it was first computed from.
+			bw += float64(float32(math.Log1p(o.Paths[a.Index*o.P+j].BottleneckBps / rlms.BandwidthUnit)))
 			n++
 		}
 	}

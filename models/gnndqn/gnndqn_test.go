@@ -4,16 +4,16 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+	"github.com/cpntrain/cpntrain/models/rlms"
 )
 
 // TestFeaturesKnown: K = 2 candidates, P = 2 paths; the observation is the
 // task features, then per candidate its node features followed by, per path
 // feature f, the mean and the max of f over the candidate's P paths.
 func TestFeaturesKnown(t *testing.T) {
-	const K, P, NF, PF = 2, 2, cpn.NodeFeatures, cpn.PathFeatures
-	o := cpn.Obs{K: K, P: P, Task: []float32{0.5, -1}, Nodes: make([]float32, K*NF), Paths: make([]float32, K*P*PF),
-		NodeMask: []bool{true, false}, PathMask: []bool{true, true, true, false}}
+	const K, P, NF, PF = 2, 2, rlms.NodeFeatures, rlms.PathFeatures
+	o := rlms.Features{Task: []float32{0.5, -1}, Nodes: make([]float32, K*NF), Paths: make([]float32, K*P*PF)}
+	mask := []bool{true, false}
 	for i := range o.Nodes {
 		o.Nodes[i] = float32(i) // node i's feature f is i·NF + f
 	}
@@ -23,7 +23,7 @@ func TestFeaturesKnown(t *testing.T) {
 			o.Paths[r*PF+f] = float32(f - 2*r)
 		}
 	}
-	got := Features(o)
+	got := aggregate(o, K, P, mask)
 	want := []float32{0.5, -1}
 	for i := 0; i < K; i++ {
 		for f := 0; f < NF; f++ {
@@ -37,7 +37,7 @@ func TestFeaturesKnown(t *testing.T) {
 	if !reflect.DeepEqual(got.X, want) {
 		t.Fatalf("features\n got %v\nwant %v", got.X, want)
 	}
-	if len(want) != 2+K*(NF+2*PF) || !reflect.DeepEqual(got.Mask, o.NodeMask) || !reflect.DeepEqual(got.ActionMask(), []bool{true, false}) {
+	if len(want) != 2+K*(NF+2*PF) || !reflect.DeepEqual(got.Mask, mask) || !reflect.DeepEqual(got.ActionMask(), []bool{true, false}) {
 		t.Errorf("%d features, mask %v", len(want), got.Mask)
 	}
 }

@@ -416,10 +416,10 @@ func (a *PathActor) Evaluate(t *nn.Tape, obs []cpn.Obs, actions []rl.Action) (lo
 type Critic struct {
 	Config  Config
 	Encoder *Encoder
-	// Head maps 2·Dim + cpn.TaskFeatures columns to the value.
+	// Head maps 2·Dim + TaskFeatures columns to the value.
 	Head *mlp.Model
 	// After maps [h_i ‖ mean of i's path embeddings ‖ task] (2·Dim +
-	// cpn.TaskFeatures) to V(s, i), the value once candidate i is chosen
+	// TaskFeatures) to V(s, i), the value once candidate i is chosen
 	// (Config.Staged; nil without).
 	After *mlp.Model
 
@@ -477,7 +477,7 @@ func (c StagedCritic) ValueAfter(t *nn.Tape, obs []cpn.Obs, prev [][]rl.Action) 
 		nodes[r] = r*b.k + i
 	}
 	mp := t.SegmentMean(t.Gather(hp, b.pIdx), b.pSeg, b.r)
-	return c.After.Forward(t, t.ConcatCols(t.Gather(hc, nodes), mp, t.Const(b.r, cpn.TaskFeatures, b.task)))
+	return c.After.Forward(t, t.ConcatCols(t.Gather(hc, nodes), mp, t.Const(b.r, TaskFeatures, b.task)))
 }
 
 // Value implements agent.Critic: the R×1 values of obs.
@@ -488,5 +488,5 @@ func (c *Critic) Value(t *nn.Tape, obs []cpn.Obs) *nn.Tensor {
 	hc, hp := c.Encoder.forward(t, b)
 	mc := t.SegmentMean(t.Gather(hc, b.cIdx), b.cSeg, b.r)
 	mp := t.SegmentMean(t.Gather(hp, b.pIdx), b.pSeg, b.r)
-	return c.Head.Forward(t, t.ConcatCols(mc, mp, t.Const(b.r, cpn.TaskFeatures, b.task)))
+	return c.Head.Forward(t, t.ConcatCols(mc, mp, t.Const(b.r, TaskFeatures, b.task)))
 }

@@ -1,10 +1,6 @@
 package rlms
 
-import (
-	"fmt"
-
-	"github.com/cpntrain/cpntrain/rl/envs/cpn"
-)
+import "fmt"
 
 // Kind is the model kind recorded in checkpoints.
 const Kind = "rlms"
@@ -24,11 +20,11 @@ const (
 // Vertex input widths: every vertex carries the task features after its own.
 const (
 	// ComputeIn is the width of a compute vertex's input: the candidate's
-	// cpn.NodeFeatures followed by the task's cpn.TaskFeatures.
-	ComputeIn = cpn.NodeFeatures + cpn.TaskFeatures
+	// NodeFeatures followed by the task's TaskFeatures.
+	ComputeIn = NodeFeatures + TaskFeatures
 	// PathIn is the width of a path vertex's input: the path's
-	// cpn.PathFeatures followed by the task's cpn.TaskFeatures.
-	PathIn = cpn.PathFeatures + cpn.TaskFeatures
+	// PathFeatures followed by the task's TaskFeatures.
+	PathIn = PathFeatures + TaskFeatures
 )
 
 // Config describes an RLMS-CPN model. Every field must be set (see

@@ -15,17 +15,20 @@ func ExampleModel_Decision() {
 	m := rlms.New(rlms.DefaultConfig(), rand.New(rand.NewPCG(1, 2)))
 	o := cpn.Obs{
 		K: 5, P: 3,
-		Task:     []float32{0.5, 3},
-		Nodes:    make([]float32, 5*cpn.NodeFeatures),
-		Paths:    make([]float32, 5*3*cpn.PathFeatures),
+		Task:     cpn.Task{Bytes: 3e6, Images: 8},
+		Nodes:    make([]cpn.Candidate, 5),
+		Paths:    make([]cpn.Path, 5*3),
 		NodeMask: []bool{true, true, true, true, false},
 		PathMask: make([]bool, 5*3),
 	}
-	for i := range o.Nodes[:4*cpn.NodeFeatures] {
-		o.Nodes[i] = float32(i%7) / 7
-	}
-	for q := range o.PathMask[:4*3] {
-		o.PathMask[q] = true
+	for i := range 4 {
+		o.Nodes[i] = cpn.Candidate{ComputeMs: 10 + float64(i), Hops: 1 + i, Class: cpn.GPU,
+			WaterFillMs: 20, SharedWaterFillMs: 25, SinglePathMs: 30, EstimateMs: 35 + float64(i)}
+		for j := range 3 {
+			o.Paths[i*3+j] = cpn.Path{ProbeMs: 5, PropMs: 4, BottleneckBps: 1e9, Hops: 3, Util: 0.5, AloneMs: 29,
+				SharedBottleneckBps: 5e8, BandwidthShare: 1.0 / 3, SpeedShare: 1.0 / 3, WaterFill: 1.0 / 3, SharedWaterFill: 1.0 / 3, Split: 1.0 / 3}
+			o.PathMask[i*3+j] = true
+		}
 	}
 	node, ratios := m.Decision(o)
 	var sum float32

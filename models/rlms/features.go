@@ -30,9 +30,9 @@ type batch struct {
 
 	compute  []float32 // R·K × ComputeIn
 	paths    []float32 // R·K·P × PathIn
-	task     []float32 // R × cpn.TaskFeatures
+	task     []float32 // R × TaskFeatures
 	prior    []float32 // R·K: log(est_i / min est) of every candidate
-	pathWF   []float32 // R·K·P: the controller's split (cpn.PathSplit)
+	pathWF   []float32 // R·K·P: the controller's split (Path.Split)
 	nodeMask []bool    // R·K
 	pathMask []bool    // R·K·P
 	src, dst []int     // SyncGNN edges, compute vertices first
@@ -75,26 +75,33 @@ func (b *batch) fill(obs []cpn.Obs, k, p int, edges edgeKind) {
 	nc, np := r*k, r*k*p
 	b.compute = grow(b.compute, nc*ComputeIn)
 	b.paths = grow(b.paths, np*PathIn)
-	b.task = grow(b.task, r*cpn.TaskFeatures)
+	b.task = grow(b.task, r*TaskFeatures)
 	b.prior = grow(b.prior, nc)
 	b.pathWF = grow(b.pathWF, np)
 	b.nodeMask = growBool(b.nodeMask, nc)
 	b.pathMask = growBool(b.pathMask, np)
 	for ri, o := range obs {
 		checkObs(ri, o, k, p)
-		copy(b.task[ri*cpn.TaskFeatures:], o.Task)
+		task := b.task[ri*TaskFeatures : (ri+1)*TaskFeatures]
+		encodeTask(o.Task, task)
+		minEst := minEstimate(o)
 		for i := 0; i < k; i++ {
-			row := b.compute[(ri*k+i)*ComputeIn:]
-			copy(row, o.Nodes[i*cpn.NodeFeatures:(i+1)*cpn.NodeFeatures])
-			copy(row[cpn.NodeFeatures:], o.Task)
-			b.prior[ri*k+i] = o.Nodes[i*cpn.NodeFeatures+cpn.NodeEstRatio]
-			b.nodeMask[ri*k+i] = o.NodeMask == nil || o.NodeMask[i]
+			row := b.compute[(ri*k+i)*ComputeIn : (ri*k+i+1)*ComputeIn]
+			ok := o.NodeMask == nil || o.NodeMask[i]
+			if ok {
+				encodeNode(&o.Nodes[i], minEst, row)
+			} else {
+				clear(row[:NodeFeatures])
+			}
+			copy(row[NodeFeatures:], task)
+			b.prior[ri*k+i] = row[NodeEstRatio]
+			b.nodeMask[ri*k+i] = ok
 		}
 		for q := 0; q < k*p; q++ {
-			row := b.paths[(ri*k*p+q)*PathIn:]
-			copy(row, o.Paths[q*cpn.PathFeatures:(q+1)*cpn.PathFeatures])
-			copy(row[cpn.PathFeatures:], o.Task)
-			b.pathWF[ri*k*p+q] = o.Paths[q*cpn.PathFeatures+cpn.PathSplit]
+			row := b.paths[(ri*k*p+q)*PathIn : (ri*k*p+q+1)*PathIn]
+			encodePath(&o.Paths[q], row)
+			copy(row[PathFeatures:], task)
+			b.pathWF[ri*k*p+q] = o.Paths[q].Split
 			b.pathMask[ri*k*p+q] = o.PathMask == nil || o.PathMask[q]
 		}
 	}
@@ -125,25 +132,6 @@ func (b *batch) fill(obs []cpn.Obs, k, p int, edges edgeKind) {
 				b.dst = append(b.dst, nc+(ri*k+i)*p+j)
 			}
 		}
-	}
-}
-
-// checkObs panics unless o has k candidates, p path rows per candidate and
-// feature slices of the matching lengths.
-func checkObs(i int, o cpn.Obs, k, p int) {
-	switch {
-	case o.K != k || o.P != p:
-		panic(fmt.Sprintf("rlms: observation %d has K=%d, P=%d; the model wants K=%d, P=%d", i, o.K, o.P, k, p))
-	case len(o.Task) != cpn.TaskFeatures:
-		panic(fmt.Sprintf("rlms: observation %d has %d task features, want %d", i, len(o.Task), cpn.TaskFeatures))
-	case len(o.Nodes) != k*cpn.NodeFeatures:
-		panic(fmt.Sprintf("rlms: observation %d has %d node features, want %d×%d", i, len(o.Nodes), k, cpn.NodeFeatures))
-	case len(o.Paths) != k*p*cpn.PathFeatures:
-		panic(fmt.Sprintf("rlms: observation %d has %d path features, want %d×%d", i, len(o.Paths), k*p, cpn.PathFeatures))
-	case o.NodeMask != nil && len(o.NodeMask) != k:
-		panic(fmt.Sprintf("rlms: observation %d has a node mask of %d entries, want %d", i, len(o.NodeMask), k))
-	case o.PathMask != nil && len(o.PathMask) != k*p:
-		panic(fmt.Sprintf("rlms: observation %d has a path mask of %d entries, want %d", i, len(o.PathMask), k*p))
 	}
 }
 

@@ -3,6 +3,7 @@ package rlms
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -107,8 +108,8 @@ func TestHeadsKnownValues(t *testing.T) {
 	m.Node.Head = linearHead(d, 1)
 	m.Subset.Head = linearHead(2*d+1, 1)
 	m.Path.Head = linearHead(2*d, 1)
-	m.Critic.Head = linearHead(2*d+cpn.TaskFeatures, 1)
-	m.Critic.After = linearHead(2*d+cpn.TaskFeatures, 1)
+	m.Critic.Head = linearHead(2*d+TaskFeatures, 1)
+	m.Critic.After = linearHead(2*d+TaskFeatures, 1)
 	// Scales other than the initial ones, so that the test sees them used.
 	beta, w, gamma := -1.5, 0.7, 2.5
 	m.Node.Prior.V.Data[0], m.Path.Prior.V.Data[0], m.Subset.Prior.V.Data[0] = float32(beta), float32(w), float32(gamma)
@@ -120,7 +121,7 @@ func TestHeadsKnownValues(t *testing.T) {
 	wfs := []float32{0.5, 0.01, 0.3, -0.2, 0.9, 0.02, 0.019, 0.7, 0}
 	for r := range obs {
 		for q := 0; q < k*p; q++ {
-			obs[r].Paths[q*cpn.PathFeatures+cpn.PathSplit] = wfs[(q+r)%len(wfs)]
+			obs[r].Paths[q].Split = wfs[(q+r)%len(wfs)]
 		}
 	}
 	inf := nn.NewInference()
@@ -131,7 +132,7 @@ func TestHeadsKnownValues(t *testing.T) {
 	const tol = 1e-4
 
 	allowedNode := func(r int) func(int) bool { return func(i int) bool { return obs[r].NodeMask[i] } }
-	wf := func(r, c, j int) float64 { return float64(obs[r].Paths[((c%k)*p+j)*cpn.PathFeatures+cpn.PathSplit]) }
+	wf := func(r, c, j int) float64 { return float64(obs[r].Paths[(c%k)*p+j].Split) }
 	isReal := func(r, c, j int) bool { return obs[r].PathMask[(c%k)*p+j] }
 
 	// Node logits.
@@ -141,7 +142,7 @@ func TestHeadsKnownValues(t *testing.T) {
 		nodeRef[r] = make([]float64, k)
 		for i := 0; i < k; i++ {
 			c := r*k + i
-			nodeRef[r][i] = refLinear(hc[c*d:(c+1)*d], 1)[0] + beta*float64(o.Nodes[i*cpn.NodeFeatures+cpn.NodeEstRatio])
+			nodeRef[r][i] = refLinear(hc[c*d:(c+1)*d], 1)[0] + beta*float64(Encode(o).Nodes[i*NodeFeatures+NodeEstRatio])
 			if g := gotL.Data[r*k+i]; !closeTo(g, nodeRef[r][i], tol) {
 				t.Errorf("obs %d: node logit %d = %v, want %v", r, i, g, nodeRef[r][i])
 			}
@@ -330,7 +331,7 @@ func TestHeadsKnownValues(t *testing.T) {
 				}
 			}
 		}
-		want := refLinear(cat(meanRows(ch, d, cs), meanRows(cp, d, ps), f64(o.Task)), 1)[0]
+		want := refLinear(cat(meanRows(ch, d, cs), meanRows(cp, d, ps), f64(Encode(o).Task)), 1)[0]
 		if !closeTo(v.Data[r], want, tol) {
 			t.Errorf("obs %d: value %v, want %v", r, v.Data[r], want)
 		}
@@ -350,7 +351,7 @@ func TestHeadsKnownValues(t *testing.T) {
 					ps = append(ps, c*p+j)
 				}
 			}
-			want := refLinear(cat(ch[c*d:(c+1)*d], meanRows(cp, d, ps), f64(o.Task)), 1)[0]
+			want := refLinear(cat(ch[c*d:(c+1)*d], meanRows(cp, d, ps), f64(Encode(o).Task)), 1)[0]
 			if !closeTo(va.Data[r], want, tol) {
 				t.Errorf("obs %d, subset %v: value after %v, want %v", r, withS, va.Data[r], want)
 			}
@@ -375,12 +376,12 @@ func TestDirichletMLPKnownValues(t *testing.T) {
 	obs := randBatch(rng, 5, k, p, 0.3)
 	// Embeddings from the raw features.
 	embed := func(r, i int) []float64 {
-		o := obs[r]
-		return refLinear(cat(f64(o.Nodes[i*cpn.NodeFeatures:(i+1)*cpn.NodeFeatures]), f64(o.Task)), d)
+		f := Encode(obs[r])
+		return refLinear(cat(f64(f.Nodes[i*NodeFeatures:(i+1)*NodeFeatures]), f64(f.Task)), d)
 	}
 	embedPath := func(r, i, j int) []float64 {
-		o, q := obs[r], i*p+j
-		return refLinear(cat(f64(o.Paths[q*cpn.PathFeatures:(q+1)*cpn.PathFeatures]), f64(o.Task)), d)
+		f, q := Encode(obs[r]), i*p+j
+		return refLinear(cat(f64(f.Paths[q*PathFeatures:(q+1)*PathFeatures]), f64(f.Task)), d)
 	}
 	inf := nn.NewInference()
 	hc, hp := m.Node.Encoder.Encode(inf, obs)
@@ -519,8 +520,8 @@ func TestFillEdges(t *testing.T) {
 	t.Parallel()
 	const k, p = 2, 3
 	mk := func(mask []bool, overlap ...int) cpn.Obs {
-		o := cpn.Obs{K: k, P: p, Task: make([]float32, cpn.TaskFeatures),
-			Nodes: make([]float32, k*cpn.NodeFeatures), Paths: make([]float32, k*p*cpn.PathFeatures),
+		o := cpn.Obs{K: k, P: p, Task: cpn.Task{Images: 1, Bytes: 1e6},
+			Nodes: []cpn.Candidate{{EstimateMs: 1}, {EstimateMs: 1}}, Paths: make([]cpn.Path, k*p),
 			PathMask: mask, Overlap: make([]bool, k*p*p)}
 		for _, q := range overlap {
 			o.Overlap[q] = true
@@ -685,16 +686,16 @@ func TestPriorDecisionKnown(t *testing.T) {
 	for q := range o.PathMask {
 		o.PathMask[q] = true
 	}
-	// log(est/min est): candidate 1 is the cheapest allowed once 2 (the
-	// overall cheapest) is masked.
+	// Estimates: candidate 1 is the cheapest allowed once 2 (the overall
+	// cheapest) is masked.
 	o.NodeMask = []bool{true, true, false}
-	for i, e := range []float32{0.4, 0.1, 0} {
-		o.Nodes[i*cpn.NodeFeatures+cpn.NodeEstRatio] = e
+	for i, e := range []float64{0.4, 0.1, 0} {
+		o.Nodes[i].EstimateMs = 10 * math.Exp(e)
 	}
 	// Candidate 1's shares: 0.7, 0.01 (below the support's 0.02) and
 	// exactly 0.02 (in it: ≥).
 	for j, x := range []float32{0.7, 0.01, 0.02} {
-		o.Paths[(1*3+j)*cpn.PathFeatures+cpn.PathSplit] = x
+		o.Paths[1*3+j].Split = x
 	}
 	node, ratios := m.Decision(o)
 	// Subset {0, 2}: 0.701/0.722 and 0.021/0.722, path 1 e^−30 of them.
@@ -822,12 +823,15 @@ func TestObsChecks(t *testing.T) {
 	for want, edit := range map[string]func(o *cpn.Obs){
 		"rlms: observation 1 has K=4, P=2; the model wants K=3, P=2": func(o *cpn.Obs) { *o = randObs(rng, 4, 2, 0) },
 		"rlms: observation 1 has K=3, P=3; the model wants K=3, P=2": func(o *cpn.Obs) { *o = randObs(rng, 3, 3, 0) },
-		"rlms: observation 1 has 1 task features, want 2":            func(o *cpn.Obs) { o.Task = o.Task[:1] },
-		"rlms: observation 1 has 35 node features, want 3×12":        func(o *cpn.Obs) { o.Nodes = o.Nodes[:35] },
-		"rlms: observation 1 has 77 path features, want 6×13":        func(o *cpn.Obs) { o.Paths = o.Paths[:77] },
-		"rlms: observation 1 has a node mask of 2 entries, want 3":   func(o *cpn.Obs) { o.NodeMask = o.NodeMask[:2] },
-		"rlms: observation 1 has a path mask of 5 entries, want 6":   func(o *cpn.Obs) { o.PathMask = o.PathMask[:5] },
-		"rlms: observation 1 has a path mask of 7 entries, want 6":   func(o *cpn.Obs) { o.PathMask = append(o.PathMask, true) },
+		"rlms: observation 1 has 2 candidates, want 3":               func(o *cpn.Obs) { o.Nodes = o.Nodes[:2] },
+		"rlms: observation 1 has 5 paths, want 3×2":                  func(o *cpn.Obs) { o.Paths = o.Paths[:5] },
+		"rlms: observation 1: candidate 2 has device class 3, want 0 … 2": func(o *cpn.Obs) {
+			o.Nodes = slices.Clone(o.Nodes)
+			o.Nodes[2].Class = 3
+		},
+		"rlms: observation 1 has a node mask of 2 entries, want 3": func(o *cpn.Obs) { o.NodeMask = o.NodeMask[:2] },
+		"rlms: observation 1 has a path mask of 5 entries, want 6": func(o *cpn.Obs) { o.PathMask = o.PathMask[:5] },
+		"rlms: observation 1 has a path mask of 7 entries, want 6": func(o *cpn.Obs) { o.PathMask = append(o.PathMask, true) },
 	} {
 		bad := good
 		bad.PathMask = append([]bool(nil), good.PathMask...)

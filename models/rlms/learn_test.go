@@ -23,7 +23,8 @@ const (
 // paths of delay d and bandwidth b; splitting the data x over the paths
 // gives the transfer latency max_j (d_j + x_j·S/b_j). The reward is
 // −(cost[i] + transfer)/10. Candidate 2 is missing in a quarter of the
-// episodes. Features are those of cpn.Obs (log1p of milliseconds, …).
+// episodes. The observation holds the candidates' compute costs and the paths'
+// delays and bandwidths.
 type toyEnv struct {
 	rng        *rand.Rand
 	obs        cpn.Obs
@@ -38,9 +39,9 @@ func (e *toyEnv) Reset(seed uint64) (cpn.Obs, error) {
 	e.done, e.init = false, true
 	e.size = 1 + 9*e.rng.Float64()
 	o := cpn.Obs{K: toyK, P: toyP,
-		Task:     []float32{float32(math.Log10(e.size)), 0},
-		Nodes:    make([]float32, toyK*cpn.NodeFeatures),
-		Paths:    make([]float32, toyK*toyP*cpn.PathFeatures),
+		Task:     cpn.Task{Bytes: e.size * DataUnit, Images: 1},
+		Nodes:    make([]cpn.Candidate, toyK),
+		Paths:    make([]cpn.Path, toyK*toyP),
 		NodeMask: []bool{true, true, e.rng.Float64() >= 0.25},
 		PathMask: make([]bool, toyK*toyP),
 	}
@@ -49,16 +50,14 @@ func (e *toyEnv) Reset(seed uint64) (cpn.Obs, error) {
 			continue
 		}
 		e.cost[i] = 1 + 19*e.rng.Float64()
-		nf := o.Nodes[i*cpn.NodeFeatures:]
-		nf[0], nf[2], nf[3] = float32(math.Log1p(e.cost[i])), 0.2, 1
+		// No estimates: every candidate's is 1 ms.
+		o.Nodes[i] = cpn.Candidate{ComputeMs: e.cost[i], Hops: 2, Class: cpn.CPU, EstimateMs: 1}
 		for j := 0; j < toyP; j++ {
 			e.delay[i][j] = 1 + 9*e.rng.Float64()
 			e.bw[i][j] = 0.5 + 3.5*e.rng.Float64()
 			q := i*toyP + j
 			o.PathMask[q] = true
-			pf := o.Paths[q*cpn.PathFeatures:]
-			pf[0], pf[1], pf[2], pf[3] = float32(math.Log1p(e.delay[i][j])), float32(e.delay[i][j]/10),
-				float32(math.Log1p(e.bw[i][j])), 0.2
+			o.Paths[q] = cpn.Path{ProbeMs: e.delay[i][j], PropMs: e.delay[i][j], BottleneckBps: e.bw[i][j] * BandwidthUnit, Hops: 2}
 		}
 	}
 	e.obs = o

@@ -74,9 +74,9 @@ func New(cfg Config, rng *rand.Rand) *Model {
 		path.subset = subset
 	}
 	critic := &Critic{Config: cfg, Encoder: newEncoder(cfg, rng)}
-	critic.Head = newHead(2*cfg.Dim+cpn.TaskFeatures, cfg, 1, rng)
+	critic.Head = newHead(2*cfg.Dim+TaskFeatures, cfg, 1, rng)
 	if cfg.Staged {
-		critic.After = newHead(2*cfg.Dim+cpn.TaskFeatures, cfg, 1, rng)
+		critic.After = newHead(2*cfg.Dim+TaskFeatures, cfg, 1, rng)
 	}
 	return &Model{Config: cfg, Node: node, Subset: subset, Path: path, Critic: critic, inf: nn.NewInference()}
 }
@@ -182,7 +182,7 @@ func Load(path string) (*Model, checkpoints.Meta, error) {
 	if err != nil {
 		if errors.Is(err, checkpoints.ErrShape) {
 			return nil, checkpoints.Meta{}, fmt.Errorf("rlms: %s does not fit the model its config describes, most likely because it was trained on other observation features (this version has %d per candidate, %d per path: retrain the policy): %w",
-				path, cpn.NodeFeatures, cpn.PathFeatures, err)
+				path, NodeFeatures, PathFeatures, err)
 		}
 		return nil, checkpoints.Meta{}, err
 	}

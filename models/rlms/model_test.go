@@ -368,9 +368,8 @@ func TestMLPEncoderHasNoMessagePassing(t *testing.T) {
 		inf := nn.NewInference()
 		l := append([]float32(nil), m.Node.Logits(inf, []cpn.Obs{o}).Data...)
 		o2 := o
-		o2.Paths = append([]float32(nil), o.Paths...)
-		for i := range o2.Paths {
-			o2.Paths[i] += float32(rng.Float64()*2 - 1)
+		for q := range o2.Paths {
+			perturb(&o2, q, rng)
 		}
 		l2 := m.Node.Logits(inf, []cpn.Obs{o2}).Data
 		var diff float64
@@ -396,10 +395,7 @@ func TestRepeatedPathsSendNoMessage(t *testing.T) {
 	o.PathMask = []bool{true, true, false, true, true, true, true, false, false}
 	inf := nn.NewInference()
 	l := append([]float32(nil), m.Node.Logits(inf, []cpn.Obs{o}).Data...)
-	o.Paths = append([]float32(nil), o.Paths...)
-	for f := 0; f < cpn.PathFeatures; f++ {
-		o.Paths[2*cpn.PathFeatures+f] += 3
-	}
+	perturb(&o, 2, rand.New(rand.NewPCG(5, 5)))
 	if l2 := m.Node.Logits(inf, []cpn.Obs{o}).Data; l2[0] != l[0] {
 		t.Errorf("a masked path row changed its candidate's logit: %v → %v", l[0], l2[0])
 	}
@@ -666,10 +662,7 @@ func TestPathEdges(t *testing.T) {
 		inf := nn.NewInference()
 		_, hp := m.Node.Encoder.Encode(inf, []cpn.Obs{o})
 		before := append([]float32(nil), hp.Data...)
-		o.Paths = append([]float32(nil), o.Paths...)
-		for f := 0; f < cpn.PathFeatures; f++ {
-			o.Paths[1*cpn.PathFeatures+f] += 1 // path 1 of candidate 0
-		}
+		perturb(&o, 1, rand.New(rand.NewPCG(5, 5))) // path 1 of candidate 0
 		_, hp = m.Node.Encoder.Encode(inf, []cpn.Obs{o})
 		changed := func(row int) bool {
 			for c := 0; c < 8; c++ {

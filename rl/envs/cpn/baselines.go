@@ -18,32 +18,27 @@ type Baseline func(e *Env) (rl.Action, error)
 // ECMP), base3 (fastest compute + LP split), base4 (nearest + LP), wf
 // (not in the paper: the candidate of smallest estimated response latency
 // and the split behind that estimate, both from the observation; see
-// WaterFilling), oracle.
+// WaterFillingFromObs), oracle.
 var Baselines = map[string]Baseline{
 	"base1":  func(e *Env) (rl.Action, error) { return e.baseline(e.Fastest(), false) },
 	"base2":  func(e *Env) (rl.Action, error) { return e.baseline(e.Nearest(), false) },
 	"base3":  func(e *Env) (rl.Action, error) { return e.baseline(e.Fastest(), true) },
 	"base4":  func(e *Env) (rl.Action, error) { return e.baseline(e.Nearest(), true) },
-	"wf":     func(e *Env) (rl.Action, error) { return WaterFillingFromObs(e.Obs()) },
+	"wf":     func(e *Env) (rl.Action, error) { return e.WaterFilling() },
 	"oracle": func(e *Env) (rl.Action, error) { return e.Oracle(20) },
 }
 
 // BaselineNames lists Baselines in report order.
 var BaselineNames = []string{"base1", "base2", "base3", "base4", "wf", "oracle"}
 
-// WaterFillingFromObs is the wf baseline as a policy of the observation
-// alone: the allowed candidate of smallest estimated response latency (the
-// NodeEstRatio column, 0 for the best-looking one; the first on ties) with
-// the controller's split of its paths (the PathSplit column). It is
-// WaterFilling read from the features; the two differ only when two
-// candidates' estimates tie within float32 rounding of their log-ratio.
+// WaterFillingFromObs is the wf baseline, a policy of the observation
+// alone: the allowed candidate of smallest estimated response latency
+// (Candidate.EstimateMs; the first on ties) with the controller's split of
+// its paths (Path.Split).
 func WaterFillingFromObs(o Obs) (rl.Action, error) {
 	best := -1
 	for i := 0; i < o.K; i++ {
-		if !o.NodeMask[i] {
-			continue
-		}
-		if best < 0 || o.Nodes[i*NodeFeatures+NodeEstRatio] < o.Nodes[best*NodeFeatures+NodeEstRatio] {
+		if o.NodeMask[i] && (best < 0 || o.Nodes[i].EstimateMs < o.Nodes[best].EstimateMs) {
 			best = i
 		}
 	}
@@ -52,38 +47,18 @@ func WaterFillingFromObs(o Obs) (rl.Action, error) {
 	}
 	split := make([]float32, o.P)
 	for j := range split {
-		split[j] = o.Paths[(best*o.P+j)*PathFeatures+PathSplit]
+		split[j] = o.Paths[best*o.P+j].Split
 	}
 	return rl.Action{Index: best, Values: split}, nil
 }
 
-// WaterFilling returns the controller's greedy decision from its own
-// observation: the candidate whose estimated response latency — predicted
-// compute + max(waiting, transfer estimate) — is smallest, with the split
-// behind that transfer estimate. The controller costs two splits exactly
-// from its measurements (probed delays, per-path bottlenecks alone and
-// shared among the candidate's paths): water-filling over every path at
-// its shared bottleneck, which makes every path finish at the same time,
-// and all the data on the fastest path alone; it takes the faster. The
-// learned policy sees the same estimates among its features.
+// WaterFilling is the wf baseline on the current task: WaterFillingFromObs
+// of the current observation (rl.ErrEpisodeOver when there is none).
 func (e *Env) WaterFilling() (rl.Action, error) {
 	if !e.reset || e.done {
 		return rl.Action{}, rl.ErrEpisodeOver
 	}
-	P := e.Net.Cfg.P
-	if len(e.est) < len(e.cands) || len(e.wf) < len(e.cands)*P {
-		return rl.Action{}, fmt.Errorf("cpn: the controller's estimates are missing (environment restored from a snapshot of an older version)")
-	}
-	best := -1
-	for i := range e.cands {
-		if best < 0 || e.est[i] < e.est[best] {
-			best = i
-		}
-	}
-	if best < 0 {
-		return rl.Action{}, fmt.Errorf("cpn: no candidate")
-	}
-	return rl.Action{Index: best, Values: append([]float32(nil), e.wf[best*P:(best+1)*P]...)}, nil
+	return WaterFillingFromObs(e.obs)
 }
 
 // Fastest returns the candidate whose compute finishes first: predicted

@@ -36,7 +36,8 @@
 //     fastest, its K nearest nodes by hops, the P shortest paths to each by
 //     propagation delay (Yen), Probes probes per path; Obs holds what it
 //     measures and its own estimates (water-filling splits and transfer
-//     times, estimated response latency; see the Obs feature constants).
+//     times, estimated response latency), in physical units: the models
+//     scale them into features (models/rlms.Encode).
 //
 // Base1–Base4, wf and the oracle (baselines.go) are the comparison points
 // of docs/rlms.md. Tests with hand-computed answers pin the formulas on

@@ -61,11 +61,6 @@ type Env struct {
 	uses                []pathUse
 	bw, inv, dly, bwAll []float64 // scratch of observe
 	wfAll, wfNaive      []float32
-	// est and wf are the controller's estimates of the current task's
-	// response latency (ms) on every candidate and its split over each
-	// candidate's paths (K·P), from the observation (see WaterFilling).
-	est []float64
-	wf  []float32
 }
 
 // pathUse is one used path of a decision.
@@ -188,35 +183,26 @@ func (e *Env) avail(iv, l int) float64 {
 func (e *Env) observe() Obs {
 	n, cfg := e.Net, e.Net.Cfg
 	K, P := cfg.K, cfg.P
-	o := Obs{K: K, P: P,
-		Task:  []float32{float32(math.Log10(e.task.Bytes / 1e6)), float32(math.Log2(float64(e.task.Images)))},
-		Nodes: make([]float32, K*NodeFeatures), Paths: make([]float32, K*P*PathFeatures),
+	o := Obs{K: K, P: P, Task: e.task, Nodes: make([]Candidate, K), Paths: make([]Path, K*P),
 		NodeMask: make([]bool, K), PathMask: make([]bool, K*P), Overlap: make([]bool, K*P*P)}
 	iv := e.interval()
 	h, _ := n.nearest(n.APs[e.task.AP])
 	e.bw, e.inv, e.dly, e.bwAll = growF(e.bw, P), growF(e.inv, P), growF(e.dly, P), growF(e.bwAll, P)
 	e.wfAll, e.wfNaive = grow32(e.wfAll, P), grow32(e.wfNaive, P)
-	e.est = growF(e.est, K)
-	e.wf = grow32(e.wf, K*P)
 	bw, inv, dly, bwAll, xAll := e.bw, e.inv, e.dly, e.bwAll, e.wfAll
 	bits := e.task.Bytes * 8
-	minEst := math.Inf(1)
 	for i, c := range e.cands {
 		o.NodeMask[i] = true
-		row := o.Nodes[i*NodeFeatures : (i+1)*NodeFeatures]
 		comp := n.Latency(c, e.task)
 		wait := 1000 * math.Max(0, e.busy[c]-e.now)
-		row[0] = float32(math.Log1p(comp))
-		row[1] = float32(math.Log1p(wait))
-		row[2] = float32(h[n.Compute[c].Node]) / 10
-		row[3+int(n.Compute[c].Class)] = 1
-		row[6] = float32(math.Log1p(comp + wait))
+		nd := &o.Nodes[i]
+		nd.ComputeMs, nd.WaitMs, nd.Hops, nd.Class = comp, wait, h[n.Compute[c].Node], n.Compute[c].Class
 		ps := e.psets[i]
 		copy(o.Overlap[i*P*P:], ps.overlap)
-		for j := 0; j < P; j++ {
-			r := o.Paths[(i*P+j)*PathFeatures : (i*P+j+1)*PathFeatures]
+		paths := o.Paths[i*P : (i+1)*P]
+		for j := range paths {
 			if ps.orig[j] != j {
-				copy(r, o.Paths[(i*P+ps.orig[j])*PathFeatures:])
+				paths[j] = paths[ps.orig[j]] // its measurements; shares stay 0
 				continue
 			}
 			o.PathMask[i*P+j] = true
@@ -235,14 +221,8 @@ func (e *Env) observe() Obs {
 				probe += ps.prop[j] + queue + cfg.ProbeBytes*8/bott + e.rng.ExpFloat64()*(0.1*queue+10e-6)
 			}
 			probe /= float64(cfg.Probes)
-			r[0] = float32(math.Log1p(1000 * probe))
-			r[1] = float32(1000 * ps.prop[j] / 10)
-			r[2] = float32(math.Log1p(bott / 1e9))
-			r[3] = float32(len(ps.links[j])) / 10
-			r[4] = float32(maxU)
-			r[5] = float32(math.Log1p(1000 * (probe + bits/bott)))
-			r[9] = float32(ps.shared[j])
-			r[10] = float32(math.Log1p(bottAll / 1e9))
+			paths[j] = Path{ProbeMs: 1000 * probe, PropMs: 1000 * ps.prop[j], BottleneckBps: bott, Hops: len(ps.links[j]),
+				Util: maxU, AloneMs: 1000 * (probe + bits/bott), SharedLinks: ps.shared[j], SharedBottleneckBps: bottAll}
 			bw[j], inv[j], dly[j], bwAll[j] = bott, 1/(probe+bits/bott), probe, bottAll
 		}
 		var sb, si float64
@@ -267,30 +247,25 @@ func (e *Env) observe() Obs {
 				}
 			}
 		}
-		split := e.wf[i*P : (i+1)*P]
+		useSingle := tSingle < tAll
 		tBest := tAll
-		copy(split, xAll)
-		if tSingle < tAll {
+		if useSingle {
 			tBest = tSingle
-			clear(split)
-			split[single] = 1
 		}
 		for j := 0; j < P; j++ {
 			if ps.orig[j] == j {
-				r := o.Paths[(i*P+j)*PathFeatures : (i*P+j+1)*PathFeatures]
-				r[6], r[7], r[PathWaterFill], r[11], r[PathSplit] = float32(bw[j]/sb), float32(inv[j]/si), x[j], xAll[j], split[j]
+				pj := &paths[j]
+				pj.BandwidthShare, pj.SpeedShare, pj.WaterFill, pj.SharedWaterFill = bw[j]/sb, inv[j]/si, x[j], xAll[j]
+				switch {
+				case !useSingle:
+					pj.Split = xAll[j]
+				case j == single:
+					pj.Split = 1
+				}
 			}
 		}
-		est := comp + math.Max(wait, 1000*tBest)
-		row[7] = float32(math.Log1p(1000 * t))
-		row[8] = float32(math.Log1p(est))
-		row[10] = float32(math.Log1p(1000 * tAll))
-		row[11] = float32(math.Log1p(1000 * tSingle))
-		e.est[i] = est
-		minEst = math.Min(minEst, est)
-	}
-	for i := range e.cands {
-		o.Nodes[i*NodeFeatures+NodeEstRatio] = float32(math.Log(e.est[i] / minEst))
+		nd.WaterFillMs, nd.SharedWaterFillMs, nd.SinglePathMs = 1000*t, 1000*tAll, 1000*tSingle
+		nd.EstimateMs = comp + math.Max(wait, 1000*tBest)
 	}
 	return o
 }
@@ -404,6 +379,7 @@ func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
 
 // snapshot is the JSON form of an Env's dynamic state.
 type snapshot struct {
+	Format   int       `json:"format"`
 	Topology string    `json:"topology"`
 	RNG      []byte    `json:"rng"`
 	Now      float64   `json:"now"`
@@ -416,11 +392,11 @@ type snapshot struct {
 	Task     Task      `json:"task"`
 	Obs      Obs       `json:"obs"`
 	Done     bool      `json:"done"`
-	// Est and WF are the controller's estimates behind Obs (the wf
-	// baseline reads them); absent from snapshots of older versions.
-	Est []float64 `json:"est,omitempty"`
-	WF  []float32 `json:"wf,omitempty"`
 }
+
+// snapshotFormat is the version of the snapshot layout: 2 since Obs holds
+// named fields in physical units (1, unnumbered, held feature rows).
+const snapshotFormat = 2
 
 // Snapshot implements rl.Snapshotter.
 func (e *Env) Snapshot() ([]byte, error) {
@@ -431,14 +407,22 @@ func (e *Env) Snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(snapshot{Topology: e.Net.G.Name, RNG: rs, Now: e.now, TM: e.tm, Busy: e.busy, Flows: e.flows,
-		Res: e.res, NFlows: e.nflows, TaskNo: e.taskNo, Task: e.task, Obs: e.obs, Done: e.done,
-		Est: e.est[:len(e.cands)], WF: e.wf[:len(e.cands)*e.Net.Cfg.P]})
+	return json.Marshal(snapshot{Format: snapshotFormat, Topology: e.Net.G.Name, RNG: rs, Now: e.now, TM: e.tm, Busy: e.busy, Flows: e.flows,
+		Res: e.res, NFlows: e.nflows, TaskNo: e.taskNo, Task: e.task, Obs: e.obs, Done: e.done})
 }
 
 // Restore implements rl.Snapshotter.
 func (e *Env) Restore(b []byte) (Obs, error) {
 	var s snapshot
+	var f struct {
+		Format int `json:"format"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return Obs{}, fmt.Errorf("cpn: restore: %w", err)
+	}
+	if f.Format != snapshotFormat {
+		return Obs{}, fmt.Errorf("cpn: restore: the snapshot has format %d; this version reads format %d (start the run afresh)", max(f.Format, 1), snapshotFormat)
+	}
 	if err := json.Unmarshal(b, &s); err != nil {
 		return Obs{}, fmt.Errorf("cpn: restore: %w", err)
 	}
@@ -455,7 +439,6 @@ func (e *Env) Restore(b []byte) (Obs, error) {
 	e.now, e.tm, e.busy, e.flows, e.res, e.nflows = s.Now, s.TM, s.Busy, s.Flows, s.Res, s.NFlows
 	e.taskNo, e.task, e.obs, e.done, e.reset = s.TaskNo, s.Task, s.Obs, s.Done, true
 	e.cands = n.candidates(e.cands, e.task)
-	e.est, e.wf = s.Est, s.WF // nil from an older snapshot: WaterFilling then reports it
 	e.psets = e.psets[:0]
 	for _, c := range e.cands {
 		e.psets = append(e.psets, n.pathsTo(n.APs[e.task.AP], c))

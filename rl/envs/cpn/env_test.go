@@ -235,6 +235,49 @@ func TestMinSplit(t *testing.T) {
 	}
 }
 
+// TestRepeatedPathRows: on Ebone with P = 6 (candidates with fewer
+// loop-free paths repeat one), a repeated row holds the measurements of
+// the path it repeats and no shares, and is masked; a distinct row's shares
+// sum to 1 over the candidate.
+func TestRepeatedPathRows(t *testing.T) {
+	n := testNetwork(t, func(c *Config) { c.Topology, c.P = "ebone", 6 })
+	e := NewEnv(n)
+	e.Reset(5)
+	P, repeated := n.Cfg.P, 0
+	for k := 0; k < 30; k++ {
+		o := e.Obs()
+		for i := range e.Candidates() {
+			var sums [5]float64
+			for j, orig := range e.psets[i].orig {
+				p := o.Paths[i*P+j]
+				if orig == j {
+					sums[0] += p.BandwidthShare
+					sums[1] += p.SpeedShare
+					sums[2] += float64(p.WaterFill)
+					sums[3] += float64(p.SharedWaterFill)
+					sums[4] += float64(p.Split)
+					continue
+				}
+				repeated++
+				want := o.Paths[i*P+orig]
+				want.BandwidthShare, want.SpeedShare, want.WaterFill, want.SharedWaterFill, want.Split = 0, 0, 0, 0, 0
+				if p != want || o.PathMask[i*P+j] {
+					t.Fatalf("task %d, candidate %d, row %d repeats %d: %+v (mask %v), want %+v", k, i, j, orig, p, o.PathMask[i*P+j], want)
+				}
+			}
+			for s, v := range sums {
+				if math.Abs(v-1) > 1e-5 {
+					t.Fatalf("task %d, candidate %d: share %d sums to %v", k, i, s, v)
+				}
+			}
+		}
+		e.Step(rl.Action{Index: 0, Values: e.ECMP(0)})
+	}
+	if repeated == 0 {
+		t.Fatal("no repeated path row")
+	}
+}
+
 // TestOverlap: Obs.Overlap marks exactly the pairs of a candidate's
 // distinct paths that share a link, and the shared-path features agree.
 func TestOverlap(t *testing.T) {
@@ -262,7 +305,7 @@ func TestOverlap(t *testing.T) {
 					any = any || share
 				}
 				found = found || any
-				if sh := o.Paths[(i*P+j)*PathFeatures+9]; ps.orig[j] == j && (sh > 0) != any {
+				if sh := o.Paths[i*P+j].SharedLinks; ps.orig[j] == j && (sh > 0) != any {
 					t.Fatalf("task %d, candidate %d, path %d: shared-link feature %v, overlaps %v", k, i, j, sh, any)
 				}
 			}

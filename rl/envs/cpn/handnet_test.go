@@ -179,10 +179,10 @@ func TestSecondTaskWaitsForTheNode(t *testing.T) {
 	// Task B at 50 ms: A's flow ended at 8 ms (link idle again); B's data
 	// arrives at 50 + 13 = 63 ms and waits 113 − 63 = 50 ms, then 100 ms
 	// of compute: 13 + 50 + 100 = 163 ms. The observation's waiting
-	// feature is log1p of 113 − 50 = 63 ms.
+	// time is 113 − 50 = 63 ms.
 	e.begin(Task{Arrival: 0.050, Images: 100, Bytes: 1e6})
-	if got, want := e.Obs().Nodes[1], float32(math.Log1p(63)); math.Abs(float64(got-want)) > 1e-5 {
-		t.Errorf("waiting feature %v, want log1p(63 ms) = %v", got, want)
+	if got := e.Obs().Nodes[0].WaitMs; !near(got, 63) {
+		t.Errorf("waiting %v ms, want 63", got)
 	}
 	b := e.outcome(0, []float32{1}, true)
 	checkOutcome(t, "task B", b, 0, 13, 50, 100)
@@ -384,27 +384,39 @@ func TestObservationKnownValues(t *testing.T) {
 	// The fastest single path: path 0, 18.502 ms < ta ≈ 30.59 ms, so the
 	// controller's split is all on path 0 and its estimate 4 + max(0,
 	// 18.502) = 22.502 ms.
-	approx32(t, "log10 MB", o.Task[0], 0)
-	approx32(t, "log2 images", o.Task[1], 2)
-	node := o.Nodes[:NodeFeatures]
-	for k, want := range []float64{
-		math.Log1p(4), 0, 0.2, 1, 0, 0, math.Log1p(4), // compute, wait, hops/10, CPU, finish
-		math.Log1p(1000 * tw), math.Log1p(22.502), 0, math.Log1p(1000 * ta), math.Log1p(18.502),
+	if o.Task != (Task{Images: 4, Bytes: 1e6}) {
+		t.Errorf("task %+v", o.Task)
+	}
+	nd := o.Nodes[0]
+	for _, c := range []struct {
+		what      string
+		got, want float64
+	}{
+		{"compute", nd.ComputeMs, 4}, {"wait", nd.WaitMs, 0}, {"water-filling", nd.WaterFillMs, 1000 * tw},
+		{"estimate", nd.EstimateMs, 22.502}, {"shared water-filling", nd.SharedWaterFillMs, 1000 * ta},
+		{"single path", nd.SinglePathMs, 18.502},
 	} {
-		approx32(t, "node feature "+string(rune('0'+k)), node[k], want)
+		if !near(c.got, c.want) {
+			t.Errorf("candidate: %s %v ms, want %v", c.what, c.got, c.want)
+		}
+	}
+	if nd.Hops != 2 || nd.Class != CPU {
+		t.Errorf("candidate: %d hops, class %v; want 2, cpu", nd.Hops, nd.Class)
 	}
 	bw := []float64{0.5e9 / 0.55e9, 0.05e9 / 0.55e9}
 	inv := []float64{(1 / 18.502) / (1/18.502 + 1/171.02), (1 / 171.02) / (1/18.502 + 1/171.02)}
 	for j, r := range rows {
-		p := o.Paths[j*PathFeatures : (j+1)*PathFeatures]
-		want := []float64{math.Log1p(r.probe), r.prop / 10, math.Log1p(r.bott / 1e9), r.hops / 10, r.util,
-			math.Log1p(r.alone), 0, 0, 0, r.shared, math.Log1p(r.bottAll / 1e9), 0, 0}
+		p := o.Paths[j]
+		got := []float64{p.ProbeMs, p.PropMs, p.BottleneckBps, float64(p.Hops), p.Util, p.AloneMs, p.SharedLinks, p.SharedBottleneckBps,
+			p.BandwidthShare, p.SpeedShare, float64(p.WaterFill), float64(p.SharedWaterFill), float64(p.Split)}
+		want := []float64{r.probe, r.prop, r.bott, r.hops, r.util, r.alone, r.shared, r.bottAll, 0, 0, 0, 0, 0}
 		if j < 2 { // the shares, on the distinct rows only
-			want[6], want[7], want[PathWaterFill], want[11] = bw[j], inv[j], x[j], xa[j]
-			want[PathSplit] = float64(1 - j)
+			want[8], want[9], want[10], want[11], want[12] = bw[j], inv[j], x[j], xa[j], float64(1-j)
 		}
 		for k := range want {
-			approx32(t, "path "+string(rune('0'+j))+" feature "+string(rune('a'+k)), p[k], want[k])
+			if math.Abs(got[k]-want[k]) > 2e-6*math.Max(1, math.Abs(want[k])) {
+				t.Errorf("path %d field %d = %v, want %v", j, k, got[k], want[k])
+			}
 		}
 	}
 	if !slices.Equal(o.NodeMask, []bool{true}) || !slices.Equal(o.PathMask, []bool{true, true, false}) {
@@ -412,9 +424,6 @@ func TestObservationKnownValues(t *testing.T) {
 	}
 	if want := []bool{false, true, false, true, false, false, false, false, false}; !slices.Equal(o.Overlap, want) {
 		t.Errorf("overlap %v, want paths 0 and 1 overlapping: %v", o.Overlap, want)
-	}
-	if !near(e.est[0], 22.502) {
-		t.Errorf("estimate %v ms, want 22.502", e.est[0])
 	}
 }
 
@@ -449,25 +458,19 @@ func TestControllerEstimatesOnTwin(t *testing.T) {
 		est, tw, tSingle float64
 		split            []float64
 	}{{15.501, 5.501, 9.001, []float64{0.5625, 0.4375}}, {17.001, 12.001, 12.001, []float64{1, 0}}} {
-		if !near(e.est[i], w.est) {
-			t.Errorf("candidate %d: estimate %v ms, want %v", i, e.est[i], w.est)
+		nd := o.Nodes[i]
+		if !near(nd.EstimateMs, w.est) || !near(nd.WaterFillMs, w.tw) || !near(nd.SharedWaterFillMs, w.tw) || !near(nd.SinglePathMs, w.tSingle) {
+			t.Errorf("candidate %d: estimate %v, water-filling %v, shared %v, single path %v ms; want %v, %v, %v, %v",
+				i, nd.EstimateMs, nd.WaterFillMs, nd.SharedWaterFillMs, nd.SinglePathMs, w.est, w.tw, w.tw, w.tSingle)
 		}
-		nd := o.Nodes[i*NodeFeatures : (i+1)*NodeFeatures]
-		approx32(t, "water-filling time", nd[7], math.Log1p(w.tw))
-		approx32(t, "shared water-filling time", nd[10], math.Log1p(w.tw))
-		approx32(t, "single-path time", nd[11], math.Log1p(w.tSingle))
 		for j := range 2 {
-			p := o.Paths[(i*2+j)*PathFeatures:]
-			approx32(t, "controller split", p[PathSplit], w.split[j])
+			approx32(t, "controller split", o.Paths[i*2+j].Split, w.split[j])
 		}
 	}
-	// The best estimate is A's: ratios log(15.501/15.501) = 0 and
-	// log(17.001/15.501).
+	// The best estimate is A's.
 	if !slices.Equal(o.PathMask, []bool{true, true, true, false}) {
 		t.Errorf("path mask %v, want A's two paths and B's one", o.PathMask)
 	}
-	approx32(t, "est ratio A", o.Nodes[NodeEstRatio], 0)
-	approx32(t, "est ratio B", o.Nodes[NodeFeatures+NodeEstRatio], math.Log(17.001/15.501))
 	a, err := e.WaterFilling()
 	if err != nil {
 		t.Fatal(err)
@@ -480,15 +483,12 @@ func TestControllerEstimatesOnTwin(t *testing.T) {
 	out, _ := e.Evaluate(a)
 	checkOutcome(t, "wf on A", out, 0, 5.5, 0, 10)
 	// B busy for 20 more ms: its estimate becomes 5 + max(20, 12.001) =
-	// 25 ms (the waiting hides the transfer), its waiting feature
-	// log1p(20), its finish feature log1p(5 + 20).
+	// 25 ms (the waiting hides the transfer), its waiting 20 ms.
 	e.busy[1] = 0.020
 	e.begin(Task{Images: 5, Bytes: 1e6})
-	if !near(e.est[1], 25) {
-		t.Errorf("busy B: estimate %v ms, want 25", e.est[1])
+	if b := e.Obs().Nodes[1]; !near(b.EstimateMs, 25) || !near(b.WaitMs, 20) || !near(b.ComputeMs, 5) {
+		t.Errorf("busy B: estimate %v, waiting %v, compute %v ms; want 25, 20, 5", b.EstimateMs, b.WaitMs, b.ComputeMs)
 	}
-	approx32(t, "B waiting", e.Obs().Nodes[NodeFeatures+1], math.Log1p(20))
-	approx32(t, "B finish", e.Obs().Nodes[NodeFeatures+6], math.Log1p(25))
 }
 
 // TestBaselinesOnTwin: the heuristics' choices and the oracle's, by hand.
@@ -667,15 +667,11 @@ func TestCandidateFilter(t *testing.T) {
 		t.Errorf("node mask %v, want 4 candidates", o.NodeMask)
 	}
 	for i, w := range []struct {
-		hops  float64
+		hops  int
 		class Class
 	}{{1, CPU}, {2, CPU}, {2, Other}, {2, GPU}} {
-		row := o.Nodes[i*NodeFeatures:]
-		approx32(t, "hops/10", row[2], w.hops/10)
-		for c := Class(0); c < numClasses; c++ {
-			if want := float32(0); row[3+int(c)] != want && c != w.class || c == w.class && row[3+int(c)] != 1 {
-				t.Errorf("candidate %d: class one-hot %v, want %v", i, row[3:6], w.class)
-			}
+		if nd := o.Nodes[i]; nd.Hops != w.hops || nd.Class != w.class {
+			t.Errorf("candidate %d: %d hops, class %v; want %d, %v", i, nd.Hops, nd.Class, w.hops, w.class)
 		}
 	}
 	if got := e.Nearest(); got != 0 {
@@ -827,12 +823,12 @@ func TestProbeNoise(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.begin(Task{Images: 1, Bytes: 1e6})
-	probe := math.Expm1(float64(e.Obs().Paths[0]))
+	probe := e.Obs().Paths[0].ProbeMs
 	if math.Abs(probe-5.562) > 0.005 {
 		t.Errorf("mean probed delay %v ms, want 5 + 0.5 + 0.002 + 0.06 = 5.562", probe)
 	}
 	// The send-it-all estimate adds 8e6 bits / 0.5e9 = 16 ms.
-	if alone := math.Expm1(float64(e.Obs().Paths[5])); math.Abs(alone-probe-16) > 1e-3 {
+	if alone := e.Obs().Paths[0].AloneMs; math.Abs(alone-probe-16) > 1e-9 {
 		t.Errorf("send-alone estimate %v ms, want the probe %v + 16", alone, probe)
 	}
 }
@@ -861,25 +857,6 @@ func TestWaterFillEdges(t *testing.T) {
 		if x[j] != 1.0/16 {
 			t.Fatalf("16 paths: split %v, want 1/16 each", x)
 		}
-	}
-}
-
-// TestFeatures: Features is the task, node and path features in order,
-// in one allocation.
-func TestFeatures(t *testing.T) {
-	e := handEnv(t, diamond(t, []float64{0, 0, 0, 0}, nil))
-	e.begin(Task{Images: 4, Bytes: 1e6})
-	o := e.Obs()
-	f := o.Features()
-	want := append(append(slices.Clone(o.Task), o.Nodes...), o.Paths...)
-	if len(f) != TaskFeatures+NodeFeatures+3*PathFeatures || !slices.Equal(f, want) {
-		t.Errorf("features %v, want %v", f, want)
-	}
-	if a := testing.AllocsPerRun(10, func() { o.Features() }); a != 1 {
-		t.Errorf("Features allocates %v times, want 1", a)
-	}
-	if m := o.ActionMask(); !slices.Equal(m, []bool{true}) {
-		t.Errorf("action mask %v", m)
 	}
 }
 
@@ -1080,12 +1057,12 @@ func TestControllerTies(t *testing.T) {
 	const tSingle = d + 1.0/128
 	check := func(e *Env, what string, split []float32, est float64) {
 		t.Helper()
-		if !near(e.est[0], est) {
-			t.Errorf("%s: estimate %v ms, want %v", what, e.est[0], est)
+		if got := e.Obs().Nodes[0].EstimateMs; !near(got, est) {
+			t.Errorf("%s: estimate %v ms, want %v", what, got, est)
 		}
 		for j, w := range split {
-			if got := e.Obs().Paths[j*PathFeatures+PathSplit]; got != w {
-				t.Errorf("%s: controller split feature of path %d = %v, want %v", what, j, got, w)
+			if got := e.Obs().Paths[j].Split; got != w {
+				t.Errorf("%s: controller split of path %d = %v, want %v", what, j, got, w)
 			}
 		}
 		a, err := e.WaterFilling()
@@ -1107,7 +1084,9 @@ func TestControllerTies(t *testing.T) {
 		t.Fatalf("paths %v, want [0 1 2] and [0 3 4]", ps.links)
 	}
 	check(e, "P = 2", []float32{0.5, 0.5}, 1+1000*tSingle)
-	approx32(t, "P = 2: shared water-filling time", e.Obs().Nodes[10], math.Log1p(1000*tSingle))
+	if got := e.Obs().Nodes[0].SharedWaterFillMs; !near(got, 1000*tSingle) {
+		t.Errorf("P = 2: shared water-filling time %v ms, want %v", got, 1000*tSingle)
+	}
 	// P = 3: the long path (links 0, 5, 6; d + 6·2⁻¹⁰ s) crosses link 0
 	// too: the shared bottleneck is 2³⁰/3 on every path, and water-filling
 	// over the three ends at 2⁻⁷ + (2d + d + 6·2⁻¹⁰)/3 = d + 2⁻⁷ + 2·2⁻¹⁰
@@ -1116,8 +1095,9 @@ func TestControllerTies(t *testing.T) {
 	e = handEnv(t, fork(t, 3))
 	e.begin(Task{Images: 1, Bytes: 1 << 20})
 	check(e, "P = 3", []float32{1, 0, 0}, 1+1000*tSingle)
-	approx32(t, "P = 3: shared water-filling time", e.Obs().Nodes[10], math.Log1p(1000*(tSingle+2.0/1024)))
-	approx32(t, "P = 3: single-path time", e.Obs().Nodes[11], math.Log1p(1000*tSingle))
+	if nd := e.Obs().Nodes[0]; !near(nd.SharedWaterFillMs, 1000*(tSingle+2.0/1024)) || !near(nd.SinglePathMs, 1000*tSingle) {
+		t.Errorf("P = 3: shared water-filling time %v, single-path time %v ms; want %v, %v", nd.SharedWaterFillMs, nd.SinglePathMs, 1000*(tSingle+2.0/1024), 1000*tSingle)
+	}
 }
 
 // TestMillionthShare: flowlets carry more than 10⁻⁶ of a task; a path

@@ -3,6 +3,7 @@ package cpn
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/rl"
@@ -10,10 +11,9 @@ import (
 
 // TestRestoreKeepsTheControllersEstimates: an environment restored from a
 // snapshot into a fresh Env gives the wf baseline's decision of the
-// original (the estimates behind the observation travel with it), and
-// then steps exactly as the original; a snapshot without the estimates
-// (an older version's) restores, and WaterFilling reports the missing
-// estimates instead of panicking.
+// original (the estimates travel in the observation), and then steps
+// exactly as the original; a snapshot of the older format (no "format",
+// observations as feature rows) is refused with a clear error.
 func TestRestoreKeepsTheControllersEstimates(t *testing.T) {
 	net := testNetwork(t, nil)
 	a := NewEnv(net)
@@ -53,15 +53,12 @@ func TestRestoreKeepsTheControllersEstimates(t *testing.T) {
 	if err := json.Unmarshal(snap, &old); err != nil {
 		t.Fatal(err)
 	}
-	delete(old, "est")
-	delete(old, "wf")
+	delete(old, "format")
+	old["obs"] = json.RawMessage(`{"K":1,"P":1,"Task":[0.5,1],"Nodes":[0,0,0,0,0,0,0,0,0,0,0,0]}`)
 	oldSnap, _ := json.Marshal(old)
 	c := NewEnv(net)
-	if _, err := c.Restore(oldSnap); err != nil {
-		t.Fatalf("an older snapshot: %v", err)
-	}
-	if _, err := c.WaterFilling(); err == nil {
-		t.Error("WaterFilling without the estimates succeeded")
+	if _, err := c.Restore(oldSnap); err == nil || !strings.Contains(err.Error(), "format 1; this version reads format 2") {
+		t.Fatalf("a snapshot of the older format: error %v", err)
 	}
 	var _ rl.Snapshotter[Obs] = c
 }

@@ -5,32 +5,19 @@ import (
 	"testing"
 )
 
-// TestWaterFillingFromObsMatchesTheController: on three task streams the
-// wf decision read from the observation's features is the controller's own
-// (WaterFilling, from its float64 estimates) at every task.
-func TestWaterFillingFromObsMatchesTheController(t *testing.T) {
-	net := testNetwork(t, nil)
-	e := NewEnv(net)
-	for seed := uint64(1); seed <= 3; seed++ {
-		if _, err := e.Reset(seed); err != nil {
-			t.Fatal(err)
-		}
-		for task := 0; ; task++ {
-			want, err1 := e.WaterFilling()
-			got, err2 := WaterFillingFromObs(e.Obs())
-			if err1 != nil || err2 != nil || !reflect.DeepEqual(got, want) {
-				t.Fatalf("seed %d, task %d: from the observation %v (%v), the controller %v (%v)", seed, task, got, err2, want, err1)
-			}
-			s, err := e.Step(want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s.Done() {
-				break
-			}
-		}
+// TestWaterFillingFromObs: the allowed candidate of smallest estimate
+// (a smaller one that is masked out does not count; the first on ties)
+// with its paths' controller split.
+func TestWaterFillingFromObs(t *testing.T) {
+	o := Obs{K: 4, P: 2,
+		Nodes:    []Candidate{{EstimateMs: 9}, {EstimateMs: 7}, {EstimateMs: 1}, {EstimateMs: 7}},
+		Paths:    []Path{{Split: 1}, {}, {Split: 0.25}, {Split: 0.75}, {Split: 0.5}, {Split: 0.5}, {}, {Split: 1}},
+		NodeMask: []bool{true, true, false, true}, PathMask: make([]bool, 8)}
+	a, err := WaterFillingFromObs(o)
+	if err != nil || a.Index != 1 || !reflect.DeepEqual(a.Values, []float32{0.25, 0.75}) {
+		t.Errorf("wf %+v (%v), want candidate 1 with [0.25 0.75]", a, err)
 	}
-	if _, err := WaterFillingFromObs(Obs{K: 2, P: 1, NodeMask: []bool{false, false}}); err == nil {
+	if _, err := WaterFillingFromObs(Obs{K: 2, P: 1, Nodes: make([]Candidate, 2), Paths: make([]Path, 2), NodeMask: []bool{false, false}}); err == nil {
 		t.Error("no candidate: no error")
 	}
 }
