@@ -12,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
-	"github.com/cpntrain/cpntrain/train/rlms"
+	"github.com/cpntrain/cpntrain/train/rlmsrun"
 )
 
 func benchRLMSCommand() *cli.Command {
@@ -69,7 +69,7 @@ func benchRLMS(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	cfg := rlms.BenchConfig{Env: ec, Train: tc, Topologies: topos, Seeds: c.Int("seeds"), TestSeed0: 1_000_000,
+	cfg := rlmsrun.BenchConfig{Env: ec, Train: tc, Topologies: topos, Seeds: c.Int("seeds"), TestSeed0: 1_000_000,
 		Ablation: c.Bool("ablation"), DQN: c.Bool("dqn"), PPO: c.Bool("ppo"), DQNSteps: c.Int64("dqn-steps"), SweepsOnly: c.Bool("sweeps-only")}
 	if s := c.String("ks"); s != "" {
 		if cfg.Ks, err = parseInts(s, "ks", 1); err != nil {
@@ -95,7 +95,7 @@ func benchRLMS(c *cli.Context) (err error) {
 		log = io.Discard
 	}
 	start := time.Now()
-	rows, err := rlms.Bench(c.Context, cfg, log)
+	rows, err := rlmsrun.Bench(c.Context, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func benchRLMS(c *cli.Context) (err error) {
 		return err
 	}
 	w := io.MultiWriter(c.App.Writer, md)
-	rlms.WriteMarkdown(w, rows, cfg.Seeds, ec.Tasks)
+	rlmsrun.WriteMarkdown(w, rows, cfg.Seeds, ec.Tasks)
 	fmt.Fprintf(w, "Training: %d tasks per policy (%s encoder width %d, prior %v, subset actor %v, %s split); actor-critic γ = %g, Adam %g / %g, %d simulators × %d steps per update; GNN+DQN %d tasks.\n",
 		tc.AC.TotalTimesteps, tc.Model.Encoder, tc.Model.Dim, tc.Model.Prior, tc.Model.Subsets, tc.Model.Split, tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic, tc.AC.NumEnvs, tc.AC.NSteps, cfg.DQNSteps)
 	if cfg.PPO {
@@ -116,13 +116,13 @@ func benchRLMS(c *cli.Context) (err error) {
 	if err := md.Close(); err != nil {
 		return err
 	}
-	if err := rlms.WriteCSV(filepath.Join(run.Dir(), "rlms.csv"), rows); err != nil {
+	if err := rlmsrun.WriteCSV(filepath.Join(run.Dir(), "rlms.csv"), rows); err != nil {
 		return err
 	}
-	if err := rlms.WritePerTaskCSV(filepath.Join(run.Dir(), "rlms-per-task.csv"), rows); err != nil {
+	if err := rlmsrun.WritePerTaskCSV(filepath.Join(run.Dir(), "rlms-per-task.csv"), rows); err != nil {
 		return err
 	}
-	files, err := rlms.PlotPerTask(run.Dir(), rows)
+	files, err := rlmsrun.PlotPerTask(run.Dir(), rows)
 	if err != nil {
 		return err
 	}

@@ -13,9 +13,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cpntrain/cpntrain/datasets/topology"
-	mrlms "github.com/cpntrain/cpntrain/models/rlms"
+	"github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
-	"github.com/cpntrain/cpntrain/train/rlms"
+	"github.com/cpntrain/cpntrain/train/rlmsrun"
 	"github.com/cpntrain/cpntrain/train/runlog"
 )
 
@@ -52,7 +52,7 @@ func simConfig(c *cli.Context, topo string, k int) (cpn.Config, error) {
 
 // trainFlags are the RLMS-CPN training flags.
 func trainFlags() []cli.Flag {
-	d := rlms.DefaultConfig(5, 3)
+	d := rlmsrun.DefaultConfig(5, 3)
 	return []cli.Flag{
 		&cli.StringFlag{Name: "algo", Value: d.Algo, Usage: "trainer: ac (the paper's actor-critic) or ppo (PPO over the same actors, one value baseline; --lr-actor is its learning rate, --nsteps its rollout length)"},
 		&cli.Int64Flag{Name: "steps", Value: d.AC.TotalTimesteps, Usage: "training tasks (environment steps over all simulators)"},
@@ -73,11 +73,11 @@ func trainFlags() []cli.Flag {
 	}
 }
 
-func trainConfig(c *cli.Context, k, p int) (rlms.Config, error) {
-	tc := rlms.DefaultConfig(k, p)
+func trainConfig(c *cli.Context, k, p int) (rlmsrun.Config, error) {
+	tc := rlmsrun.DefaultConfig(k, p)
 	tc.Model.Encoder, tc.Model.Dim, tc.Model.Hidden, tc.Model.Split = c.String("encoder"), c.Int("dim"), c.Int("dim"), c.String("split")
 	tc.Model.Prior, tc.Model.Staged, tc.Model.Subsets = c.Bool("prior"), c.Bool("staged-critic"), c.Bool("subsets")
-	if tc.Model.Encoder == mrlms.EncoderSyncGNN {
+	if tc.Model.Encoder == rlms.EncoderSyncGNN {
 		tc.Model.Rounds, tc.Model.PathEdges = c.Int("rounds"), c.Bool("path-edges")
 	}
 	tc.Algo = c.String("algo")
@@ -85,7 +85,7 @@ func trainConfig(c *cli.Context, k, p int) (rlms.Config, error) {
 	tc.SetSeed(uint64(globalsFrom(c).Seed))
 	tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic = c.Float64("gamma"), c.Float64("lr-actor"), c.Float64("lr-critic")
 	tc.AC.NumEnvs, tc.AC.NSteps, tc.AC.EntCoef = c.Int("envs"), c.Int("nsteps"), c.Float64("ent-coef")
-	if tc.Algo == rlms.AlgoPPO { // the flags PPO shares; its own defaults where the flag was not given
+	if tc.Algo == rlmsrun.AlgoPPO { // the flags PPO shares; its own defaults where the flag was not given
 		tc.PPO.Gamma, tc.PPO.EntCoef, tc.PPO.NumEnvs = c.Float64("gamma"), c.Float64("ent-coef"), c.Int("envs")
 		if c.IsSet("lr-actor") {
 			tc.PPO.LearningRate = c.Float64("lr-actor")
@@ -94,8 +94,8 @@ func trainConfig(c *cli.Context, k, p int) (rlms.Config, error) {
 			tc.PPO.NumSteps = c.Int("nsteps")
 		}
 	}
-	if !slices.Contains(rlms.Algos, tc.Algo) {
-		return tc, &usageError{msg: fmt.Sprintf("--algo %q: want %s.", tc.Algo, strings.Join(rlms.Algos, " or ")), cmd: c.Command.HelpName}
+	if !slices.Contains(rlmsrun.Algos, tc.Algo) {
+		return tc, &usageError{msg: fmt.Sprintf("--algo %q: want %s.", tc.Algo, strings.Join(rlmsrun.Algos, " or ")), cmd: c.Command.HelpName}
 	}
 	if err := tc.Validate(); err != nil {
 		msg := err.Error()
@@ -204,7 +204,7 @@ func rlmsTrain(c *cli.Context) (err error) {
 	prog := runlog.NewProgress(c.App.ErrWriter, int(tc.Steps()), "train", g.Quiet)
 	var lat []float64
 	var last int64
-	m, res, err := rlms.Train(c.Context, net, tc, func(step int64, mm map[string]float64) {
+	m, res, err := rlmsrun.Train(c.Context, net, tc, func(step int64, mm map[string]float64) {
 		run.Scalars(step, mm)
 		if l, ok := mm["episode/latency_ms"]; ok { // the episode's mean latency, from the step infos
 			lat = append(lat, l)
@@ -253,19 +253,19 @@ func rlmsTrain(c *cli.Context) (err error) {
 }
 
 // printEval evaluates m and the baselines on seeds test streams.
-func printEval(c *cli.Context, net *cpn.Network, m *mrlms.Model, seeds int, baselines []string) error {
-	cfg := rlms.BenchConfig{Seeds: seeds, TestSeed0: 1_000_000}
-	var rows []rlms.Row
-	for _, name := range append([]string{rlms.PolicyRLMS}, baselines...) {
-		decide := func(int) rlms.PolicyMaker { return rlms.ModelPolicy(m) }
-		if name != rlms.PolicyRLMS {
-			d, err := rlms.Baseline(name)
+func printEval(c *cli.Context, net *cpn.Network, m *rlms.Model, seeds int, baselines []string) error {
+	cfg := rlmsrun.BenchConfig{Seeds: seeds, TestSeed0: 1_000_000}
+	var rows []rlmsrun.Row
+	for _, name := range append([]string{rlmsrun.PolicyRLMS}, baselines...) {
+		decide := func(int) rlmsrun.PolicyMaker { return rlmsrun.ModelPolicy(m) }
+		if name != rlmsrun.PolicyRLMS {
+			d, err := rlmsrun.Baseline(name)
 			if err != nil {
 				return err
 			}
-			decide = func(int) rlms.PolicyMaker { return d }
+			decide = func(int) rlmsrun.PolicyMaker { return d }
 		}
-		r, err := rlms.EvalSeeds(net, name, decide, cfg)
+		r, err := rlmsrun.EvalSeeds(net, name, decide, cfg)
 		if err != nil {
 			return err
 		}
@@ -273,7 +273,7 @@ func printEval(c *cli.Context, net *cpn.Network, m *mrlms.Model, seeds int, base
 		rows = append(rows, r)
 	}
 	fmt.Fprintln(c.App.Writer)
-	rlms.WriteMarkdown(c.App.Writer, rows, seeds, net.Cfg.Tasks)
+	rlmsrun.WriteMarkdown(c.App.Writer, rows, seeds, net.Cfg.Tasks)
 	return nil
 }
 
@@ -284,7 +284,7 @@ func rlmsEval(c *cli.Context) error {
 	if c.Int("seeds") < 1 {
 		return &usageError{msg: "--seeds must be positive.", cmd: c.Command.HelpName}
 	}
-	m, _, err := mrlms.Load(c.String("model"))
+	m, _, err := rlms.Load(c.String("model"))
 	if err != nil {
 		return err
 	}

@@ -49,9 +49,10 @@
 // task]), the path actor's baseline (StagedCritic). The heads
 // are Dim → Hidden → Hidden → 1 tanh MLPs, initialised as CleanRL's PPO
 // (orthogonal, gain √2; 0.01 on the actors' outputs, 1 on the value's).
-// train/rlms.Agent wires the model for rl/actorcritic (models do not import
-// training algorithms); Model.Decision is the allocation-free deterministic
-// decision for serving.
+// Model.Agent wires the model into rl/agent's contract for the trainers
+// (models implement the contract and import no trainer); Model.Decision is
+// the allocation-free deterministic decision for serving. Observations
+// become features through Encode.
 //
 // # Shapes
 //

@@ -123,5 +123,5 @@ func tinyConfig(enc string) Config {
 
 var encoders = []string{EncoderSyncGNN, EncoderMLP}
 
-// agentOf wires m for rl/actorcritic as train/rlms.Agent does.
+// agentOf wires m for the trainers as train/rlmsrun does.
 func agentOf(m *Model) agent.Agent[cpn.Obs] { return m.Agent() }

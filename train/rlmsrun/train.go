@@ -1,4 +1,4 @@
-package rlms
+package rlmsrun
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	mrlms "github.com/cpntrain/cpntrain/models/rlms"
+	"github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/actorcritic"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
@@ -29,7 +29,7 @@ var Algos = []string{AlgoAC, AlgoPPO}
 // Config is a training run: the model, the trainer and its settings (AC
 // for actor-critic, PPO for PPO; the other is ignored).
 type Config struct {
-	Model mrlms.Config
+	Model rlms.Config
 	Algo  string
 	AC    actorcritic.Config
 	PPO   ppo.Config
@@ -81,9 +81,9 @@ func (c Config) Validate() error {
 // DefaultConfig returns the settings used for the benchmark: SyncGNN of
 // width 32, a logistic-normal split (softmax of the path logits plus
 // learned Gaussian noise), a subset actor between the node and path
-// actors (which paths carry data; mrlms.Config.Subsets), the prior (the
+// actors (which paths carry data; rlms.Config.Subsets), the prior (the
 // actors start at the wf baseline's decision and learn corrections;
-// mrlms.Config.Prior), one critic and two actors trained with the
+// rlms.Config.Prior), one critic and two actors trained with the
 // critic's TD error on 16 parallel simulators, 5 steps each per update,
 // Adam 3e-3 (actors and critic), γ = 0, normalised TD errors, no entropy
 // bonus, gradient clipping 0.5, linear LR annealing, 300,000 tasks.
@@ -97,9 +97,9 @@ func (c Config) Validate() error {
 // far slower than the logistic-normal one (the learned split was no better
 // than ECMP after 1M tasks).
 func DefaultConfig(k, p int) Config {
-	m := mrlms.DefaultConfig()
+	m := rlms.DefaultConfig()
 	m.K, m.P = k, p
-	m.Dim, m.Hidden, m.Split, m.Prior, m.Subsets = 32, 32, mrlms.SplitLogisticNormal, true, true
+	m.Dim, m.Hidden, m.Split, m.Prior, m.Subsets = 32, 32, rlms.SplitLogisticNormal, true, true
 	ac := actorcritic.DefaultConfig()
 	ac.TotalTimesteps = 300000
 	ac.NumEnvs, ac.NSteps = 16, 5
@@ -139,14 +139,14 @@ type Result struct {
 
 // Train trains a new model (initialised from cfg.AC.Seed) on net's
 // simulator. With cfg.AC.CheckpointPath set, it resumes a killed run.
-func Train(ctx context.Context, net *cpn.Network, cfg Config, logger func(step int64, metrics map[string]float64)) (*mrlms.Model, Result, error) {
+func Train(ctx context.Context, net *cpn.Network, cfg Config, logger func(step int64, metrics map[string]float64)) (*rlms.Model, Result, error) {
 	if cfg.Model.K != net.Cfg.K || cfg.Model.P != net.Cfg.P {
 		return nil, Result{}, fmt.Errorf("rlms: the model has K=%d, P=%d; the network K=%d, P=%d", cfg.Model.K, cfg.Model.P, net.Cfg.K, net.Cfg.P)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, Result{}, err
 	}
-	m := mrlms.New(cfg.Model, rand.New(rand.NewPCG(cfg.Seed(), 0x7105)))
+	m := rlms.New(cfg.Model, rand.New(rand.NewPCG(cfg.Seed(), 0x7105)))
 	newEnv := func() rl.Env[cpn.Obs] { return cpn.NewEnv(net) }
 	start := time.Now()
 	var res Result
@@ -166,7 +166,7 @@ func Train(ctx context.Context, net *cpn.Network, cfg Config, logger func(step i
 
 // ModelPolicy is m's deterministic policy (the most probable node, the
 // mean split) through its allocation-free inference path, m.Decision.
-func ModelPolicy(m *mrlms.Model) PolicyMaker {
+func ModelPolicy(m *rlms.Model) PolicyMaker {
 	return func(*cpn.Env) rl.Policy[cpn.Obs] {
 		return rl.PolicyFunc[cpn.Obs](func(o cpn.Obs) (rl.Action, error) {
 			node, ratios := m.Decision(o)

@@ -1,4 +1,4 @@
-package rlms
+package rlmsrun
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/cpntrain/cpntrain/models/gnndqn"
-	mrlms "github.com/cpntrain/cpntrain/models/rlms"
+	"github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/dqn"
@@ -132,12 +132,12 @@ func Bench(ctx context.Context, cfg BenchConfig, log io.Writer) ([]Row, error) {
 			add(r)
 		}
 		type variant struct{ encoder, algo string }
-		variants := []variant{{mrlms.EncoderSyncGNN, AlgoAC}}
+		variants := []variant{{rlms.EncoderSyncGNN, AlgoAC}}
 		if cfg.PPO {
-			variants = append(variants, variant{mrlms.EncoderSyncGNN, AlgoPPO})
+			variants = append(variants, variant{rlms.EncoderSyncGNN, AlgoPPO})
 		}
 		if cfg.Ablation {
-			variants = append(variants, variant{mrlms.EncoderMLP, AlgoAC})
+			variants = append(variants, variant{rlms.EncoderMLP, AlgoAC})
 		}
 		for _, v := range variants {
 			r, err := trainSeeds(ctx, net, v.encoder, v.algo, cfg, log)
@@ -179,13 +179,13 @@ func EvalSeeds(net *cpn.Network, name string, policy func(seed int) PolicyMaker,
 // trainSeeds trains one model per seed with the trainer algo and
 // evaluates each.
 func trainSeeds(ctx context.Context, net *cpn.Network, encoder, algo string, cfg BenchConfig, log io.Writer) (Row, error) {
-	models := make([]*mrlms.Model, cfg.Seeds+1)
+	models := make([]*rlms.Model, cfg.Seeds+1)
 	var train time.Duration
 	var curve []float64
 	for s := 1; s <= cfg.Seeds; s++ {
 		tc := cfg.Train
 		tc.Model.Encoder, tc.Model.K, tc.Model.P = encoder, net.Cfg.K, net.Cfg.P
-		if encoder == mrlms.EncoderMLP {
+		if encoder == rlms.EncoderMLP {
 			tc.Model.Rounds, tc.Model.PathEdges = 0, false // the ablation has no message passing
 		}
 		tc.Algo = algo
@@ -208,7 +208,7 @@ func trainSeeds(ctx context.Context, net *cpn.Network, encoder, algo string, cfg
 	}
 	name := PolicyRLMS
 	switch {
-	case encoder == mrlms.EncoderMLP:
+	case encoder == rlms.EncoderMLP:
 		name = PolicyMLP
 	case algo == AlgoPPO:
 		name = PolicyPPO

@@ -1,4 +1,4 @@
-package rlms
+package rlmsrun
 
 import (
 	"fmt"

@@ -1,7 +1,7 @@
 // Package rlms trains and evaluates RLMS-CPN (joint compute-node selection
 // and multipath splitting with SyncGNN and actor-critic) on the cpn
 // simulator, with the paper's baselines on the same tasks.
-package rlms
+package rlmsrun
 
 import (
 	"fmt"

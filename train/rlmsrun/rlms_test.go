@@ -1,4 +1,4 @@
-package rlms
+package rlmsrun
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	mrlms "github.com/cpntrain/cpntrain/models/rlms"
+	"github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
@@ -117,7 +117,7 @@ func TestModelPolicyMatchesDecision(t *testing.T) {
 	}
 	// The wrong K is refused.
 	bad := tc
-	bad.Model = mrlms.DefaultConfig()
+	bad.Model = rlms.DefaultConfig()
 	bad.Model.K = ec.K + 1
 	if _, _, err := Train(context.Background(), net, bad, nil); err == nil {
 		t.Error("a model of another K was trained")
@@ -144,7 +144,7 @@ func TestResumeAfterKill(t *testing.T) {
 			tc.SetSteps(4 * 5 * 24)
 			tc.SetSeed(3)
 			tc.Model.Dim, tc.Model.Hidden = 8, 8
-			params := func(m *mrlms.Model) []float32 {
+			params := func(m *rlms.Model) []float32 {
 				var ps []float32
 				for _, np := range nn.Collect(m) {
 					ps = append(ps, np.Param.V.Data...)
@@ -233,11 +233,11 @@ func TestPriorStartsAtWaterFilling(t *testing.T) {
 	for _, subsets := range []bool{false, true} {
 		cfg := DefaultConfig(ec.K, ec.P).Model
 		cfg.Prior, cfg.Subsets = true, subsets
-		checkStartsAtWF(t, net, mrlms.New(cfg, rand.New(rand.NewPCG(1, 2))))
+		checkStartsAtWF(t, net, rlms.New(cfg, rand.New(rand.NewPCG(1, 2))))
 	}
 }
 
-func checkStartsAtWF(t *testing.T, net *cpn.Network, m *mrlms.Model) {
+func checkStartsAtWF(t *testing.T, net *cpn.Network, m *rlms.Model) {
 	e := cpn.NewEnv(net)
 	e.Reset(7)
 	for k := 0; ; k++ {
