@@ -262,19 +262,18 @@ type runConfig struct {
 // config.json records the command, the version, the command line, the
 // global flags and cfg.
 func openRun(c *cli.Context, name string, cfg any) (*runlog.Run, error) {
-	g := globalsFrom(c)
-	dir := g.Out
+	dir := globalsFrom(c).Out
 	if dir == "" {
 		dir = defaultRunDir(name, time.Now())
 	}
+	return runlog.Create(dir, runlog.Options{Config: runRecord(c, name, cfg)})
+}
+
+// runRecord is what config.json says of a run of the command name: the
+// command, the version, the command line, the global flags and cfg.
+func runRecord(c *cli.Context, name string, cfg any) runConfig {
 	args, _ := c.App.Metadata["args"].([]string)
-	return runlog.Create(dir, runlog.Options{Config: runConfig{
-		Command: name,
-		Version: versionString(),
-		Args:    args,
-		Globals: g,
-		Config:  cfg,
-	}})
+	return runConfig{Command: name, Version: versionString(), Args: args, Globals: globalsFrom(c), Config: cfg}
 }
 
 // defaultRunDir returns runs/<name>-<YYYYMMDD-hhmmss>, adding -2, -3, …

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -16,7 +12,6 @@ import (
 	"github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 	"github.com/cpntrain/cpntrain/train/rlmsrun"
-	"github.com/cpntrain/cpntrain/train/runlog"
 )
 
 // topologyNames are the --topology values.
@@ -110,11 +105,6 @@ func trainConfig(c *cli.Context, k, p int) (rlmsrun.Config, error) {
 	return tc, nil
 }
 
-const (
-	rlmsModelFile = "model.safetensors"
-	rlmsStateFile = "train-state.safetensors"
-)
-
 func rlmsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "rlms",
@@ -127,7 +117,7 @@ func rlmsCommand() *cli.Command {
 				"of a real topology (CFR-RL's Abilene/Ebone/Sprintlink/Tiscali, Topology Zoo's UsCarrier/Kdl,\n" +
 				"or a generated Waxman graph), and trains the node-selection and path-split actors with one\n" +
 				"critic. Metrics go to the run folder (JSONL + TensorBoard), the trained policy to\n" +
-				"<run>/" + rlmsModelFile + ", and a resumable training state to <run>/" + rlmsStateFile + "\n" +
+				"<run>/" + rlmsrun.ModelFile + ", and a resumable training state to <run>/" + rlmsrun.StateFile + "\n" +
 				"every --checkpoint-every updates: run the same command with --out <run> to resume a killed\n" +
 				"run. At the end the policy is evaluated against Base1 (fastest node + ECMP), Base3 (fastest\n" +
 				"node + LP split), wf (the controller's own estimates: best estimated node + water-filling\n" +
@@ -146,7 +136,7 @@ func rlmsCommand() *cli.Command {
 			Description: "Loads a policy saved by 'rlms train' and plays --seeds test task streams with it and with\n" +
 				"Base1-4 and the oracle on the same simulator. K and the number of paths come from the model.",
 			Flags: append([]cli.Flag{
-				&cli.StringFlag{Name: "model", Required: true, Usage: "policy checkpoint (" + rlmsModelFile + " of a training run)"},
+				&cli.StringFlag{Name: "model", Required: true, Usage: "policy checkpoint (" + rlmsrun.ModelFile + " of a training run)"},
 				&cli.StringFlag{Name: "topology", Value: "abilene", Usage: "network: " + strings.Join(topologyNames(), ", ")},
 				&cli.IntFlag{Name: "seeds", Value: 5, Usage: "test task streams"},
 			}, simFlags()...),
@@ -155,7 +145,7 @@ func rlmsCommand() *cli.Command {
 	}
 }
 
-func rlmsTrain(c *cli.Context) (err error) {
+func rlmsTrain(c *cli.Context) error {
 	if err := exactArgs(c); err != nil {
 		return err
 	}
@@ -171,110 +161,20 @@ func rlmsTrain(c *cli.Context) (err error) {
 		return err
 	}
 	g := globalsFrom(c)
-	// A run folder holding a training state is resumed.
-	var run *runlog.Run
-	cfgRec := map[string]any{"env": ec, "train": tc}
-	if g.Out != "" {
-		if _, err := os.Stat(filepath.Join(g.Out, rlmsStateFile)); err == nil {
-			run, err = runlog.Create(g.Out, runlog.Options{Append: true})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.App.ErrWriter, "resuming the run in %s\n", g.Out)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
+	name := "rlms-train-" + strings.ToLower(ec.Topology)
+	dir := g.Out
+	if dir == "" {
+		dir = defaultRunDir(name, time.Now())
 	}
-	if run == nil {
-		if run, err = openRun(c, "rlms-train-"+strings.ToLower(ec.Topology), cfgRec); err != nil {
-			return err
-		}
-	}
-	defer func() { err = errors.Join(err, run.Close()) }()
-	if c.Int("checkpoint-every") > 0 {
-		tc.SetCheckpoint(filepath.Join(run.Dir(), rlmsStateFile), c.Int("checkpoint-every"))
-	}
-	start := time.Now()
-	net, err := cpn.NewNetwork(ec)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.App.ErrWriter, "%s: %d nodes, %d access points, %d compute nodes (built in %.1f s)\n",
-		net.G.Name, net.G.N, len(net.APs), len(net.Compute), time.Since(start).Seconds())
-	prog := runlog.NewProgress(c.App.ErrWriter, int(tc.Steps()), "train", g.Quiet)
-	var lat []float64
-	var last int64
-	m, res, err := rlmsrun.Train(c.Context, net, tc, func(step int64, mm map[string]float64) {
-		run.Scalars(step, mm)
-		if l, ok := mm["episode/latency_ms"]; ok { // the episode's mean latency, from the step infos
-			lat = append(lat, l)
-			run.Scalar("charts/mean_latency_ms", step, l)
-		}
-		if step-last >= 1000 {
-			recent := lat[max(0, len(lat)-50):]
-			msg := ""
-			if len(recent) > 0 {
-				var s float64
-				for _, v := range recent {
-					s += v
-				}
-				msg = fmt.Sprintf("latency %.2f ms", s/float64(len(recent)))
-			}
-			prog.Add(int(step-last), msg)
-			last = step
-		}
+	rep, err := rlmsrun.RunTrain(c.Context, rlmsrun.RunConfig{
+		Env: ec, Train: tc, Dir: dir, Record: func(cfg any) any { return runRecord(c, name, cfg) },
+		CheckpointEvery: c.Int("checkpoint-every"), EvalSeeds: c.Int("eval-seeds"),
+		Log: c.App.ErrWriter, Quiet: g.Quiet,
 	})
-	prog.Finish()
-	if err != nil {
-		return err
+	if rep.ModelPath != "" {
+		rep.Write(c.App.Writer)
 	}
-	modelPath := filepath.Join(run.Dir(), rlmsModelFile)
-	if err := m.Save(modelPath, res.Steps); err != nil {
-		return err
-	}
-	w := c.App.Writer
-	fmt.Fprintf(w, "trained %d tasks in %.1f s (%.0f tasks/s, %d updates); policy saved to %s\n", res.Steps, res.Elapsed.Seconds(), res.SPS, res.Updates, modelPath)
-	if n := len(lat); n >= 10 {
-		fmt.Fprintf(w, "mean latency of training episodes by tenth of training (ms):")
-		for q := 0; q < 10; q++ {
-			var s float64
-			part := lat[q*n/10 : (q+1)*n/10]
-			for _, v := range part {
-				s += v
-			}
-			fmt.Fprintf(w, " %.1f", s/float64(len(part)))
-		}
-		fmt.Fprintln(w)
-	}
-	if c.Int("eval-seeds") > 0 {
-		return printEval(c, net, m, c.Int("eval-seeds"), []string{"base1", "base3", "wf", "oracle"})
-	}
-	return nil
-}
-
-// printEval evaluates m and the baselines on seeds test streams.
-func printEval(c *cli.Context, net *cpn.Network, m *rlms.Model, seeds int, baselines []string) error {
-	cfg := rlmsrun.BenchConfig{Seeds: seeds, TestSeed0: 1_000_000}
-	var rows []rlmsrun.Row
-	for _, name := range append([]string{rlmsrun.PolicyRLMS}, baselines...) {
-		decide := func(int) rlmsrun.PolicyMaker { return rlmsrun.ModelPolicy(m) }
-		if name != rlmsrun.PolicyRLMS {
-			d, err := rlmsrun.Baseline(name)
-			if err != nil {
-				return err
-			}
-			decide = func(int) rlmsrun.PolicyMaker { return d }
-		}
-		r, err := rlmsrun.EvalSeeds(net, name, decide, cfg)
-		if err != nil {
-			return err
-		}
-		r.Experiment, r.Topology, r.K, r.Mix = "eval", net.G.Name, net.Cfg.K, net.Cfg.Mix
-		rows = append(rows, r)
-	}
-	fmt.Fprintln(c.App.Writer)
-	rlmsrun.WriteMarkdown(c.App.Writer, rows, seeds, net.Cfg.Tasks)
-	return nil
+	return err
 }
 
 func rlmsEval(c *cli.Context) error {
@@ -299,5 +199,11 @@ func rlmsEval(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return printEval(c, net, m, c.Int("seeds"), cpn.BaselineNames)
+	rows, err := rlmsrun.EvalPolicy(net, rlmsrun.ModelPolicy(m), c.Int("seeds"), cpn.BaselineNames)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.Writer)
+	rlmsrun.WriteMarkdown(c.App.Writer, rows, c.Int("seeds"), net.Cfg.Tasks)
+	return nil
 }
