@@ -36,6 +36,7 @@ package actorcritic
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -95,6 +96,12 @@ type Config struct {
 	// exactly as an uninterrupted one with the same seed, on one thread.
 	CheckpointPath  string
 	CheckpointEvery int
+	// BeforeCheckpoint, when set, is called before each checkpoint is
+	// written (e.g. to make the metrics logged so far durable, so that a
+	// checkpoint never covers steps the log lost); an error stops training.
+	// When the context is cancelled, Train writes a last checkpoint before
+	// it returns.
+	BeforeCheckpoint func() error `json:"-"`
 }
 
 // DefaultConfig returns settings that solve the known-answer environments:
@@ -218,8 +225,28 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 		}
 	}
 
+	checkpoint := func() error {
+		if cfg.CheckpointPath == "" {
+			return nil
+		}
+		if cfg.BeforeCheckpoint != nil {
+			if err := cfg.BeforeCheckpoint(); err != nil {
+				return err
+			}
+		}
+		vs, err := venv.State()
+		if err != nil {
+			return err
+		}
+		st := runState{Global: global, Updates: res.Updates, Vec: vs, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
+		return runstate.Save(cfg.CheckpointPath, CheckpointKind, global, ag, opts, gens, st)
+	}
+
 	for global < cfg.TotalTimesteps {
 		if err := ctx.Err(); err != nil {
+			if cerr := checkpoint(); cerr != nil { // a last checkpoint
+				return res, errors.Join(err, cerr)
+			}
 			return res, err
 		}
 		// --- Collect nS steps from every environment. ---
@@ -346,13 +373,8 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 			metrics["charts/SPS"] = res.SPS
 			logger(global, metrics)
 		}
-		if cfg.CheckpointPath != "" && cfg.CheckpointEvery > 0 && res.Updates%int64(cfg.CheckpointEvery) == 0 {
-			vs, err := venv.State()
-			if err != nil {
-				return res, err
-			}
-			st := runState{Global: global, Updates: res.Updates, Vec: vs, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
-			if err := runstate.Save(cfg.CheckpointPath, CheckpointKind, global, ag, opts, gens, st); err != nil {
+		if cfg.CheckpointEvery > 0 && res.Updates%int64(cfg.CheckpointEvery) == 0 {
+			if err := checkpoint(); err != nil {
 				return res, err
 			}
 		}

@@ -3,6 +3,7 @@ package actorcritic
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
@@ -16,7 +17,9 @@ import (
 
 // TestResumeAfterKill: a run cancelled after a checkpoint and resumed in a
 // fresh agent (initialised differently) ends with exactly the parameters
-// and episodes of an uninterrupted run.
+// and episodes of an uninterrupted run; so does one cancelled before any
+// periodic checkpoint (every 1,000 updates), from the last checkpoint Train
+// writes when its context ends (BeforeCheckpoint sees one call).
 func TestResumeAfterKill(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	cfg := DefaultConfig()
@@ -40,11 +43,20 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	for _, every := range []int{10, 1000} {
+		t.Run(fmt.Sprintf("every=%d", every), func(t *testing.T) { resumeAfterKill(t, cfg, every, mk, newAgent, params, ref, refRes) })
+	}
+}
+
+func resumeAfterKill(t *testing.T, cfg Config, every int, mk func() rl.Env[testenv.Vec], newAgent func(uint64) Agent[testenv.Vec],
+	params func(Agent[testenv.Vec]) []float32, ref Agent[testenv.Vec], refRes Result) {
 	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
-	cfg.CheckpointEvery = 10
+	cfg.CheckpointEvery = every
+	syncs := 0
+	cfg.BeforeCheckpoint = func() error { syncs++; return nil }
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := 0
-	_, err = Train(ctx, cfg, mk, newAgent(1), func(step int64, m map[string]float64) {
+	_, err := Train(ctx, cfg, mk, newAgent(1), func(step int64, m map[string]float64) {
 		if _, ok := m["losses/value_loss"]; ok { // every 10 updates
 			if logs++; logs == 4 {
 				cancel() // killed during update 41, after the checkpoint of update 40
@@ -53,6 +65,9 @@ func TestResumeAfterKill(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("the killed run returned %v", err)
+	}
+	if want := 1 + 40/every; syncs != want {
+		t.Errorf("BeforeCheckpoint called %d times, want %d (periodic ones and the last)", syncs, want)
 	}
 	resumed := newAgent(77)
 	res, err := Train(context.Background(), cfg, mk, resumed, nil)

@@ -101,6 +101,12 @@ type Config struct {
 	// exactly as an uninterrupted one with the same seed, on one thread.
 	CheckpointPath  string
 	CheckpointEvery int64
+	// BeforeCheckpoint, when set, is called before each checkpoint is
+	// written (e.g. to make the metrics logged so far durable, so that a
+	// checkpoint never covers steps the log lost); an error stops training.
+	// When the context is cancelled, Train writes a last checkpoint before
+	// it returns.
+	BeforeCheckpoint func() error `json:"-"`
 }
 
 // DefaultConfig returns CleanRL's dqn.py defaults for CartPole-v1.
@@ -292,10 +298,28 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 		}
 	}
 
+	// checkpoint saves the state before step.
+	checkpoint := func(step int64) error {
+		if cfg.CheckpointPath == "" {
+			return nil
+		}
+		if cfg.BeforeCheckpoint != nil {
+			if err := cfg.BeforeCheckpoint(); err != nil {
+				return err
+			}
+		}
+		return saveRun(cfg.CheckpointPath, model, opt, gens, env, rb, runState[O]{
+			Step: step, Updates: res.Updates, EpReturn: epReturn, EpLength: epLength, EpInfo: epInfo, Episodes: res.Episodes,
+		})
+	}
+
 	for step := first; step < cfg.TotalTimesteps; step++ {
 		if step&1023 == 0 {
 			if err := ctx.Err(); err != nil {
 				finish(step)
+				if cerr := checkpoint(step); cerr != nil { // a last checkpoint
+					return res, errors.Join(err, cerr)
+				}
 				return res, err
 			}
 		}
@@ -372,10 +396,8 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 		if step%cfg.TargetNetworkFrequency == 0 {
 			softUpdate(targetParams, qParams, cfg.Tau)
 		}
-		if cfg.CheckpointPath != "" && cfg.CheckpointEvery > 0 && (step+1)%cfg.CheckpointEvery == 0 {
-			if err := saveRun(cfg.CheckpointPath, model, opt, gens, env, rb, runState[O]{
-				Step: step + 1, Updates: res.Updates, EpReturn: epReturn, EpLength: epLength, EpInfo: epInfo, Episodes: res.Episodes,
-			}); err != nil {
+		if cfg.CheckpointEvery > 0 && (step+1)%cfg.CheckpointEvery == 0 {
+			if err := checkpoint(step + 1); err != nil {
 				return res, err
 			}
 		}

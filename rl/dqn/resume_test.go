@@ -37,33 +37,40 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
-	cfg.CheckpointEvery = 1000
-	ctx, cancel := context.WithCancel(context.Background())
-	_, err = dqn.Train(ctx, cfg, mk, newQ, func(step int64, m map[string]float64) {
-		if step > 3500 {
-			cancel() // seen at step 4096, after the checkpoint of step 4000
+	for _, every := range []int64{1000, 100000} {
+		cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
+		cfg.CheckpointEvery = every
+		syncs := int64(0)
+		cfg.BeforeCheckpoint = func() error { syncs++; return nil }
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err = dqn.Train(ctx, cfg, mk, newQ, func(step int64, m map[string]float64) {
+			if step > 3500 {
+				cancel() // seen at step 4096, after the checkpoint of step 4000
+			}
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("the killed run returned %v", err)
 		}
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("the killed run returned %v", err)
-	}
-	res, err := dqn.Train(context.Background(), cfg, mk, newQ, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, b := params(ref.Q), params(res.Q)
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, b[i], a[i])
+		if want := 1 + 4000/every; syncs != want {
+			t.Errorf("every %d: BeforeCheckpoint called %d times, want %d (periodic ones and the last)", every, syncs, want)
 		}
-	}
-	if len(res.Episodes) != len(ref.Episodes) || res.Updates != ref.Updates {
-		t.Fatalf("resumed %d episodes, %d updates; uninterrupted %d, %d", len(res.Episodes), res.Updates, len(ref.Episodes), ref.Updates)
-	}
-	for i, e := range ref.Episodes {
-		if res.Episodes[i] != e {
-			t.Fatalf("episode %d %+v after resume, %+v uninterrupted", i, res.Episodes[i], e)
+		res, err := dqn.Train(context.Background(), cfg, mk, newQ, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := params(ref.Q), params(res.Q)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, b[i], a[i])
+			}
+		}
+		if len(res.Episodes) != len(ref.Episodes) || res.Updates != ref.Updates {
+			t.Fatalf("resumed %d episodes, %d updates; uninterrupted %d, %d", len(res.Episodes), res.Updates, len(ref.Episodes), ref.Updates)
+		}
+		for i, e := range ref.Episodes {
+			if res.Episodes[i] != e {
+				t.Fatalf("episode %d %+v after resume, %+v uninterrupted", i, res.Episodes[i], e)
+			}
 		}
 	}
 }

@@ -530,9 +530,10 @@ func oneStepAgent(errs *[]string) (rlagent.Agent[int], *tabActor) {
 }
 
 // TestCheckpointEvery: with CheckpointEvery = 2 a run cancelled during
-// update 3 (of 4 one-episode, one-step updates) leaves the checkpoint of
-// update 2, so the resumed run performs exactly updates 3 and 4.
-// CheckpointEvery = 0 with a path never saves.
+// update 3 (of 4 one-episode, one-step updates) writes the checkpoint of
+// update 2, then its last one at the end of update 3, so the resumed run
+// performs exactly update 4. CheckpointEvery = 0 with a path saves nothing
+// in an uninterrupted run.
 func TestCheckpointEvery(t *testing.T) {
 	var errs []string
 	cfg := pgCfg()
@@ -554,8 +555,8 @@ func TestCheckpointEvery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if actor.evals != 2 || res.Updates != 4 || res.Steps != 4 || len(res.EpisodicReturns) != 4 {
-		t.Errorf("resumed run: %d updates run, %d counted, %d steps, %d episodes; want 2, 4, 4, 4", actor.evals, res.Updates, res.Steps, len(res.EpisodicReturns))
+	if actor.evals != 1 || res.Updates != 4 || res.Steps != 4 || len(res.EpisodicReturns) != 4 {
+		t.Errorf("resumed run: %d updates run, %d counted, %d steps, %d episodes; want 1, 4, 4, 4", actor.evals, res.Updates, res.Steps, len(res.EpisodicReturns))
 	}
 	// The resumed run ends with the parameters of an uninterrupted one
 	// (the checkpoint restores the critic and the actor with their Adam

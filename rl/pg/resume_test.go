@@ -52,37 +52,44 @@ func TestResumeAfterKill(t *testing.T) {
 			t.Fatalf("only %d updates: the test needs more", refRes.Updates)
 		}
 
-		cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
-		cfg.CheckpointEvery = 2
-		ctx, cancel := context.WithCancel(context.Background())
-		updates := 0
-		_, err = Train(ctx, cfg, mk, newA(1), nil, func(step int64, m map[string]float64) {
-			if _, ok := m["losses/policy_loss"]; ok {
-				if updates++; updates == 5 {
-					cancel() // killed during update 6, after the checkpoint of update 4
+		for _, every := range []int{2, 1000} {
+			cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
+			cfg.CheckpointEvery = every
+			syncs := 0
+			cfg.BeforeCheckpoint = func() error { syncs++; return nil }
+			ctx, cancel := context.WithCancel(context.Background())
+			updates := 0
+			_, err = Train(ctx, cfg, mk, newA(1), nil, func(step int64, m map[string]float64) {
+				if _, ok := m["losses/policy_loss"]; ok {
+					if updates++; updates == 5 {
+						cancel() // killed during update 6, after the checkpoint of update 4
+					}
+				}
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("critic %v: the killed run returned %v", critic, err)
+			}
+			if want := 1 + 4/every; syncs != want {
+				t.Errorf("every %d: BeforeCheckpoint called %d times, want %d (periodic ones and the last)", every, syncs, want)
+			}
+			resumed := newA(77)
+			res, err := Train(context.Background(), cfg, mk, resumed, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := params(ref), params(resumed)
+			for i := range a {
+				if a[i] != b[i] {
+					t.Fatalf("critic %v: parameter %d after resume %v, uninterrupted %v", critic, i, b[i], a[i])
 				}
 			}
-		})
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("critic %v: the killed run returned %v", critic, err)
-		}
-		resumed := newA(77)
-		res, err := Train(context.Background(), cfg, mk, resumed, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, b := params(ref), params(resumed)
-		for i := range a {
-			if a[i] != b[i] {
-				t.Fatalf("critic %v: parameter %d after resume %v, uninterrupted %v", critic, i, b[i], a[i])
+			if res.Updates != refRes.Updates || len(res.EpisodicReturns) != len(refRes.EpisodicReturns) {
+				t.Fatalf("critic %v: resumed %d updates, %d episodes; uninterrupted %d, %d", critic, res.Updates, len(res.EpisodicReturns), refRes.Updates, len(refRes.EpisodicReturns))
 			}
-		}
-		if res.Updates != refRes.Updates || len(res.EpisodicReturns) != len(refRes.EpisodicReturns) {
-			t.Fatalf("critic %v: resumed %d updates, %d episodes; uninterrupted %d, %d", critic, res.Updates, len(res.EpisodicReturns), refRes.Updates, len(refRes.EpisodicReturns))
-		}
-		for i, r := range refRes.EpisodicReturns {
-			if res.EpisodicReturns[i] != r {
-				t.Fatalf("critic %v: episode %d return %v after resume, %v uninterrupted", critic, i, res.EpisodicReturns[i], r)
+			for i, r := range refRes.EpisodicReturns {
+				if res.EpisodicReturns[i] != r {
+					t.Fatalf("critic %v: episode %d return %v after resume, %v uninterrupted", critic, i, res.EpisodicReturns[i], r)
+				}
 			}
 		}
 	}

@@ -94,6 +94,12 @@ type Config struct {
 	// parameters as an uninterrupted run.
 	CheckpointPath  string
 	CheckpointEvery int
+	// BeforeCheckpoint, when set, is called before each checkpoint is
+	// written (e.g. to make the metrics logged so far durable, so that a
+	// checkpoint never covers steps the log lost); an error stops training.
+	// When the context is cancelled, Train writes a last checkpoint before
+	// it returns.
+	BeforeCheckpoint func() error `json:"-"`
 }
 
 // DefaultConfig returns CleanRL's ppo.py defaults (CartPole-v1).
@@ -276,8 +282,25 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 		}
 	}
 
+	// checkpoint saves the state at the start of iteration iter.
+	checkpoint := func(iter int) error {
+		if cfg.CheckpointPath == "" {
+			return nil
+		}
+		if cfg.BeforeCheckpoint != nil {
+			if err := cfg.BeforeCheckpoint(); err != nil {
+				return err
+			}
+		}
+		st := runState{Iter: iter, Global: global, NextDone: nextDone, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
+		return saveRun(cfg.CheckpointPath, ag, opt, src, venv, st)
+	}
+
 	for iter := first; iter < iters; iter++ {
 		if err := ctx.Err(); err != nil {
+			if cerr := checkpoint(iter); cerr != nil { // a last checkpoint
+				return res, errors.Join(err, cerr)
+			}
 			return res, err
 		}
 		lr := cfg.LearningRate
@@ -399,13 +422,12 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 		sum.put(metrics)
 		metrics["losses/explained_variance"] = explainedVariance(values, ret)
 		metrics["charts/SPS"] = res.SPS
-		if cfg.CheckpointPath != "" && cfg.CheckpointEvery > 0 && (iter+1)%cfg.CheckpointEvery == 0 {
-			st := runState{Iter: iter + 1, Global: global, NextDone: nextDone, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
-			if err := saveRun(cfg.CheckpointPath, ag, opt, src, venv, st); err != nil {
+		logger(global, metrics)
+		if cfg.CheckpointEvery > 0 && (iter+1)%cfg.CheckpointEvery == 0 {
+			if err := checkpoint(iter + 1); err != nil {
 				return res, err
 			}
 		}
-		logger(global, metrics)
 	}
 	res.Metrics = make(map[string]float64, len(metrics))
 	for k, v := range metrics {

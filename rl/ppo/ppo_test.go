@@ -291,37 +291,45 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
-	cfg.CheckpointEvery = 2
-	// First process: killed during iteration 6 (after the checkpoint of
-	// iteration 4), by cancelling its context from the logger.
-	ctx, cancel := context.WithCancel(context.Background())
-	var iterations int
-	killed := newPolicy(testenv.NewCartPole(), 5)
-	_, err = ppo.Train(ctx, cfg, mk, policy.Agent(killed), func(step int64, m map[string]float64) {
-		if _, ok := m["losses/value_loss"]; ok {
-			iterations++
-			if iterations == 5 {
-				cancel()
+	for _, every := range []int{2, 1000} {
+		cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
+		cfg.CheckpointEvery = every
+		syncs := 0
+		cfg.BeforeCheckpoint = func() error { syncs++; return nil }
+		// First process: killed during iteration 6 (after the checkpoint of
+		// iteration 4), by cancelling its context from the logger.
+		ctx, cancel := context.WithCancel(context.Background())
+		var iterations int
+		killed := newPolicy(testenv.NewCartPole(), 5)
+		_, err = ppo.Train(ctx, cfg, mk, policy.Agent(killed), func(step int64, m map[string]float64) {
+			if _, ok := m["losses/value_loss"]; ok {
+				iterations++
+				if iterations == 5 {
+					cancel()
+				}
+			}
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("the killed run returned %v", err)
+		}
+		if want := 1 + 4/every; syncs != want {
+			t.Errorf("every %d: BeforeCheckpoint called %d times, want %d (periodic ones and the last)", every, syncs, want)
+		}
+		// Second process: a fresh policy (different initialisation) resumes.
+		resumed := newPolicy(testenv.NewCartPole(), 77)
+		res, err := ppo.Train(context.Background(), cfg, mk, policy.Agent(resumed), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := params(ref), params(resumed)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, b[i], a[i])
 			}
 		}
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("the killed run returned %v", err)
-	}
-	// Second process: a fresh policy (different initialisation) resumes.
-	resumed := newPolicy(testenv.NewCartPole(), 77)
-	res, err := ppo.Train(context.Background(), cfg, mk, policy.Agent(resumed), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, b := params(ref), params(resumed)
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, b[i], a[i])
+		if len(res.EpisodicReturns) != len(refRes.EpisodicReturns) {
+			t.Fatalf("episodes after resume %d, uninterrupted %d", len(res.EpisodicReturns), len(refRes.EpisodicReturns))
 		}
 	}
-	if len(res.EpisodicReturns) != len(refRes.EpisodicReturns) {
-		t.Fatalf("episodes after resume %d, uninterrupted %d", len(res.EpisodicReturns), len(refRes.EpisodicReturns))
-	}
+
 }
