@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"strconv"
@@ -523,6 +524,23 @@ type Info struct {
 	ChecksumErr error
 	// Tensors lists the tensors in name order.
 	Tensors []TensorInfo
+}
+
+// StepOf returns the training step of the checkpoint at path; ok is false
+// when there is no file there. A file that is not a cpntrain checkpoint is
+// an error.
+func StepOf(path string) (step int64, ok bool, err error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return 0, false, nil
+	}
+	info, err := Inspect(path)
+	if err != nil {
+		return 0, false, err
+	}
+	if !info.Checkpoint {
+		return 0, false, fail("inspect", path, errors.New("not a cpntrain checkpoint"))
+	}
+	return info.Meta.Step, true, nil
 }
 
 // Inspect describes the safetensors file at path without loading it into a

@@ -6,14 +6,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -31,7 +35,47 @@ const (
 // appName is the program's name in help and messages.
 const appName = "cpntrain"
 
-func main() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) }
+func main() {
+	ctx, stop := interruptContext(os.Stderr)
+	code := runContext(ctx, os.Args, os.Stdout, os.Stderr, commands())
+	if sig := stop(); sig != nil && code != exitOK {
+		code = 128 + int(sig.(syscall.Signal)) // 130 on SIGINT, 143 on SIGTERM
+	}
+	os.Exit(code)
+}
+
+// interruptContext returns a context cancelled by the first SIGINT or
+// SIGTERM: training commands then write a checkpoint, record the run as
+// interrupted and return. A second signal exits at once (status 130 or
+// 143). stop ends the handling and returns the signal received, if any.
+func interruptContext(stderr io.Writer) (ctx context.Context, stop func() os.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	var got atomic.Value
+	go func() {
+		sig, ok := <-ch
+		if !ok {
+			return
+		}
+		got.Store(sig)
+		fmt.Fprintf(stderr, "\n%s: %v: stopping at the next checkpoint boundary (send it again to exit at once)\n", appName, sig)
+		cancel()
+		if sig, ok = <-ch; ok {
+			fmt.Fprintf(stderr, "%s: %v again: exiting without a checkpoint\n", appName, sig)
+			os.Exit(128 + int(sig.(syscall.Signal)))
+		}
+	}()
+	return ctx, func() os.Signal {
+		signal.Stop(ch)
+		close(ch)
+		cancel()
+		if v := got.Load(); v != nil {
+			return v.(os.Signal)
+		}
+		return nil
+	}
+}
 
 // commands returns the top-level commands. A command with subcommands (such
 // as a future bench) is one more entry here.
@@ -54,7 +98,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // runWith is run with a given command list, so tests can add commands.
-func runWith(args []string, stdout, stderr io.Writer, cmds []*cli.Command) (code int) {
+func runWith(args []string, stdout, stderr io.Writer, cmds []*cli.Command) int {
+	return runContext(context.Background(), args, stdout, stderr, cmds)
+}
+
+// runContext is runWith under ctx (cancelled by an interrupt).
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, cmds []*cli.Command) (code int) {
 	defer func() {
 		if v := recover(); v != nil {
 			fmt.Fprintf(stderr, "%s: internal error: %v\n%s", appName, v, debug.Stack())
@@ -67,7 +116,7 @@ func runWith(args []string, stdout, stderr io.Writer, cmds []*cli.Command) (code
 	inv := &invocation{args: args}
 	defer inv.restore()
 	app := newApp(stdout, stderr, cmds, inv)
-	err := app.Run(args)
+	err := app.RunContext(ctx, args)
 	if err == nil {
 		err = inv.notFound
 	}
@@ -98,7 +147,11 @@ func report(err error, app *cli.App, args []string, stderr io.Writer) int {
 		return exitOK
 	}
 	var ue *usageError
+	var se *runlog.SettingsError
 	switch {
+	case errors.As(err, &se):
+		fmt.Fprintf(stderr, "%s: %v\n", appName, se)
+		return exitUsage
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "%s: %v\n", appName, ue)
 		return exitUsage
@@ -267,6 +320,20 @@ func openRun(c *cli.Context, name string, cfg any) (*runlog.Run, error) {
 		dir = defaultRunDir(name, time.Now())
 	}
 	return runlog.Create(dir, runlog.Options{Config: runRecord(c, name, cfg)})
+}
+
+// infoWriter is where info lines go: the error stream, or nowhere with
+// --quiet.
+func infoWriter(c *cli.Context) io.Writer {
+	if globalsFrom(c).Quiet {
+		return io.Discard
+	}
+	return c.App.ErrWriter
+}
+
+// forceFlag is --force of the training commands.
+func forceFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "force", Usage: "resume even when the run folder was started with other settings (the new ones are recorded), or start afresh over a finished run"}
 }
 
 // runRecord is what config.json says of a run of the command name: the

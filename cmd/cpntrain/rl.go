@@ -2,13 +2,20 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/rl/smoke"
+	"github.com/cpntrain/cpntrain/train/runlog"
 )
+
+// smokeStateFile is the resumable state of an rl smoke run.
+const smokeStateFile = "train-state.safetensors"
 
 func rlCommand() *cli.Command {
 	return &cli.Command{
@@ -20,11 +27,14 @@ func rlCommand() *cli.Command {
 			UsageText: "cpntrain rl smoke --algo ppo|dqn|ac|pg --env cartpole|bandit|chain|split [--steps N]",
 			Description: "Trains with the algorithm's CleanRL defaults, logs metrics (CleanRL names) to the run\n" +
 				"folder, then prints the mean training return in each fifth of training, the greedy\n" +
-				"evaluation return against the environment's known optimum, and steps per second.",
+				"evaluation return against the environment's known optimum, and steps per second.\n" +
+				"An interrupted run (Ctrl-C, SIGTERM, kill) resumes when run again with the same --out.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "algo", Usage: "trainer: " + strings.Join(smoke.Algos, ", "), Required: true},
 				&cli.StringFlag{Name: "env", Usage: "environment: " + strings.Join(smoke.Envs, ", "), Required: true},
 				&cli.Int64Flag{Name: "steps", Usage: "environment steps (0: a budget that reaches the optimum)"},
+				&cli.IntFlag{Name: "checkpoint-every", Value: 10, Usage: "updates (ppo: iterations; dqn: thousands of steps) between resumable checkpoints (0: only when interrupted)"},
+				forceFlag(),
 			},
 			Action: func(c *cli.Context) error {
 				if err := exactArgs(c); err != nil {
@@ -40,17 +50,42 @@ func rlCommand() *cli.Command {
 				if c.Int64("steps") < 0 {
 					return &usageError{msg: "--steps must be positive (or 0 for the default).", cmd: c.Command.HelpName}
 				}
+				if c.Int("checkpoint-every") < 0 {
+					return &usageError{msg: "--checkpoint-every must not be negative.", cmd: c.Command.HelpName}
+				}
 				g := globalsFrom(c)
-				run, err := openRun(c, "rl-smoke-"+algo+"-"+env, map[string]any{"algo": algo, "env": env, "steps": c.Int64("steps")})
+				o := smoke.Options{Algo: algo, Env: env, Steps: c.Int64("steps"), Seed: uint64(g.Seed), CheckpointEvery: c.Int("checkpoint-every")}
+				name := "rl-smoke-" + algo + "-" + env
+				dir := g.Out
+				if dir == "" {
+					dir = defaultRunDir(name, time.Now())
+				}
+				settings := map[string]any{"algo": algo, "env": env, "steps": o.Budget(), "seed": o.Seed}
+				o.CheckpointPath = filepath.Join(dir, smokeStateFile)
+				run, err := runlog.Start(dir, runlog.StartOptions{Config: runRecord(c, name, settings), Settings: settings, Force: c.Bool("force"),
+					Checkpoint: func() (int64, bool, error) { return checkpoints.StepOf(o.CheckpointPath) }})
 				if err != nil {
 					return err
 				}
-				rep, err := smoke.Run(c.Context, smoke.Options{Algo: algo, Env: env, Steps: c.Int64("steps"), Seed: uint64(g.Seed)},
-					func(step int64, m map[string]float64) { run.Scalars(step, m) })
-				if cerr := run.Close(); err == nil {
-					err = cerr
+				if !g.Quiet {
+					fmt.Fprintln(c.App.ErrWriter, run.Describe())
 				}
-				if err != nil {
+				o.BeforeCheckpoint = run.Sync
+				prog := runlog.NewProgress(c.App.ErrWriter, int(o.Budget()), "train", g.Quiet)
+				var last int64
+				if run.Resumed {
+					last = run.ResumeStep
+					prog.Add(int(last), "")
+				}
+				rep, err := smoke.Run(c.Context, o, func(step int64, m map[string]float64) {
+					run.Scalars(step, m)
+					if step > last {
+						prog.Add(int(step-last), "")
+						last = step
+					}
+				})
+				prog.Finish()
+				if err = run.End(err); err != nil {
 					return err
 				}
 				rep.Print(c.App.Writer)

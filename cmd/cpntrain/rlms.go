@@ -118,8 +118,9 @@ func rlmsCommand() *cli.Command {
 				"or a generated Waxman graph), and trains the node-selection and path-split actors with one\n" +
 				"critic. Metrics go to the run folder (JSONL + TensorBoard), the trained policy to\n" +
 				"<run>/" + rlmsrun.ModelFile + ", and a resumable training state to <run>/" + rlmsrun.StateFile + "\n" +
-				"every --checkpoint-every updates: run the same command with --out <run> to resume a killed\n" +
-				"run. At the end the policy is evaluated against Base1 (fastest node + ECMP), Base3 (fastest\n" +
+				"every --checkpoint-every updates and when interrupted (Ctrl-C, SIGTERM): run the same\n" +
+				"command with --out <run> to resume an interrupted or killed run (the settings must match,\n" +
+				"or pass --force). At the end the policy is evaluated against Base1 (fastest node + ECMP), Base3 (fastest\n" +
 				"node + LP split), wf (the controller's own estimates: best estimated node + water-filling\n" +
 				"split) and the oracle on --eval-seeds test task streams.",
 			Flags: append(append([]cli.Flag{
@@ -127,6 +128,7 @@ func rlmsCommand() *cli.Command {
 				&cli.IntFlag{Name: "k", Value: 5, Usage: "candidate compute nodes per task"},
 				&cli.IntFlag{Name: "checkpoint-every", Value: 500, Usage: "updates (actor-critic) or iterations (PPO) between resumable checkpoints (0: none)"},
 				&cli.IntFlag{Name: "eval-seeds", Value: 5, Usage: "test task streams evaluated at the end (0: none)"},
+				forceFlag(),
 			}, simFlags()...), trainFlags()...),
 			Action: rlmsTrain,
 		}, {
@@ -168,8 +170,8 @@ func rlmsTrain(c *cli.Context) error {
 	}
 	rep, err := rlmsrun.RunTrain(c.Context, rlmsrun.RunConfig{
 		Env: ec, Train: tc, Dir: dir, Record: func(cfg any) any { return runRecord(c, name, cfg) },
-		CheckpointEvery: c.Int("checkpoint-every"), EvalSeeds: c.Int("eval-seeds"),
-		Log: c.App.ErrWriter, Quiet: g.Quiet,
+		CheckpointEvery: c.Int("checkpoint-every"), EvalSeeds: c.Int("eval-seeds"), Force: c.Bool("force"),
+		Log: infoWriter(c), Quiet: g.Quiet,
 	})
 	if rep.ModelPath != "" {
 		rep.Write(c.App.Writer)

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -59,8 +60,18 @@ func TestRLMSTrainResumeEval(t *testing.T) {
 	}
 	so.Reset()
 	se.Reset()
-	if code := run(args, &so, &se); code != 0 || !strings.Contains(se.String(), "resuming the run in") {
+	loud := slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "--quiet" })
+	if code := run(loud, &so, &se); code != 0 || !strings.Contains(se.String(), "resuming from the checkpoint at step 640") {
 		t.Fatalf("second invocation: exit %d, stderr %q", code, se.String())
+	}
+	// Changed settings: refused (usage error) naming each; the run is untouched.
+	so.Reset()
+	se.Reset()
+	changed := append(slices.Clone(args[:len(args)-2]), "--lr-actor", "0.1", "--mix", "io")
+	changed = slices.Insert(changed, 1, "--seed", "9")
+	if code := run(changed, &so, &se); code != exitUsage || !strings.Contains(se.String(), "train.AC.LearningRateActor: 0.003 (run) → 0.1 (now)") ||
+		!strings.Contains(se.String(), "env.Mix") || !strings.Contains(se.String(), "train.AC.Seed: 1 (run) → 9 (now)") {
+		t.Fatalf("changed settings: exit %d, stderr %q", code, se.String())
 	}
 	so.Reset()
 	se.Reset()

@@ -32,6 +32,22 @@ type Options struct {
 	Seed  uint64
 	// EvalEpisodes is the number of greedy evaluation episodes (default 20).
 	EvalEpisodes int
+	// CheckpointPath, when set, makes the run resumable (the trainer's
+	// Config.CheckpointPath): a checkpoint every CheckpointEvery updates
+	// (ppo: iterations; dqn: 1,000 environment steps; 0: none) and one when
+	// ctx ends; BeforeCheckpoint is called before each.
+	CheckpointPath   string
+	CheckpointEvery  int
+	BeforeCheckpoint func() error
+}
+
+// Budget is the number of environment steps the run trains for: Steps, or
+// the algorithm's default for the environment.
+func (o Options) Budget() int64 {
+	if o.Steps != 0 {
+		return o.Steps
+	}
+	return defaultSteps[o.Algo][o.Env]
 }
 
 // Report summarises a run.
@@ -92,10 +108,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 			o.EvalEpisodes = 5000
 		}
 	}
-	steps := o.Steps
-	if steps == 0 {
-		steps = defaultSteps[o.Algo][o.Env]
-	}
+	steps := o.Budget()
 	rep := Report{Algo: o.Algo, Env: o.Env, Optimal: opt}
 	space := mk().ActionSpace()
 	var pol rl.Policy[testenv.Vec]
@@ -113,6 +126,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 			q = policy.MLPQ[testenv.Vec](32, 32)
 		}
 		cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
+		cfg.CheckpointPath, cfg.CheckpointEvery, cfg.BeforeCheckpoint = o.CheckpointPath, 1000*int64(o.CheckpointEvery), o.BeforeCheckpoint
 		res, err := dqn.Train(ctx, cfg, mk, q, log)
 		if err != nil {
 			return rep, err
@@ -130,6 +144,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 			cfg.NumEnvs, cfg.NumSteps, cfg.UpdateEpochs, cfg.LearningRate, cfg.EntCoef = 16, 16, 10, 1e-2, 0
 		}
 		cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
+		cfg.CheckpointPath, cfg.CheckpointEvery, cfg.BeforeCheckpoint = o.CheckpointPath, o.CheckpointEvery, o.BeforeCheckpoint
 		res, err := ppo.Train(ctx, cfg, mk, policy.Agent(ac), ppo.Logger(log))
 		if err != nil {
 			return rep, err
@@ -147,6 +162,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 				cfg.MaxGradNorm, cfg.NormAdv = 0.5, true
 			}
 			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
+			cfg.CheckpointPath, cfg.CheckpointEvery, cfg.BeforeCheckpoint = o.CheckpointPath, o.CheckpointEvery, o.BeforeCheckpoint
 			res, err := actorcritic.Train(ctx, cfg, mk, ag, actorcritic.Logger(log))
 			if err != nil {
 				return rep, err
@@ -158,6 +174,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 				cfg.EntCoef, cfg.AnnealLR = 0, true
 			}
 			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
+			cfg.CheckpointPath, cfg.CheckpointEvery, cfg.BeforeCheckpoint = o.CheckpointPath, o.CheckpointEvery, o.BeforeCheckpoint
 			res, err := pg.Train(ctx, cfg, mk, ag, nil, pg.Logger(log))
 			if err != nil {
 				return rep, err

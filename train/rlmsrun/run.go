@@ -2,14 +2,12 @@ package rlmsrun
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 	"github.com/cpntrain/cpntrain/train/runlog"
 )
@@ -39,10 +37,14 @@ type RunConfig struct {
 	// (the command line, the version, the global flags).
 	Record func(cfg any) any
 	// CheckpointEvery is the number of updates (actor-critic) or
-	// iterations (PPO) between resumable checkpoints; 0: none.
+	// iterations (PPO) between resumable checkpoints (0: none); one is
+	// also written when ctx ends (an interrupted run).
 	CheckpointEvery int
 	// EvalSeeds test task streams are evaluated at the end (0: none).
 	EvalSeeds int
+	// Force resumes even when the settings differ from the run's (see
+	// runlog.StartOptions.Force).
+	Force bool
 	// Log receives the info lines and the progress bar (nil: discarded);
 	// Quiet keeps the progress bar off.
 	Log   io.Writer
@@ -81,23 +83,24 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 	if rc.Record != nil {
 		rec = rc.Record(cfgRec)
 	}
-	var run *runlog.Run
-	if _, err := os.Stat(filepath.Join(rc.Dir, StateFile)); err == nil {
-		if run, err = runlog.Create(rc.Dir, runlog.Options{Append: true}); err != nil {
-			return rep, err
-		}
-		rep.Resumed = true
-		fmt.Fprintf(logw, "resuming the run in %s\n", rc.Dir)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return rep, err
-	} else if run, err = runlog.Create(rc.Dir, runlog.Options{Config: rec}); err != nil {
+	// The settings a resume must match: what determines the model.
+	settingsEnv := rc.Env
+	settingsEnv.DataDir = ""
+	statePath := filepath.Join(rc.Dir, StateFile)
+	run, err := runlog.Start(rc.Dir, runlog.StartOptions{
+		Config: rec, Settings: map[string]any{"env": settingsEnv, "train": tc}, Force: rc.Force,
+		Checkpoint: func() (int64, bool, error) { return checkpoints.StepOf(statePath) },
+	})
+	if err != nil {
 		return rep, err
 	}
-	defer func() { err = errors.Join(err, run.Close()) }()
+	defer func() { err = run.End(err) }()
+	rep.Resumed = run.Resumed
+	fmt.Fprintln(logw, run.Describe())
 	rep.Dir = run.Dir()
-	if rc.CheckpointEvery > 0 {
-		tc.SetCheckpoint(filepath.Join(run.Dir(), StateFile), rc.CheckpointEvery)
-	}
+	// Every CheckpointEvery updates (0: none), and when ctx ends.
+	tc.SetCheckpoint(statePath, rc.CheckpointEvery)
+	tc.SetBeforeCheckpoint(run.Sync)
 	start := time.Now()
 	net, err := cpn.NewNetwork(rc.Env)
 	if err != nil {

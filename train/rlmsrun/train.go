@@ -64,7 +64,14 @@ func (c *Config) SetCheckpoint(path string, every int) {
 	c.PPO.CheckpointPath, c.PPO.CheckpointEvery = path, every
 }
 
+// SetBeforeCheckpoint sets the hook both trainers call before each
+// checkpoint (see actorcritic.Config.BeforeCheckpoint).
+func (c *Config) SetBeforeCheckpoint(f func() error) {
+	c.AC.BeforeCheckpoint, c.PPO.BeforeCheckpoint = f, f
+}
+
 // Validate reports settings out of range, naming the trainer.
+
 func (c Config) Validate() error {
 	if err := c.Model.Validate(); err != nil {
 		return err

@@ -119,6 +119,19 @@ func (e *InUseError) Error() string {
 	return fmt.Sprintf("run folder %s is in use by %s; wait for it to end or choose another folder", e.Dir, who)
 }
 
+// InterruptedError is what End returns for a session whose context was
+// cancelled (Ctrl-C, SIGTERM): the run can be resumed.
+type InterruptedError struct {
+	Dir string
+	Err error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("interrupted; the run in %s resumes from its last checkpoint when the same command is run again with --out %s", e.Dir, e.Dir)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
 // Diff is one setting that differs between a run and its resume.
 type Diff struct {
 	// Path names the setting (JSON field names joined by dots).
@@ -239,9 +252,10 @@ func Start(dir string, opts StartOptions) (s *Session, err error) {
 }
 
 // End records how the session ended in run.json — finished (err nil),
-// interrupted (err wraps context.Canceled) or failed — closes the Run and
-// releases the lock. It returns err joined with any error of its own.
-// Calling End again does nothing.
+// interrupted (err wraps context.Canceled; End then returns it wrapped in
+// an *InterruptedError) or failed — closes the Run and releases the lock.
+// It returns err joined with any error of its own. Calling End again does
+// nothing.
 func (s *Session) End(err error) error {
 	if s.ended {
 		return err
@@ -253,6 +267,7 @@ func (s *Session) End(err error) error {
 		s.status.State, s.status.Message = StateFinished, ""
 	case errors.Is(err, context.Canceled):
 		s.status.State, s.status.Message = StateInterrupted, "interrupted"
+		err = &InterruptedError{Dir: s.Dir(), Err: err}
 	default:
 		s.status.State, s.status.Message = StateFailed, errors.Join(err, cerr).Error()
 	}
@@ -260,6 +275,18 @@ func (s *Session) End(err error) error {
 	werr := s.writeStatus()
 	uerr := unlock(s.lock)
 	return errors.Join(err, cerr, werr, uerr, s.lock.Close())
+}
+
+// Describe is a line saying which run folder the session writes and how it
+// started (afresh, afresh over a run without a checkpoint, or resuming).
+func (s *Session) Describe() string {
+	switch {
+	case s.Resumed:
+		return fmt.Sprintf("run folder %s: resuming from the checkpoint at step %d", s.Dir(), s.ResumeStep)
+	case s.Cleared:
+		return fmt.Sprintf("run folder %s: starting afresh (the run left there had no checkpoint)", s.Dir())
+	}
+	return fmt.Sprintf("run folder %s", s.Dir())
 }
 
 // Sync writes the pending step and everything buffered to the files and
