@@ -355,7 +355,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 			metrics["charts/episodic_length"] = float64(epLength)
 			metrics["charts/epsilon"] = eps
 			rl.Finished{Return: epReturn, Length: epLength, Info: epInfo}.InfoMetrics(metrics)
-			logger(step, metrics)
+			logger(step+1, metrics) // steps done, as the checkpoint counts them
 			epReturn, epLength, epInfo = 0, 0, nil
 			if obs, err = env.Reset(envRng.Uint64()); err != nil {
 				return res, fmt.Errorf("dqn: reset: %w", err)
@@ -389,7 +389,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 				metrics["losses/q_values"] = mean / float64(n)
 				metrics["charts/epsilon"] = eps
 				metrics["charts/SPS"] = float64(step) / time.Since(start).Seconds()
-				logger(step, metrics)
+				logger(step+1, metrics) // steps done, as the checkpoint counts them
 			}
 		}
 		// --- Target network and checkpoint. ---

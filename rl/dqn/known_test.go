@@ -451,7 +451,7 @@ func TestTrainCountersAndMetrics(t *testing.T) {
 				if e.m["charts/episodic_return"] != 1 || e.m["charts/episodic_length"] != 1 {
 					t.Fatalf("step %d: episode metrics %v", e.step, e.m)
 				}
-				if e.step == 75 && !near(e.m["charts/epsilon"], 0.525, 1e-12) {
+				if e.step == 76 && !near(e.m["charts/epsilon"], 0.525, 1e-12) { // logged after step 75 (76 steps done)
 					t.Errorf("ε(75) = %v, want 0.525", e.m["charts/epsilon"])
 				}
 				continue
@@ -464,17 +464,18 @@ func TestTrainCountersAndMetrics(t *testing.T) {
 			if got := e.m["losses/td_loss"]; !near(got, want, 1e-5*(1+want)) {
 				t.Errorf("truncate=%v step %d: td_loss %v, want (Q0 − %.4f)² = %v", truncate, e.step, got, y, want)
 			}
-			eps := map[int64]float64{100: 1 - 0.95*100.0/150, 200: 0.05, 300: 0.05}[e.step]
+			eps := map[int64]float64{101: 1 - 0.95*100.0/150, 201: 0.05, 301: 0.05}[e.step] // ε of steps 100, 200, 300
 			if got := e.m["charts/epsilon"]; !near(got, eps, 1e-12) {
 				t.Errorf("step %d: ε %v, want %v", e.step, got, eps)
 			}
 			// The throughput so far is at least step / (the whole run's time).
-			if got := e.m["charts/SPS"]; got < float64(e.step)/elapsed {
-				t.Errorf("step %d: SPS %v < %v steps / %v s", e.step, got, e.step, elapsed)
+			if got := e.m["charts/SPS"]; got < float64(e.step-1)/elapsed {
+				t.Errorf("step %d: SPS %v < %v steps / %v s", e.step, got, e.step-1, elapsed)
 			}
 		}
-		if len(tdSteps) != 3 || tdSteps[0] != 100 || tdSteps[1] != 200 || tdSteps[2] != 300 {
-			t.Errorf("TD metrics logged at steps %v, want [100 200 300]", tdSteps)
+		// Logged with the steps done: after steps 100, 200, 300.
+		if len(tdSteps) != 3 || tdSteps[0] != 101 || tdSteps[1] != 201 || tdSteps[2] != 301 {
+			t.Errorf("TD metrics logged at steps %v, want [101 201 301]", tdSteps)
 		}
 	}
 }

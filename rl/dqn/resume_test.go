@@ -74,3 +74,29 @@ func TestResumeAfterKill(t *testing.T) {
 		}
 	}
 }
+
+// TestLoggedStepsAndCheckpoints: a record is logged with the number of
+// steps done, as checkpoints count them, so that "logged at or before
+// the checkpoint's step" means "logged before the checkpoint" (what a
+// resume keeps): with a checkpoint every 1,000 steps, every record logged
+// after c checkpoints has a step in (1000·c, 1000·(c+1)]. The TD metrics
+// of step 4,000 (logged every 100 steps) fall right after a checkpoint.
+func TestLoggedStepsAndCheckpoints(t *testing.T) {
+	cfg := dqn.DefaultConfig()
+	cfg.TotalTimesteps, cfg.LearningStarts, cfg.BufferSize = 5000, 500, 1000
+	cfg.TrainFrequency, cfg.BatchSize, cfg.Seed = 2, 32, 6
+	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
+	cfg.CheckpointEvery = 1000
+	checkpoints, records := int64(0), 0
+	cfg.BeforeCheckpoint = func() error { checkpoints++; return nil }
+	mk := func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }
+	_, err := dqn.Train(context.Background(), cfg, mk, policy.MLPQ[testenv.Vec](32, 32), func(step int64, m map[string]float64) {
+		records++
+		if lo, hi := 1000*checkpoints, 1000*(checkpoints+1); step <= lo || step > hi {
+			t.Fatalf("record at step %d after %d checkpoints: want it in (%d, %d]", step, checkpoints, lo, hi)
+		}
+	})
+	if err != nil || checkpoints != 5 || records == 0 {
+		t.Fatalf("%v; %d checkpoints, %d records", err, checkpoints, records)
+	}
+}
