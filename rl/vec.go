@@ -3,6 +3,7 @@ package rl
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 )
 
@@ -99,6 +100,18 @@ func NewVecEnv[O any](name string, n int, newEnv func() Env[O], resetSeed func(e
 	return v, nil
 }
 
+// safeStep is env.Step with a panic turned into an error (with its stack),
+// so that a simulator bug met on a stepping goroutine ends the run with a
+// message instead of crashing the process.
+func safeStep[O any](env Env[O], a Action) (s Step[O], err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in the environment: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return env.Step(a)
+}
+
 // Len is the number of environments.
 func (v *VecEnv[O]) Len() int { return len(v.Envs) }
 
@@ -114,12 +127,12 @@ func (v *VecEnv[O]) Step(acts []Action) ([]Step[O], error) {
 	if v.Parallel && len(v.Envs) > 1 {
 		var wg sync.WaitGroup
 		for e, env := range v.Envs {
-			wg.Go(func() { v.steps[e], v.errs[e] = env.Step(acts[e]) })
+			wg.Go(func() { v.steps[e], v.errs[e] = safeStep(env, acts[e]) })
 		}
 		wg.Wait()
 	} else {
 		for e, env := range v.Envs {
-			v.steps[e], v.errs[e] = env.Step(acts[e])
+			v.steps[e], v.errs[e] = safeStep(env, acts[e])
 		}
 	}
 	v.Finished = v.Finished[:0]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -280,5 +281,22 @@ func TestEdgeCasesOfEvaluateAndRestore(t *testing.T) {
 	}
 	if v.EpInfo[0] != nil || v.EpInfo[1] != nil {
 		t.Errorf("sums after restoring an old checkpoint: %v", v.EpInfo)
+	}
+}
+
+type panicEnv struct{ Env[int] }
+
+func (panicEnv) Step(Action) (Step[int], error) { panic("index out of range [7] with length 3") }
+
+// TestVecEnvPanicIsAnError: a panicking environment gives an error naming
+// the environment and the panic, on goroutines and in sequence.
+func TestVecEnvPanicIsAnError(t *testing.T) {
+	for _, parallel := range []bool{false, true} {
+		v := &VecEnv[int]{Envs: []Env[int]{panicEnv{}, panicEnv{}}, Parallel: parallel, name: "test"}
+		v.steps, v.errs = make([]Step[int], 2), make([]error, 2)
+		_, err := v.Step([]Action{{}, {}})
+		if err == nil || !strings.Contains(err.Error(), "step env 0: panic in the environment: index out of range [7] with length 3") {
+			t.Errorf("parallel %v: %v", parallel, err)
+		}
 	}
 }

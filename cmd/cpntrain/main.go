@@ -322,6 +322,49 @@ func openRun(c *cli.Context, name string, cfg any) (*runlog.Run, error) {
 	return runlog.Create(dir, runlog.Options{Config: runRecord(c, name, cfg)})
 }
 
+// flagMessage rewrites a settings validation message ("cpn: K 1000
+// outside [1,64]") for a command-line user: without the package prefix,
+// with each settings field of names replaced by its flag ("--k 1000
+// outside [1,64]").
+func flagMessage(msg string, names map[string]string) string {
+	if i := strings.Index(msg, ": "); i > 0 && !strings.ContainsAny(msg[:i], " ") {
+		msg = msg[i+2:]
+	}
+	words := strings.FieldsFunc(msg, func(r rune) bool { return r == ' ' || r == '(' || r == ')' || r == ',' })
+	for _, w := range words {
+		if f, ok := names[w]; ok {
+			msg = replaceWord(msg, w, f)
+		}
+	}
+	return msg
+}
+
+// replaceWord replaces the whole-word occurrences of w in s by r.
+func replaceWord(s, w, r string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, w)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(w)
+		before := i == 0 || !isWordByte(s[i-1])
+		after := end == len(s) || !isWordByte(s[end])
+		b.WriteString(s[:i])
+		if before && after {
+			b.WriteString(r)
+		} else {
+			b.WriteString(w)
+		}
+		s = s[end:]
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
 // infoWriter is where info lines go: the error stream, or nowhere with
 // --quiet.
 func infoWriter(c *cli.Context) io.Writer {

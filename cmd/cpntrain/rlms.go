@@ -40,7 +40,7 @@ func simConfig(c *cli.Context, topo string, k int) (cpn.Config, error) {
 		return cfg, &usageError{msg: fmt.Sprintf("unknown topology %q; available: %s.", topo, strings.Join(topologyNames(), ", ")), cmd: c.Command.HelpName}
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, &usageError{msg: withPeriod(strings.TrimPrefix(err.Error(), "cpn: ")), cmd: c.Command.HelpName}
+		return cfg, &usageError{msg: withPeriod(flagMessage(err.Error(), rlmsFlagNames)), cmd: c.Command.HelpName}
 	}
 	return cfg, nil
 }
@@ -93,16 +93,22 @@ func trainConfig(c *cli.Context, k, p int) (rlmsrun.Config, error) {
 		return tc, &usageError{msg: fmt.Sprintf("--algo %q: want %s.", tc.Algo, strings.Join(rlmsrun.Algos, " or ")), cmd: c.Command.HelpName}
 	}
 	if err := tc.Validate(); err != nil {
-		msg := err.Error()
-		for _, p := range []string{"rlms: ", "actorcritic: ", "ppo: "} {
-			msg = strings.TrimPrefix(msg, p)
-		}
-		return tc, &usageError{msg: withPeriod(msg), cmd: c.Command.HelpName}
+		return tc, &usageError{msg: withPeriod(flagMessage(err.Error(), rlmsFlagNames)), cmd: c.Command.HelpName}
 	}
 	if tc.Steps() <= 0 {
 		return tc, &usageError{msg: "--steps must be positive.", cmd: c.Command.HelpName}
 	}
 	return tc, nil
+}
+
+// rlmsFlagNames names the flags behind the simulator's, the model's and
+// the trainers' settings, for their validation messages.
+var rlmsFlagNames = map[string]string{
+	"K": "--k", "P": "--paths", "ArrivalRate": "--arrival-rate", "Tasks": "--tasks", "Load": "--load",
+	"NumEnvs": "--envs", "NSteps": "--nsteps", "NumSteps": "--nsteps", "TotalTimesteps": "--steps",
+	"LearningRateActor": "--lr-actor", "LearningRateCritic": "--lr-critic", "LearningRate": "--lr-actor",
+	"Gamma": "--gamma", "EntCoef": "--ent-coef", "CheckpointEvery": "--checkpoint-every",
+	"Dim": "--dim", "Hidden": "--dim", "Rounds": "--rounds", "MinSplit": "--paths",
 }
 
 func rlmsCommand() *cli.Command {

@@ -71,14 +71,22 @@ func (c *Config) SetBeforeCheckpoint(f func() error) {
 }
 
 // Validate reports settings out of range, naming the trainer.
-
 func (c Config) Validate() error {
 	if err := c.Model.Validate(); err != nil {
 		return err
 	}
 	switch c.Algo {
 	case AlgoAC, "":
-		return c.AC.Validate()
+		if err := c.AC.Validate(); err != nil {
+			return err
+		}
+		// Training runs whole updates: fewer steps than one would
+		// silently train a full update (--steps 50 --nsteps 100000 ran
+		// 1.6 M tasks).
+		if batch := int64(c.AC.NumEnvs) * int64(c.AC.NSteps); c.AC.TotalTimesteps < batch {
+			return fmt.Errorf("actorcritic: TotalTimesteps %d is less than one update (NumEnvs %d × NSteps %d = %d)", c.AC.TotalTimesteps, c.AC.NumEnvs, c.AC.NSteps, batch)
+		}
+		return nil
 	case AlgoPPO:
 		return c.PPO.Validate()
 	}

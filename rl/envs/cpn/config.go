@@ -102,6 +102,15 @@ func DefaultConfig() Config {
 	}
 }
 
+// Bounds of the task stream: the simulated clock of a whole training run
+// (MaxTasks per episode at MinArrivalRate, over millions of episodes) stays
+// far from the range where the traffic-matrix interval index overflows.
+const (
+	MinArrivalRate = 1e-3 // tasks per second: one every ~17 minutes
+	MaxArrivalRate = 1e6
+	MaxTasks       = 1_000_000
+)
+
 // Validate reports settings out of range.
 func (c Config) Validate() error {
 	switch {
@@ -119,10 +128,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cpn: P %d outside [1,16]", c.P)
 	case c.Mix != Mixed && c.Mix != IOHeavy && c.Mix != ComputeHeavy:
 		return fmt.Errorf("cpn: unknown task mix %q (want mixed, io or compute)", c.Mix)
-	case !(c.ArrivalRate > 0) || math.IsInf(c.ArrivalRate, 0):
-		return fmt.Errorf("cpn: ArrivalRate %v must be positive", c.ArrivalRate)
-	case c.Tasks < 1:
-		return fmt.Errorf("cpn: Tasks %d < 1", c.Tasks)
+	case !(c.ArrivalRate >= MinArrivalRate && c.ArrivalRate <= MaxArrivalRate):
+		return fmt.Errorf("cpn: ArrivalRate %v outside [%g, %g] tasks per second", c.ArrivalRate, MinArrivalRate, MaxArrivalRate)
+	case c.Tasks < 1 || c.Tasks > MaxTasks:
+		return fmt.Errorf("cpn: Tasks %d outside [1, %d]", c.Tasks, MaxTasks)
 	case !(c.Load >= 0 && c.Load < 1):
 		return fmt.Errorf("cpn: Load %v outside [0,1)", c.Load)
 	case c.Probes < 1:
