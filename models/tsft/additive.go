@@ -1,6 +1,8 @@
 package tsft
 
 import (
+	"encoding/json"
+	"errors"
 	"math"
 
 	"github.com/cpntrain/cpntrain/internal/ridge"
@@ -22,6 +24,53 @@ type Additive struct {
 	Beta [NumOps]float32
 	// Lambda is the chosen ridge strength (+Inf: no model, predicts 0).
 	Lambda float64
+}
+
+// additiveJSON is the JSON form of Additive: the field names of the
+// "additive" entry that cmd/cpntrain's tsft command writes into checkpoint
+// metadata, unchanged since that entry exists.
+type additiveJSON struct {
+	B      float32
+	Beta   [NumOps]float32
+	Lambda json.RawMessage
+}
+
+// infJSON is Lambda = +Inf in JSON, which has no infinite numbers.
+const infJSON = `"+Inf"`
+
+// MarshalJSON encodes c as {"B":…,"Beta":[…],"Lambda":…}, with a finite
+// Lambda as a number (byte for byte what encoding/json wrote for the plain
+// struct) and "no model" (Lambda = +Inf) as the string "+Inf", which
+// encoding/json cannot write as a number.
+func (c Additive) MarshalJSON() ([]byte, error) {
+	lam := []byte(infJSON)
+	if !math.IsInf(c.Lambda, 1) {
+		var err error
+		if lam, err = json.Marshal(c.Lambda); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(additiveJSON{B: c.B, Beta: c.Beta, Lambda: lam})
+}
+
+// UnmarshalJSON decodes what MarshalJSON writes: Lambda is a number or the
+// string "+Inf".
+func (c *Additive) UnmarshalJSON(data []byte) error {
+	var v additiveJSON
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	lam := math.Inf(1)
+	switch {
+	case len(v.Lambda) == 0 || string(v.Lambda) == "null":
+		return errors.New("tsft: additive model without Lambda")
+	case string(v.Lambda) != infJSON:
+		if err := json.Unmarshal(v.Lambda, &lam); err != nil {
+			return err
+		}
+	}
+	*c = Additive{B: v.B, Beta: v.Beta, Lambda: lam}
+	return nil
 }
 
 // Apply adds the model's prediction for cells idx to pred, in place.

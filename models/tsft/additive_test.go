@@ -1,6 +1,7 @@
 package tsft
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -310,4 +311,41 @@ func meanSquare(a, b []float32) float64 {
 		s += d * d
 	}
 	return s / float64(len(a))
+}
+
+// TestAdditiveJSON: the checkpoint metadata form. A fitted model encodes
+// exactly as the plain struct did before Additive had JSON methods (the
+// literal below is what encoding/json wrote for it), so metadata written
+// before and after decode alike; "no model" (λ = +Inf), which the plain
+// struct could not encode at all, is written as the string "+Inf".
+func TestAdditiveJSON(t *testing.T) {
+	fit := Additive{B: 0.5, Beta: [NumOps]float32{0, 0.25, -1, 3e-5, 7}, Lambda: 0.01}
+	const old = `{"B":0.5,"Beta":[0,0.25,-1,0.00003,7],"Lambda":0.01}`
+	got, err := json.Marshal(map[string]any{"additive": fit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"additive":` + old + `}`; string(got) != want {
+		t.Fatalf("encoded %s, want %s", got, want)
+	}
+	var back Additive
+	if err := json.Unmarshal([]byte(old), &back); err != nil || back != fit {
+		t.Fatalf("decoded %+v (err %v), want %+v", back, err, fit)
+	}
+	none := Additive{B: 5, Lambda: math.Inf(1)}
+	got, err = json.Marshal(none)
+	if err != nil {
+		t.Fatalf("no model: %v", err)
+	}
+	if want := `{"B":5,"Beta":[0,0,0,0,0],"Lambda":"+Inf"}`; string(got) != want {
+		t.Fatalf("no model encoded %s, want %s", got, want)
+	}
+	if err := json.Unmarshal(got, &back); err != nil || back != none {
+		t.Fatalf("no model decoded %+v (err %v), want %+v", back, err, none)
+	}
+	for _, bad := range []string{`{"B":1}`, `{"B":1,"Lambda":null}`, `{"Lambda":"inf"}`, `{"Lambda":[1]}`} {
+		if err := json.Unmarshal([]byte(bad), &back); err == nil {
+			t.Errorf("%s decoded without an error: %+v", bad, back)
+		}
+	}
 }
