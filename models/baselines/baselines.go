@@ -1,10 +1,11 @@
 package baselines
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/cpntrain/cpntrain/internal/ridge"
 )
 
 // NumNodes is the number of nodes of the op-on-node encoding of a
@@ -111,126 +112,16 @@ func grow(dst []float32, n int) []float32 {
 	return dst[:n]
 }
 
-// ridge fits y ≈ b + Σ_j β_j x_j by least squares with a small ridge
-// penalty: the columns of x are centred and scaled to unit variance, the
-// penalty is lambda·n·‖β_std‖² (the intercept is not penalised), and the
-// coefficients are mapped back to the original units. A column of zero
-// variance gets β_j = 0. x is row-major n×p.
-func ridge(x []float64, p int, y []float64, lambda float64) (b float64, beta []float64, err error) {
-	n := len(y)
-	if n == 0 || len(x) != n*p {
-		return 0, nil, errors.New("baselines: ridge: bad shapes")
+// fitStandardised fits y ≈ b + Σ_j β_j x_j (x row-major n×p) by ridge
+// regression on standardised columns (centred, unit population variance):
+// the penalty is lambda·n·‖β_std‖², the intercept is not penalised, and the
+// coefficients are returned in the original units. A column of zero
+// variance gets β_j = 0; lambda = 0 is least squares (minimum-norm when the
+// columns are collinear). The solver is internal/ridge.
+func fitStandardised(x []float64, p int, y []float64, lambda float64) (b float64, beta []float64, err error) {
+	pr, err := ridge.New(x, p, y, ridge.Standardise)
+	if err != nil {
+		return 0, nil, err
 	}
-	mean := make([]float64, p)
-	scale := make([]float64, p)
-	var ym float64
-	for i := 0; i < n; i++ {
-		ym += y[i]
-		for j := 0; j < p; j++ {
-			mean[j] += x[i*p+j]
-		}
-	}
-	ym /= float64(n)
-	for j := range mean {
-		mean[j] /= float64(n)
-	}
-	for i := 0; i < n; i++ {
-		for j := 0; j < p; j++ {
-			d := x[i*p+j] - mean[j]
-			scale[j] += d * d
-		}
-	}
-	// active lists the columns with non-zero variance.
-	var active []int
-	for j := range scale {
-		scale[j] = math.Sqrt(scale[j] / float64(n))
-		if scale[j] > 1e-12*(math.Abs(mean[j])+1e-300) && scale[j] > 0 {
-			active = append(active, j)
-		}
-	}
-	beta = make([]float64, p)
-	q := len(active)
-	if q > 0 {
-		// Normal equations on the standardised active columns.
-		g := make([]float64, q*q)
-		r := make([]float64, q)
-		z := make([]float64, q)
-		for i := 0; i < n; i++ {
-			for a, j := range active {
-				z[a] = (x[i*p+j] - mean[j]) / scale[j]
-			}
-			dy := y[i] - ym
-			for a := 0; a < q; a++ {
-				r[a] += z[a] * dy
-				for c := 0; c <= a; c++ {
-					g[a*q+c] += z[a] * z[c]
-				}
-			}
-		}
-		for a := 0; a < q; a++ {
-			g[a*q+a] += lambda * float64(n)
-			for c := 0; c < a; c++ {
-				g[c*q+a] = g[a*q+c]
-			}
-		}
-		sol, err := cholSolve(g, r, q)
-		if err != nil {
-			return 0, nil, err
-		}
-		for a, j := range active {
-			beta[j] = sol[a] / scale[j]
-		}
-	}
-	b = ym
-	for j := range beta {
-		b -= beta[j] * mean[j]
-	}
-	for _, v := range beta {
-		if !finite(v) {
-			return 0, nil, errors.New("baselines: ridge: non-finite coefficient")
-		}
-	}
-	if !finite(b) {
-		return 0, nil, errors.New("baselines: ridge: non-finite intercept")
-	}
-	return b, beta, nil
-}
-
-// cholSolve solves the symmetric positive definite system g·s = r (g is
-// q×q row-major) by Cholesky factorisation. It returns an error if g is not
-// positive definite.
-func cholSolve(g, r []float64, q int) ([]float64, error) {
-	l := make([]float64, q*q)
-	for i := 0; i < q; i++ {
-		for j := 0; j <= i; j++ {
-			s := g[i*q+j]
-			for k := 0; k < j; k++ {
-				s -= l[i*q+k] * l[j*q+k]
-			}
-			if i == j {
-				if !(s > 0) {
-					return nil, errors.New("baselines: ridge: normal equations not positive definite")
-				}
-				l[i*q+i] = math.Sqrt(s)
-			} else {
-				l[i*q+j] = s / l[j*q+j]
-			}
-		}
-	}
-	s := make([]float64, q)
-	for i := 0; i < q; i++ { // L·u = r
-		v := r[i]
-		for k := 0; k < i; k++ {
-			v -= l[i*q+k] * s[k]
-		}
-		s[i] = v / l[i*q+i]
-	}
-	for i := q - 1; i >= 0; i-- { // Lᵀ·s = u
-		v := s[i]
-		for k := i + 1; k < q; k++ {
-			v -= l[k*q+i] * s[k]
-		}
-		s[i] = v / l[i*q+i]
-	}
-	return s, nil
+	return pr.Fit(lambda * float64(len(y)))
 }

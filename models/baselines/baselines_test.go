@@ -434,3 +434,20 @@ func TestPredictReusesDst(t *testing.T) {
 		t.Error("Predict did not grow a short dst")
 	}
 }
+
+// TestFitStandardisedPenalty pins the baselines' penalty, lambda·n on the
+// standardised columns: x = (0, 1, 2), y = (1, 2, 4), lambda = 1. The
+// column's population standard deviation is √(2/3), so the penalty 1·3 on
+// the standardised coefficient is 3·(2/3) = 2 in the units of x, and
+// β = Σx̃ỹ/(Σx̃² + 2) = 3/(2 + 2) = 3/4, b = ȳ − β·x̄ = 7/3 − 3/4 = 19/12.
+// (Without the factor n: β = 3/(2 + 2/3) = 9/8; unstandardised:
+// β = 3/(2 + 3) = 3/5.)
+func TestFitStandardisedPenalty(t *testing.T) {
+	b, beta, err := fitStandardised([]float64{0, 1, 2}, 1, []float64{1, 2, 4}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(beta[0]-0.75) > 1e-12 || math.Abs(b-19.0/12) > 1e-12 {
+		t.Errorf("b %v β %v, want 19/12 3/4", b, beta[0])
+	}
+}

@@ -84,7 +84,7 @@ func (f *FLOPS) Fit(train []Sample, y []float32, _ *rand.Rand) error {
 	if f.withParams {
 		lambda = flopsRidge
 	}
-	b, beta, err := ridge(x, p, yy, lambda)
+	b, beta, err := fitStandardised(x, p, yy, lambda)
 	if err != nil {
 		return fmt.Errorf("baselines: %s: %w", f.Name(), err)
 	}

@@ -86,7 +86,7 @@ func (l *LayerWise) Fit(train []Sample, y []float32, _ *rand.Rand) error {
 		x = append(x, c[:]...)
 		yy[i] = float64(y[i])
 	}
-	b, beta, err := ridge(x, p, yy, layerWiseRidge)
+	b, beta, err := fitStandardised(x, p, yy, layerWiseRidge)
 	if err != nil {
 		return fmt.Errorf("baselines: %s: %w", l.Name(), err)
 	}

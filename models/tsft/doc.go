@@ -31,4 +31,11 @@
 // training pool (indices below 900). With N = 10 the only measurements are
 // the reference architectures. Measured cells are excluded from the query
 // set on which MSE and Spearman are reported.
+//
+// # Layer-wise blend
+//
+// Additive is the per-device additive model B + Σ_op Beta[op]·count(op),
+// fitted by FitAdditive (ridge regression on the op counts, λ by exact
+// leave-one-out, "no model" a candidate); train/tsft blends the adapted
+// network with it.
 package tsft

@@ -177,12 +177,12 @@ func TestPredictHandBuiltNetwork(t *testing.T) {
 // 0.25/0.16 and 0.19/0.27: all ≥ 0.027 away.
 func TestAdaptedPredictBlendKnownValue(t *testing.T) {
 	f := cellsFeatures(t, []tsft.Cell{{3, 0, 0, 0, 0, 3}, {2, 2, 4, 4, 4, 1}})
-	add := Additive{B: 0.1, Beta: [tsft.NumOps]float32{0, 0.01, 0.02, 0.03, 0.04}, Lambda: 1}
+	add := tsft.Additive{B: 0.1, Beta: [tsft.NumOps]float32{0, 0.01, 0.02, 0.03, 0.04}, Lambda: 1}
 	emb := []float32{0.2, 0, 0, 0}
 	for _, c := range []struct {
 		name string
 		w    float32
-		add  Additive
+		add  tsft.Additive
 		want [2]float64
 	}{
 		{"W=0.3", 0.3, add, [2]float64{0.187, 0.246}},
@@ -190,7 +190,7 @@ func TestAdaptedPredictBlendKnownValue(t *testing.T) {
 		{"W=0 (additive alone)", 0, add, [2]float64{0.16, 0.27}},
 		{"W=1 (network alone)", 1, add, [2]float64{0.25, 0.19}},
 		// "no model" predicts 0 (B is ignored): W·network, as the CV scored it.
-		{"no additive model", 0.3, Additive{B: 5, Lambda: math.Inf(1)}, [2]float64{0.3 * 0.25, 0.3 * 0.19}},
+		{"no additive model", 0.3, tsft.Additive{B: 5, Lambda: math.Inf(1)}, [2]float64{0.3 * 0.25, 0.3 * 0.19}},
 	} {
 		a := &Adapted{Net: handNet(), Add: c.add, W: c.w, Emb: emb}
 		got := a.Predict(f, []int{0, 1}, nil)
@@ -199,62 +199,6 @@ func TestAdaptedPredictBlendKnownValue(t *testing.T) {
 				t.Errorf("%s: cell %d predicts %.6f, want %.6f", c.name, i, got[i], c.want[i])
 			}
 		}
-	}
-}
-
-// TestAdditiveApplyKnownValue: Apply adds B + Σ Beta[op] to pred in place;
-// "no model" (λ = +Inf) adds nothing.
-func TestAdditiveApplyKnownValue(t *testing.T) {
-	f := cellsFeatures(t, []tsft.Cell{{0, 0, 0, 0, 0, 0}, {4, 3, 2, 1, 0, 4}})
-	c := Additive{B: 0.5, Beta: [tsft.NumOps]float32{0.01, 0.1, 0.2, 0.3, 0.4}, Lambda: 1}
-	// cell 0: 0.5 + 6·0.01 = 0.56, plus the prior 1 → 1.56;
-	// cell 1: 0.5 + 0.4 + 0.3 + 0.2 + 0.1 + 0.01 + 0.4 = 1.91, plus the prior 2 → 3.91.
-	got := c.Apply(f, []int{0, 1}, []float32{1, 2})
-	if !near(float64(got[0]), 1.56, 1e-6) || !near(float64(got[1]), 3.91, 1e-6) {
-		t.Fatalf("Apply = %v, want [1.56 3.91]", got)
-	}
-	c.Lambda = math.Inf(1)
-	if got := c.Apply(f, []int{0, 1}, []float32{1, 2}); got[0] != 1 || got[1] != 2 {
-		t.Fatalf("no model changed the predictions: %v", got)
-	}
-}
-
-// TestFitAdditiveExactTable fits noiseless additive latencies on 30 cells:
-// the ridge (any λ of the grid is nearly exact here, and LOO prefers a
-// model to "none" whose error is the mean square ≈ 0.1) recovers the
-// prediction B + Σ Beta[op] on cells it never saw to 2e-3.
-// Costs: 0.05 + {0.004, 0.011, 0.037, 0.121, 0.023}[op] per edge.
-func TestFitAdditiveExactTable(t *testing.T) {
-	rng := rand.New(rand.NewPCG(21, 2))
-	cells := randomCells(230, rng)
-	f := cellsFeatures(t, cells)
-	cost := [tsft.NumOps]float64{0.004, 0.011, 0.037, 0.121, 0.023}
-	truth := func(c tsft.Cell) float64 {
-		v := 0.05
-		for _, op := range c {
-			v += cost[op]
-		}
-		return v
-	}
-	idx := seq(0, 30)
-	y := make([]float32, len(idx))
-	for i, j := range idx {
-		y[i] = float32(truth(cells[j]))
-	}
-	c := FitAdditive(f, idx, y)
-	if math.IsInf(c.Lambda, 1) {
-		t.Fatal("no model chosen for an exactly additive target")
-	}
-	held := seq(30, 230)
-	p := c.Apply(f, held, make([]float32, len(held)))
-	for i, j := range held {
-		if !near(float64(p[i]), truth(cells[j]), 2e-3) {
-			t.Fatalf("held-out cell %v: %.5f, want %.5f (λ %v)", cells[j], p[i], truth(cells[j]), c.Lambda)
-		}
-	}
-	// Fewer than three samples: no model.
-	if c := FitAdditive(f, idx[:2], y[:2]); !math.IsInf(c.Lambda, 1) {
-		t.Fatalf("two samples fitted λ %v", c.Lambda)
 	}
 }
 
@@ -596,7 +540,7 @@ func TestBlendBeatsAdditiveOnInteractionDevice(t *testing.T) {
 	}
 	blend := metrics.MSE(a.Predict(f, q, nil), qy)
 	net := metrics.MSE(Predict(a.Net, f, q, a.Emb, nil), qy)
-	add := metrics.MSE(FitAdditive(f, lab, ly).Apply(f, q, make([]float32, len(q))), qy)
+	add := metrics.MSE(tsft.FitAdditive(f, lab, ly).Apply(f, q, make([]float32, len(q))), qy)
 	t.Logf("device 0.8: W %.1f, MSE blend %.2e, network alone %.2e, additive alone %.2e", a.W, blend, net, add)
 	if add < 9e-4 {
 		t.Fatalf("additive-only MSE %.2e below the interaction's unexplained variance 9.8e-4: the target lost its interaction", add)
@@ -636,224 +580,6 @@ func TestBlendWeightTiesKeepTheNetwork(t *testing.T) {
 	}
 }
 
-// ridgeReference fits y ≈ b0 + xᵀβ by ridge with an unpenalised intercept
-// (centre, then solve (X̃ᵀX̃ + λI)β = X̃ᵀỹ by Cholesky): an independent
-// float64 re-derivation used to check FitAdditive.
-func ridgeReference(x [][tsft.NumOps]float64, y []float64, lam float64) (float64, [tsft.NumOps]float64) {
-	const p = tsft.NumOps
-	n := float64(len(x))
-	var mx [p]float64
-	var my float64
-	for i := range x {
-		for k := range mx {
-			mx[k] += x[i][k] / n
-		}
-		my += y[i] / n
-	}
-	var a [p][p]float64
-	var r [p]float64
-	for i := range x {
-		for j := 0; j < p; j++ {
-			r[j] += (x[i][j] - mx[j]) * (y[i] - my)
-			for k := 0; k < p; k++ {
-				a[j][k] += (x[i][j] - mx[j]) * (x[i][k] - mx[k])
-			}
-		}
-	}
-	for j := 0; j < p; j++ {
-		a[j][j] += lam
-	}
-	// Cholesky a = L Lᵀ, then forward and back substitution.
-	var l [p][p]float64
-	for j := 0; j < p; j++ {
-		s := a[j][j]
-		for k := 0; k < j; k++ {
-			s -= l[j][k] * l[j][k]
-		}
-		l[j][j] = math.Sqrt(s)
-		for i := j + 1; i < p; i++ {
-			s := a[i][j]
-			for k := 0; k < j; k++ {
-				s -= l[i][k] * l[j][k]
-			}
-			l[i][j] = s / l[j][j]
-		}
-	}
-	var z, beta [p]float64
-	for i := 0; i < p; i++ {
-		s := r[i]
-		for k := 0; k < i; k++ {
-			s -= l[i][k] * z[k]
-		}
-		z[i] = s / l[i][i]
-	}
-	for i := p - 1; i >= 0; i-- {
-		s := z[i]
-		for k := i + 1; k < p; k++ {
-			s -= l[k][i] * beta[k]
-		}
-		beta[i] = s / l[i][i]
-	}
-	b0 := my
-	for k := range beta {
-		b0 -= beta[k] * mx[k]
-	}
-	return b0, beta
-}
-
-// TestFitAdditiveMatchesBruteForceLOO checks the ridge strength chosen by
-// FitAdditive's closed-form leave-one-out against brute force (refit
-// without each sample, predict it), "no model" scoring the mean square of
-// the targets, and the fitted table against ridgeReference at that λ.
-func TestFitAdditiveMatchesBruteForceLOO(t *testing.T) {
-	rng := rand.New(rand.NewPCG(41, 4))
-	cells := randomCells(60, rng)
-	f := cellsFeatures(t, cells)
-	cost := [tsft.NumOps]float64{0.004, 0.011, 0.037, 0.121, 0.023}
-	counts := func(c tsft.Cell) (x [tsft.NumOps]float64) {
-		for _, op := range c {
-			x[op]++
-		}
-		return x
-	}
-	for _, tc := range []struct {
-		name   string
-		n      int
-		offset float64
-		noise  float64
-	}{
-		{"clean, 12 samples", 12, 0.05, 0.002},
-		{"noisy, 12 samples", 12, 0.05, 0.05},
-		{"very noisy, 8 samples", 8, 0.3, 0.3},
-		{"noise around 0, 10 samples", 10, 0, 0.01}, // "no model" wins
-		{"3 samples", 3, 0.5, 0.01},
-	} {
-		idx := seq(0, tc.n)
-		x := make([][tsft.NumOps]float64, tc.n)
-		y := make([]float64, tc.n)
-		y32 := make([]float32, tc.n)
-		for i := range idx {
-			x[i] = counts(cells[i])
-			v := tc.offset + tc.noise*rng.NormFloat64()
-			if tc.offset > 0 {
-				for _, op := range cells[i] {
-					v += cost[op]
-				}
-			}
-			y32[i] = float32(v)
-			y[i] = float64(y32[i])
-		}
-		// Brute-force LOO error of each candidate.
-		bestLam, bestErr := math.Inf(1), 0.0
-		for _, v := range y {
-			bestErr += v * v / float64(tc.n)
-		}
-		errs := map[float64]float64{math.Inf(1): bestErr}
-		for _, lam := range []float64{1e-3, 1e-2, 1e-1, 1, 10, 100} {
-			var e float64
-			for i := range x {
-				xs := append(append([][tsft.NumOps]float64(nil), x[:i]...), x[i+1:]...)
-				ys := append(append([]float64(nil), y[:i]...), y[i+1:]...)
-				b0, beta := ridgeReference(xs, ys, lam)
-				pred := b0
-				for k := range beta {
-					pred += beta[k] * x[i][k]
-				}
-				e += (y[i] - pred) * (y[i] - pred) / float64(tc.n)
-			}
-			errs[lam] = e
-			if e < bestErr {
-				bestLam, bestErr = lam, e
-			}
-		}
-		// The choice must be clear: the runner-up is ≥ 0.1 % worse.
-		for lam, e := range errs {
-			if lam != bestLam && e < bestErr*1.001 {
-				t.Fatalf("%s: LOO errors too close to check the choice: %v", tc.name, errs)
-			}
-		}
-		c := FitAdditive(f, idx, y32)
-		if c.Lambda != bestLam {
-			t.Fatalf("%s: chose λ %v, brute-force LOO prefers %v (errors %v)", tc.name, c.Lambda, bestLam, errs)
-		}
-		probe := seq(20, 60)
-		got := c.Apply(f, probe, make([]float32, len(probe)))
-		for i, j := range probe {
-			want := 0.0
-			if !math.IsInf(bestLam, 1) {
-				b0, beta := ridgeReference(x, y, bestLam)
-				want = b0
-				xj := counts(cells[j])
-				for k := range beta {
-					want += beta[k] * xj[k]
-				}
-			}
-			if !near(float64(got[i]), want, 1e-5) {
-				t.Fatalf("%s (λ %v): cell %d predicts %.6f, reference %.6f", tc.name, bestLam, j, got[i], want)
-			}
-		}
-		t.Logf("%s: λ %v, LOO errors %v", tc.name, bestLam, errs)
-	}
-}
-
-// TestInvertKnownMatrices: invert returns A⁻¹ (A·A⁻¹ = I) for a matrix that
-// needs row exchanges (zeros on the diagonal) and reports a singular one.
-//
-//	A = permutation (0 1 2 3 4) → (1 2 3 4 0) scaled: A[i][(i+1)%5] = i+1,
-//	A⁻¹[(i+1)%5][i] = 1/(i+1).
-func TestInvertKnownMatrices(t *testing.T) {
-	const p = tsft.NumOps
-	var a [p][p]float64
-	for i := 0; i < p; i++ {
-		a[i][(i+1)%p] = float64(i + 1)
-	}
-	inv, ok := invert(a)
-	if !ok {
-		t.Fatal("a permutation matrix reported singular")
-	}
-	for i := 0; i < p; i++ {
-		for j := 0; j < p; j++ {
-			want := 0.0
-			if i == (j+1)%p {
-				want = 1 / float64(j+1)
-			}
-			if !near(inv[i][j], want, 1e-12) {
-				t.Fatalf("inverse[%d][%d] = %v, want %v", i, j, inv[i][j], want)
-			}
-		}
-	}
-	// A symmetric positive-definite matrix: 2 on the diagonal, 1 elsewhere
-	// (J + I), whose inverse is I − J/(1+p) = I − J/6.
-	var s [p][p]float64
-	for i := range s {
-		for j := range s[i] {
-			s[i][j] = 1
-		}
-		s[i][i] = 2
-	}
-	inv, ok = invert(s)
-	for i := 0; i < p; i++ {
-		for j := 0; j < p; j++ {
-			want := -1.0 / 6
-			if i == j {
-				want += 1
-			}
-			if !ok || !near(inv[i][j], want, 1e-12) {
-				t.Fatalf("(J+I)⁻¹[%d][%d] = %v (ok %v), want %v", i, j, inv[i][j], ok, want)
-			}
-		}
-	}
-	// Rank 4: the last row repeats the first.
-	var r [p][p]float64
-	for i := 0; i < p-1; i++ {
-		r[i][i] = 1
-	}
-	r[p-1] = r[0]
-	if _, ok := invert(r); ok {
-		t.Fatal("a singular matrix was inverted")
-	}
-}
-
 // TestBlendWeightUsesHeldOutFolds: 3 labelled cells, 3 folds, so each cell
 // is predicted by models fitted on the other two. The additive model of
 // two samples is "no model" (predicts 0); the network is a constant 0.5
@@ -875,23 +601,6 @@ func TestBlendWeightUsesHeldOutFolds(t *testing.T) {
 		w := blendWeight(nn.NewTape(), constModel(0.5), f, []float32{0, 0, 0, 0}, []int{0, 1, 2}, []float32{0.125, 0.25, 0.875}, cfg, rand.New(rand.NewPCG(seed, 1)))
 		if !near(float64(w), 0.5, 1e-6) {
 			t.Fatalf("fold seed %d: W = %v, want 0.5", seed, w)
-		}
-	}
-}
-
-// TestFitAdditiveConstantTargetKeepsSmallestRidge: a constant target 0.5
-// on 4 cells has zero centred targets, so every λ fits β = 0 with LOO
-// error 0 (< "no model"'s 0.25); the first (smallest) λ of the grid is
-// kept, and the prediction is the constant.
-func TestFitAdditiveConstantTargetKeepsSmallestRidge(t *testing.T) {
-	f := cellsFeatures(t, randomCells(4, rand.New(rand.NewPCG(8, 8))))
-	c := FitAdditive(f, []int{0, 1, 2, 3}, []float32{0.5, 0.5, 0.5, 0.5})
-	if c.Lambda != 1e-3 {
-		t.Fatalf("λ %v, want the grid's first 1e-3", c.Lambda)
-	}
-	for _, p := range c.Apply(f, []int{0, 1, 2, 3}, make([]float32, 4)) {
-		if p != 0.5 {
-			t.Fatalf("prediction %v, want 0.5", p)
 		}
 	}
 }
@@ -923,40 +632,6 @@ func TestPretrainKnownAdamRunWithGNN(t *testing.T) {
 	}
 	if p := Predict(m, f, []int{3}, emb, nil)[0]; !near(float64(p), want, 1e-6) {
 		t.Fatalf("pretrained GNN model %.7f, want %.7f", p, want)
-	}
-}
-
-// TestInvertPivotThreshold: invert treats a pivot as zero only when its
-// magnitude is below 1e-12, so a pivot of exactly 1e-12 is still inverted:
-// diag(1e-12, 1, 2, 4, 8)⁻¹ = diag(1e12, 1, 0.5, 0.25, 0.125). Half of it
-// (5e-13) is singular. (FitAdditive's ridge λ ≥ 1e-3 keeps its pivots far
-// from the threshold; this pins the threshold itself.)
-func TestInvertPivotThreshold(t *testing.T) {
-	const p = tsft.NumOps
-	diag := [p]float64{1e-12, 1, 2, 4, 8}
-	want := [p]float64{1e12, 1, 0.5, 0.25, 0.125}
-	var a [p][p]float64
-	for i := range diag {
-		a[i][i] = diag[i]
-	}
-	inv, ok := invert(a)
-	if !ok {
-		t.Fatal("a pivot of exactly 1e-12 was treated as singular (the threshold is |pivot| < 1e-12)")
-	}
-	for i := 0; i < p; i++ {
-		for j := 0; j < p; j++ {
-			w := 0.0
-			if i == j {
-				w = want[i]
-			}
-			if !near(inv[i][j], w, 1e-9*math.Max(math.Abs(w), 1)) {
-				t.Fatalf("inverse[%d][%d] = %v, want %v", i, j, inv[i][j], w)
-			}
-		}
-	}
-	a[0][0] = 5e-13
-	if _, ok := invert(a); ok {
-		t.Fatal("a pivot of 5e-13 (< 1e-12) was inverted")
 	}
 }
 

@@ -187,12 +187,13 @@ type Timing struct {
 }
 
 // Adapted is a model adapted to one device: W·network + (1−W)·additive,
-// where the additive (layer-wise) model Add is a ridge regression of the
-// labelled latencies on the operation counts and W is chosen by
-// cross-validation on the labelled cells (W = 1 when blending is off).
+// where the additive (layer-wise) model Add (models/tsft.Additive) is a
+// ridge regression of the labelled latencies on the operation counts and W
+// is chosen by cross-validation on the labelled cells (W = 1 when blending
+// is off).
 type Adapted struct {
 	Net *tsft.Model
-	Add Additive
+	Add tsft.Additive
 	W   float32
 	Emb []float32
 }
@@ -249,7 +250,7 @@ func blendWeight(tp *nn.Tape, base *tsft.Model, f *tsft.Features, emb []float32,
 		}
 		net := fineTune(tp, base, f, emb, tr, ytr, cfg)
 		np := Predict(net, f, teIdx, emb, nil)
-		ap := FitAdditive(f, tr, ytr).Apply(f, teIdx, make([]float32, len(teIdx)))
+		ap := tsft.FitAdditive(f, tr, ytr).Apply(f, teIdx, make([]float32, len(teIdx)))
 		for i, p := range te {
 			netP[p], addP[p] = np[i], ap[i]
 		}
@@ -274,8 +275,8 @@ func blendWeight(tp *nn.Tape, base *tsft.Model, f *tsft.Features, emb []float32,
 // stage 2 pseudo-labels Pseudo cells drawn from unlabelled with the
 // fine-tuned network and trains a fresh copy of base on labelled +
 // pseudo-labelled cells. With BlendFolds > 1 the prediction is
-// W·network + (1−W)·Additive, both fitted on the labelled cells and W chosen
-// by cross-validation on them (see Adapted). base is not modified.
+// W·network + (1−W)·tsft.Additive, both fitted on the labelled cells and W
+// chosen by cross-validation on them (see Adapted). base is not modified.
 func Adapt(base *tsft.Model, f *tsft.Features, emb []float32, labelled []int, y []float32, unlabelled []int, cfg AdaptConfig, rng *rand.Rand) (*Adapted, Timing, error) {
 	var tm Timing
 	if len(labelled) == 0 || len(labelled) != len(y) {
@@ -292,7 +293,7 @@ func Adapt(base *tsft.Model, f *tsft.Features, emb []float32, labelled []int, y 
 	start := time.Now()
 	tp := nn.NewTape()
 	ft := fineTune(tp, base, f, emb, labelled, y, cfg)
-	add := FitAdditive(f, labelled, y)
+	add := tsft.FitAdditive(f, labelled, y)
 	w := float32(1)
 	if cfg.BlendFolds > 1 && len(labelled) >= cfg.BlendFolds {
 		w = blendWeight(tp, base, f, emb, labelled, y, cfg, rng)
