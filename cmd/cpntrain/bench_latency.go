@@ -15,7 +15,7 @@ import (
 
 	"github.com/cpntrain/cpntrain/models/baselines"
 	"github.com/cpntrain/cpntrain/models/tsft"
-	ttsft "github.com/cpntrain/cpntrain/train/tsft"
+	"github.com/cpntrain/cpntrain/train/tsftrun"
 )
 
 func benchLatencyCommand() *cli.Command {
@@ -27,7 +27,7 @@ func benchLatencyCommand() *cli.Command {
 			"same measured cells, and BRP-NAS trained on --brp-samples cells of the device's training pool;\n" +
 			"all scored on the same query set. Writes latency.md, latency.csv and latency.png into --out.",
 		Flags: append(tsftFlags(),
-			&cli.StringFlag{Name: "devices", Value: strings.Join(ttsft.DefaultSplit().Test, ","), Usage: "comma-separated target devices"},
+			&cli.StringFlag{Name: "devices", Value: strings.Join(tsftrun.DefaultSplit().Test, ","), Usage: "comma-separated target devices"},
 			&cli.StringFlag{Name: "shots", Value: "10,20,50", Usage: "comma-separated shot counts (≥ 10)"},
 			&cli.IntFlag{Name: "seeds", Value: 5, Usage: "seeds (base model, sample draws, training)"},
 			&cli.IntFlag{Name: "brp-samples", Value: 900, Usage: "training samples of BRP-NAS (0 skips it)"},
@@ -85,9 +85,9 @@ func benchLatency(c *cli.Context) (err error) {
 		return err
 	}
 	g := globalsFrom(c)
-	cfg := ttsft.BenchConfig{
+	cfg := tsftrun.BenchConfig{
 		Devices: devices, Shots: shots, Seeds: c.Int("seeds"), Seed: uint64(g.Seed),
-		Base: baseSpec(c), Adapt: ttsft.DefaultAdaptConfig(), BRP: brp, BRPSamples: c.Int("brp-samples"),
+		Base: baseSpec(c), Adapt: tsftrun.DefaultAdaptConfig(), BRP: brp, BRPSamples: c.Int("brp-samples"),
 	}
 	var log io.Writer = c.App.ErrWriter
 	if g.Quiet {
@@ -95,10 +95,10 @@ func benchLatency(c *cli.Context) (err error) {
 	}
 	dir := cacheDir(c)
 	pretrainTimes := map[uint64]float64{}
-	getBase := func(spec ttsft.BaseSpec) (*tsft.Model, error) {
+	getBase := func(spec tsftrun.BaseSpec) (*tsft.Model, error) {
 		prog, done := pretrainProgress(c, spec.Pretrain.Epochs)
 		start := time.Now()
-		m, path, loaded, err := ttsft.LoadOrPretrain(c.Context, env, spec, dir, prog)
+		m, path, loaded, err := tsftrun.LoadOrPretrain(c.Context, env, spec, dir, prog)
 		if !loaded {
 			done()
 			pretrainTimes[spec.Seed] = time.Since(start).Seconds()
@@ -107,7 +107,7 @@ func benchLatency(c *cli.Context) (err error) {
 		return m, err
 	}
 	start := time.Now()
-	rs, err := ttsft.Bench(c.Context, env, cfg, getBase, log)
+	rs, err := tsftrun.Bench(c.Context, env, cfg, getBase, log)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func benchLatency(c *cli.Context) (err error) {
 		return err
 	}
 	w := io.MultiWriter(c.App.Writer, md)
-	ttsft.WriteMarkdown(w, rs, cfg)
+	tsftrun.WriteMarkdown(w, rs, cfg)
 	if len(pretrainTimes) > 0 {
 		fmt.Fprintf(w, "\nPretraining (per seed, not cached): ")
 		for s, t := range pretrainTimes {
@@ -137,14 +137,14 @@ func benchLatency(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := ttsft.WriteCSV(cf, rs); err != nil {
+	if err := tsftrun.WriteCSV(cf, rs); err != nil {
 		cf.Close()
 		return err
 	}
 	if err := cf.Close(); err != nil {
 		return err
 	}
-	if err := ttsft.PlotMSE(filepath.Join(run.Dir(), "latency.png"), rs, shots, plotDevices(devices)); err != nil {
+	if err := tsftrun.PlotMSE(filepath.Join(run.Dir(), "latency.png"), rs, shots, plotDevices(devices)); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "wrote %s/{latency.md,latency.csv,latency.png}\n", run.Dir())
@@ -154,10 +154,10 @@ func benchLatency(c *cli.Context) (err error) {
 // plotDevices returns the devices the MSE bar is stated on when all were
 // benchmarked, otherwise the benchmarked ones.
 func plotDevices(devices []string) []string {
-	for _, d := range ttsft.MSEDevices {
+	for _, d := range tsftrun.MSEDevices {
 		if !slices.Contains(devices, d) {
 			return devices
 		}
 	}
-	return ttsft.MSEDevices
+	return tsftrun.MSEDevices
 }

@@ -14,19 +14,19 @@ import (
 	"github.com/cpntrain/cpntrain/datasets/nasbench201"
 	"github.com/cpntrain/cpntrain/models/tsft"
 	"github.com/cpntrain/cpntrain/train/runlog"
-	ttsft "github.com/cpntrain/cpntrain/train/tsft"
+	"github.com/cpntrain/cpntrain/train/tsftrun"
 )
 
 func tsftFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "cache", Usage: "folder of cached pretrained base models (default: <user cache>/cpntrain/models)"},
-		&cli.IntFlag{Name: "epochs", Value: ttsft.DefaultPretrainConfig().Epochs, Usage: "pretraining epochs over the training devices"},
+		&cli.IntFlag{Name: "epochs", Value: tsftrun.DefaultPretrainConfig().Epochs, Usage: "pretraining epochs over the training devices"},
 		&cli.IntFlag{Name: "gnn-dim", Value: tsft.DefaultConfig().GNNDim, Usage: "width of the GCN encoder over the cell graph (0: one-hot edge operations only)"},
 	}
 }
 
 func tsftCommand() *cli.Command {
-	ad := ttsft.DefaultAdaptConfig()
+	ad := tsftrun.DefaultAdaptConfig()
 	return &cli.Command{
 		Name:  "tsft",
 		Usage: "adapt the TSFT latency predictor to a device from a few measured samples",
@@ -73,22 +73,22 @@ func cacheDir(c *cli.Context) string {
 }
 
 // loadLatencyEnv reads the NAS-Bench-201 latency data from the data dir.
-func loadLatencyEnv(c *cli.Context) (*ttsft.Env, error) {
+func loadLatencyEnv(c *cli.Context) (*tsftrun.Env, error) {
 	g := globalsFrom(c)
 	dir := filepath.Join(g.DataDir, nasbench201.DirName)
 	d, err := nasbench201.Load(dir)
 	if err != nil {
 		return nil, err
 	}
-	return ttsft.NewEnv(d)
+	return tsftrun.NewEnv(d)
 }
 
-func baseSpec(c *cli.Context) ttsft.BaseSpec {
+func baseSpec(c *cli.Context) tsftrun.BaseSpec {
 	mc := tsft.DefaultConfig()
 	mc.GNNDim = c.Int("gnn-dim")
-	pc := ttsft.DefaultPretrainConfig()
+	pc := tsftrun.DefaultPretrainConfig()
 	pc.Epochs = c.Int("epochs")
-	return ttsft.BaseSpec{Model: mc, Pretrain: pc, Devices: ttsft.DefaultSplit().Train, Seed: uint64(globalsFrom(c).Seed)}
+	return tsftrun.BaseSpec{Model: mc, Pretrain: pc, Devices: tsftrun.DefaultSplit().Train, Seed: uint64(globalsFrom(c).Seed)}
 }
 
 func checkBaseFlags(c *cli.Context) error {
@@ -101,12 +101,12 @@ func checkBaseFlags(c *cli.Context) error {
 	return nil
 }
 
-func pretrainProgress(c *cli.Context, total int) (ttsft.Progress, func()) {
+func pretrainProgress(c *cli.Context, total int) (tsftrun.Progress, func()) {
 	p := runlog.NewProgress(c.App.ErrWriter, total, "pretrain", globalsFrom(c).Quiet)
 	return func(ep, n int, loss float64) { p.Add(1, fmt.Sprintf("loss=%.3g", loss)) }, p.Finish
 }
 
-func getBase(c *cli.Context, env *ttsft.Env, rebuild bool) (*tsft.Model, error) {
+func getBase(c *cli.Context, env *tsftrun.Env, rebuild bool) (*tsft.Model, error) {
 	spec := baseSpec(c)
 	dir := cacheDir(c)
 	prog, done := pretrainProgress(c, spec.Pretrain.Epochs)
@@ -120,7 +120,7 @@ func getBase(c *cli.Context, env *ttsft.Env, rebuild bool) (*tsft.Model, error) 
 			run.Scalar("losses/pretrain_mse", int64(ep), loss)
 		}
 		start := time.Now()
-		m, err := ttsft.PretrainBase(c.Context, env, spec, logged)
+		m, err := tsftrun.PretrainBase(c.Context, env, spec, logged)
 		done()
 		if cerr := run.Close(); err == nil {
 			err = cerr
@@ -132,14 +132,14 @@ func getBase(c *cli.Context, env *ttsft.Env, rebuild bool) (*tsft.Model, error) 
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
-		if err := ttsft.SaveModel(path, m, spec, 0); err != nil {
+		if err := tsftrun.SaveModel(path, m, spec, 0); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(c.App.Writer, "pretrained on %d devices in %.1f s → %s\n", len(spec.Devices), time.Since(start).Seconds(), path)
 		return m, nil
 	}
 	start := time.Now()
-	m, path, loaded, err := ttsft.LoadOrPretrain(c.Context, env, spec, dir, prog)
+	m, path, loaded, err := tsftrun.LoadOrPretrain(c.Context, env, spec, dir, prog)
 	if !loaded {
 		done()
 	}
@@ -191,8 +191,8 @@ func tsftAdapt(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("unknown device %q. Known devices: %v.", dev, nasbench201.Devices()), cmd: c.Command.HelpName}
 	}
 	shots, pseudo := c.Int("shots"), c.Int("pseudo")
-	if shots < nasbench201.NumRefs || shots > ttsft.TrainPool {
-		return &usageError{msg: fmt.Sprintf("--shots must be between %d (the reference architectures) and %d (the training pool).", nasbench201.NumRefs, ttsft.TrainPool), cmd: c.Command.HelpName}
+	if shots < nasbench201.NumRefs || shots > tsftrun.TrainPool {
+		return &usageError{msg: fmt.Sprintf("--shots must be between %d (the reference architectures) and %d (the training pool).", nasbench201.NumRefs, tsftrun.TrainPool), cmd: c.Command.HelpName}
 	}
 	if pseudo < 0 {
 		return &usageError{msg: "--pseudo must be 0 or positive.", cmd: c.Command.HelpName}
@@ -214,11 +214,11 @@ func tsftAdapt(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := ttsft.DefaultAdaptConfig()
+	cfg := tsftrun.DefaultAdaptConfig()
 	cfg.Pseudo = pseudo
 	cfg.BlendFolds = c.Int("blend-folds")
-	baseMSE, baseRho := task.Score(ttsft.Predict(base, env.Features, task.Query, task.Device.Emb, nil))
-	m, tm, err := ttsft.Adapt(base, env.Features, task.Device.Emb, task.Labelled, task.Y, task.Unlabelled, cfg, rng)
+	baseMSE, baseRho := task.Score(tsftrun.Predict(base, env.Features, task.Query, task.Device.Emb, nil))
+	m, tm, err := tsftrun.Adapt(base, env.Features, task.Device.Emb, task.Labelled, task.Y, task.Unlabelled, cfg, rng)
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func tsftAdapt(c *cli.Context) error {
 	run.Scalars(0, map[string]float64{"query/mse": mse, "query/spearman": rho, "query/base_mse": baseMSE, "query/base_spearman": baseRho,
 		"time/finetune_s": tm.FineTune.Seconds(), "time/pseudo_s": tm.Pseudo.Seconds()})
 	path := filepath.Join(run.Dir(), "tsft-"+dev+".safetensors")
-	if err := ttsft.SaveModel(path, m.Net, map[string]any{"device": dev, "shots": shots, "embedding": task.Device.Emb, "additive": m.Add, "blend_weight": m.W}, int64(cfg.FineTuneSteps+cfg.PseudoSteps)); err != nil {
+	if err := tsftrun.SaveModel(path, m.Net, map[string]any{"device": dev, "shots": shots, "embedding": task.Device.Emb, "additive": m.Add, "blend_weight": m.W}, int64(cfg.FineTuneSteps+cfg.PseudoSteps)); err != nil {
 		return errors.Join(err, run.Close())
 	}
 	fmt.Fprintf(w, "adapted model: %s\n", path)

@@ -11,8 +11,8 @@ import (
 // Additive is a per-device layer-wise latency model:
 // B + Σ_op Beta[op]·count(op in the cell). Latency on several devices is
 // close to a sum of per-operation costs; a network adapted from 10–50
-// samples captures that structure only approximately, so train/tsft.Adapt
-// blends the network with this model (see train/tsft.Adapted).
+// samples captures that structure only approximately, so train/tsftrun.Adapt
+// blends the network with this model (see train/tsftrun.Adapted).
 //
 // It differs from models/baselines.LayerWise (the published baseline, a
 // ridge with a fixed tiny λ on standardised counts): the ridge strength

@@ -275,7 +275,7 @@ func TestFitAdditiveConstantTargetKeepsSmallestRidge(t *testing.T) {
 // the noise level.
 func TestFitAdditiveRecoversAdditiveCosts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	f := cellsFeatures(t, randCells(40, rng)) // the cells of train/tsft's synthetic(40, rng)
+	f := cellsFeatures(t, randCells(40, rng)) // the cells of train/tsftrun's synthetic(40, rng)
 	cost := [NumOps]float32{0, 0.01, 0.03, 0.08, 0.02}
 	idx := make([]int, 40)
 	y := make([]float32, 40)

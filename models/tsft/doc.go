@@ -36,6 +36,6 @@
 //
 // Additive is the per-device additive model B + Σ_op Beta[op]·count(op),
 // fitted by FitAdditive (ridge regression on the op counts, λ by exact
-// leave-one-out, "no model" a candidate); train/tsft blends the adapted
+// leave-one-out, "no model" a candidate); train/tsftrun blends the adapted
 // network with it.
 package tsft

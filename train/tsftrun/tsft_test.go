@@ -1,4 +1,4 @@
-package tsft
+package tsftrun
 
 import (
 	"context"

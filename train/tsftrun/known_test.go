@@ -1,4 +1,4 @@
-package tsft
+package tsftrun
 
 // Known-value tests of the training stages. The networks here are built by
 // hand so that their output is a known function of the cell:

@@ -2,7 +2,7 @@
 // (models/tsft): pretraining on many devices, then adaptation to a new
 // device by fine-tuning on a few measured samples and retraining on
 // pseudo-labels.
-package tsft
+package tsftrun
 
 import (
 	"context"

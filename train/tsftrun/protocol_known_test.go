@@ -1,4 +1,4 @@
-package tsft
+package tsftrun
 
 // Known-value tests of the protocol (normalisation, task draws, scoring),
 // of Bench's bookkeeping and of the report, on a small synthetic
