@@ -48,11 +48,40 @@ func startChild(t *testing.T, args []string, stderr *bytes.Buffer) *exec.Cmd {
 	return cmd
 }
 
-// chaosCase is one training command under test: args without --out.
+// chaosCase is one training command under test: args without --out;
+// "{cache}" in args and model stands for a folder of the sequence's own
+// (a model cache that must start empty).
 type chaosCase struct {
 	name  string
 	args  []string
-	model string // the file compared with the uninterrupted run's
+	model string // the file compared with the uninterrupted run's (relative to the run folder, or under {cache})
+}
+
+// expand replaces {cache} by cache in args.
+func expand(args []string, cache string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = strings.ReplaceAll(a, "{cache}", cache)
+	}
+	return out
+}
+
+// readModel reads the case's model file of a run folder (a glob pattern).
+func readModel(t *testing.T, c chaosCase, dir, cache string) []byte {
+	t.Helper()
+	pattern := strings.ReplaceAll(c.model, "{cache}", cache)
+	if !filepath.IsAbs(pattern) {
+		pattern = filepath.Join(dir, pattern)
+	}
+	m, _ := filepath.Glob(pattern)
+	if len(m) != 1 {
+		t.Fatalf("%s: %d files match %s", c.name, len(m), pattern)
+	}
+	b, err := os.ReadFile(m[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // TestChaos: every training command, started and interrupted at random
@@ -76,30 +105,32 @@ func TestChaos(t *testing.T) {
 			"--dim", "8", "--tasks", "20", "--checkpoint-every", "3", "--eval-seeds", "0"}, "model.safetensors"},
 		{"rl-smoke-ppo", []string{"--quiet", "rl", "smoke", "--algo", "ppo", "--env", "cartpole", "--steps", "40960", "--checkpoint-every", "4"}, "train-state.safetensors"},
 		{"rl-smoke-dqn", []string{"--quiet", "rl", "smoke", "--algo", "dqn", "--env", "chain", "--steps", "12000", "--checkpoint-every", "2"}, "train-state.safetensors"},
+		// Two epochs: the pretraining state of epoch 1 is a resume point.
+		{"tsft-pretrain", []string{"--quiet", "--data-dir", root, "tsft", "pretrain", "--epochs", "2", "--gnn-dim", "0", "--cache", "{cache}"},
+			"{cache}/tsft-base-*.safetensors"},
+		{"tsft-adapt", []string{"--quiet", "--data-dir", root, "tsft", "--device", "fpga", "--shots", "20", "--pseudo", "200", "--epochs", "2",
+			"--gnn-dim", "0", "--cache", "{cache}"}, "tsft-fpga.safetensors"},
 	}
 	for ci, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ref := filepath.Join(t.TempDir(), "ref")
+			ref, refCache := filepath.Join(t.TempDir(), "ref"), t.TempDir()
 			var se bytes.Buffer
 			start := time.Now()
-			cmd := startChild(t, append([]string{"--out", ref}, c.args...), &se)
+			cmd := startChild(t, append([]string{"--out", ref}, expand(c.args, refCache)...), &se)
 			if err := cmd.Wait(); err != nil {
 				t.Fatalf("uninterrupted run: %v\n%s", err, se.String())
 			}
 			dur := time.Since(start)
-			refModel, err := os.ReadFile(filepath.Join(ref, c.model))
-			if err != nil {
-				t.Fatal(err)
-			}
+			refModel := readModel(t, c, ref, refCache)
 			refRecs := metricRecords(t, ref)
 			rng := rand.New(rand.NewPCG(uint64(ci), 17))
 			signals := []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM}
 			hits, bySignal := 0, map[syscall.Signal]int{}
 			for seed := 0; hits < want; seed++ {
-				dir := filepath.Join(t.TempDir(), fmt.Sprintf("run%d", seed))
+				dir, cache := filepath.Join(t.TempDir(), fmt.Sprintf("run%d", seed)), t.TempDir()
 				for attempt := 0; ; attempt++ {
 					var se bytes.Buffer
-					cmd := startChild(t, append([]string{"--out", dir}, c.args...), &se)
+					cmd := startChild(t, append([]string{"--out", dir}, expand(c.args, cache)...), &se)
 					done := make(chan error, 1)
 					go func() { done <- cmd.Wait() }()
 					var sig syscall.Signal
@@ -127,9 +158,8 @@ func TestChaos(t *testing.T) {
 						break
 					}
 				}
-				got, err := os.ReadFile(filepath.Join(dir, c.model))
-				if err != nil || !bytes.Equal(got, refModel) {
-					t.Fatalf("seed %d: %s differs from the uninterrupted run's (%v)", seed, c.model, err)
+				if got := readModel(t, c, dir, cache); !bytes.Equal(got, refModel) {
+					t.Fatalf("seed %d: %s differs from the uninterrupted run's", seed, c.model)
 				}
 				if recs := metricRecords(t, dir); !slices.Equal(recs, refRecs) {
 					i := 0
@@ -168,7 +198,7 @@ func checkInterrupted(t *testing.T, dir string, sig syscall.Signal, cmd *exec.Cm
 
 // metricRecords reads dir's metrics.jsonl (every line must parse) and
 // returns its records as text (step, then the tags and values in order;
-// timings such as charts/SPS left out), for comparing runs record by
+// timings such as charts/SPS and time/… left out), for comparing runs record by
 // record: none lost, none doubled.
 func metricRecords(t *testing.T, dir string) []string {
 	t.Helper()
@@ -180,7 +210,7 @@ func metricRecords(t *testing.T, dir string) []string {
 	for _, r := range recs {
 		var tags []string
 		for k := range r.Values {
-			if !strings.Contains(k, "SPS") {
+			if !strings.Contains(k, "SPS") && !strings.HasPrefix(k, "time/") {
 				tags = append(tags, k)
 			}
 		}

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -39,22 +36,27 @@ func tsftCommand() *cli.Command {
 			"budget, the rest come from the 900-cell training pool), then pseudo-labelling --pseudo\n" +
 			"unmeasured cells with the fine-tuned model and training again. The prediction blends the\n" +
 			"network with a layer-wise model (ridge regression on operation counts) with a weight chosen\n" +
-			"by --blend-folds-fold cross-validation on the measured cells (--blend-folds 0: the paper's\n" +
+			"by --blend-folds cross-validation on the measured cells (--blend-folds 0: the paper's\n" +
 			"TSFT alone; see docs/tsft.md for why). Prints the normalised MSE\n" +
 			"and Spearman ρ on the query set (every unmeasured cell from index 900 on) and the stage\n" +
-			"times, and writes the adapted model to the run folder (--out).",
+			"times, and writes the adapted model to the run folder (--out). Pretraining resumes after an\n" +
+			"interruption (see 'tsft pretrain --help'); the adaptation itself takes seconds and restarts.",
 		Flags: append(tsftFlags(),
 			&cli.StringFlag{Name: "device", Usage: "target device (e.g. fpga, raspi4, pixel2; 'cpntrain tsft --device list' lists them)"},
 			&cli.IntFlag{Name: "shots", Value: 50, Usage: "measured samples of the target device (≥ 10)"},
 			&cli.IntFlag{Name: "pseudo", Value: ad.Pseudo, Usage: "pseudo-labelled cells of stage 2 (0 skips it)"},
 			&cli.IntFlag{Name: "blend-folds", Value: ad.BlendFolds, Usage: "cross-validation folds choosing the TSFT / layer-wise blend weight (0: TSFT alone)"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the run (same as the global --seed)"},
+			forceFlag(),
 		),
 		Subcommands: []*cli.Command{{
 			Name:        "pretrain",
 			Usage:       "build (or rebuild) the cached base model on the training devices",
-			Description: "Pretrains the base model on the 18 training devices (all 15,625 cells each) and saves it in --cache.",
-			Flags:       tsftFlags(),
+			Description: "Pretrains the base model on the 18 training devices (all 15,625 cells each) and saves it in --cache.\n" +
+				"The pretraining state is saved after every epoch next to the cached model: an interrupted\n" +
+				"run (Ctrl-C, SIGTERM, kill) resumes from the last finished epoch when run again with the\n" +
+				"same --out (or by any command that needs that base model).",
+			Flags:       append(tsftFlags(), forceFlag()),
 			Action:      tsftPretrain,
 		}},
 		Action: tsftAdapt,
@@ -74,9 +76,7 @@ func cacheDir(c *cli.Context) string {
 
 // loadLatencyEnv reads the NAS-Bench-201 latency data from the data dir.
 func loadLatencyEnv(c *cli.Context) (*tsftrun.Env, error) {
-	g := globalsFrom(c)
-	dir := filepath.Join(g.DataDir, nasbench201.DirName)
-	d, err := nasbench201.Load(dir)
+	d, err := nasbench201.Load(filepath.Join(globalsFrom(c).DataDir, nasbench201.DirName))
 	if err != nil {
 		return nil, err
 	}
@@ -92,11 +92,11 @@ func baseSpec(c *cli.Context) tsftrun.BaseSpec {
 }
 
 func checkBaseFlags(c *cli.Context) error {
-	if c.Int("epochs") <= 0 {
-		return &usageError{msg: "--epochs must be positive.", cmd: c.Command.HelpName}
+	if c.Int("epochs") <= 0 || c.Int("epochs") > 10000 {
+		return &usageError{msg: "--epochs must be between 1 and 10000.", cmd: c.Command.HelpName}
 	}
-	if c.Int("gnn-dim") < 0 {
-		return &usageError{msg: "--gnn-dim must be 0 (off) or positive.", cmd: c.Command.HelpName}
+	if c.Int("gnn-dim") < 0 || c.Int("gnn-dim") > 4096 {
+		return &usageError{msg: "--gnn-dim must be 0 (off) or between 1 and 4096.", cmd: c.Command.HelpName}
 	}
 	return nil
 }
@@ -106,52 +106,16 @@ func pretrainProgress(c *cli.Context, total int) (tsftrun.Progress, func()) {
 	return func(ep, n int, loss float64) { p.Add(1, fmt.Sprintf("loss=%.3g", loss)) }, p.Finish
 }
 
-func getBase(c *cli.Context, env *tsftrun.Env, rebuild bool) (*tsft.Model, error) {
-	spec := baseSpec(c)
-	dir := cacheDir(c)
-	prog, done := pretrainProgress(c, spec.Pretrain.Epochs)
-	if rebuild {
-		run, err := openRun(c, "tsft-pretrain", spec)
-		if err != nil {
-			return nil, err
-		}
-		logged := func(ep, n int, loss float64) {
-			prog(ep, n, loss)
-			run.Scalar("losses/pretrain_mse", int64(ep), loss)
-		}
-		start := time.Now()
-		m, err := tsftrun.PretrainBase(c.Context, env, spec, logged)
-		done()
-		if cerr := run.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, err
-		}
-		path := filepath.Join(dir, spec.CacheName())
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
-		if err := tsftrun.SaveModel(path, m, spec, 0); err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(c.App.Writer, "pretrained on %d devices in %.1f s → %s\n", len(spec.Devices), time.Since(start).Seconds(), path)
-		return m, nil
+// tsftRunConfig is what both TSFT commands share.
+func tsftRunConfig(c *cli.Context, name string) tsftrun.RunConfig {
+	g := globalsFrom(c)
+	dir := g.Out
+	if dir == "" {
+		dir = defaultRunDir(name, time.Now())
 	}
-	start := time.Now()
-	m, path, loaded, err := tsftrun.LoadOrPretrain(c.Context, env, spec, dir, prog)
-	if !loaded {
-		done()
-	}
-	if err != nil {
-		return nil, err
-	}
-	if loaded {
-		fmt.Fprintf(c.App.ErrWriter, "base model: %s (cached)\n", path)
-	} else {
-		fmt.Fprintf(c.App.ErrWriter, "base model: pretrained in %.1f s, cached at %s\n", time.Since(start).Seconds(), path)
-	}
-	return m, nil
+	return tsftrun.RunConfig{DataDir: g.DataDir, Spec: baseSpec(c), CacheDir: cacheDir(c), Dir: dir,
+		Record: func(settings any) any { return runRecord(c, name, settings) }, Force: c.Bool("force"),
+		Log: infoWriter(c), Quiet: g.Quiet}
 }
 
 func tsftPretrain(c *cli.Context) error {
@@ -161,12 +125,12 @@ func tsftPretrain(c *cli.Context) error {
 	if err := checkBaseFlags(c); err != nil {
 		return err
 	}
-	env, err := loadLatencyEnv(c)
+	rep, err := tsftrun.RunPretrain(c.Context, tsftRunConfig(c, "tsft-pretrain"))
 	if err != nil {
 		return err
 	}
-	_, err = getBase(c, env, true)
-	return err
+	rep.Write(c.App.Writer)
+	return nil
 }
 
 func tsftAdapt(c *cli.Context) error {
@@ -194,65 +158,21 @@ func tsftAdapt(c *cli.Context) error {
 	if shots < nasbench201.NumRefs || shots > tsftrun.TrainPool {
 		return &usageError{msg: fmt.Sprintf("--shots must be between %d (the reference architectures) and %d (the training pool).", nasbench201.NumRefs, tsftrun.TrainPool), cmd: c.Command.HelpName}
 	}
-	if pseudo < 0 {
-		return &usageError{msg: "--pseudo must be 0 or positive.", cmd: c.Command.HelpName}
+	if pseudo < 0 || pseudo > nasbench201.NumArchs {
+		return &usageError{msg: fmt.Sprintf("--pseudo must be between 0 and %d (the cells).", nasbench201.NumArchs), cmd: c.Command.HelpName}
 	}
-	if bf := c.Int("blend-folds"); bf < 0 || bf == 1 {
-		return &usageError{msg: "--blend-folds must be 0 (no blend) or at least 2.", cmd: c.Command.HelpName}
-	}
-	env, err := loadLatencyEnv(c)
-	if err != nil {
-		return err
-	}
-	base, err := getBase(c, env, false)
-	if err != nil {
-		return err
-	}
-	g := globalsFrom(c)
-	rng := newRand(g.Seed, 0x7a5)
-	task, err := env.NewTask(dev, shots, rng)
-	if err != nil {
-		return err
+	if bf := c.Int("blend-folds"); bf < 0 || bf == 1 || bf > shots {
+		return &usageError{msg: "--blend-folds must be 0 (no blend) or between 2 and --shots.", cmd: c.Command.HelpName}
 	}
 	cfg := tsftrun.DefaultAdaptConfig()
-	cfg.Pseudo = pseudo
-	cfg.BlendFolds = c.Int("blend-folds")
-	baseMSE, baseRho := task.Score(tsftrun.Predict(base, env.Features, task.Query, task.Device.Emb, nil))
-	m, tm, err := tsftrun.Adapt(base, env.Features, task.Device.Emb, task.Labelled, task.Y, task.Unlabelled, cfg, rng)
-	if err != nil {
-		return err
+	cfg.Pseudo, cfg.BlendFolds = pseudo, c.Int("blend-folds")
+	rep, err := tsftrun.RunAdapt(c.Context, tsftrun.AdaptRun{RunConfig: tsftRunConfig(c, "tsft-"+dev), Device: dev, Shots: shots, Adapt: cfg,
+		Seed: uint64(globalsFrom(c).Seed)})
+	if rep.ModelPath != "" && err == nil {
+		rep.Write(c.App.Writer)
 	}
-	mse, rho := task.Score(m.Predict(env.Features, task.Query, nil))
-	w := c.App.Writer
-	fmt.Fprintf(w, "device %s, %d shots (%d reference + %d pool), %d pseudo-labels, query set %d cells\n",
-		dev, shots, nasbench201.NumRefs, shots-nasbench201.NumRefs, cfg.Pseudo, len(task.Query))
-	fmt.Fprintf(w, "| model | MSE (normalised) | Spearman ρ |\n|---|---|---|\n")
-	fmt.Fprintf(w, "| base model alone | %.5f | %.4f |\n", baseMSE, baseRho)
-	label := "TSFT (fine-tune + pseudo-label)"
-	switch {
-	case m.W < 1 && math.IsInf(m.Add.Lambda, 1):
-		label = fmt.Sprintf("TSFT (fine-tune + pseudo-label), scaled by %.1f (no layer-wise model fits these shots)", m.W)
-	case m.W < 1:
-		label = fmt.Sprintf("TSFT (fine-tune + pseudo-label), blended %.1f·TSFT + %.1f·layer-wise", m.W, 1-m.W)
-	}
-	fmt.Fprintf(w, "| %s | %.5f | %.4f |\n", label, mse, rho)
-	fmt.Fprintf(w, "stage 1 (fine-tune) %.0f ms, stage 2 (pseudo-label) %.0f ms, total %.0f ms\n",
-		ms(tm.FineTune), ms(tm.Pseudo), ms(tm.FineTune+tm.Pseudo))
-	run, err := openRun(c, "tsft-"+dev, map[string]any{"device": dev, "shots": shots, "adapt": cfg, "base": baseSpec(c)})
-	if err != nil {
-		return err
-	}
-	run.Scalars(0, map[string]float64{"query/mse": mse, "query/spearman": rho, "query/base_mse": baseMSE, "query/base_spearman": baseRho,
-		"time/finetune_s": tm.FineTune.Seconds(), "time/pseudo_s": tm.Pseudo.Seconds()})
-	path := filepath.Join(run.Dir(), "tsft-"+dev+".safetensors")
-	if err := tsftrun.SaveModel(path, m.Net, map[string]any{"device": dev, "shots": shots, "embedding": task.Device.Emb, "additive": m.Add, "blend_weight": m.W}, int64(cfg.FineTuneSteps+cfg.PseudoSteps)); err != nil {
-		return errors.Join(err, run.Close())
-	}
-	fmt.Fprintf(w, "adapted model: %s\n", path)
-	return run.Close()
+	return err
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
 
 func isNASDevice(name string) bool {
 	for _, d := range nasbench201.Devices() {
@@ -261,10 +181,4 @@ func isNASDevice(name string) bool {
 		}
 	}
 	return false
-}
-
-// newRand returns the run's generator for one purpose (stream), seeded by
-// --seed: PCG with the seed and a per-purpose stream constant.
-func newRand(seed int64, stream uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(uint64(seed), stream))
 }

@@ -44,7 +44,7 @@ func TestTSFTUsageErrors(t *testing.T) {
 		{[]string{"tsft", "--device", "fgpa"}, `unknown device "fgpa"`},
 		{[]string{"tsft"}, "give the target device with --device"},
 		{[]string{"tsft", "--device", "fpga", "--shots", "5"}, "--shots must be between 10"},
-		{[]string{"tsft", "--device", "fpga", "--blend-folds", "1"}, "--blend-folds must be 0 (no blend) or at least 2"},
+		{[]string{"tsft", "--device", "fpga", "--blend-folds", "1"}, "--blend-folds must be 0 (no blend) or between 2 and --shots"},
 		{[]string{"bench", "latency", "--shots", "10,x"}, `"x" is not an integer`},
 		{[]string{"bench", "latency", "--brp-config", "slow"}, "--brp-config must be"},
 		{[]string{"data", "fetch", "imagenet"}, `unknown dataset "imagenet"`},
@@ -128,5 +128,21 @@ func TestTSFTSeedFlagAfterCommand(t *testing.T) {
 	b := mse(append([]string{"--seed", "3", "tsft"}, common...)...)
 	if a != b {
 		t.Fatalf("--seed after the command and before it differ:\n%s\n%s", a, b)
+	}
+}
+
+// TestTSFTChecksOutBeforeWork: an unusable --out is reported before the
+// data is read or anything is pretrained (the data folder here does not
+// exist: reading it first would report that instead).
+func TestTSFTChecksOutBeforeWork(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-folder")
+	os.WriteFile(file, []byte("x"), 0o644)
+	for _, cmd := range [][]string{{"tsft", "--device", "fpga"}, {"tsft", "pretrain"}} {
+		var so, se bytes.Buffer
+		args := append([]string{"cpntrain", "--data-dir", filepath.Join(t.TempDir(), "none"), "--out", file}, cmd...)
+		if code := run(append(args, "--cache", t.TempDir()), &so, &se); code != exitFail || !strings.Contains(se.String(), "not-a-folder") ||
+			strings.Contains(se.String(), "nasbench201") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 naming --out, before any data", cmd, code, se.String())
+		}
 	}
 }

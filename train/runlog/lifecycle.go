@@ -323,9 +323,30 @@ func (s *Session) writeStatus() error {
 	return nil
 }
 
+// Lock is an exclusive lock on a file (see LockPath).
+type Lock struct{ f *os.File }
+
+// LockPath takes the exclusive lock of the lock file path (created if
+// needed) for this process, or returns an *InUseError (Dir: path) naming
+// the process holding it. The kernel releases it if the process dies.
+func LockPath(path string) (*Lock, error) {
+	f, err := acquireFile(path, filepath.Dir(path), time.Now)
+	if err != nil {
+		return nil, err
+	}
+	return &Lock{f}, nil
+}
+
+// Release releases the lock.
+func (l *Lock) Release() error { return errors.Join(unlock(l.f), l.f.Close()) }
+
 // acquire locks dir's LockFile and writes this process's id into it.
 func acquire(dir string, now func() time.Time) (*os.File, error) {
-	path := filepath.Join(dir, LockFile)
+	return acquireFile(filepath.Join(dir, LockFile), dir, now)
+}
+
+// acquireFile locks the lock file path (of the folder dir, for messages).
+func acquireFile(path, dir string, now func() time.Time) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("runlog: lock run folder: %w", err)

@@ -14,8 +14,11 @@ package tsftrun
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/models/tsft"
@@ -714,5 +717,70 @@ func TestBlendAppliesWhatWasScored(t *testing.T) {
 		if !near(float64(p), 0.15, 1e-6) {
 			t.Errorf("cell %d: %v, want 0.3·0.5 = 0.15", i, p)
 		}
+	}
+}
+
+// TestPretrainResume: pretraining cancelled during epoch 3 (of 4) and
+// resumed from its checkpoint (epoch 2) into a model initialised from
+// another seed ends with exactly the parameters of an uninterrupted run;
+// BeforeCheckpoint runs before each epoch's save; a checkpoint of more
+// epochs than the run has is refused.
+func TestPretrainResume(t *testing.T) {
+	build := func(seed uint64) (*tsft.Model, *tsft.Features, []Device, *rand.Rand) {
+		rng := rand.New(rand.NewPCG(1, 7))
+		cells := randomCells(300, rng)
+		f := cellsFeatures(t, cells)
+		var devs []Device
+		for _, d := range []float32{0, 1, 2} {
+			y := interactionLatency(cells, d)
+			devs = append(devs, Device{Name: "d", Y: y, Emb: embOf(y)})
+		}
+		rng = rand.New(rand.NewPCG(seed, 9))
+		return tsft.New(tsft.Config{Embed: 4, Hidden: []int{8}}, rng), f, devs, rng
+	}
+	params := func(m *tsft.Model) []float32 {
+		var ps []float32
+		for _, p := range nn.Collect(m) {
+			ps = append(ps, p.Param.V.Data...)
+		}
+		return ps
+	}
+	cfg := PretrainConfig{Epochs: 4, BatchSize: 64, LR: 3e-3, MinLR: 1e-4}
+	ref, f, devs, rng := build(1)
+	if err := Pretrain(context.Background(), ref, f, devs, cfg, rng, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg.CheckpointPath = filepath.Join(t.TempDir(), "pretrain.safetensors")
+	saves := 0
+	cfg.BeforeCheckpoint = func() error { saves++; return nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	m, f, devs, rng := build(1)
+	err := Pretrain(ctx, m, f, devs, cfg, rng, func(ep, _ int, _ float64) {
+		if ep == 2 {
+			cancel() // seen during epoch 3
+		}
+	})
+	if !errors.Is(err, context.Canceled) || saves != 2 {
+		t.Fatalf("cancelled pretraining: %v after %d saves; want context.Canceled after 2", err, saves)
+	}
+	// A fresh process: the model is initialised as the run's (seed 1) or
+	// not (seed 5) — the checkpoint restores it either way; the generator
+	// restarts from the run's seed.
+	m2, f, devs, _ := build(5)
+	_, _, _, rng = build(1)
+	if err := Pretrain(context.Background(), m2, f, devs, cfg, rng, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, b := params(ref), params(m2)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, b[i], a[i])
+		}
+	}
+	short := cfg
+	short.Epochs = 3
+	m3, f, devs, rng := build(1)
+	if err := Pretrain(context.Background(), m3, f, devs, short, rng, nil); err == nil || !strings.Contains(err.Error(), "holds epoch 4 of a 3-epoch pretraining") {
+		t.Errorf("a checkpoint of 4 epochs for a 3-epoch run: %v", err)
 	}
 }

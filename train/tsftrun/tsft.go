@@ -6,11 +6,14 @@ package tsftrun
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"time"
 
+	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/models/tsft"
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/optim"
@@ -33,7 +36,20 @@ type PretrainConfig struct {
 	LR        float64 `json:"lr"`
 	// MinLR is the end of the cosine learning-rate decay.
 	MinLR float64 `json:"min_lr"`
+
+	// CheckpointPath, when set, makes pretraining resumable: after every
+	// epoch the model, the optimizer and the epoch are saved there
+	// atomically (and when ctx ends, the last finished epoch is what the
+	// file holds), and Pretrain starts by resuming from the file if it
+	// exists, ending with the parameters of an uninterrupted run.
+	// BeforeCheckpoint is called before each save. Neither is part of the
+	// settings (nor of the cache name).
+	CheckpointPath   string       `json:"-"`
+	BeforeCheckpoint func() error `json:"-"`
 }
+
+// PretrainCheckpointKind is the model kind of pretraining checkpoints.
+const PretrainCheckpointKind = "tsft-pretrain-run"
 
 // DefaultPretrainConfig returns the settings of `cpntrain tsft pretrain`.
 func DefaultPretrainConfig() PretrainConfig {
@@ -68,14 +84,47 @@ func Pretrain(ctx context.Context, m *tsft.Model, f *tsft.Features, devices []De
 	}
 	params := nn.Collect(m)
 	opt := optim.NewAdam(params, optim.AdamConfig{LR: cfg.LR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
-	steps := int64(cfg.Epochs) * int64((len(pairs)+cfg.BatchSize-1)/cfg.BatchSize)
+	perEpoch := int64((len(pairs) + cfg.BatchSize - 1) / cfg.BatchSize)
+	steps := int64(cfg.Epochs) * perEpoch
 	sched := optim.Cosine{Base: cfg.LR, Min: cfg.MinLR, Total: steps}
 	tp := nn.NewTape()
 	var b batchBuf
 	idx := make([]int, 0, cfg.BatchSize)
 	var step int64
-	for ep := 1; ep <= cfg.Epochs; ep++ {
-		rng.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
+	shuffle := func() { rng.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] }) }
+	// --- Resume: the epochs done come from the checkpoint; the pair order
+	// and the generator are rebuilt by replaying those epochs' shuffles
+	// (the only use of rng here), so they match an uninterrupted run's.
+	first := 1
+	if cfg.CheckpointPath != "" {
+		meta, err := checkpoints.Load(cfg.CheckpointPath, m, opt, checkpoints.ExpectKind(PretrainCheckpointKind))
+		switch {
+		case err == nil:
+			done := int(meta.Step)
+			if done < 0 || done > cfg.Epochs {
+				return fmt.Errorf("tsft: %s holds epoch %d of a %d-epoch pretraining", cfg.CheckpointPath, done, cfg.Epochs)
+			}
+			for range done {
+				shuffle()
+			}
+			first, step = done+1, int64(done)*perEpoch
+		case !errors.Is(err, fs.ErrNotExist):
+			return err
+		}
+	}
+	checkpoint := func(epoch int) error {
+		if cfg.CheckpointPath == "" {
+			return nil
+		}
+		if cfg.BeforeCheckpoint != nil {
+			if err := cfg.BeforeCheckpoint(); err != nil {
+				return err
+			}
+		}
+		return checkpoints.Save(cfg.CheckpointPath, m, opt, checkpoints.Meta{ModelKind: PretrainCheckpointKind, ModelConfig: m.ConfigJSON(), Step: int64(epoch)})
+	}
+	for ep := first; ep <= cfg.Epochs; ep++ {
+		shuffle()
 		var sum float64
 		var n int
 		for s := 0; s < len(pairs); s += cfg.BatchSize {
@@ -100,6 +149,9 @@ func Pretrain(ctx context.Context, m *tsft.Model, f *tsft.Features, devices []De
 		}
 		if progress != nil {
 			progress(ep, cfg.Epochs, sum/float64(n))
+		}
+		if err := checkpoint(ep); err != nil {
+			return err
 		}
 	}
 	return nil
