@@ -179,7 +179,8 @@ func newApp(stdout, stderr io.Writer, cmds []*cli.Command, inv *invocation) *cli
 			"predictors of inference latency, on its own define-by-run engine.\n" +
 			"Training commands write every run to a folder (config.json,\n" +
 			"metrics.jsonl and a TensorBoard event file) and save safetensors\n" +
-			"checkpoints. Start with 'cpntrain bench engine'.\n\n" +
+			"checkpoints. Start with 'cpntrain tsft --device fpga' (the README's\n" +
+			"first run); 'cpntrain rlms train' trains the RLMS-CPN scheduler.\n\n" +
 			"Exit status: 0 on success, 1 on a run-time failure, 2 on a usage error.",
 		Version:   versionString(),
 		Flags:     globalFlags(),

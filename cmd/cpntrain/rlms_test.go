@@ -128,3 +128,21 @@ func TestDataFetchTopologies(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupWithoutSubcommand: a command that only groups subcommands is a
+// usage error without one (as bare cpntrain is), naming them.
+func TestGroupWithoutSubcommand(t *testing.T) {
+	for args, want := range map[string]string{
+		"rlms":        "give a subcommand: train, eval.",
+		"data":        "give a subcommand: fetch.",
+		"data fetchh": `unknown subcommand "fetchh"; available: fetch.`,
+		"bench":       "give a subcommand: engine, latency, rlms.",
+		"checkpoint":  "give a subcommand: inspect.",
+		"rl":          "give a subcommand: smoke.",
+	} {
+		var so, se bytes.Buffer
+		if code := run(append([]string{"cpntrain"}, strings.Fields(args)...), &so, &se); code != exitUsage || !strings.Contains(se.String(), want) {
+			t.Errorf("cpntrain %s: exit %d, stderr %q; want exit 2 with %q", args, code, se.String(), want)
+		}
+	}
+}

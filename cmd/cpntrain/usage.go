@@ -39,10 +39,29 @@ func setUsageHandlers(cmds []*cli.Command) {
 			if c.OnUsageError == nil {
 				c.OnUsageError = onUsageError
 			}
+			if c.Action == nil && len(c.Subcommands) > 0 {
+				c.Action = missingSubcommand
+			}
 			walk(c.Subcommands)
 		}
 	}
 	walk(cmds)
+}
+
+// missingSubcommand is the action of a command that only groups
+// subcommands ("cpntrain rlms"): a usage error listing them, as bare
+// "cpntrain" is.
+func missingSubcommand(c *cli.Context) error {
+	var names []string
+	for _, s := range c.Command.Subcommands {
+		if s.Name != "help" && !s.Hidden {
+			names = append(names, s.Name)
+		}
+	}
+	if c.Args().Present() {
+		return &usageError{msg: fmt.Sprintf("unknown subcommand %q; available: %s.", c.Args().First(), strings.Join(names, ", ")), cmd: c.Command.HelpName}
+	}
+	return &usageError{msg: fmt.Sprintf("give a subcommand: %s.", strings.Join(names, ", ")), cmd: c.Command.HelpName}
 }
 
 // onUsageError turns a flag-parsing error of c.Command into a usageError
