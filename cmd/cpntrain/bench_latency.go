@@ -147,7 +147,7 @@ func benchLatency(c *cli.Context) (err error) {
 	if err := tsftrun.PlotMSE(filepath.Join(run.Dir(), "latency.png"), rs, shots, plotDevices(devices)); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.ErrWriter, "wrote %s/{latency.md,latency.csv,latency.png}\n", run.Dir())
+	fmt.Fprintf(infoWriter(c), "wrote %s/{latency.md,latency.csv,latency.png}\n", run.Dir())
 	return nil
 }
 

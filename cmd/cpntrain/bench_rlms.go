@@ -126,6 +126,6 @@ func benchRLMS(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.ErrWriter, "wrote %s/{rlms.md,rlms.csv,rlms-per-task.csv} and %d plots\n", run.Dir(), len(files))
+	fmt.Fprintf(infoWriter(c), "wrote %s/{rlms.md,rlms.csv,rlms-per-task.csv} and %d plots\n", run.Dir(), len(files))
 	return nil
 }

@@ -233,3 +233,43 @@ func head(s []string) string {
 	}
 	return strings.Join(s, "; ")
 }
+
+// TestConcurrentStart: a second training process started on a run folder
+// in use exits 1 at once, naming the first's process id, and leaves the
+// run alone; the first, interrupted, records itself.
+func TestConcurrentStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	root := dataRoot(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	args := []string{"--quiet", "--data-dir", root, "--out", dir, "rlms", "train", "--steps", "400000", "--envs", "4", "--dim", "8", "--eval-seeds", "0"}
+	var seA bytes.Buffer
+	a := startChild(t, args, &seA)
+	defer a.Process.Kill()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var st runlog.Status
+		if b, err := os.ReadFile(filepath.Join(dir, runlog.StatusFile)); err == nil && json.Unmarshal(b, &st) == nil && st.State == runlog.StateRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the first run did not start: %s", seA.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var seB bytes.Buffer
+	b := startChild(t, args, &seB)
+	err := b.Wait()
+	want := fmt.Sprintf("is in use by process %d", a.Process.Pid)
+	if b.ProcessState.ExitCode() != exitFail || !strings.Contains(seB.String(), want) {
+		t.Fatalf("second start: %v, stderr %q; want exit 1 with %q", err, seB.String(), want)
+	}
+	a.Process.Signal(syscall.SIGINT)
+	a.Wait()
+	var st runlog.Status
+	if b, err := os.ReadFile(filepath.Join(dir, runlog.StatusFile)); err != nil || json.Unmarshal(b, &st) != nil ||
+		st.State != runlog.StateInterrupted || st.PID != a.Process.Pid || st.Sessions != 1 {
+		t.Errorf("run.json after the first run's interruption: %+v (%v)", st, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -88,5 +89,25 @@ func resumeAfterKill(t *testing.T, cfg Config, every int, mk func() rl.Env[teste
 		if res.EpisodicReturns[i] != r {
 			t.Fatalf("episode %d return %v after resume, %v uninterrupted", i, res.EpisodicReturns[i], r)
 		}
+	}
+}
+
+// TestBeforeCheckpointErrorStops: when BeforeCheckpoint fails (the metrics
+// could not be made durable: a full disk), training stops with that error
+// and writes no checkpoint that would cover unlogged steps.
+func TestBeforeCheckpointErrorStops(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TotalTimesteps, cfg.Seed = 4*5*30, 3
+	cfg.CheckpointPath, cfg.CheckpointEvery = filepath.Join(t.TempDir(), "run.safetensors"), 10
+	full := errors.New("write metrics.jsonl: no space left on device")
+	cfg.BeforeCheckpoint = func() error { return full }
+	mk := func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }
+	p := policy.New[testenv.Vec](4, mk().ActionSpace(), policy.DefaultConfig(), rand.New(rand.NewPCG(1, 7)))
+	res, err := Train(context.Background(), cfg, mk, PolicyAgent(p), nil)
+	if !errors.Is(err, full) || res.Updates != 10 {
+		t.Fatalf("Train: %v after %d updates; want the disk error after update 10", err, res.Updates)
+	}
+	if _, err := os.Stat(cfg.CheckpointPath); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a checkpoint was written: %v", err)
 	}
 }

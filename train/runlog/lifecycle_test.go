@@ -1,6 +1,7 @@
 package runlog
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -199,5 +200,33 @@ func TestFailedStartIsReusable(t *testing.T) {
 	os.WriteFile(filepath.Join(old, MetricsFile), []byte("{\"step\":1}\n"), 0o644)
 	if _, err := Start(old, StartOptions{}); err == nil || !strings.Contains(err.Error(), "older version") {
 		t.Errorf("older folder: %v", err)
+	}
+}
+
+// TestDiskFull: metrics written to a full disk (/dev/full: every write
+// fails with ENOSPC) make Sync — called before each checkpoint — fail
+// with the system's message, and End records the run as failed with it.
+func TestDiskFull(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full here")
+	}
+	dir := t.TempDir()
+	s, err := Start(dir, StartOptions{Settings: settings{}, Checkpoint: checkpointAt(-1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.metricsFile.Close()
+	s.metricsFile, s.metrics = full, bufio.NewWriter(full)
+	s.Scalar("loss", 1, 0.5)
+	err = s.Sync()
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") {
+		t.Fatalf("Sync on a full disk: %v", err)
+	}
+	if err := s.End(err); err == nil {
+		t.Fatal("End hid the error")
+	}
+	if st := status(t, dir); st.State != StateFailed || !strings.Contains(st.Message, "no space left on device") {
+		t.Errorf("status %+v, want failed with the disk's message", st)
 	}
 }
