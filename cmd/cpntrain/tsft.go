@@ -50,14 +50,14 @@ func tsftCommand() *cli.Command {
 			forceFlag(),
 		),
 		Subcommands: []*cli.Command{{
-			Name:        "pretrain",
-			Usage:       "build (or rebuild) the cached base model on the training devices",
+			Name:  "pretrain",
+			Usage: "build (or rebuild) the cached base model on the training devices",
 			Description: "Pretrains the base model on the 18 training devices (all 15,625 cells each) and saves it in --cache.\n" +
 				"The pretraining state is saved after every epoch next to the cached model: an interrupted\n" +
 				"run (Ctrl-C, SIGTERM, kill) resumes from the last finished epoch when run again with the\n" +
 				"same --out (or by any command that needs that base model).",
-			Flags:       append(tsftFlags(), forceFlag()),
-			Action:      tsftPretrain,
+			Flags:  append(tsftFlags(), forceFlag()),
+			Action: tsftPretrain,
 		}},
 		Action: tsftAdapt,
 	}
