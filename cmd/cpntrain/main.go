@@ -150,6 +150,11 @@ func report(err error, app *cli.App, args []string, stderr io.Writer) int {
 	var se *runlog.SettingsError
 	switch {
 	case errors.As(err, &se):
+		for i, d := range se.Diffs { // name the flag behind a setting where one is known
+			if f, ok := rlmsFlagNames[d.Path[strings.LastIndexByte(d.Path, '.')+1:]]; ok {
+				se.Diffs[i].Path += " (" + f + ")"
+			}
+		}
 		fmt.Fprintf(stderr, "%s: %v\n", appName, se)
 		return exitUsage
 	case errors.As(err, &ue):

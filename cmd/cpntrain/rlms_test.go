@@ -73,7 +73,7 @@ func TestRLMSTrainResumeEval(t *testing.T) {
 	se.Reset()
 	changed := append(slices.Clone(args[:len(args)-2]), "--lr-actor", "0.1", "--mix", "io")
 	changed = slices.Insert(changed, 1, "--seed", "9")
-	if code := run(changed, &so, &se); code != exitUsage || !strings.Contains(se.String(), "train.AC.LearningRateActor: 0.003 (run) → 0.1 (now)") ||
+	if code := run(changed, &so, &se); code != exitUsage || !strings.Contains(se.String(), "train.AC.LearningRateActor (--lr-actor): 0.003 (run) → 0.1 (now)") ||
 		!strings.Contains(se.String(), "env.Mix") || !strings.Contains(se.String(), "train.AC.Seed: 1 (run) → 9 (now)") {
 		t.Fatalf("changed settings: exit %d, stderr %q", code, se.String())
 	}
