@@ -54,23 +54,24 @@ func rlCommand() *cli.Command {
 					return &usageError{msg: "--checkpoint-every must not be negative.", cmd: c.Command.HelpName}
 				}
 				g := globalsFrom(c)
-				o := smoke.Options{Algo: algo, Env: env, Steps: c.Int64("steps"), Seed: uint64(g.Seed), CheckpointEvery: c.Int("checkpoint-every")}
+				o := smoke.Options{Algo: algo, Env: env, Steps: c.Int64("steps"), Seed: uint64(g.Seed)}
+				o.Checkpoint.Every = int64(c.Int("checkpoint-every"))
 				name := "rl-smoke-" + algo + "-" + env
 				dir := g.Out
 				if dir == "" {
 					dir = defaultRunDir(name, time.Now())
 				}
 				settings := map[string]any{"algo": algo, "env": env, "steps": o.Budget(), "seed": o.Seed}
-				o.CheckpointPath = filepath.Join(dir, smokeStateFile)
+				o.Checkpoint.Path = filepath.Join(dir, smokeStateFile)
 				run, err := runlog.Start(dir, runlog.StartOptions{Config: runRecord(c, name, settings), Settings: settings, Force: c.Bool("force"),
-					Checkpoint: func() (int64, bool, error) { return checkpoints.StepOf(o.CheckpointPath) }})
+					Checkpoint: func() (int64, bool, error) { return checkpoints.StepOf(o.Checkpoint.Path) }})
 				if err != nil {
 					return err
 				}
 				if !g.Quiet {
 					fmt.Fprintln(c.App.ErrWriter, run.Describe())
 				}
-				o.BeforeCheckpoint = run.Sync
+				o.Checkpoint.Before = run.Sync
 				prog := runlog.NewProgress(c.App.ErrWriter, int(o.Budget()), "train", g.Quiet)
 				var last int64
 				if run.Resumed {

@@ -107,7 +107,7 @@ var rlmsFlagNames = map[string]string{
 	"K": "--k", "P": "--paths", "ArrivalRate": "--arrival-rate", "Tasks": "--tasks", "Load": "--load",
 	"NumEnvs": "--envs", "NSteps": "--nsteps", "NumSteps": "--nsteps", "TotalTimesteps": "--steps",
 	"LearningRateActor": "--lr-actor", "LearningRateCritic": "--lr-critic", "LearningRate": "--lr-actor",
-	"Gamma": "--gamma", "EntCoef": "--ent-coef", "CheckpointEvery": "--checkpoint-every",
+	"Gamma": "--gamma", "EntCoef": "--ent-coef", "CheckpointEvery": "--checkpoint-every", "Checkpoint.Every": "--checkpoint-every",
 	"Dim": "--dim", "Hidden": "--dim", "Rounds": "--rounds", "MinSplit": "--paths",
 }
 

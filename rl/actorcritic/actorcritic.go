@@ -88,20 +88,9 @@ type Config struct {
 	// without it.
 	ParallelEnvs bool
 
-	// CheckpointPath, when set, makes the run resumable: every
-	// CheckpointEvery updates the actors, the critic, both optimizers, the
-	// generators, the counters and the environments' snapshots (they must
-	// implement rl.Snapshotter) are saved there atomically, and Train
-	// starts by resuming from the file if it exists. A resumed run ends
-	// exactly as an uninterrupted one with the same seed, on one thread.
-	CheckpointPath  string
-	CheckpointEvery int
-	// BeforeCheckpoint, when set, is called before each checkpoint is
-	// written (e.g. to make the metrics logged so far durable, so that a
-	// checkpoint never covers steps the log lost); an error stops training.
-	// When the context is cancelled, Train writes a last checkpoint before
-	// it returns.
-	BeforeCheckpoint func() error `json:"-"`
+	// Checkpoint makes the run resumable (per update); the environments
+	// must implement rl.Snapshotter.
+	Checkpoint rl.Checkpointing
 }
 
 // DefaultConfig returns settings that solve the known-answer environments:
@@ -126,7 +115,7 @@ func (c Config) Validate() error {
 	settings.AtLeast(f, "TotalTimesteps", c.TotalTimesteps, 0)
 	settings.AtLeast(f, "NumEnvs", c.NumEnvs, 1)
 	settings.AtLeast(f, "NSteps", c.NSteps, 1)
-	settings.AtLeast(f, "CheckpointEvery", c.CheckpointEvery, 0)
+	settings.AtLeast(f, "Checkpoint.Every", c.Checkpoint.Every, 0)
 	return f.NonNeg("LearningRateActor", c.LearningRateActor).NonNeg("LearningRateCritic", c.LearningRateCritic).
 		Unit("Gamma", c.Gamma).NonNeg("EntCoef", c.EntCoef).NonNeg("MaxGradNorm", c.MaxGradNorm).Err()
 }
@@ -210,14 +199,14 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 	var global int64
 
 	// --- Resume. ---
-	if cfg.CheckpointPath != "" {
+	if cfg.Checkpoint.Path != "" {
 		var st runState
-		ok, err := runstate.Load(cfg.CheckpointPath, CheckpointKind, ag, opts, gens, &st)
+		ok, err := runstate.Load(cfg.Checkpoint.Path, CheckpointKind, ag, opts, gens, &st)
 		if err != nil {
 			return res, err
 		}
 		if ok {
-			if err := venv.Restore(cfg.CheckpointPath, st.Vec); err != nil {
+			if err := venv.Restore(cfg.Checkpoint.Path, st.Vec); err != nil {
 				return res, err
 			}
 			global, res.Updates = st.Global, st.Updates
@@ -226,20 +215,14 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 	}
 
 	checkpoint := func() error {
-		if cfg.CheckpointPath == "" {
-			return nil
-		}
-		if cfg.BeforeCheckpoint != nil {
-			if err := cfg.BeforeCheckpoint(); err != nil {
+		return cfg.Checkpoint.Save(func(path string) error {
+			vs, err := venv.State()
+			if err != nil {
 				return err
 			}
-		}
-		vs, err := venv.State()
-		if err != nil {
-			return err
-		}
-		st := runState{Global: global, Updates: res.Updates, Vec: vs, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
-		return runstate.Save(cfg.CheckpointPath, CheckpointKind, global, ag, opts, gens, st)
+			st := runState{Global: global, Updates: res.Updates, Vec: vs, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
+			return runstate.Save(path, CheckpointKind, global, ag, opts, gens, st)
+		})
 	}
 
 	for global < cfg.TotalTimesteps {
@@ -373,7 +356,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 			metrics["charts/SPS"] = res.SPS
 			logger(global, metrics)
 		}
-		if cfg.CheckpointEvery > 0 && res.Updates%int64(cfg.CheckpointEvery) == 0 {
+		if cfg.Checkpoint.Due(res.Updates) {
 			if err := checkpoint(); err != nil {
 				return res, err
 			}

@@ -654,7 +654,7 @@ func TestValidateBounds(t *testing.T) {
 		"γ NaN":              func(c *Config) { c.Gamma = math.NaN() },
 		"EntCoef −1":         func(c *Config) { c.EntCoef = -1 },
 		"MaxGradNorm −1":     func(c *Config) { c.MaxGradNorm = -1 },
-		"CheckpointEvery −1": func(c *Config) { c.CheckpointEvery = -1 },
+		"CheckpointEvery −1": func(c *Config) { c.Checkpoint.Every = -1 },
 	}
 	for name, f := range bad {
 		c := base
@@ -678,8 +678,8 @@ func loopAgent(errs *[]string) (Agent[int], *tabActor) {
 func TestCheckpointEvery(t *testing.T) {
 	var errs []string
 	cfg := oneUpdateCfg(1, 1)
-	cfg.TotalTimesteps, cfg.CheckpointEvery = 4, 2
-	cfg.CheckpointPath = t.TempDir() + "/run.safetensors"
+	cfg.TotalTimesteps, cfg.Checkpoint.Every = 4, 2
+	cfg.Checkpoint.Path = t.TempDir() + "/run.safetensors"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	agent, _ := loopAgent(&errs)
@@ -703,7 +703,7 @@ func TestCheckpointEvery(t *testing.T) {
 	// (the checkpoint restores the critic and the actor with their Adam
 	// state).
 	refCfg := cfg
-	refCfg.CheckpointPath = ""
+	refCfg.Checkpoint.Path = ""
 	ref, refActor := loopAgent(&errs)
 	if _, err := Train(context.Background(), refCfg, func() rl.Env[int] { return &loopEnv{} }, ref, nil); err != nil {
 		t.Fatal(err)
@@ -713,13 +713,13 @@ func TestCheckpointEvery(t *testing.T) {
 		t.Errorf("resumed V(0), log π(0) = %v, %v; uninterrupted %v, %v", gotV, actor.lp.w.V.Data[0], wantV, refActor.lp.w.V.Data[0])
 	}
 
-	cfg.CheckpointEvery = 0
-	cfg.CheckpointPath = t.TempDir() + "/never.safetensors"
+	cfg.Checkpoint.Every = 0
+	cfg.Checkpoint.Path = t.TempDir() + "/never.safetensors"
 	agent, actor = loopAgent(&errs)
 	if _, err := Train(context.Background(), cfg, func() rl.Env[int] { return &loopEnv{} }, agent, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(cfg.CheckpointPath); err == nil || actor.evals != 4 {
+	if _, err := os.Stat(cfg.Checkpoint.Path); err == nil || actor.evals != 4 {
 		t.Errorf("CheckpointEvery 0: checkpoint written (stat error %v) or %d updates, want none and 4", err, actor.evals)
 	}
 	errsOK(t, errs)

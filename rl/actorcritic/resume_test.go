@@ -51,10 +51,10 @@ func TestResumeAfterKill(t *testing.T) {
 
 func resumeAfterKill(t *testing.T, cfg Config, every int, mk func() rl.Env[testenv.Vec], newAgent func(uint64) Agent[testenv.Vec],
 	params func(Agent[testenv.Vec]) []float32, ref Agent[testenv.Vec], refRes Result) {
-	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
-	cfg.CheckpointEvery = every
+	cfg.Checkpoint.Path = filepath.Join(t.TempDir(), "run.safetensors")
+	cfg.Checkpoint.Every = int64(every)
 	syncs := 0
-	cfg.BeforeCheckpoint = func() error { syncs++; return nil }
+	cfg.Checkpoint.Before = func() error { syncs++; return nil }
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := 0
 	_, err := Train(ctx, cfg, mk, newAgent(1), func(step int64, m map[string]float64) {
@@ -98,16 +98,16 @@ func resumeAfterKill(t *testing.T, cfg Config, every int, mk func() rl.Env[teste
 func TestBeforeCheckpointErrorStops(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.TotalTimesteps, cfg.Seed = 4*5*30, 3
-	cfg.CheckpointPath, cfg.CheckpointEvery = filepath.Join(t.TempDir(), "run.safetensors"), 10
+	cfg.Checkpoint.Path, cfg.Checkpoint.Every = filepath.Join(t.TempDir(), "run.safetensors"), 10
 	full := errors.New("write metrics.jsonl: no space left on device")
-	cfg.BeforeCheckpoint = func() error { return full }
+	cfg.Checkpoint.Before = func() error { return full }
 	mk := func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }
 	p := policy.New[testenv.Vec](4, mk().ActionSpace(), policy.DefaultConfig(), rand.New(rand.NewPCG(1, 7)))
 	res, err := Train(context.Background(), cfg, mk, PolicyAgent(p), nil)
 	if !errors.Is(err, full) || res.Updates != 10 {
 		t.Fatalf("Train: %v after %d updates; want the disk error after update 10", err, res.Updates)
 	}
-	if _, err := os.Stat(cfg.CheckpointPath); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(cfg.Checkpoint.Path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a checkpoint was written: %v", err)
 	}
 }

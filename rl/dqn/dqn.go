@@ -91,22 +91,11 @@ type Config struct {
 	// no clipping; SB3: 10).
 	MaxGradNorm float64
 
-	// CheckpointPath, when set, makes the run resumable: every
-	// CheckpointEvery environment steps the Q and target networks, the
-	// optimizer, the generators, the counters, the environment's snapshot
-	// (it must implement rl.Snapshotter) and the replay buffer's contents
-	// are saved there atomically, and Train starts by resuming from the
-	// file if it exists. Observations are stored as JSON, so O must round-
-	// trip through encoding/json (exported fields). A resumed run ends
-	// exactly as an uninterrupted one with the same seed, on one thread.
-	CheckpointPath  string
-	CheckpointEvery int64
-	// BeforeCheckpoint, when set, is called before each checkpoint is
-	// written (e.g. to make the metrics logged so far durable, so that a
-	// checkpoint never covers steps the log lost); an error stops training.
-	// When the context is cancelled, Train writes a last checkpoint before
-	// it returns.
-	BeforeCheckpoint func() error `json:"-"`
+	// Checkpoint makes the run resumable (per environment step); the
+	// environment must implement rl.Snapshotter, and the replay buffer is
+	// saved with its observations as JSON, so O must round-trip through
+	// encoding/json (exported fields).
+	Checkpoint rl.Checkpointing
 }
 
 // DefaultConfig returns CleanRL's dqn.py defaults for CartPole-v1.
@@ -161,8 +150,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("dqn: HuberDelta %v must be positive", c.HuberDelta)
 	case !(c.MaxGradNorm >= 0):
 		return fmt.Errorf("dqn: MaxGradNorm %v < 0", c.MaxGradNorm)
-	case c.CheckpointEvery < 0:
-		return fmt.Errorf("dqn: CheckpointEvery %d < 0", c.CheckpointEvery)
+	case c.Checkpoint.Every < 0:
+		return fmt.Errorf("dqn: CheckpointEvery %d < 0", c.Checkpoint.Every)
 	}
 	return nil
 }
@@ -278,19 +267,19 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 	model := nn.Modules{{Name: "q", M: q}, {Name: "target", M: target}}
 	gens := []*rand.PCG{src, envSrc}
 	first := int64(0)
-	if cfg.CheckpointPath != "" {
+	if cfg.Checkpoint.Path != "" {
 		var st runState[O]
-		ok, err := runstate.Load(cfg.CheckpointPath, CheckpointKind, model, opt, gens, &st)
+		ok, err := runstate.Load(cfg.Checkpoint.Path, CheckpointKind, model, opt, gens, &st)
 		if err != nil {
 			return res, err
 		}
 		if ok {
 			envs, cur := []rl.Env[O]{env}, []O{obs}
-			if err := rl.RestoreEnvs("dqn", cfg.CheckpointPath, envs, st.Envs, cur); err != nil {
+			if err := rl.RestoreEnvs("dqn", cfg.Checkpoint.Path, envs, st.Envs, cur); err != nil {
 				return res, err
 			}
 			if err := rb.Restore(st.Replay, st.ReplayPos); err != nil {
-				return res, fmt.Errorf("dqn: %s: %w", cfg.CheckpointPath, err)
+				return res, fmt.Errorf("dqn: %s: %w", cfg.Checkpoint.Path, err)
 			}
 			obs, first = cur[0], st.Step
 			epReturn, epLength, epInfo = st.EpReturn, st.EpLength, st.EpInfo
@@ -300,16 +289,10 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 
 	// checkpoint saves the state before step.
 	checkpoint := func(step int64) error {
-		if cfg.CheckpointPath == "" {
-			return nil
-		}
-		if cfg.BeforeCheckpoint != nil {
-			if err := cfg.BeforeCheckpoint(); err != nil {
-				return err
-			}
-		}
-		return saveRun(cfg.CheckpointPath, model, opt, gens, env, rb, runState[O]{
-			Step: step, Updates: res.Updates, EpReturn: epReturn, EpLength: epLength, EpInfo: epInfo, Episodes: res.Episodes,
+		return cfg.Checkpoint.Save(func(path string) error {
+			return saveRun(path, model, opt, gens, env, rb, runState[O]{
+				Step: step, Updates: res.Updates, EpReturn: epReturn, EpLength: epLength, EpInfo: epInfo, Episodes: res.Episodes,
+			})
 		})
 	}
 
@@ -396,7 +379,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 		if step%cfg.TargetNetworkFrequency == 0 {
 			softUpdate(targetParams, qParams, cfg.Tau)
 		}
-		if cfg.CheckpointEvery > 0 && (step+1)%cfg.CheckpointEvery == 0 {
+		if cfg.Checkpoint.Due(step + 1) {
 			if err := checkpoint(step + 1); err != nil {
 				return res, err
 			}

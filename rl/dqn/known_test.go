@@ -294,8 +294,8 @@ func TestTargetNetworkSchedule(t *testing.T) {
 		t.Helper()
 		cfg := base
 		cfg.Tau, cfg.TotalTimesteps = tau, steps
-		cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
-		cfg.CheckpointEvery = steps
+		cfg.Checkpoint.Path = filepath.Join(t.TempDir(), "run.safetensors")
+		cfg.Checkpoint.Every = steps
 		res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }, policy.MLPQ[testenv.Vec](hidden...), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -310,7 +310,7 @@ func TestTargetNetworkSchedule(t *testing.T) {
 		tc := policy.NewQNetwork[testenv.Vec](net.In(), net.Out(), hidden, rng)
 		opt := optim.NewAdam(nn.Collect(qc), optim.DefaultAdamConfig())
 		var st runState[testenv.Vec]
-		ok, err := runstate.Load(cfg.CheckpointPath, CheckpointKind, nn.Modules{{Name: "q", M: qc}, {Name: "target", M: tc}}, opt,
+		ok, err := runstate.Load(cfg.Checkpoint.Path, CheckpointKind, nn.Modules{{Name: "q", M: qc}, {Name: "target", M: tc}}, opt,
 			[]*rand.PCG{rand.NewPCG(0, 0), rand.NewPCG(0, 0)}, &st)
 		if err != nil || !ok {
 			t.Fatalf("%d steps: checkpoint: ok=%v err=%v", steps, ok, err)
@@ -372,11 +372,11 @@ func TestTargetNetworkSchedule(t *testing.T) {
 func TestCheckpointEveryZero(t *testing.T) {
 	cfg := smallConfig(1, 20)
 	cfg.LearningStarts = 5
-	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
+	cfg.Checkpoint.Path = filepath.Join(t.TempDir(), "run.safetensors")
 	if _, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }, mlpQ(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(cfg.CheckpointPath); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(cfg.Checkpoint.Path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("checkpoint written with CheckpointEvery 0 (stat: %v)", err)
 	}
 }
@@ -672,8 +672,8 @@ func TestValidateBoundaries(t *testing.T) {
 		{"MSE delta 0", func(c *Config) { c.Loss, c.HuberDelta = MSE, 0 }, true},
 		{"MaxGradNorm 0", func(c *Config) { c.MaxGradNorm = 0 }, true},
 		{"MaxGradNorm -1e-9", func(c *Config) { c.MaxGradNorm = -1e-9 }, false},
-		{"CheckpointEvery 0", func(c *Config) { c.CheckpointEvery = 0 }, true},
-		{"CheckpointEvery -1", func(c *Config) { c.CheckpointEvery = -1 }, false},
+		{"CheckpointEvery 0", func(c *Config) { c.Checkpoint.Every = 0 }, true},
+		{"CheckpointEvery -1", func(c *Config) { c.Checkpoint.Every = -1 }, false},
 	} {
 		cfg := DefaultConfig()
 		c.mod(&cfg)
@@ -727,8 +727,8 @@ func TestResumeContinues(t *testing.T) {
 	cfg := smallConfig(4, 5)
 	cfg.BatchSize, cfg.LearningStarts, cfg.TrainFrequency = 4, 2, 1
 	newQ := policy.MLPQ[testenv.Vec](8)
-	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
-	cfg.CheckpointEvery = 5
+	cfg.Checkpoint.Path = filepath.Join(t.TempDir(), "run.safetensors")
+	cfg.Checkpoint.Every = 5
 	var first, second int
 	res, err := Train(context.Background(), cfg, func() rl.Env[testenv.Vec] {
 		return countingCartPole{testenv.NewCartPole(), &first}

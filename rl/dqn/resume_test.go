@@ -38,10 +38,10 @@ func TestResumeAfterKill(t *testing.T) {
 	}
 
 	for _, every := range []int64{1000, 100000} {
-		cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
-		cfg.CheckpointEvery = every
+		cfg.Checkpoint.Path = filepath.Join(t.TempDir(), "run.safetensors")
+		cfg.Checkpoint.Every = every
 		syncs := int64(0)
-		cfg.BeforeCheckpoint = func() error { syncs++; return nil }
+		cfg.Checkpoint.Before = func() error { syncs++; return nil }
 		ctx, cancel := context.WithCancel(context.Background())
 		_, err = dqn.Train(ctx, cfg, mk, newQ, func(step int64, m map[string]float64) {
 			if step > 3500 {
@@ -85,10 +85,10 @@ func TestLoggedStepsAndCheckpoints(t *testing.T) {
 	cfg := dqn.DefaultConfig()
 	cfg.TotalTimesteps, cfg.LearningStarts, cfg.BufferSize = 5000, 500, 1000
 	cfg.TrainFrequency, cfg.BatchSize, cfg.Seed = 2, 32, 6
-	cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
-	cfg.CheckpointEvery = 1000
+	cfg.Checkpoint.Path = filepath.Join(t.TempDir(), "run.safetensors")
+	cfg.Checkpoint.Every = 1000
 	checkpoints, records := int64(0), 0
-	cfg.BeforeCheckpoint = func() error { checkpoints++; return nil }
+	cfg.Checkpoint.Before = func() error { checkpoints++; return nil }
 	mk := func() rl.Env[testenv.Vec] { return testenv.NewCartPole() }
 	_, err := dqn.Train(context.Background(), cfg, mk, policy.MLPQ[testenv.Vec](32, 32), func(step int64, m map[string]float64) {
 		records++

@@ -71,20 +71,9 @@ type Config struct {
 	// precisely (e.g. on split ratios).
 	AnnealLR bool
 
-	// CheckpointPath, when set, makes the run resumable: every
-	// CheckpointEvery updates the actors, the critic, the optimizers, the
-	// generators and the counters are saved there atomically (batches are
-	// whole episodes, so no environment state is needed), and Train starts
-	// by resuming from the file if it exists. A resumed run ends exactly as
-	// an uninterrupted one with the same seed, on one thread.
-	CheckpointPath  string
-	CheckpointEvery int
-	// BeforeCheckpoint, when set, is called before each checkpoint is
-	// written (e.g. to make the metrics logged so far durable, so that a
-	// checkpoint never covers steps the log lost); an error stops training.
-	// When the context is cancelled, Train writes a last checkpoint before
-	// it returns.
-	BeforeCheckpoint func() error `json:"-"`
+	// Checkpoint makes the run resumable (per update; batches are whole
+	// episodes, so no environment state is saved).
+	Checkpoint rl.Checkpointing
 }
 
 // DefaultConfig returns settings that solve the known-answer environments.
@@ -109,7 +98,7 @@ func (c Config) Validate() error {
 	settings.AtLeast(f, "TotalTimesteps", c.TotalTimesteps, 0)
 	settings.AtLeast(f, "NumEnvs", c.NumEnvs, 1)
 	settings.AtLeast(f, "NumEpisodes", c.NumEpisodes, 1)
-	settings.AtLeast(f, "CheckpointEvery", c.CheckpointEvery, 0)
+	settings.AtLeast(f, "Checkpoint.Every", c.Checkpoint.Every, 0)
 	return f.NonNeg("LearningRate", c.LearningRate).NonNeg("LearningRateCritic", c.LearningRateCritic).
 		Unit("Gamma", c.Gamma).NonNeg("EntCoef", c.EntCoef).NonNeg("MaxGradNorm", c.MaxGradNorm).Err()
 }
@@ -251,9 +240,9 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 		opts = append(opts, optim.Member{Name: "critic", Opt: optC})
 	}
 	gens := []*rand.PCG{src, envSrc}
-	if cfg.CheckpointPath != "" {
+	if cfg.Checkpoint.Path != "" {
 		var st runState
-		ok, err := runstate.Load(cfg.CheckpointPath, CheckpointKind, model, opts, gens, &st)
+		ok, err := runstate.Load(cfg.Checkpoint.Path, CheckpointKind, model, opts, gens, &st)
 		if err != nil {
 			return res, err
 		}
@@ -264,16 +253,10 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 	}
 
 	checkpoint := func() error {
-		if cfg.CheckpointPath == "" {
-			return nil
-		}
-		if cfg.BeforeCheckpoint != nil {
-			if err := cfg.BeforeCheckpoint(); err != nil {
-				return err
-			}
-		}
-		st := runState{Global: global, Updates: res.Updates, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
-		return runstate.Save(cfg.CheckpointPath, CheckpointKind, global, model, opts, gens, st)
+		return cfg.Checkpoint.Save(func(path string) error {
+			st := runState{Global: global, Updates: res.Updates, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
+			return runstate.Save(path, CheckpointKind, global, model, opts, gens, st)
+		})
 	}
 
 	for global < cfg.TotalTimesteps {
@@ -466,7 +449,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 		}
 		metrics["charts/SPS"] = res.SPS
 		logger(global, metrics)
-		if cfg.CheckpointEvery > 0 && res.Updates%int64(cfg.CheckpointEvery) == 0 {
+		if cfg.Checkpoint.Due(res.Updates) {
 			if err := checkpoint(); err != nil {
 				return res, err
 			}

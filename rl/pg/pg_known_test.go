@@ -513,7 +513,7 @@ func TestValidateBounds(t *testing.T) {
 		"γ NaN":              func(c *Config) { c.Gamma = math.NaN() },
 		"EntCoef −1":         func(c *Config) { c.EntCoef = -1 },
 		"MaxGradNorm −1":     func(c *Config) { c.MaxGradNorm = -1 },
-		"CheckpointEvery −1": func(c *Config) { c.CheckpointEvery = -1 },
+		"CheckpointEvery −1": func(c *Config) { c.Checkpoint.Every = -1 },
 	}
 	for name, f := range bad {
 		c := base
@@ -537,8 +537,8 @@ func oneStepAgent(errs *[]string) (rlagent.Agent[int], *tabActor) {
 func TestCheckpointEvery(t *testing.T) {
 	var errs []string
 	cfg := pgCfg()
-	cfg.NumEnvs, cfg.NumEpisodes, cfg.TotalTimesteps, cfg.CheckpointEvery = 1, 1, 4, 2
-	cfg.CheckpointPath = t.TempDir() + "/run.safetensors"
+	cfg.NumEnvs, cfg.NumEpisodes, cfg.TotalTimesteps, cfg.Checkpoint.Every = 1, 1, 4, 2
+	cfg.Checkpoint.Path = t.TempDir() + "/run.safetensors"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	agent, _ := oneStepAgent(&errs)
@@ -562,7 +562,7 @@ func TestCheckpointEvery(t *testing.T) {
 	// (the checkpoint restores the critic and the actor with their Adam
 	// state).
 	refCfg := cfg
-	refCfg.CheckpointPath = ""
+	refCfg.Checkpoint.Path = ""
 	ref, refActor := oneStepAgent(&errs)
 	if _, err := Train(context.Background(), refCfg, func() rl.Env[int] { return &oneStepEnv{} }, ref, nil, nil); err != nil {
 		t.Fatal(err)
@@ -572,13 +572,13 @@ func TestCheckpointEvery(t *testing.T) {
 		t.Errorf("resumed V(0), log π(0) = %v, %v; uninterrupted %v, %v", gotV, actor.lp.w.V.Data[0], wantV, refActor.lp.w.V.Data[0])
 	}
 
-	cfg.CheckpointEvery = 0
-	cfg.CheckpointPath = t.TempDir() + "/never.safetensors"
+	cfg.Checkpoint.Every = 0
+	cfg.Checkpoint.Path = t.TempDir() + "/never.safetensors"
 	agent, actor = oneStepAgent(&errs)
 	if _, err := Train(context.Background(), cfg, func() rl.Env[int] { return &oneStepEnv{} }, agent, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(cfg.CheckpointPath); err == nil || actor.evals != 4 {
+	if _, err := os.Stat(cfg.Checkpoint.Path); err == nil || actor.evals != 4 {
 		t.Errorf("CheckpointEvery 0: checkpoint written (stat error %v) or %d updates, want none and 4", err, actor.evals)
 	}
 	errsOK(t, errs)

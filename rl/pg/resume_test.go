@@ -53,10 +53,10 @@ func TestResumeAfterKill(t *testing.T) {
 		}
 
 		for _, every := range []int{2, 1000} {
-			cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
-			cfg.CheckpointEvery = every
+			cfg.Checkpoint.Path = filepath.Join(t.TempDir(), "run.safetensors")
+			cfg.Checkpoint.Every = int64(every)
 			syncs := 0
-			cfg.BeforeCheckpoint = func() error { syncs++; return nil }
+			cfg.Checkpoint.Before = func() error { syncs++; return nil }
 			ctx, cancel := context.WithCancel(context.Background())
 			updates := 0
 			_, err = Train(ctx, cfg, mk, newA(1), nil, func(step int64, m map[string]float64) {

@@ -86,20 +86,9 @@ type Config struct {
 	// with and without it. Leave it off for cheap environments such as
 	// CartPole.
 	ParallelEnvs bool
-	// CheckpointPath, when set, makes the run resumable: every
-	// CheckpointEvery iterations the policy, the optimizer, the generator,
-	// the counters and the environments (which must implement
-	// rl.Snapshotter) are saved there, and a run started with an existing
-	// checkpoint at that path continues from it, ending with the same
-	// parameters as an uninterrupted run.
-	CheckpointPath  string
-	CheckpointEvery int
-	// BeforeCheckpoint, when set, is called before each checkpoint is
-	// written (e.g. to make the metrics logged so far durable, so that a
-	// checkpoint never covers steps the log lost); an error stops training.
-	// When the context is cancelled, Train writes a last checkpoint before
-	// it returns.
-	BeforeCheckpoint func() error `json:"-"`
+	// Checkpoint makes the run resumable (per iteration); the
+	// environments must implement rl.Snapshotter.
+	Checkpoint rl.Checkpointing
 }
 
 // DefaultConfig returns CleanRL's ppo.py defaults (CartPole-v1).
@@ -270,8 +259,8 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 
 	// --- Resume. ---
 	first := 0
-	if cfg.CheckpointPath != "" {
-		st, ok, err := loadRun(cfg.CheckpointPath, ag, opt, src, venv)
+	if cfg.Checkpoint.Path != "" {
+		st, ok, err := loadRun(cfg.Checkpoint.Path, ag, opt, src, venv)
 		if err != nil {
 			return res, err
 		}
@@ -284,16 +273,10 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 
 	// checkpoint saves the state at the start of iteration iter.
 	checkpoint := func(iter int) error {
-		if cfg.CheckpointPath == "" {
-			return nil
-		}
-		if cfg.BeforeCheckpoint != nil {
-			if err := cfg.BeforeCheckpoint(); err != nil {
-				return err
-			}
-		}
-		st := runState{Iter: iter, Global: global, NextDone: nextDone, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
-		return saveRun(cfg.CheckpointPath, ag, opt, src, venv, st)
+		return cfg.Checkpoint.Save(func(path string) error {
+			st := runState{Iter: iter, Global: global, NextDone: nextDone, Returns: res.EpisodicReturns, Lengths: res.EpisodicLengths}
+			return saveRun(path, ag, opt, src, venv, st)
+		})
 	}
 
 	for iter := first; iter < iters; iter++ {
@@ -423,7 +406,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 		metrics["losses/explained_variance"] = explainedVariance(values, ret)
 		metrics["charts/SPS"] = res.SPS
 		logger(global, metrics)
-		if cfg.CheckpointEvery > 0 && (iter+1)%cfg.CheckpointEvery == 0 {
+		if cfg.Checkpoint.Due(int64(iter + 1)) {
 			if err := checkpoint(iter + 1); err != nil {
 				return res, err
 			}

@@ -292,10 +292,10 @@ func TestResumeAfterKill(t *testing.T) {
 	}
 
 	for _, every := range []int{2, 1000} {
-		cfg.CheckpointPath = filepath.Join(t.TempDir(), "run.safetensors")
-		cfg.CheckpointEvery = every
+		cfg.Checkpoint.Path = filepath.Join(t.TempDir(), "run.safetensors")
+		cfg.Checkpoint.Every = int64(every)
 		syncs := 0
-		cfg.BeforeCheckpoint = func() error { syncs++; return nil }
+		cfg.Checkpoint.Before = func() error { syncs++; return nil }
 		// First process: killed during iteration 6 (after the checkpoint of
 		// iteration 4), by cancelling its context from the logger.
 		ctx, cancel := context.WithCancel(context.Background())

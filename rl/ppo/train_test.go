@@ -101,11 +101,11 @@ func TestCheckpointSchedule(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs = 1, 4, 1, 1
 		cfg.TotalTimesteps = int64(4 * iters)
-		cfg.CheckpointPath, cfg.CheckpointEvery = filepath.Join(t.TempDir(), "run.safetensors"), every
+		cfg.Checkpoint.Path, cfg.Checkpoint.Every = filepath.Join(t.TempDir(), "run.safetensors"), int64(every)
 		if _, err := Train(context.Background(), cfg, newCartPole, policy.Agent(cartPolicy(1)), nil); err != nil {
 			t.Fatal(err)
 		}
-		return cfg.CheckpointPath
+		return cfg.Checkpoint.Path
 	}
 	for _, c := range []struct{ iters, every int }{{2, 3}, {3, 0}} {
 		if _, err := os.Stat(run(c.iters, c.every)); err == nil {

@@ -32,13 +32,11 @@ type Options struct {
 	Seed  uint64
 	// EvalEpisodes is the number of greedy evaluation episodes (default 20).
 	EvalEpisodes int
-	// CheckpointPath, when set, makes the run resumable (the trainer's
-	// Config.CheckpointPath): a checkpoint every CheckpointEvery updates
+	// Checkpoint makes the run resumable (the trainer's
+	// Config.Checkpoint): a checkpoint every Checkpoint.Every updates
 	// (ppo: iterations; dqn: 1,000 environment steps; 0: none) and one when
 	// ctx ends; BeforeCheckpoint is called before each.
-	CheckpointPath   string
-	CheckpointEvery  int
-	BeforeCheckpoint func() error
+	Checkpoint rl.Checkpointing
 }
 
 // Budget is the number of environment steps the run trains for: Steps, or
@@ -126,7 +124,8 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 			q = policy.MLPQ[testenv.Vec](32, 32)
 		}
 		cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
-		cfg.CheckpointPath, cfg.CheckpointEvery, cfg.BeforeCheckpoint = o.CheckpointPath, 1000*int64(o.CheckpointEvery), o.BeforeCheckpoint
+		cfg.Checkpoint = o.Checkpoint
+		cfg.Checkpoint.Every *= 1000
 		res, err := dqn.Train(ctx, cfg, mk, q, log)
 		if err != nil {
 			return rep, err
@@ -144,7 +143,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 			cfg.NumEnvs, cfg.NumSteps, cfg.UpdateEpochs, cfg.LearningRate, cfg.EntCoef = 16, 16, 10, 1e-2, 0
 		}
 		cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
-		cfg.CheckpointPath, cfg.CheckpointEvery, cfg.BeforeCheckpoint = o.CheckpointPath, o.CheckpointEvery, o.BeforeCheckpoint
+		cfg.Checkpoint = o.Checkpoint
 		res, err := ppo.Train(ctx, cfg, mk, policy.Agent(ac), ppo.Logger(log))
 		if err != nil {
 			return rep, err
@@ -162,7 +161,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 				cfg.MaxGradNorm, cfg.NormAdv = 0.5, true
 			}
 			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
-			cfg.CheckpointPath, cfg.CheckpointEvery, cfg.BeforeCheckpoint = o.CheckpointPath, o.CheckpointEvery, o.BeforeCheckpoint
+			cfg.Checkpoint = o.Checkpoint
 			res, err := actorcritic.Train(ctx, cfg, mk, ag, actorcritic.Logger(log))
 			if err != nil {
 				return rep, err
@@ -174,7 +173,7 @@ func Run(ctx context.Context, o Options, log Logger) (Report, error) {
 				cfg.EntCoef, cfg.AnnealLR = 0, true
 			}
 			cfg.Seed, cfg.TotalTimesteps = o.Seed, steps
-			cfg.CheckpointPath, cfg.CheckpointEvery, cfg.BeforeCheckpoint = o.CheckpointPath, o.CheckpointEvery, o.BeforeCheckpoint
+			cfg.Checkpoint = o.Checkpoint
 			res, err := pg.Train(ctx, cfg, mk, ag, nil, pg.Logger(log))
 			if err != nil {
 				return rep, err

@@ -17,7 +17,7 @@ const (
 	// ModelFile is the trained policy.
 	ModelFile = "model.safetensors"
 	// StateFile is the resumable training state, written every
-	// RunConfig.CheckpointEvery updates.
+	// RunConfig.Checkpoint.Every updates.
 	StateFile = "train-state.safetensors"
 )
 
@@ -70,7 +70,7 @@ type TrainReport struct {
 
 // RunTrain trains RLMS-CPN in the run folder rc.Dir: metrics to
 // metrics.jsonl and TensorBoard, the resumable state every
-// rc.CheckpointEvery updates, the policy to ModelFile, then the evaluation
+// rc.Checkpoint.Every updates, the policy to ModelFile, then the evaluation
 // against the baselines.
 func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 	logw := rc.Log

@@ -60,14 +60,14 @@ func (c Config) Steps() int64 {
 // SetCheckpoint makes the run resumable from path, saved every `every`
 // updates (actor-critic) or iterations (PPO).
 func (c *Config) SetCheckpoint(path string, every int) {
-	c.AC.CheckpointPath, c.AC.CheckpointEvery = path, every
-	c.PPO.CheckpointPath, c.PPO.CheckpointEvery = path, every
+	c.AC.Checkpoint.Path, c.AC.Checkpoint.Every = path, int64(every)
+	c.PPO.Checkpoint.Path, c.PPO.Checkpoint.Every = path, int64(every)
 }
 
 // SetBeforeCheckpoint sets the hook both trainers call before each
-// checkpoint (see actorcritic.Config.BeforeCheckpoint).
+// checkpoint (see actorcritic.Config.Checkpoint.Before).
 func (c *Config) SetBeforeCheckpoint(f func() error) {
-	c.AC.BeforeCheckpoint, c.PPO.BeforeCheckpoint = f, f
+	c.AC.Checkpoint.Before, c.PPO.Checkpoint.Before = f, f
 }
 
 // Validate reports settings out of range, naming the trainer.
@@ -153,7 +153,7 @@ type Result struct {
 }
 
 // Train trains a new model (initialised from cfg.AC.Seed) on net's
-// simulator. With cfg.AC.CheckpointPath set, it resumes a killed run.
+// simulator. With cfg.AC.Checkpoint.Path set, it resumes a killed run.
 func Train(ctx context.Context, net *cpn.Network, cfg Config, logger func(step int64, metrics map[string]float64)) (*rlms.Model, Result, error) {
 	if cfg.Model.K != net.Cfg.K || cfg.Model.P != net.Cfg.P {
 		return nil, Result{}, fmt.Errorf("rlms: the model has K=%d, P=%d; the network K=%d, P=%d", cfg.Model.K, cfg.Model.P, net.Cfg.K, net.Cfg.P)
