@@ -32,7 +32,17 @@ func TestMain(m *testing.M) {
 		os.Args = argv
 		main()
 	}
-	os.Exit(m.Run())
+	_, err := os.Stat("runs")
+	before := err == nil
+	code := m.Run()
+	// A test that ran a command without --out wrote runs/ into the source
+	// tree: make that a failure.
+	if _, err := os.Stat("runs"); err == nil && !before {
+		fmt.Fprintln(os.Stderr, "a test left a runs/ folder in cmd/cpntrain: give it --out t.TempDir()")
+		os.RemoveAll("runs")
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // startChild starts cpntrain with args in a child process.

@@ -59,7 +59,7 @@ func TestTSFTUsageErrors(t *testing.T) {
 
 func TestTSFTMissingDataSaysHowToFetch(t *testing.T) {
 	var so, se bytes.Buffer
-	code := run([]string{"cpntrain", "--data-dir", t.TempDir(), "tsft", "--device", "fpga"}, &so, &se)
+	code := run([]string{"cpntrain", "--data-dir", t.TempDir(), "--out", t.TempDir(), "tsft", "--device", "fpga"}, &so, &se)
 	if code != exitFail || !strings.Contains(se.String(), "cpntrain data fetch nasbench201") {
 		t.Fatalf("exit %d, stderr %q", code, se.String())
 	}
