@@ -226,7 +226,7 @@ func noPartialFiles(t *testing.T, dest, rel string) {
 		t.Errorf("%s exists after a failed download (%v)", rel, err)
 	}
 	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && strings.Contains(d.Name(), ".part-") {
+		if err == nil && (strings.Contains(d.Name(), ".part-") || strings.HasSuffix(d.Name(), ".part")) {
 			t.Errorf("temporary file left: %s", path)
 		}
 		return nil

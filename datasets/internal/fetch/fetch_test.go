@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // testSet is a small data set served under /v1/data/, its licence one level
@@ -64,11 +65,12 @@ func (s *testSet) serve(t *testing.T, handle func(w http.ResponseWriter, r *http
 	return srv.URL + "/v1/data", hits
 }
 
-// noLeftovers fails if dir holds a temporary download.
+// noLeftovers fails if dir holds a temporary download (<name>.part, or
+// .<name>.part-<digits> of the older naming).
 func noLeftovers(t *testing.T, dir string) {
 	t.Helper()
 	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && strings.Contains(d.Name(), ".part-") {
+		if err == nil && strings.Contains(d.Name(), ".part") {
 			t.Errorf("temporary file left: %s", path)
 		}
 		return nil
@@ -137,9 +139,11 @@ func TestFilesFailures(t *testing.T) {
 	s := newTestSet()
 	bigSum := s.files[2].SHA256
 	for _, tc := range []struct {
-		name   string
-		handle func(w http.ResponseWriter, r *http.Request, body []byte) bool
-		want   []string
+		name     string
+		handle   func(w http.ResponseWriter, r *http.Request, body []byte) bool
+		want     []string
+		attempts int64 // requests for the failing file, whose URL path ends in suffix
+		suffix   string
 	}{
 		{"flipped byte", func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 			if !strings.HasSuffix(r.URL.Path, "b.bin") {
@@ -151,7 +155,7 @@ func TestFilesFailures(t *testing.T) {
 			w.Header().Set("X-Sum", hex.EncodeToString(sum[:]))
 			_, _ = w.Write(bad)
 			return true
-		}, []string{"sub/b.bin", "SHA-256 mismatch: expected " + bigSum + ", got "}},
+		}, []string{"sub/b.bin", "SHA-256 mismatch: expected " + bigSum + ", got "}, 1, "b.bin"},
 		{"connection closed early", func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 			if !strings.HasSuffix(r.URL.Path, "b.bin") {
 				return false
@@ -160,7 +164,7 @@ func TestFilesFailures(t *testing.T) {
 			_, _ = w.Write(body[:40_000])
 			w.(http.Flusher).Flush()
 			panic(http.ErrAbortHandler) // closes the connection mid-body
-		}, []string{"sub/b.bin", "truncated: connection closed after 40000 of 100000 bytes"}},
+		}, []string{"sub/b.bin", "truncated: connection closed after 40000 of 100000 bytes (gave up after 4 attempts)"}, 4, "b.bin"},
 		{"short content length", func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 			if !strings.HasSuffix(r.URL.Path, "b.bin") {
 				return false
@@ -168,7 +172,7 @@ func TestFilesFailures(t *testing.T) {
 			w.Header().Set("Content-Length", "40000")
 			_, _ = w.Write(body[:40_000])
 			return true
-		}, []string{"sub/b.bin", "server announces 40000 bytes, want 100000"}},
+		}, []string{"sub/b.bin", "server announces 40000 bytes, want 100000"}, 1, "b.bin"},
 		{"chunked and short", func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 			if !strings.HasSuffix(r.URL.Path, "b.bin") {
 				return false
@@ -177,7 +181,7 @@ func TestFilesFailures(t *testing.T) {
 			w.(http.Flusher).Flush()
 			_, _ = w.Write(body[10_000:20_000])
 			return true
-		}, []string{"sub/b.bin", "truncated: got 20000 of 100000 bytes"}},
+		}, []string{"sub/b.bin", "truncated: got 20000 of 100000 bytes (gave up after 4 attempts)"}, 4, "b.bin"},
 		{"too long", func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 			if !strings.HasSuffix(r.URL.Path, "a.txt") {
 				return false
@@ -186,22 +190,31 @@ func TestFilesFailures(t *testing.T) {
 			w.(http.Flusher).Flush()
 			_, _ = w.Write([]byte("and more\n"))
 			return true
-		}, []string{"a.txt", "more than the expected 6 bytes"}},
+		}, []string{"a.txt", "more than the expected 6 bytes"}, 1, "a.txt"},
 		{"not found", func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 			if !strings.HasSuffix(r.URL.Path, "LICENSE") {
 				return false
 			}
 			http.NotFound(w, r)
 			return true
-		}, []string{"LICENSE.X", "/v1/LICENSE: HTTP 404 Not Found"}},
+		}, []string{"LICENSE.X", "/v1/LICENSE: HTTP 404 Not Found"}, 1, "LICENSE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			base, _ := s.serve(t, tc.handle)
+			var took atomic.Int64 // requests for the failing file
+			base, _ := s.serve(t, func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+				if strings.HasSuffix(r.URL.Path, tc.suffix) {
+					took.Add(1) // before answering: the client may be done at once
+				}
+				return tc.handle(w, r, body)
+			})
 			dir := t.TempDir()
-			err := Files(context.Background(), nil, base, dir, s.files, nil)
+			err := Download(context.Background(), base, dir, s.files, Options{Backoff: time.Millisecond})
 			if err == nil {
 				t.Fatal("no error")
+			}
+			if took.Load() != tc.attempts {
+				t.Errorf("%d requests for the failing file, want %d (err = %v)", took.Load(), tc.attempts, err)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
@@ -242,9 +255,13 @@ func TestFilesCanceled(t *testing.T) {
 		return true
 	})
 	dir := t.TempDir()
+	start := time.Now()
 	err = Files(ctx, nil, base, dir, s.files, nil)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "sub/b.bin") {
 		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second { // the idle timeout is 60 s
+		t.Errorf("cancellation took %v", d)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sub", "b.bin")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("partial file: %v", err)
