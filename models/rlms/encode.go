@@ -104,19 +104,31 @@ func minEstimate(o cpn.Obs) float64 {
 	return m
 }
 
+// encodeNode writes candidate c's row. Equal inputs give equal features,
+// so where two inputs are equal (no backlog: finish = compute; paths that
+// share no link: shared water-filling = water-filling) the logarithm is
+// computed once; the result is the same bits.
 func encodeNode(c *cpn.Candidate, minEst float64, dst []float32) {
 	dst[NodeCompute] = float32(math.Log1p(c.ComputeMs))
-	dst[NodeWait] = float32(math.Log1p(c.WaitMs))
+	if c.WaitMs == 0 {
+		dst[NodeWait], dst[NodeFinish] = 0, dst[NodeCompute]
+	} else {
+		dst[NodeWait] = float32(math.Log1p(c.WaitMs))
+		dst[NodeFinish] = float32(math.Log1p(c.ComputeMs + c.WaitMs))
+	}
 	dst[NodeHops] = float32(c.Hops) / HopScale
 	for k := range numClasses {
 		dst[NodeClass+k] = 0
 	}
 	dst[NodeClass+int(c.Class)] = 1
-	dst[NodeFinish] = float32(math.Log1p(c.ComputeMs + c.WaitMs))
 	dst[NodeWaterFill] = float32(math.Log1p(c.WaterFillMs))
 	dst[NodeEstimate] = float32(math.Log1p(c.EstimateMs))
 	dst[NodeEstRatio] = float32(math.Log(c.EstimateMs / minEst))
-	dst[NodeSharedWF] = float32(math.Log1p(c.SharedWaterFillMs))
+	if c.SharedWaterFillMs == c.WaterFillMs {
+		dst[NodeSharedWF] = dst[NodeWaterFill]
+	} else {
+		dst[NodeSharedWF] = float32(math.Log1p(c.SharedWaterFillMs))
+	}
 	dst[NodeSinglePath] = float32(math.Log1p(c.SinglePathMs))
 }
 
@@ -124,14 +136,23 @@ func encodePath(p *cpn.Path, dst []float32) {
 	dst[PathProbe] = float32(math.Log1p(p.ProbeMs))
 	dst[PathProp] = float32(p.PropMs / PropScaleMs)
 	dst[PathBottleneck] = float32(math.Log1p(p.BottleneckBps / BandwidthUnit))
+	if p.SharedBottleneckBps == p.BottleneckBps { // the same input: the same feature
+		dst[PathSharedBottleneck] = dst[PathBottleneck]
+	} else {
+		dst[PathSharedBottleneck] = float32(math.Log1p(p.SharedBottleneckBps / BandwidthUnit))
+	}
 	dst[PathHops] = float32(p.Hops) / HopScale
 	dst[PathUtil] = float32(p.Util)
 	dst[PathAlone] = float32(math.Log1p(p.AloneMs))
+	dst[PathSharedLinks] = float32(p.SharedLinks)
+	encodeShares(p, dst)
+}
+
+// encodeShares writes the share columns of path p's row.
+func encodeShares(p *cpn.Path, dst []float32) {
 	dst[PathBandwidthShare] = float32(p.BandwidthShare)
 	dst[PathSpeedShare] = float32(p.SpeedShare)
 	dst[PathWaterFill] = p.WaterFill
-	dst[PathSharedLinks] = float32(p.SharedLinks)
-	dst[PathSharedBottleneck] = float32(math.Log1p(p.SharedBottleneckBps / BandwidthUnit))
 	dst[PathSharedWaterFill] = p.SharedWaterFill
 	dst[PathSplit] = p.Split
 }

@@ -99,7 +99,12 @@ func (b *batch) fill(obs []cpn.Obs, k, p int, edges edgeKind) {
 		}
 		for q := 0; q < k*p; q++ {
 			row := b.paths[(ri*k*p+q)*PathIn : (ri*k*p+q+1)*PathIn]
-			encodePath(&o.Paths[q], row)
+			if j := repeats(o, q, p); j >= 0 { // a repeated row: the measurements' features of the row it repeats
+				copy(row, b.paths[(ri*k*p+j)*PathIn:(ri*k*p+j)*PathIn+PathFeatures])
+				encodeShares(&o.Paths[q], row)
+			} else {
+				encodePath(&o.Paths[q], row)
+			}
 			copy(row[PathFeatures:], task)
 			b.pathWF[ri*k*p+q] = o.Paths[q].Split
 			b.pathMask[ri*k*p+q] = o.PathMask == nil || o.PathMask[q]
@@ -133,6 +138,23 @@ func (b *batch) fill(obs []cpn.Obs, k, p int, edges edgeKind) {
 			}
 		}
 	}
+}
+
+// repeats returns the earlier path row of the same candidate whose
+// measurements path row q (masked: a repeat) has, or −1.
+func repeats(o cpn.Obs, q, p int) int {
+	if o.PathMask == nil || o.PathMask[q] {
+		return -1
+	}
+	a := &o.Paths[q]
+	for j := q - q%p; j < q; j++ {
+		b := &o.Paths[j]
+		if a.ProbeMs == b.ProbeMs && a.PropMs == b.PropMs && a.BottleneckBps == b.BottleneckBps && a.Hops == b.Hops &&
+			a.Util == b.Util && a.AloneMs == b.AloneMs && a.SharedLinks == b.SharedLinks && a.SharedBottleneckBps == b.SharedBottleneckBps {
+			return j
+		}
+	}
+	return -1
 }
 
 // pools fills the critic's pooling indices (after fill).
