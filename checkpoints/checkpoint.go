@@ -3,9 +3,11 @@ package checkpoints
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -69,6 +71,24 @@ var (
 	// kind of optimizer, other parameters, invalid hyper-parameters) or the
 	// file has no optimizer state.
 	ErrOptimizer = errors.New("optimizer state rejected")
+	// ErrNotRegular means the path names something other than a regular
+	// file (a directory, a device such as /dev/zero, a FIFO, a socket), which
+	// the readers refuse before opening it.
+	ErrNotRegular = errors.New("not a regular file")
+	// ErrTooLarge means the file is larger than MaxFileSize.
+	ErrTooLarge = errors.New("file too large")
+)
+
+// Limits of the readers (Load, Inspect, StepOf), checked before anything is
+// allocated: a file larger than MaxFileSize is refused with ErrTooLarge, and
+// a header length (the first 8 bytes) beyond the end of the file or above
+// MaxHeaderSize with ErrCorrupt. The safetensors format itself has no size
+// limit (64-bit offsets); MaxFileSize is this package's policy, far above
+// any cpntrain model, and the readers hold the whole file in memory.
+// MaxHeaderSize is the limit of the reference implementation.
+const (
+	MaxFileSize   int64 = 16 << 30 // 16 GiB
+	MaxHeaderSize int64 = maxHeader
 )
 
 // Error is the error type of Save, Load and Inspect. Err wraps one of the
@@ -256,11 +276,18 @@ func ExpectKind(kind string) LoadOption {
 // one, the tensor. When opt is nil, optimizer tensors in the file are
 // ignored. Load does not touch the gradients.
 //
+// Before it allocates memory for the file, Load refuses a path that is not a
+// regular file (ErrNotRegular: a directory, a device, a FIFO; not even
+// opened), a file larger than MaxFileSize (ErrTooLarge) and a header length
+// beyond the file or above MaxHeaderSize (ErrCorrupt); it then reads exactly
+// the size the file had when opened, so a file growing meanwhile does not
+// make it read more.
+//
 // Load never panics because of the file's contents. Like nn.Collect, it
 // panics if model visits a parameter twice or two parameters under one path
 // (a wiring bug).
 func Load(path string, model nn.Module, opt optim.Optimizer, opts ...LoadOption) (Meta, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
 		return Meta{}, fail("load", path, err)
 	}
@@ -528,7 +555,8 @@ type Info struct {
 
 // StepOf returns the training step of the checkpoint at path; ok is false
 // when there is no file there. A file that is not a cpntrain checkpoint is
-// an error.
+// an error, and so is a path that is not a regular file (ErrNotRegular) or a
+// file Inspect refuses as too large.
 func StepOf(path string) (step int64, ok bool, err error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return 0, false, nil
@@ -552,8 +580,10 @@ func StepOf(path string) (step int64, ok bool, err error) {
 // unsupported version or malformed metadata. A checksum mismatch is not an
 // error for Inspect: it is reported in Info.ChecksumOK and Info.ChecksumErr,
 // so that a damaged file can still be examined. Load always enforces it.
+// Like Load, Inspect refuses a path that is not a regular file, a file above
+// MaxFileSize and an impossible header length before allocating anything.
 func Inspect(path string) (Info, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
 		return Info{}, fail("inspect", path, err)
 	}
@@ -563,6 +593,108 @@ func Inspect(path string) (Info, error) {
 	}
 	info.File = path
 	return info, nil
+}
+
+// readFile returns the contents of the safetensors file at path, checking
+// before it allocates anything that path is a regular file (a device such as
+// /dev/zero, a FIFO or a directory is refused without being opened, since
+// opening a FIFO blocks), that its size is at most MaxFileSize, and that the
+// header length in its first 8 bytes fits in the file and under
+// MaxHeaderSize. It reads exactly the size the file had when opened. Errors
+// are *Error values without Op and File, or I/O errors.
+func readFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRegular(fi); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// The path may have been replaced between Stat and Open.
+	ofi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRegular(ofi); err != nil {
+		return nil, err
+	}
+	return readSized(f, ofi.Size())
+}
+
+// checkRegular returns an ErrNotRegular error unless fi is a regular file.
+func checkRegular(fi fs.FileInfo) error {
+	mode := fi.Mode()
+	if mode.IsRegular() {
+		return nil
+	}
+	what := "not a file"
+	switch {
+	case mode.IsDir():
+		what = "a directory"
+	case mode&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case mode&fs.ModeDevice != 0:
+		what = "a block device"
+	case mode&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		what = "a socket"
+	case mode&fs.ModeIrregular != 0:
+		what = "an irregular file"
+	}
+	return &Error{Err: fmt.Errorf("%w: it is %s", ErrNotRegular, what)}
+}
+
+// readSized reads a safetensors file of size bytes from r: it refuses a
+// size above MaxFileSize, reads the 8-byte header length and refuses one
+// that cannot be right (beyond the end of the file, above MaxHeaderSize),
+// then allocates size bytes and reads exactly that many (through a
+// LimitReader, so a file that grew is read as it was when sized). Files
+// shorter than 8 bytes or with a zero header length are returned as read,
+// for parse to reject.
+func readSized(r io.Reader, size int64) ([]byte, error) {
+	if size < 0 {
+		return nil, &Error{Err: fmt.Errorf("%w: negative size %d", ErrCorrupt, size)}
+	}
+	if size > MaxFileSize || uint64(size) > math.MaxInt {
+		return nil, &Error{Err: fmt.Errorf("%w: %d bytes, the limit is %d (MaxFileSize)", ErrTooLarge, size, MaxFileSize)}
+	}
+	r = io.LimitReader(r, size)
+	var prefix [8]byte
+	n := min(size, 8)
+	if _, err := io.ReadFull(r, prefix[:n]); err != nil {
+		return nil, shrank(err, size)
+	}
+	if n == 8 {
+		hlen := binary.LittleEndian.Uint64(prefix[:])
+		// The same checks, and messages, as parse's.
+		if hlen > uint64(size-8) {
+			return nil, corrupt("", "header length %d beyond the end of the %d-byte file (truncated file?)", hlen, size)
+		}
+		if hlen > uint64(MaxHeaderSize) {
+			return nil, corrupt("", "header length %d exceeds the limit of %d bytes", hlen, MaxHeaderSize)
+		}
+	}
+	b := make([]byte, size)
+	copy(b, prefix[:n])
+	if _, err := io.ReadFull(r, b[n:]); err != nil {
+		return nil, shrank(err, size)
+	}
+	return b, nil
+}
+
+// shrank describes an error reading a file of size bytes: one that became
+// shorter while it was read, or another I/O error.
+func shrank(err error, size int64) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("the file became shorter while being read (expected %d bytes): %w", size, io.ErrUnexpectedEOF)
+	}
+	return err
 }
 
 // inspect is Inspect on the file's bytes.

@@ -64,7 +64,8 @@
 //   - Every error is an *Error naming the file and, where there is one, the
 //     tensor, and wraps one of ErrCorrupt, ErrChecksum, ErrFormat, ErrDType,
 //     ErrMissing, ErrUnexpected, ErrShape, ErrNonFinite, ErrKind,
-//     ErrOptimizer, or an I/O error.
+//     ErrOptimizer, ErrNotRegular (a device, FIFO or folder: refused before
+//     any read), ErrTooLarge (over MaxFileSize), or an I/O error.
 //   - The reader is strict: duplicate JSON keys, unknown header fields,
 //     unknown dtypes, offsets that do not match the shape, overlap, leave
 //     gaps or extra bytes are all rejected (as by the reference safetensors

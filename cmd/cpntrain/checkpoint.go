@@ -14,10 +14,16 @@ func checkpointCommand() *cli.Command {
 		Name:  "checkpoint",
 		Usage: "look inside checkpoint files",
 		Subcommands: []*cli.Command{{
-			Name:        "inspect",
-			Usage:       "print a checkpoint's metadata, optimizer state, checksum status and tensors",
-			ArgsUsage:   "FILE",
-			Description: "Reads any safetensors file; for cpntrain checkpoints also decodes the metadata and verifies the SHA-256.",
+			Name:      "inspect",
+			Usage:     "print a checkpoint's metadata, optimizer state, checksum status and tensors",
+			ArgsUsage: "FILE",
+			Description: "Reads any safetensors file; for cpntrain checkpoints also decodes the metadata and verifies the SHA-256.\n" +
+				"Exit status: 0 when the file is a cpntrain checkpoint with a valid checksum, or a plain\n" +
+				"safetensors file (which has no cpntrain checksum to verify: the report says so); 1 when a\n" +
+				"cpntrain checkpoint's checksum is bad or missing (the report is printed first, then the\n" +
+				"error), and when FILE cannot be read or is not well-formed safetensors (a directory, a\n" +
+				"device such as /dev/zero, a FIFO, a file above " + fmt.Sprint(checkpoints.MaxFileSize>>30) + " GiB or with an impossible header\n" +
+				"length are refused before anything is read).",
 			Action: func(c *cli.Context) error {
 				if err := exactArgs(c, "FILE"); err != nil {
 					return err
@@ -51,7 +57,7 @@ func checkpointCommand() *cli.Command {
 						fmt.Fprintf(w, "extra %s: %s\n", k, v)
 					}
 				} else {
-					fmt.Fprintln(w, "not a cpntrain checkpoint (plain safetensors)")
+					fmt.Fprintln(w, "not a cpntrain checkpoint (plain safetensors: no cpntrain checksum to verify)")
 				}
 				var n int64
 				for _, t := range info.Tensors {
@@ -63,6 +69,9 @@ func checkpointCommand() *cli.Command {
 					n += size
 				}
 				fmt.Fprintf(w, "%d tensors, %d values\n", len(info.Tensors), n)
+				if info.Checkpoint && !info.ChecksumOK {
+					return fmt.Errorf("%s: checksum mismatch: the file is damaged", info.File)
+				}
 				return nil
 			},
 		}},

@@ -32,6 +32,10 @@ const (
 	exitUsage = 2
 )
 
+// maxThreads bounds --threads (GOMAXPROCS): far above any machine's cores,
+// far below what the Go runtime cannot start.
+const maxThreads = 1024
+
 // appName is the program's name in help and messages.
 const appName = "cpntrain"
 
@@ -195,10 +199,10 @@ func newApp(stdout, stderr io.Writer, cmds []*cli.Command, inv *invocation) *cli
 		Metadata:  map[string]any{"args": inv.args},
 		Before: func(c *cli.Context) error {
 			threads := c.Int("threads")
-			if threads < 0 {
+			if threads < 0 || threads > maxThreads {
 				return &usageError{
-					msg: fmt.Sprintf("invalid value %d for --threads: use a number of threads >= 1, or 0 for all %d cores.",
-						threads, runtime.NumCPU()),
+					msg: fmt.Sprintf("invalid value %d for --threads: use a number of threads from 1 to %d, or 0 for all %d cores.",
+						threads, maxThreads, runtime.NumCPU()),
 					cmd: appName,
 				}
 			}

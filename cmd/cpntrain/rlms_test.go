@@ -25,6 +25,9 @@ func TestRLMSUsageErrors(t *testing.T) {
 		{[]string{"rlms", "train", "--arrival-rate", "1e-300"}, "--arrival-rate 1e-300 outside [0.001, 1e+06] tasks per second"},
 		{[]string{"rlms", "train", "--k", "1000"}, "--k 1000 outside [1,64]"},
 		{[]string{"rlms", "train", "--envs", "0"}, "--envs 0 < 1"},
+		{[]string{"rlms", "train", "--dim", "1000000000"}, "widths must be between 1 and 4096, got --dim 1000000000"},
+		{[]string{"rlms", "train", "--rounds", "1000000"}, "--rounds 1000000 outside [0, 64]"},
+		{[]string{"--threads", "9223372036854775807", "version"}, "invalid value 9223372036854775807 for --threads: use a number of threads from 1 to 1024"},
 		{[]string{"rlms", "train", "--algo", "sac"}, `--algo "sac": want ac or ppo`},
 		{[]string{"rlms", "train", "--algo", "ppo", "--nsteps", "0"}, "--nsteps (0) must be positive"},
 		{[]string{"rlms", "eval"}, `Required flag "model" not set`},
@@ -135,7 +138,7 @@ func TestGroupWithoutSubcommand(t *testing.T) {
 	for args, want := range map[string]string{
 		"rlms":        "give a subcommand: train, eval.",
 		"data":        "give a subcommand: fetch.",
-		"data fetchh": `unknown subcommand "fetchh"; available: fetch.`,
+		"data fetchh": `unknown command "fetchh" for "cpntrain data". Did you mean "fetch"?`,
 		"bench":       "give a subcommand: engine, latency, rlms.",
 		"checkpoint":  "give a subcommand: inspect.",
 		"rl":          "give a subcommand: smoke.",

@@ -59,7 +59,7 @@ func missingSubcommand(c *cli.Context) error {
 		}
 	}
 	if c.Args().Present() {
-		return &usageError{msg: fmt.Sprintf("unknown subcommand %q; available: %s.", c.Args().First(), strings.Join(names, ", ")), cmd: c.Command.HelpName}
+		return unknownCommand(c.Command, c.Args().First())
 	}
 	return &usageError{msg: fmt.Sprintf("give a subcommand: %s.", strings.Join(names, ", ")), cmd: c.Command.HelpName}
 }

@@ -95,17 +95,24 @@ func DefaultConfig() Config {
 	return Config{Encoder: EncoderSyncGNN, Dim: 64, Hidden: 64, K: 5, P: 3}
 }
 
+// Bounds of Config: far beyond what trains here, far below what exhausts
+// memory (a width of 10⁵ asks for tens of GB).
+const (
+	MaxWidth  = 4096
+	MaxRounds = 64
+)
+
 // Validate reports a configuration that cannot build a model.
 func (c Config) Validate() error {
 	switch {
 	case c.Encoder != EncoderSyncGNN && c.Encoder != EncoderMLP:
 		return fmt.Errorf("rlms: unknown encoder %q (want %q or %q)", c.Encoder, EncoderSyncGNN, EncoderMLP)
-	case c.Dim <= 0 || c.Hidden <= 0:
-		return fmt.Errorf("rlms: widths must be positive, got Dim %d, Hidden %d", c.Dim, c.Hidden)
+	case c.Dim <= 0 || c.Hidden <= 0 || c.Dim > MaxWidth || c.Hidden > MaxWidth:
+		return fmt.Errorf("rlms: widths must be between 1 and %d, got Dim %d, Hidden %d", MaxWidth, c.Dim, c.Hidden)
 	case c.Split != "" && c.Split != SplitDirichlet && c.Split != SplitLogisticNormal:
 		return fmt.Errorf("rlms: unknown split distribution %q (want %q or %q)", c.Split, SplitDirichlet, SplitLogisticNormal)
-	case c.Rounds < 0:
-		return fmt.Errorf("rlms: negative number of rounds %d", c.Rounds)
+	case c.Rounds < 0 || c.Rounds > MaxRounds:
+		return fmt.Errorf("rlms: Rounds %d outside [0, %d]", c.Rounds, MaxRounds)
 	case c.Rounds > 0 && c.Encoder == EncoderMLP:
 		return fmt.Errorf("rlms: the mlp encoder has no rounds, got %d", c.Rounds)
 	case c.Subsets && (c.Split != SplitLogisticNormal || c.P > MaxSubsetPaths):
