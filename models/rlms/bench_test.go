@@ -3,11 +3,13 @@ package rlms
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/optim"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 )
 
 // benchSizes are Abilene-like (5 candidates) and a larger network (7), 3
@@ -89,6 +91,58 @@ func BenchmarkTrainStep(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batchSize), "ns/sample")
 			})
+		}
+	}
+}
+
+// BenchmarkDecisionReal: Decision on 64 real Abilene observations (wf steps).
+func BenchmarkDecisionReal(b *testing.B) {
+	cfg := cpn.DefaultConfig()
+	cfg.DataDir = os.Getenv("CPNTRAIN_DATA")
+	net, err := cpn.NewNetwork(cfg)
+	if err != nil {
+		b.Skip(err)
+	}
+	e := cpn.NewEnv(net)
+	o, _ := e.Reset(1)
+	var obs []cpn.Obs
+	for range 64 {
+		obs = append(obs, o)
+		a, _ := e.WaterFilling()
+		s, _ := e.Step(a)
+		o = s.Obs
+	}
+	m := New(DefaultConfig(), rand.New(rand.NewPCG(1, 2)))
+	b.ResetTimer()
+	for i := range b.N {
+		m.Decision(obs[i%64])
+	}
+}
+
+// BenchmarkObserveDecideStep: the controller's loop on Abilene: the
+// environment builds the observation, the model decides, the task runs.
+func BenchmarkObserveDecideStep(b *testing.B) {
+	cfg := cpn.DefaultConfig()
+	cfg.DataDir = os.Getenv("CPNTRAIN_DATA")
+	net, err := cpn.NewNetwork(cfg)
+	if err != nil {
+		b.Skip(err)
+	}
+	e := cpn.NewEnv(net)
+	o, _ := e.Reset(1)
+	m := New(DefaultConfig(), rand.New(rand.NewPCG(1, 2)))
+	seed := uint64(1)
+	b.ResetTimer()
+	for range b.N {
+		node, split := m.Decision(o)
+		s, err := e.Step(rl.Action{Index: node, Values: split})
+		if err != nil {
+			b.Fatal(err)
+		}
+		o = s.Obs
+		if s.Done() {
+			seed++
+			o, _ = e.Reset(seed)
 		}
 	}
 }
