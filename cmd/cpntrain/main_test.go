@@ -102,7 +102,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"version", "extra"}, []string{`unexpected argument "extra".`, "'cpntrain version --help'"}},
 		{[]string{"--seed", "abc", "version"}, []string{`invalid value "abc" for --seed`}},
 		{[]string{"--seed"}, []string{"flag --seed needs a value."}},
-		{[]string{"--threads", "-1", "version"}, []string{"invalid value -1 for --threads", ">= 1, or 0 for all"}},
+		{[]string{"--threads", "-1", "version"}, []string{"invalid value -1 for --threads", "from 1 to 1024, or 0 for all"}},
 		{[]string{"--threads", "many", "version"}, []string{`invalid value "many" for --threads`}},
 		{[]string{"help", "--bogus"}, []string{"unknown flag --bogus.", "'cpntrain --help'"}},
 	}
