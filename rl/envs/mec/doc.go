@@ -1,0 +1,52 @@
+// Package mec models computation offloading in a mobile-edge network
+// (patent 004, "算力任务执行方法"): D smart mobile devices (SMDs), each with
+// one task, reach one edge server through N access points; every task runs
+// locally or is offloaded. The patent's equations were images and are not
+// in its text; they are rebuilt here from the standard models it names,
+// each written out below with its source.
+//
+// # The cost model (cost.go)
+//
+// Task n = (input i_n bits, c_n CPU cycles, deadline τ_n s), on a device
+// with CPU f ≤ f_max, switched capacitance κ, transmit power p ≤ p_max,
+// battery P_remain of P_total and latency preference ω_t ∈ [0, 1].
+//
+//   - Weights: the battery ratio r_p = P_remain / P_total scales the
+//     latency weight, λ_t = ω_t·r_p, and λ_e = 1 − λ_t (the patent: the
+//     smaller r_p, the more the device saves energy).
+//   - Local: time c/f, energy γ·c with γ = κ·f²; cost λ_t·c/f + λ_e·κ·f²·c
+//     is convex in f with its stationary point f' = (λ_t/(2·λ_e·κ))^(1/3)
+//     (the patent: "derivative zero"); f is f' clipped to [c/τ, min(f_max,
+//     √(P_remain/(κ·c)))], the frequencies meeting the deadline and the
+//     battery.
+//   - Offload through AP j with m_j devices offloading there and M in all:
+//     bandwidth B = ω/m_j, rate r = B·log2(1 + p·g/(B·σ)) (Shannon, noise
+//     σ·B), time i/r + i/c_AP + c·M/f_EC (uplink, AP→edge link, the edge
+//     CPU shared equally), energy p·i/r (the result's download is
+//     neglected, as the patent says); p minimises the cost subject to the
+//     deadline and the battery (golden-section search on the quasi-convex
+//     (λ_t + λ_e·p)/r(p)).
+//   - A decision that breaks the deadline or the battery costs
+//     Config.Penalty more (the patent's constraints C1–C2 as a penalty, so
+//     that every vector has a cost).
+//
+// # Where it departs from the patent
+//
+//   - The patent optimises "the CPU frequency" of local execution and the
+//     offloading decisions; it does not say how the transmit power is
+//     chosen. Here each offloaded task also gets its cost-minimising power.
+//   - Sharing: the patent says the transmission rate falls as more tasks
+//     are offloaded ("随着卸载至边缘服务器的任务数目的增加，数据的传输速率将下降")
+//     without the rule; equal shares of the AP's bandwidth and of the edge
+//     CPU are the common choice and are used here.
+//   - Parameters the patent leaves open come from the MEC literature
+//     (Config's fields name each source).
+//
+// # The optimum (optimum.go)
+//
+// Exact enumerates all 2^D vectors (D ≤ MaxExactDevices) in parallel over
+// a table of per-task costs (a task's cost depends only on its decision,
+// the offloaders at its AP and the offloaders in all); tests check it
+// against a second, independent enumeration. Beyond, CoordinateDescent
+// (the method of DROO's data sets) gives an upper bound.
+package mec
