@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/rl"
@@ -195,6 +196,9 @@ func randomAction[O any](rng *rand.Rand, space rl.Space, obs O) rl.Action {
 		var mask []bool
 		if m, ok := any(obs).(rl.Masked); ok {
 			mask = m.ActionMask()
+		}
+		if mask != nil && !slices.Contains(mask, true) {
+			return rl.Action{Index: 0} // nothing allowed (an episode's end): any action
 		}
 		for {
 			i := rng.IntN(space.N)

@@ -1,0 +1,200 @@
+package mec
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/cpntrain/cpntrain/rl"
+)
+
+// Decisions of Obs.Decision.
+const (
+	Undecided int8 = -1
+	Local     int8 = 0
+	Offloaded int8 = 1
+)
+
+// Obs is the patent's state o_l = <D, U_cpu, P_trans> after l decisions:
+// the task set (each device's task, CPU, channel, battery and preference:
+// what it has available) and the decisions so far. Action 2n + o decides
+// task n (o = 0 local, 1 offload); ActionMask allows the undecided tasks.
+type Obs struct {
+	Set      *Set
+	Decision []int8
+}
+
+// ActionMask implements rl.Masked.
+func (o Obs) ActionMask() []bool {
+	m := make([]bool, 2*len(o.Decision))
+	for n, d := range o.Decision {
+		m[2*n], m[2*n+1] = d == Undecided, d == Undecided
+	}
+	return m
+}
+
+// PartialCost is the cost of the decided tasks, sharing the channels and
+// the edge among the decided offloaders only; with every task decided it
+// is the set's total cost.
+func (o Obs) PartialCost() float64 { return o.Set.partial(o.Set.table(), o.Decision) }
+
+func (s *Set) partial(tb *table, dec []int8) float64 {
+	perAP := make([]int, s.Cfg.APs)
+	total := 0
+	for n, d := range dec {
+		if d == Offloaded {
+			perAP[s.Tasks[n].AP]++
+			total++
+		}
+	}
+	var c float64
+	for n, d := range dec {
+		switch d {
+		case Local:
+			c += tb.local[n]
+		case Offloaded:
+			c += tb.offload[n][perAP[s.Tasks[n].AP]-1][total-1]
+		}
+	}
+	return c
+}
+
+// Env is the sequential offloading problem as an rl.Env[Obs]: Reset draws
+// a task set, each Step decides one task (the greedy ordering of the
+// patent: the policy picks which pending task to decide next, and how),
+// and the reward is the decrease of the partial cost, so an episode's
+// return is minus the set's total cost (the patent's reward A − cost, with
+// A = 0: a constant does not change the best action). An episode has D
+// steps and terminates.
+type Env struct {
+	Cfg Config
+	set *Set
+	tb  *table
+	dec []int8
+	c   float64 // partial cost
+	ok  bool
+}
+
+var _ rl.Env[Obs] = (*Env)(nil)
+
+// NewEnv returns an environment of task sets drawn from cfg.
+func NewEnv(cfg Config) (*Env, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Env{Cfg: cfg}, nil
+}
+
+// Reset draws the task set of seed.
+func (e *Env) Reset(seed uint64) (Obs, error) {
+	s, err := NewSet(e.Cfg, seed)
+	if err != nil {
+		return Obs{}, err
+	}
+	e.set, e.tb, e.c, e.ok = s, s.table(), 0, true
+	e.dec = make([]int8, e.Cfg.Devices)
+	for n := range e.dec {
+		e.dec[n] = Undecided
+	}
+	return e.obs(), nil
+}
+
+func (e *Env) obs() Obs { return Obs{Set: e.set, Decision: append([]int8(nil), e.dec...)} }
+
+// ActionSpace implements rl.Env: 2D discrete actions.
+func (e *Env) ActionSpace() rl.Space { return rl.Space{Kind: rl.Discrete, N: 2 * e.Cfg.Devices} }
+
+// Step decides task a.Index/2: locally when a.Index is even, at the edge
+// when odd. Info holds cost (the partial cost so far) and, at the end,
+// offloaded (tasks sent to the edge).
+func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
+	if !e.ok {
+		return rl.Step[Obs]{}, rl.ErrEpisodeOver
+	}
+	n := a.Index / 2
+	if a.Index < 0 || n >= len(e.dec) || e.dec[n] != Undecided {
+		return rl.Step[Obs]{}, fmt.Errorf("%w: %d (task %d is decided or does not exist)", rl.ErrInvalidAction, a.Index, n)
+	}
+	e.dec[n] = int8(a.Index % 2)
+	c := e.set.partial(e.tb, e.dec)
+	r := e.c - c
+	e.c = c
+	done := true
+	off := 0
+	for _, d := range e.dec {
+		done = done && d != Undecided
+		if d == Offloaded {
+			off++
+		}
+	}
+	info := map[string]float64{"cost": c}
+	if done {
+		e.ok = false
+		info["offloaded"] = float64(off)
+	}
+	return rl.Step[Obs]{Obs: e.obs(), Reward: r, Terminated: done, Info: info}, nil
+}
+
+// Set returns the current task set.
+func (e *Env) Set() *Set { return e.set }
+
+// Baselines of the bench (whole-vector decisions).
+
+// AllLocal runs every task on its device.
+func (s *Set) AllLocal() Solution { return s.fixed(false) }
+
+// AllOffload sends every task to the edge.
+func (s *Set) AllOffload() Solution { return s.fixed(true) }
+
+func (s *Set) fixed(off bool) Solution {
+	v := make([]bool, len(s.Tasks))
+	for n := range v {
+		v[n] = off
+	}
+	c, _ := s.Evaluate(v)
+	return Solution{Offload: v, Cost: c}
+}
+
+// Random offloads each task with probability ½ (seeded).
+func (s *Set) Random(seed uint64) Solution {
+	rng := rand.New(rand.NewPCG(seed, 0x7a))
+	v := make([]bool, len(s.Tasks))
+	for n := range v {
+		v[n] = rng.IntN(2) == 1
+	}
+	c, _ := s.Evaluate(v)
+	return Solution{Offload: v, Cost: c}
+}
+
+// Greedy is the patent's greedy ordering driven by the exact cost model
+// instead of a learned one: among every pending task and its two
+// strategies, execute the one that raises the partial cost least, update,
+// repeat (ties: the lowest action index).
+func (s *Set) Greedy() Solution {
+	tb := s.table()
+	dec := make([]int8, len(s.Tasks))
+	for n := range dec {
+		dec[n] = Undecided
+	}
+	for range dec {
+		best, bestC := -1, 0.0
+		for n := range dec {
+			if dec[n] != Undecided {
+				continue
+			}
+			for o := Local; o <= Offloaded; o++ {
+				dec[n] = o
+				if c := s.partial(tb, dec); best < 0 || c < bestC {
+					best, bestC = 2*n+int(o), c
+				}
+			}
+			dec[n] = Undecided
+		}
+		dec[best/2] = int8(best % 2)
+	}
+	v := make([]bool, len(dec))
+	for n, d := range dec {
+		v[n] = d == Offloaded
+	}
+	c, _ := s.Evaluate(v)
+	return Solution{Offload: v, Cost: c}
+}

@@ -1,0 +1,121 @@
+package mec
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/envtest"
+)
+
+func TestEnvConformance(t *testing.T) {
+	envtest.Check(t, func() rl.Env[Obs] {
+		e, err := NewEnv(DefaultConfig(6))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}, envtest.Options{})
+}
+
+// TestReturnIsMinusTheTotalCost: whatever the order of the decisions, an
+// episode's rewards add up to minus the total cost of the vector it built
+// (the partial costs telescope); decided tasks are masked, a second
+// decision of one task is an error, and so is a step after the end.
+func TestReturnIsMinusTheTotalCost(t *testing.T) {
+	e, _ := NewEnv(DefaultConfig(8))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for seed := uint64(1); seed <= 5; seed++ {
+		o, err := e.Reset(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ret float64
+		for step := 0; ; step++ {
+			var allowed []int
+			for a, ok := range o.ActionMask() {
+				if ok {
+					allowed = append(allowed, a)
+				}
+			}
+			if len(allowed) != 2*(8-step) {
+				t.Fatalf("step %d: %d allowed actions, want %d", step, len(allowed), 2*(8-step))
+			}
+			a := allowed[rng.IntN(len(allowed))]
+			s, err := e.Step(rl.Action{Index: a})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Step(rl.Action{Index: a}); !s.Terminated && !errors.Is(err, rl.ErrInvalidAction) {
+				t.Fatalf("deciding task %d twice: %v", a/2, err)
+			}
+			ret += s.Reward
+			o = s.Obs
+			if s.Terminated {
+				break
+			}
+		}
+		v := make([]bool, 8)
+		for n, d := range o.Decision {
+			v[n] = d == Offloaded
+		}
+		want, _ := e.Set().Evaluate(v)
+		if math.Abs(ret+want) > 1e-9*want {
+			t.Fatalf("seed %d: return %v, want −%v", seed, ret, want)
+		}
+		if _, err := e.Step(rl.Action{Index: 0}); !errors.Is(err, rl.ErrEpisodeOver) {
+			t.Fatalf("step after the end: %v", err)
+		}
+	}
+}
+
+// TestGreedyKnownValues: on the hand system with two tasks (τ = 4 s) the
+// greedy ordering first offloads task 0 (1.1 alone, below local's
+// 1.6158 and task 1's equal 1.1 by index), then keeps task 1 local
+// (1.1 + 1.6158 = 2.7158 < both offloaded, 2 × 1.4119): that is also the
+// optimum. The other baselines by hand: all local 2 × 1.6158, all offload
+// 2.8237.
+func TestGreedyKnownValues(t *testing.T) {
+	s := &Set{Cfg: handConfig(2), Tasks: []Task{handTask(4), handTask(4)}}
+	fp := math.Cbrt(1e26)
+	local := 0.5*1e9/fp + 0.5*5e-27*fp*fp*1e9
+	up := 2 / math.Log2(3)
+	shared := 0.5*(up+0.3) + 0.5*up
+	g := s.Greedy()
+	if !slices.Equal(g.Offload, []bool{true, false}) || !near(g.Cost, 1.1+local) {
+		t.Errorf("greedy %v at %v, want [true false] at %v", g.Offload, g.Cost, 1.1+local)
+	}
+	if opt, _ := s.Exact(); !near(opt.Cost, g.Cost) {
+		t.Errorf("optimum %v, greedy %v", opt.Cost, g.Cost)
+	}
+	if c := s.AllLocal().Cost; !near(c, 2*local) {
+		t.Errorf("all local %v, want %v", c, 2*local)
+	}
+	if c := s.AllOffload().Cost; !near(c, 2*shared) {
+		t.Errorf("all offload %v, want %v", c, 2*shared)
+	}
+}
+
+// TestBaselinesNeverBeatTheOptimum: on random sets, no baseline is below
+// the exact optimum, and greedy is at least as good as all-local,
+// all-offload and random on average.
+func TestBaselinesNeverBeatTheOptimum(t *testing.T) {
+	var sum [4]float64
+	for seed := uint64(1); seed <= 20; seed++ {
+		s, _ := NewSet(DefaultConfig(10), seed)
+		opt, _ := s.Exact()
+		for i, b := range []Solution{s.Greedy(), s.AllLocal(), s.AllOffload(), s.Random(seed)} {
+			if b.Cost < opt.Cost-1e-9*opt.Cost {
+				t.Fatalf("seed %d: baseline %d at %v below the optimum %v", seed, i, b.Cost, opt.Cost)
+			}
+			sum[i] += b.Cost / opt.Cost
+		}
+	}
+	if sum[0] > sum[1] || sum[0] > sum[2] || sum[0] > sum[3] {
+		t.Errorf("mean normalised costs: greedy %.3f, all local %.3f, all offload %.3f, random %.3f", sum[0]/20, sum[1]/20, sum[2]/20, sum[3]/20)
+	}
+	t.Logf("mean normalised costs (optimum = 1), D = 10: greedy %.3f, all local %.3f, all offload %.3f, random %.3f", sum[0]/20, sum[1]/20, sum[2]/20, sum[3]/20)
+}
