@@ -1,0 +1,151 @@
+// Package mecdqn is the Q-network of the offloading DQN (patent 004): two
+// ReLU convolution layers over the devices and two fully connected layers,
+// giving every pending task's two strategies (local, offload) a Q-value.
+// Deciding by the largest allowed Q-value is the patent's greedy ordering:
+// score every pending task's strategy, execute the best, update, repeat.
+//
+// The convolutions run along the device axis (kernel 3, zero padding);
+// every row also carries the set's global state (the shares of tasks
+// decided, offloaded in all and offloaded through the row's AP), so a
+// task's values see the sharing its decision would join. The fully
+// connected layers act per device, so one network serves any number of
+// devices. rl/dqn trains it through rl/agent's QFunction contract.
+package mecdqn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/nn/linear"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/agent"
+	"github.com/cpntrain/cpntrain/rl/envs/mec"
+)
+
+// Features per device row: the decision one-hot (undecided, local,
+// offloaded); the task's input in Mbit/10, cycles in Gcycles, deadline in
+// s, channel gain in dB/100 (log10 g / 10), battery ratio, latency
+// preference, and the weights λ_t, λ_e; the shares of the set's tasks
+// decided, offloaded, and offloaded through the row's AP.
+const Features = 3 + 8 + 3
+
+// Config sizes the network.
+type Config struct {
+	// Channels of the two convolutions; Hidden of the first fully
+	// connected layer.
+	Channels, Hidden int
+}
+
+// DefaultConfig: 32 channels, 32 hidden units.
+func DefaultConfig() Config { return Config{Channels: 32, Hidden: 32} }
+
+// Model is the Q-network.
+type Model struct {
+	Config       Config
+	Conv1, Conv2 *linear.Model // kernel 3 over the devices: 3·in → out
+	FC1, FC2     *linear.Model // per device: Channels → Hidden → 2
+}
+
+var _ agent.QFunction[mec.Obs] = (*Model)(nil)
+
+// New returns a network initialised from rng.
+func New(cfg Config, rng *rand.Rand) *Model {
+	return &Model{Config: cfg,
+		Conv1: linear.New(linear.Config{In: 3 * Features, Out: cfg.Channels}, rng),
+		Conv2: linear.New(linear.Config{In: 3 * cfg.Channels, Out: cfg.Channels}, rng),
+		FC1:   linear.New(linear.Config{In: cfg.Channels, Out: cfg.Hidden}, rng),
+		FC2:   linear.New(linear.Config{In: cfg.Hidden, Out: 2}, rng),
+	}
+}
+
+// Builder is the model as an agent.QBuilder for rl/dqn.
+func Builder(cfg Config) agent.QBuilder[mec.Obs] {
+	return func(first mec.Obs, space rl.Space, rng *rand.Rand) (agent.QFunction[mec.Obs], error) {
+		if cfg.Channels < 1 || cfg.Hidden < 1 || cfg.Channels > 4096 || cfg.Hidden > 4096 {
+			return nil, fmt.Errorf("mecdqn: widths must be between 1 and 4096, got %+v", cfg)
+		}
+		if space.Kind != rl.Discrete || space.N != 2*len(first.Decision) {
+			return nil, fmt.Errorf("mecdqn: want 2 actions per device, got %v with N=%d for %d devices", space.Kind, space.N, len(first.Decision))
+		}
+		return New(cfg, rng), nil
+	}
+}
+
+// Params implements nn.Module.
+func (m *Model) Params(visit func(string, *nn.Param)) {
+	nn.Modules{{Name: "conv1", M: m.Conv1}, {Name: "conv2", M: m.Conv2}, {Name: "fc1", M: m.FC1}, {Name: "fc2", M: m.FC2}}.Params(visit)
+}
+
+// Encode writes obs's device rows (R·D × Features, observation r's device
+// n in row r·D + n). All observations must have D devices.
+func Encode(obs []mec.Obs, d int, dst []float32) {
+	for r, o := range obs {
+		if len(o.Decision) != d || len(o.Set.Tasks) != d {
+			panic(fmt.Sprintf("mecdqn: observation %d has %d devices, want %d", r, len(o.Decision), d))
+		}
+		perAP := make([]int, o.Set.Cfg.APs)
+		var decided, off int
+		for n, dec := range o.Decision {
+			if dec != mec.Undecided {
+				decided++
+			}
+			if dec == mec.Offloaded {
+				off++
+				perAP[o.Set.Tasks[n].AP]++
+			}
+		}
+		for n, t := range o.Set.Tasks {
+			row := dst[(r*d+n)*Features : (r*d+n+1)*Features]
+			clear(row[:3])
+			row[int(o.Decision[n])+1] = 1
+			lt, le := o.Set.Weights(n)
+			row[3] = float32(t.Input / 1e7)
+			row[4] = float32(t.Cycles / 1e9)
+			row[5] = float32(t.Deadline)
+			row[6] = float32(math.Log10(t.Gain) / 10)
+			row[7] = float32(t.Battery / o.Set.Cfg.BatteryTotal)
+			row[8] = float32(t.Pref)
+			row[9], row[10] = float32(lt), float32(le)
+			row[11] = float32(decided) / float32(d)
+			row[12] = float32(off) / float32(d)
+			row[13] = float32(perAP[t.AP]) / float32(d)
+		}
+	}
+}
+
+// conv applies a kernel-3 convolution along each observation's device
+// axis (zero padding at both ends): row i sees rows i−1, i, i+1.
+func conv(t *nn.Tape, l *linear.Model, x *nn.Tensor, r, d int) *nn.Tensor {
+	pad := t.ConcatRows(x, t.Zeros(1, x.Cols)) // row r·d: zeros
+	zero := r * d
+	left, right := make([]int, r*d), make([]int, r*d)
+	for i := range left {
+		n := i % d
+		left[i], right[i] = i-1, i+1
+		if n == 0 {
+			left[i] = zero
+		}
+		if n == d-1 {
+			right[i] = zero
+		}
+	}
+	return t.ReLU(l.Forward(t, t.ConcatCols(t.Gather(pad, left), x, t.Gather(pad, right))))
+}
+
+// QValues implements agent.QFunction: the R × 2D values, column 2n + o for
+// deciding task n with o (0 local, 1 offload), as the environment numbers
+// its actions.
+func (m *Model) QValues(t *nn.Tape, obs []mec.Obs) *nn.Tensor {
+	r := len(obs)
+	if r == 0 {
+		panic("mecdqn: no observations")
+	}
+	d := len(obs[0].Decision)
+	x := t.Zeros(r*d, Features)
+	Encode(obs, d, x.Data)
+	h := conv(t, m.Conv2, conv(t, m.Conv1, x, r, d), r, d)
+	q := m.FC2.Forward(t, t.ReLU(m.FC1.Forward(t, h))) // R·D × 2
+	return t.Reshape(q, r, 2*d)
+}
