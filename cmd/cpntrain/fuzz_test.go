@@ -552,6 +552,13 @@ var cliSeeds = [][]string{
 
 	// rl.
 	{"rl"},
+	{"offload"},
+	{"offload", "bench", "--devices", "0"},
+	{"offload", "bench", "--devices", "65"},
+	{"offload", "bench", "--sets", "-1"},
+	{"offload", "bench", "--dqn-steps", "-5"},
+	{"offload", "bench", "--devices", "x"},
+	{"offload", "bench", "--devices", "3", "--sets", "1"},
 	{"rl", "smoke"},
 	{"rl", "smoke", "--algo", "ppo"},
 	{"rl", "smoke", "--algo", "ppo", "--env", "cartpole"},

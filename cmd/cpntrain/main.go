@@ -91,6 +91,7 @@ func commands() []*cli.Command {
 		dataCommand(),
 		rlCommand(),
 		rlmsCommand(),
+		offloadCommand(),
 		checkpointCommand(),
 	}
 }

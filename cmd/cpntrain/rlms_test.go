@@ -149,3 +149,20 @@ func TestGroupWithoutSubcommand(t *testing.T) {
 		}
 	}
 }
+
+// TestOffloadBench: the baselines' table at D = 3 on 2 sets (the optimum
+// is its reference: 1.0000), and the usage errors.
+func TestOffloadBench(t *testing.T) {
+	var so, se bytes.Buffer
+	if code := run([]string{"cpntrain", "--quiet", "offload", "bench", "--devices", "3", "--sets", "2"}, &so, &se); code != 0 ||
+		!strings.Contains(so.String(), "| 3 | optimum | 1.0000 | 1.0000 |") || !strings.Contains(so.String(), "| 3 | greedy |") {
+		t.Fatalf("exit %d: %s\n%s", code, se.String(), so.String())
+	}
+	for _, args := range [][]string{{"offload", "bench", "--devices", "0"}, {"offload", "bench", "--sets", "0"}, {"offload"}} {
+		so.Reset()
+		se.Reset()
+		if code := run(append([]string{"cpntrain"}, args...), &so, &se); code != exitUsage {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, se.String())
+		}
+	}
+}

@@ -6,6 +6,7 @@ package mecrun
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/cpntrain/cpntrain/models/mecdqn"
@@ -166,4 +167,81 @@ func Evaluate(cfg mec.Config, q agent.QFunction[mec.Obs], sets int) ([][]Score, 
 		all = append(all, scores)
 	}
 	return all, nil
+}
+
+// BenchConfig is `cpntrain offload bench`.
+type BenchConfig struct {
+	// Devices lists the set sizes D; Sets the held-out sets per size.
+	Devices []int
+	Sets    int
+	// DQNSteps trains a DQN per size for that many steps (0: none).
+	DQNSteps int64
+	Seed     uint64
+}
+
+// Row is one method at one set size: the mean and spread over the sets.
+type Row struct {
+	Devices                int
+	Method                 string
+	NormMean, NormMax      float64
+	Offloaded              float64
+	DecisionMean, TrainSec float64
+}
+
+// Bench scores every method at every size.
+func Bench(ctx context.Context, bc BenchConfig, log func(string)) ([]Row, error) {
+	var rows []Row
+	for _, d := range bc.Devices {
+		if err := ctx.Err(); err != nil {
+			return rows, err
+		}
+		cfg := DefaultConfig(d)
+		var q agent.QFunction[mec.Obs]
+		var trainSec float64
+		if bc.DQNSteps > 0 {
+			cfg.DQN.TotalTimesteps, cfg.DQN.Seed = bc.DQNSteps, bc.Seed
+			start := time.Now()
+			res, err := Train(ctx, cfg, nil)
+			if err != nil {
+				return rows, err
+			}
+			q, trainSec = res.Q, time.Since(start).Seconds()
+		}
+		scores, err := Evaluate(cfg.Env, q, bc.Sets)
+		if err != nil {
+			return rows, err
+		}
+		for k := range scores[0] {
+			r := Row{Devices: d, Method: scores[0][k].Method}
+			if r.Method == "dqn" {
+				r.TrainSec = trainSec
+			}
+			for _, s := range scores {
+				r.NormMean += s[k].Normalised / float64(len(scores))
+				r.NormMax = max(r.NormMax, s[k].Normalised)
+				r.Offloaded += float64(s[k].Offloaded) / float64(len(scores))
+				r.DecisionMean += s[k].Decision.Seconds() / float64(len(scores))
+			}
+			rows = append(rows, r)
+		}
+		if log != nil {
+			log(fmt.Sprintf("D = %d done", d))
+		}
+	}
+	return rows, nil
+}
+
+// WriteMarkdown prints the rows as one table.
+func WriteMarkdown(w io.Writer, rows []Row, sets int) {
+	fmt.Fprintf(w, "Normalised cost (the reference = 1: the exact optimum up to %d devices, coordinate descent with 20 restarts beyond), mean and worst over %d held-out task sets per size; decision time for the whole set.\n\n", mec.MaxExactDevices, sets)
+	fmt.Fprintln(w, "| D | method | normalised cost (mean) | worst | tasks offloaded | decision time | training (s) |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	for _, r := range rows {
+		train := "–"
+		if r.TrainSec > 0 {
+			train = fmt.Sprintf("%.0f", r.TrainSec)
+		}
+		fmt.Fprintf(w, "| %d | %s | %.4f | %.4f | %.1f | %s | %s |\n", r.Devices, r.Method, r.NormMean, r.NormMax, r.Offloaded,
+			time.Duration(r.DecisionMean*1e9).Round(time.Microsecond), train)
+	}
 }
