@@ -75,6 +75,10 @@ type Config struct {
 	// has a cost; it exceeds the largest feasible cost difference, so the
 	// optimum never breaks a constraint when a feasible vector exists).
 	Penalty float64
+	// RewardScale multiplies Env's rewards (the cost decreases); 0 means
+	// 1. Smaller rewards keep a learner's targets small when penalties
+	// make costs span orders of magnitude.
+	RewardScale float64
 }
 
 // DefaultConfig returns the defaults (sources in Config's fields) for D

@@ -61,8 +61,8 @@ func (s *Set) partial(tb *table, dec []int8) float64 {
 // Env is the sequential offloading problem as an rl.Env[Obs]: Reset draws
 // a task set, each Step decides one task (the greedy ordering of the
 // patent: the policy picks which pending task to decide next, and how),
-// and the reward is the decrease of the partial cost, so an episode's
-// return is minus the set's total cost (the patent's reward A − cost, with
+// and the reward is the decrease of the partial cost (times
+// Config.RewardScale), so an episode's return is minus the set's total cost (the patent's reward A − cost, with
 // A = 0: a constant does not change the best action). An episode has D
 // steps and terminates.
 type Env struct {
@@ -117,6 +117,9 @@ func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
 	e.dec[n] = int8(a.Index % 2)
 	c := e.set.partial(e.tb, e.dec)
 	r := e.c - c
+	if e.Cfg.RewardScale > 0 {
+		r *= e.Cfg.RewardScale
+	}
 	e.c = c
 	done := true
 	off := 0
