@@ -80,7 +80,7 @@ func benchLatency(c *cli.Context) (err error) {
 	default:
 		return &usageError{msg: fmt.Sprintf("--brp-config must be 'paper' or 'fast', not %q.", c.String("brp-config")), cmd: c.Command.HelpName}
 	}
-	env, err := loadLatencyEnv(c)
+	env, err := tsftrun.LoadEnv(globalsFrom(c).DataDir)
 	if err != nil {
 		return err
 	}

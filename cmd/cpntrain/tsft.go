@@ -74,15 +74,6 @@ func cacheDir(c *cli.Context) string {
 	return filepath.Join(base, "cpntrain", "models")
 }
 
-// loadLatencyEnv reads the NAS-Bench-201 latency data from the data dir.
-func loadLatencyEnv(c *cli.Context) (*tsftrun.Env, error) {
-	d, err := nasbench201.Load(filepath.Join(globalsFrom(c).DataDir, nasbench201.DirName))
-	if err != nil {
-		return nil, err
-	}
-	return tsftrun.NewEnv(d)
-}
-
 func baseSpec(c *cli.Context) tsftrun.BaseSpec {
 	mc := tsft.DefaultConfig()
 	mc.GNNDim = c.Int("gnn-dim")

@@ -97,14 +97,7 @@ func BenchmarkTrainStep(b *testing.B) {
 
 // BenchmarkDecisionReal: Decision on 64 real Abilene observations (wf steps).
 func BenchmarkDecisionReal(b *testing.B) {
-	cfg := cpn.DefaultConfig()
-	cfg.DataDir = os.Getenv("CPNTRAIN_DATA")
-	net, err := cpn.NewNetwork(cfg)
-	if err != nil {
-		b.Skip(err)
-	}
-	e := cpn.NewEnv(net)
-	o, _ := e.Reset(1)
+	e, o := abileneEnv(b)
 	var obs []cpn.Obs
 	for range 64 {
 		obs = append(obs, o)
@@ -122,14 +115,7 @@ func BenchmarkDecisionReal(b *testing.B) {
 // BenchmarkObserveDecideStep: the controller's loop on Abilene: the
 // environment builds the observation, the model decides, the task runs.
 func BenchmarkObserveDecideStep(b *testing.B) {
-	cfg := cpn.DefaultConfig()
-	cfg.DataDir = os.Getenv("CPNTRAIN_DATA")
-	net, err := cpn.NewNetwork(cfg)
-	if err != nil {
-		b.Skip(err)
-	}
-	e := cpn.NewEnv(net)
-	o, _ := e.Reset(1)
+	e, o := abileneEnv(b)
 	m := New(DefaultConfig(), rand.New(rand.NewPCG(1, 2)))
 	seed := uint64(1)
 	b.ResetTimer()
@@ -145,4 +131,21 @@ func BenchmarkObserveDecideStep(b *testing.B) {
 			o, _ = e.Reset(seed)
 		}
 	}
+}
+
+// abileneEnv is the default Abilene simulator reset to seed 1 (skipped
+// without CPNTRAIN_DATA).
+func abileneEnv(b *testing.B) (*cpn.Env, cpn.Obs) {
+	cfg := cpn.DefaultConfig()
+	cfg.DataDir = os.Getenv("CPNTRAIN_DATA")
+	net, err := cpn.NewNetwork(cfg)
+	if err != nil {
+		b.Skip(err)
+	}
+	e := cpn.NewEnv(net)
+	o, err := e.Reset(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e, o
 }

@@ -55,9 +55,10 @@ func (rc RunConfig) start(settings any, checkpoint func() (int64, bool, error)) 
 	return s, nil
 }
 
-// loadEnv reads the latency data.
-func (rc RunConfig) loadEnv() (*Env, error) {
-	d, err := nasbench201.Load(filepath.Join(rc.DataDir, nasbench201.DirName))
+// LoadEnv reads HELP's NAS-Bench-201 latency data from the data sets
+// folder dataDir.
+func LoadEnv(dataDir string) (*Env, error) {
+	d, err := nasbench201.Load(filepath.Join(dataDir, nasbench201.DirName))
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +83,7 @@ func RunPretrain(ctx context.Context, rc RunConfig) (rep PretrainReport, err err
 		return rep, err
 	}
 	defer func() { err = run.End(err) }()
-	env, err := rc.loadEnv()
+	env, err := LoadEnv(rc.DataDir)
 	if err != nil {
 		return rep, err
 	}
@@ -149,7 +150,7 @@ func RunAdapt(ctx context.Context, ar AdaptRun) (rep AdaptReport, err error) {
 	if err := os.MkdirAll(ar.CacheDir, 0o755); err != nil {
 		return rep, fmt.Errorf("tsft: model cache: %w", err)
 	}
-	env, err := ar.loadEnv()
+	env, err := LoadEnv(ar.DataDir)
 	if err != nil {
 		return rep, err
 	}

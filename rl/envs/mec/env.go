@@ -32,11 +32,9 @@ func (o Obs) ActionMask() []bool {
 	return m
 }
 
-// PartialCost is the cost of the decided tasks, sharing the channels and
-// the edge among the decided offloaders only; with every task decided it
-// is the set's total cost.
-func (o Obs) PartialCost() float64 { return o.Set.partial(o.Set.table(), o.Decision) }
-
+// partial is the cost of the decided tasks of dec, sharing the channels
+// and the edge among the decided offloaders only; with every task decided
+// it is the set's total cost.
 func (s *Set) partial(tb *table, dec []int8) float64 {
 	perAP := make([]int, s.Cfg.APs)
 	total := 0
