@@ -47,25 +47,30 @@ func TestBatchRowsDoNotLeak(t *testing.T) {
 }
 
 // TestEncodeKnownValues: the device row of a decided, offloaded task and
-// the set's shares, by hand.
+// the set's shares, by hand (three tasks: offloaded, local, undecided, so
+// that decided, offloaded and undecided counts all differ).
 func TestEncodeKnownValues(t *testing.T) {
-	set := &mec.Set{Cfg: mec.DefaultConfig(2), Tasks: []mec.Task{
+	set := &mec.Set{Cfg: mec.DefaultConfig(3), Tasks: []mec.Task{
 		{Input: 4e6, Cycles: 2e9, Deadline: 3, Gain: 1e-9, Battery: 50, Pref: 0.6},
+		{Input: 1e6, Cycles: 1e9, Deadline: 1, Gain: 1e-8, Battery: 100, Pref: 0.5},
 		{Input: 1e6, Cycles: 1e9, Deadline: 1, Gain: 1e-8, Battery: 100, Pref: 0.5}}}
-	o := mec.Obs{Set: set, Decision: []int8{mec.Offloaded, mec.Undecided}}
-	dst := make([]float32, 2*Features)
-	Encode([]mec.Obs{o}, 2, dst)
+	o := mec.Obs{Set: set, Decision: []int8{mec.Offloaded, mec.Local, mec.Undecided}}
+	dst := make([]float32, 3*Features)
+	Encode([]mec.Obs{o}, 3, dst)
 	// Task 0: offloaded; 0.4 (4 Mbit/10), 2 Gcycles, 3 s, log10(1e-9)/10 =
-	// −0.9, battery 0.5, preference 0.6, λ_t = 0.3, λ_e = 0.7; one of two
-	// decided and offloaded, one of two offloaded at its AP.
-	want := []float32{0, 0, 1, 0.4, 2, 3, -0.9, 0.5, 0.6, 0.3, 0.7, 0.5, 0.5, 0.5}
+	// −0.9, battery 0.5, preference 0.6, λ_t = 0.3, λ_e = 0.7; two of three
+	// decided, one of three offloaded, one of three offloaded at its AP.
+	want := []float32{0, 0, 1, 0.4, 2, 3, -0.9, 0.5, 0.6, 0.3, 0.7, 2.0 / 3, 1.0 / 3, 1.0 / 3}
 	for i, w := range want {
 		if d := dst[i] - w; d > 1e-6 || d < -1e-6 {
 			t.Errorf("task 0 column %d = %v, want %v", i, dst[i], w)
 		}
 	}
-	if dst[Features] != 1 || dst[Features+1] != 0 || dst[Features+2] != 0 {
-		t.Errorf("task 1's decision one-hot %v, want undecided", dst[Features:Features+3])
+	for n, oneHot := range [][]float32{{0, 1, 0}, {1, 0, 0}} { // tasks 1 (local) and 2 (undecided)
+		row := dst[(n+1)*Features : (n+1)*Features+3]
+		if row[0] != oneHot[0] || row[1] != oneHot[1] || row[2] != oneHot[2] {
+			t.Errorf("task %d's decision one-hot %v, want %v", n+1, row, oneHot)
+		}
 	}
 }
 
