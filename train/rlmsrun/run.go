@@ -70,7 +70,7 @@ type TrainReport struct {
 
 // RunTrain trains RLMS-CPN in the run folder rc.Dir: metrics to
 // metrics.jsonl and TensorBoard, the resumable state every
-// rc.Checkpoint.Every updates, the policy to ModelFile, then the evaluation
+// rc.CheckpointEvery updates, the policy to ModelFile, then the evaluation
 // against the baselines.
 func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 	logw := rc.Log

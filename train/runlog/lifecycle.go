@@ -372,11 +372,10 @@ func acquireFile(path, dir string, now func() time.Time) (*os.File, error) {
 	if host == "" {
 		host = "localhost"
 	}
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt([]byte(fmt.Sprintf("%d %s %s\n", os.Getpid(), host, now().UTC().Format(time.RFC3339))), 0)
-		if err != nil {
-			err = fmt.Errorf("runlog: write %s: %w", path, err)
-		}
+	// The holder's id is for other processes' messages only: the lock is
+	// the flock, so a failed write is not an error.
+	if f.Truncate(0) == nil {
+		_, _ = f.WriteAt([]byte(fmt.Sprintf("%d %s %s\n", os.Getpid(), host, now().UTC().Format(time.RFC3339))), 0)
 	}
 	return f, nil
 }
