@@ -17,7 +17,7 @@ const (
 	// ModelFile is the trained policy.
 	ModelFile = "model.safetensors"
 	// StateFile is the resumable training state, written every
-	// RunConfig.Checkpoint.Every updates.
+	// RunConfig.CheckpointEvery updates.
 	StateFile = "train-state.safetensors"
 )
 
