@@ -115,6 +115,8 @@ func TestChaos(t *testing.T) {
 			"--dim", "8", "--tasks", "20", "--checkpoint-every", "3", "--eval-seeds", "0"}, "model.safetensors"},
 		{"rl-smoke-ppo", []string{"--quiet", "rl", "smoke", "--algo", "ppo", "--env", "cartpole", "--steps", "40960", "--checkpoint-every", "4"}, "train-state.safetensors"},
 		{"rl-smoke-dqn", []string{"--quiet", "rl", "smoke", "--algo", "dqn", "--env", "chain", "--steps", "12000", "--checkpoint-every", "2"}, "train-state.safetensors"},
+		{"offload-train", []string{"--quiet", "offload", "train", "--devices", "6", "--steps", "1500", "--checkpoint-every", "200", "--eval-sets", "0"},
+			"model.safetensors"},
 		// Two epochs: the pretraining state of epoch 1 is a resume point.
 		{"tsft-pretrain", []string{"--quiet", "--data-dir", root, "tsft", "pretrain", "--epochs", "2", "--gnn-dim", "0", "--cache", "{cache}"},
 			"{cache}/tsft-base-*.safetensors"},
@@ -138,11 +140,13 @@ func TestChaos(t *testing.T) {
 			hits, bySignal := 0, map[syscall.Signal]int{}
 			for seed := 0; hits < want; seed++ {
 				dir, cache := filepath.Join(t.TempDir(), fmt.Sprintf("run%d", seed)), t.TempDir()
+				var history []string // what happened to each attempt, for the failure message
 				for attempt := 0; ; attempt++ {
 					var se bytes.Buffer
 					cmd := startChild(t, append([]string{"--out", dir}, expand(c.args, cache)...), &se)
 					done := make(chan error, 1)
 					go func() { done <- cmd.Wait() }()
+					start := time.Now()
 					var sig syscall.Signal
 					if attempt < 3 && hits < want {
 						sig = signals[rng.IntN(len(signals))]
@@ -154,6 +158,8 @@ func TestChaos(t *testing.T) {
 						case <-time.After(time.Duration(rng.Float64() * float64(dur))):
 							cmd.Process.Signal(sig)
 							err = <-done
+							history = append(history, fmt.Sprintf("%v after %.2f s: exit %d, checkpoint %s",
+								sig, time.Since(start).Seconds(), cmd.ProcessState.ExitCode(), checkpointSummary(dir)))
 							hits++
 							bySignal[sig]++
 							checkInterrupted(t, dir, sig, cmd, err, se.String())
@@ -169,7 +175,9 @@ func TestChaos(t *testing.T) {
 					}
 				}
 				if got := readModel(t, c, dir, cache); !bytes.Equal(got, refModel) {
-					t.Fatalf("seed %d: %s differs from the uninterrupted run's", seed, c.model)
+					keep := keepForDiagnosis(t, dir, ref)
+					t.Fatalf("seed %d: %s differs from the uninterrupted run's; interruptions: %s%s",
+						seed, c.model, strings.Join(history, "; "), keep)
 				}
 				if recs := metricRecords(t, dir); !slices.Equal(recs, refRecs) {
 					i := 0
@@ -184,6 +192,37 @@ func TestChaos(t *testing.T) {
 				hits, bySignal[syscall.SIGKILL], bySignal[syscall.SIGINT], bySignal[syscall.SIGTERM], dur.Seconds())
 		})
 	}
+}
+
+// checkpointSummary names the training checkpoints in dir with their
+// sizes (a failure message's clue to where an interruption landed).
+func checkpointSummary(dir string) string {
+	m, _ := filepath.Glob(filepath.Join(dir, "*.safetensors"))
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, f := range m {
+		if fi, err := os.Stat(f); err == nil {
+			parts = append(parts, fmt.Sprintf("%s %d B", filepath.Base(f), fi.Size()))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// keepForDiagnosis copies a failing run folder and the reference next to
+// CHAOS_KEEP (when set) and says where.
+func keepForDiagnosis(t *testing.T, dir, ref string) string {
+	keep := os.Getenv("CHAOS_KEEP")
+	if keep == "" {
+		return " (set CHAOS_KEEP=DIR to keep the folders)"
+	}
+	for _, d := range []string{dir, ref} {
+		if out, err := exec.Command("cp", "-r", d, filepath.Join(keep, filepath.Base(d))).CombinedOutput(); err != nil {
+			t.Logf("keeping %s: %v %s", d, err, out)
+		}
+	}
+	return " (kept in " + keep + ")"
 }
 
 // checkInterrupted: after SIGINT or SIGTERM the process exits 130 or 143

@@ -211,6 +211,9 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 			}
 			global, res.Updates = st.Global, st.Updates
 			res.EpisodicReturns, res.EpisodicLengths = st.Returns, st.Lengths
+			// A checkpoint taken after the last update leaves the loop
+			// nothing to do: the result still counts the steps done.
+			res.Steps = global
 		}
 	}
 

@@ -90,6 +90,25 @@ func resumeAfterKill(t *testing.T, cfg Config, every int, mk func() rl.Env[teste
 			t.Fatalf("episode %d return %v after resume, %v uninterrupted", i, res.EpisodicReturns[i], r)
 		}
 	}
+	if 60%every != 0 {
+		return
+	}
+	// The last update wrote a checkpoint: a process killed after it (and
+	// before its model was saved) resumes with nothing left to train, and
+	// must still report the run's steps and updates (the saved model's
+	// metadata carries the step: the chaos test saw it differ).
+	again := newAgent(78)
+	res, err = Train(context.Background(), cfg, mk, again, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != refRes.Steps || res.Updates != refRes.Updates || len(res.EpisodicReturns) != len(refRes.EpisodicReturns) {
+		t.Errorf("resumed after the end: %d steps, %d updates, %d episodes; want %d, %d, %d",
+			res.Steps, res.Updates, len(res.EpisodicReturns), refRes.Steps, refRes.Updates, len(refRes.EpisodicReturns))
+	}
+	if c := params(again); c[0] != a[0] || c[len(c)-1] != a[len(a)-1] {
+		t.Error("resumed after the end: parameters differ from the uninterrupted run's")
+	}
 }
 
 // TestBeforeCheckpointErrorStops: when BeforeCheckpoint fails (the metrics

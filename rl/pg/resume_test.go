@@ -18,6 +18,12 @@ import (
 // and episodes of an uninterrupted run, with and without a critic.
 func TestResumeAfterKill(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	endChecked := false
+	defer func() {
+		if !endChecked {
+			t.Error("no run ended on a checkpoint: the resume-after-the-end case went unchecked")
+		}
+	}()
 	for _, critic := range []bool{true, false} {
 		cfg := DefaultConfig()
 		cfg.TotalTimesteps = 6000
@@ -91,6 +97,16 @@ func TestResumeAfterKill(t *testing.T) {
 					t.Fatalf("critic %v: episode %d return %v after resume, %v uninterrupted", critic, i, res.EpisodicReturns[i], r)
 				}
 			}
+			if refRes.Updates%int64(every) != 0 {
+				continue
+			}
+			// The last update wrote a checkpoint: resuming from it trains
+			// nothing and must still report the run's steps.
+			again, err := Train(context.Background(), cfg, mk, newA(78), nil, nil)
+			if err != nil || again.Steps != refRes.Steps || again.Updates != refRes.Updates {
+				t.Errorf("critic %v: resumed after the end: %v, %d steps, %d updates; want %d, %d", critic, err, again.Steps, again.Updates, refRes.Steps, refRes.Updates)
+			}
+			endChecked = true
 		}
 	}
 }

@@ -268,6 +268,9 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 			first, global = st.Iter, st.Global
 			copy(nextDone, st.NextDone)
 			res.EpisodicReturns, res.EpisodicLengths = st.Returns, st.Lengths
+			// A checkpoint taken after the last iteration leaves the loop
+			// nothing to do: the result still counts what was done.
+			res.Iterations, res.GlobalStep = first, global
 		}
 	}
 

@@ -330,6 +330,16 @@ func TestResumeAfterKill(t *testing.T) {
 		if len(res.EpisodicReturns) != len(refRes.EpisodicReturns) {
 			t.Fatalf("episodes after resume %d, uninterrupted %d", len(res.EpisodicReturns), len(refRes.EpisodicReturns))
 		}
+		if every != 2 {
+			continue
+		}
+		// Iteration 8 wrote a checkpoint at the end: resuming from it
+		// trains nothing and must still report the run's iterations and
+		// steps (a saved model's metadata carries them).
+		again, err := ppo.Train(context.Background(), cfg, mk, policy.Agent(newPolicy(testenv.NewCartPole(), 78)), nil)
+		if err != nil || again.Iterations != refRes.Iterations || again.GlobalStep != refRes.GlobalStep {
+			t.Errorf("resumed after the end: %v, %d iterations, %d steps; want %d, %d", err, again.Iterations, again.GlobalStep, refRes.Iterations, refRes.GlobalStep)
+		}
 	}
 
 }

@@ -96,6 +96,7 @@ type Session struct {
 	Cleared bool
 
 	lock   *os.File
+	dir    string // the run folder (run.json is written before the Run exists)
 	status Status
 	now    func() time.Time
 	ended  bool
@@ -194,7 +195,7 @@ func Start(dir string, opts StartOptions) (s *Session, err error) {
 			_ = lock.Close()
 		}
 	}()
-	s = &Session{lock: lock, now: now}
+	s = &Session{lock: lock, now: now, dir: dir}
 	settings, err := json.Marshal(opts.Settings)
 	if err != nil {
 		return nil, fmt.Errorf("runlog: marshal settings: %w", err)
@@ -242,11 +243,14 @@ func Start(dir string, opts StartOptions) (s *Session, err error) {
 	if s.Resumed && !opts.Force {
 		cfg = nil // config.json already describes the run
 	}
-	if s.Run, err = Create(dir, Options{Config: cfg, Append: s.Resumed, FlushInterval: opts.FlushInterval, Hostname: opts.Hostname, Now: opts.Now}); err != nil {
+	// run.json first: a process killed between the two never leaves run
+	// files without it (the next start would refuse the folder).
+	if err := s.writeStatus(); err != nil {
 		return nil, err
 	}
-	if err := s.writeStatus(); err != nil {
-		return nil, errors.Join(err, s.Run.Close())
+	if s.Run, err = Create(dir, Options{Config: cfg, Append: s.Resumed, FlushInterval: opts.FlushInterval, Hostname: opts.Hostname, Now: opts.Now}); err != nil {
+		s.status.State, s.status.Message = StateFailed, err.Error()
+		return nil, errors.Join(err, s.writeStatus())
 	}
 	return s, nil
 }
@@ -313,7 +317,7 @@ func (s *Session) writeStatus() error {
 	if err != nil {
 		return fmt.Errorf("runlog: %w", err)
 	}
-	path := filepath.Join(s.Dir(), StatusFile)
+	path := filepath.Join(s.dir, StatusFile)
 	if err := writeFileSync(path+".tmp", append(data, '\n')); err != nil {
 		return fmt.Errorf("runlog: %w", err)
 	}
@@ -419,12 +423,17 @@ func clearRun(dir string) error {
 	if err != nil {
 		return fmt.Errorf("runlog: %w", err)
 	}
+	// run.json last: a process killed half-way leaves a folder the next
+	// start clears again.
+	var names []string
 	for _, e := range ents {
-		n := e.Name()
-		if n == MetricsFile || n == ConfigFile || n == StatusFile || strings.HasPrefix(n, EventFilePrefix) {
-			if err := os.Remove(filepath.Join(dir, n)); err != nil {
-				return fmt.Errorf("runlog: clear the run left in %s: %w", dir, err)
-			}
+		if n := e.Name(); n == MetricsFile || n == ConfigFile || strings.HasPrefix(n, EventFilePrefix) {
+			names = append(names, n)
+		}
+	}
+	for _, n := range append(names, StatusFile) {
+		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("runlog: clear the run left in %s: %w", dir, err)
 		}
 	}
 	return nil

@@ -203,6 +203,38 @@ func TestFailedStartIsReusable(t *testing.T) {
 	}
 }
 
+// TestKilledBetweenStatusAndFiles: run.json is written before the run's
+// files, so a start that fails (or is killed) before its files exist
+// leaves run.json saying so, and the next start clears the folder — the
+// order that matters under a kill at any moment (the chaos test found a
+// folder with metrics.jsonl and no run.json that refused every restart).
+func TestKilledBetweenStatusAndFiles(t *testing.T) {
+	dir := t.TempDir()
+	// config.json as a folder: Create fails after run.json is written.
+	if err := os.Mkdir(filepath.Join(dir, ConfigFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Start(dir, StartOptions{Settings: settings{}, Config: map[string]int{"a": 1}}); err == nil {
+		t.Fatal("Start succeeded with config.json a folder")
+	}
+	if st := status(t, dir); st.State != StateFailed {
+		t.Fatalf("state %q after a failed start, want failed", st.State)
+	}
+	s, err := Start(dir, StartOptions{Settings: settings{}})
+	if err != nil || !s.Cleared {
+		t.Fatalf("restart: %v (cleared %v)", err, s != nil && s.Cleared)
+	}
+	s.End(nil)
+	// A start killed after run.json and before its files: run.json says
+	// running, nothing else; the next start clears it and runs.
+	dir = t.TempDir()
+	os.WriteFile(filepath.Join(dir, StatusFile), []byte(`{"state":"running","pid":1}`), 0o644)
+	if s, err = Start(dir, StartOptions{Settings: settings{}}); err != nil || !s.Cleared {
+		t.Fatalf("after a kill: %v", err)
+	}
+	s.End(nil)
+}
+
 // TestDiskFull: metrics written to a full disk (/dev/full: every write
 // fails with ENOSPC) make Sync — called before each checkpoint — fail
 // with the system's message, and End records the run as failed with it.
