@@ -6,17 +6,30 @@
 //
 // The convolutions run along the device axis (kernel 3, zero padding);
 // every row also carries the set's global state (the shares of tasks
-// decided, offloaded in all and offloaded through the row's AP), so a
-// task's values see the sharing its decision would join. The fully
-// connected layers act per device, so one network serves any number of
-// devices. rl/dqn trains it through rl/agent's QFunction contract.
+// decided, offloaded in all and offloaded through the row's AP) and the
+// cost model's view of its two strategies (Features), so a task's values
+// see the sharing its decision would join. The fully connected layers act
+// per device, so one network serves any number of devices. rl/dqn trains
+// it through rl/agent's QFunction contract.
+//
+// Departure from the patent: its convolutions see neighbouring devices,
+// but device order carries no meaning (a kernel of 3, twice, sees 5 of
+// the D devices), while the right decision depends on all of them (how
+// many will share the channel in the end). So the first fully connected
+// layer also gets the mean and the maximum of the second convolution's
+// output over the set (DeepSets pooling), and the rows carry cost-model
+// features the patent's state does not name (they are functions of its
+// state: the tasks, the devices' CPU and power, the decisions so far).
 package mecdqn
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 
+	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/linear"
 	"github.com/cpntrain/cpntrain/rl"
@@ -28,8 +41,21 @@ import (
 // offloaded); the task's input in Mbit/10, cycles in Gcycles, deadline in
 // s, channel gain in dB/100 (log10 g / 10), battery ratio, latency
 // preference, and the weights λ_t, λ_e; the shares of the set's tasks
-// decided, offloaded, and offloaded through the row's AP.
-const Features = 3 + 8 + 3
+// decided, offloaded, and offloaded through the row's AP; then five costs
+// from the set's cost model (what the greedy ordering scores), each as
+// slog(x) = sign(x)·ln(1 + |x|) (a broken constraint's penalty of 100
+// becomes 4.6, a cost of 1 0.69):
+//
+//	the local cost L;
+//	the offload cost O if the task joined the current offloaders (the
+//	  others stay: counts without the task itself, plus one);
+//	the join's externality: how much it raises the current offloaders'
+//	  costs (their shared channel and edge get one more user);
+//	the marginal O + externality − L (the partial-cost change of
+//	  offloading rather than running locally: greedy's score);
+//	O − L if half the undecided other tasks offloaded too (a fuller
+//	  channel and edge: what the decision may cost later).
+const Features = 3 + 8 + 3 + 5
 
 // Config sizes the network.
 type Config struct {
@@ -45,7 +71,7 @@ func DefaultConfig() Config { return Config{Channels: 32, Hidden: 32} }
 type Model struct {
 	Config       Config
 	Conv1, Conv2 *linear.Model // kernel 3 over the devices: 3·in → out
-	FC1, FC2     *linear.Model // per device: Channels → Hidden → 2
+	FC1, FC2     *linear.Model // per device: 3·Channels (own, set mean, set max) → Hidden → 2
 }
 
 var _ agent.QFunction[mec.Obs] = (*Model)(nil)
@@ -55,7 +81,7 @@ func New(cfg Config, rng *rand.Rand) *Model {
 	return &Model{Config: cfg,
 		Conv1: linear.New(linear.Config{In: 3 * Features, Out: cfg.Channels}, rng),
 		Conv2: linear.New(linear.Config{In: 3 * cfg.Channels, Out: cfg.Channels}, rng),
-		FC1:   linear.New(linear.Config{In: cfg.Channels, Out: cfg.Hidden}, rng),
+		FC1:   linear.New(linear.Config{In: 3 * cfg.Channels, Out: cfg.Hidden}, rng),
 		FC2:   linear.New(linear.Config{In: cfg.Hidden, Out: 2}, rng),
 	}
 }
@@ -85,7 +111,10 @@ func Encode(obs []mec.Obs, d int, dst []float32) {
 		if len(o.Decision) != d || len(o.Set.Tasks) != d {
 			panic(fmt.Sprintf("mecdqn: observation %d has %d devices, want %d", r, len(o.Decision), d))
 		}
-		perAP := make([]int, o.Set.Cfg.APs)
+		perAP, apSize := make([]int, o.Set.Cfg.APs), make([]int, o.Set.Cfg.APs)
+		for _, t := range o.Set.Tasks {
+			apSize[t.AP]++
+		}
 		var decided, off int
 		for n, dec := range o.Decision {
 			if dec != mec.Undecided {
@@ -111,8 +140,62 @@ func Encode(obs []mec.Obs, d int, dst []float32) {
 			row[11] = float32(decided) / float32(d)
 			row[12] = float32(off) / float32(d)
 			row[13] = float32(perAP[t.AP]) / float32(d)
+			costFeatures(o, n, perAP, off, apSize, row[14:19])
 		}
 	}
+}
+
+// costFeatures writes task n's five cost features (see Features).
+func costFeatures(o mec.Obs, n int, perAP []int, off int, apSize []int, dst []float32) {
+	s := o.Set
+	ap := s.Tasks[n].AP
+	self := 0
+	if o.Decision[n] == mec.Offloaded {
+		self = 1
+	}
+	j, m := perAP[ap]-self, off-self // the offloaders without n
+	local := s.LocalCost(n)
+	join := s.OffloadCost(n, j+1, m+1)
+	var ext float64
+	for k, dec := range o.Decision {
+		if k == n || dec != mec.Offloaded {
+			continue
+		}
+		a := s.Tasks[k].AP
+		cnt := perAP[a]
+		if a == ap {
+			cnt -= self
+		}
+		after := cnt
+		if a == ap {
+			after++
+		}
+		ext += s.OffloadCost(k, after, m+1) - s.OffloadCost(k, cnt, m)
+	}
+	undecided := 0
+	for _, dec := range o.Decision {
+		if dec == mec.Undecided {
+			undecided++
+		}
+	}
+	if o.Decision[n] == mec.Undecided {
+		undecided--
+	}
+	more := undecided / 2
+	later := s.OffloadCost(n, min(j+1+more, apSize[ap]), m+1+more)
+	dst[0] = slog(local)
+	dst[1] = slog(join)
+	dst[2] = slog(ext)
+	dst[3] = slog(join + ext - local)
+	dst[4] = slog(later - local)
+}
+
+// slog is sign(x)·ln(1 + |x|).
+func slog(x float64) float32 {
+	if x < 0 {
+		return -float32(math.Log1p(-x))
+	}
+	return float32(math.Log1p(x))
 }
 
 // conv applies a kernel-3 convolution along each observation's device
@@ -146,6 +229,62 @@ func (m *Model) QValues(t *nn.Tape, obs []mec.Obs) *nn.Tensor {
 	x := t.Zeros(r*d, Features)
 	Encode(obs, d, x.Data)
 	h := conv(t, m.Conv2, conv(t, m.Conv1, x, r, d), r, d)
+	// Every row also sees the mean and the maximum of its set's rows.
+	seg := make([]int, r*d)
+	for i := range seg {
+		seg[i] = i / d
+	}
+	mean := t.Scale(t.SegmentSum(h, seg, r), 1/float32(d))
+	mx := t.SegmentMax(h, seg, r)
+	h = t.ConcatCols(h, t.Gather(mean, seg), t.Gather(mx, seg))
 	q := m.FC2.Forward(t, t.ReLU(m.FC1.Forward(t, h))) // R·D × 2
 	return t.Reshape(q, r, 2*d)
+}
+
+// Kind is the model kind of saved Q-networks.
+const Kind = "mecdqn"
+
+// savedConfig is what a checkpoint records: the widths and the features
+// the network was trained on.
+type savedConfig struct {
+	Config
+	Features int
+}
+
+// Save writes the network to path (a cpntrain checkpoint).
+func (m *Model) Save(path string, step int64) error {
+	b, err := json.Marshal(savedConfig{m.Config, Features})
+	if err != nil {
+		return err
+	}
+	return checkpoints.Save(path, m, nil, checkpoints.Meta{ModelKind: Kind, ModelConfig: b, Step: step})
+}
+
+// Load reads a network written by Save.
+func Load(path string) (*Model, checkpoints.Meta, error) {
+	info, err := checkpoints.Inspect(path)
+	if err != nil {
+		return nil, checkpoints.Meta{}, err
+	}
+	if !info.Checkpoint || info.Meta.ModelKind != Kind {
+		return nil, checkpoints.Meta{}, fmt.Errorf("mecdqn: %s is not an offloading Q-network (kind %q)", path, info.Meta.ModelKind)
+	}
+	var sc savedConfig
+	dec := json.NewDecoder(bytes.NewReader(info.Meta.ModelConfig))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sc); err != nil {
+		return nil, checkpoints.Meta{}, fmt.Errorf("mecdqn: %s: config: %w", path, err)
+	}
+	if sc.Features != Features {
+		return nil, checkpoints.Meta{}, fmt.Errorf("mecdqn: %s was trained on %d features per device, this version has %d: retrain it", path, sc.Features, Features)
+	}
+	if sc.Channels < 1 || sc.Hidden < 1 || sc.Channels > 4096 || sc.Hidden > 4096 {
+		return nil, checkpoints.Meta{}, fmt.Errorf("mecdqn: %s: widths %+v outside [1, 4096]", path, sc.Config)
+	}
+	m := New(sc.Config, rand.New(rand.NewPCG(0, 0)))
+	meta, err := checkpoints.Load(path, m, nil, checkpoints.ExpectKind(Kind))
+	if err != nil {
+		return nil, checkpoints.Meta{}, err
+	}
+	return m, meta, nil
 }

@@ -1,6 +1,7 @@
 package mecdqn
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -75,3 +76,69 @@ func TestEncodeKnownValues(t *testing.T) {
 }
 
 func rlAction(i int) rl.Action { return rl.Action{Index: i} }
+
+// TestCostFeatures: the five cost columns of a five-task set (task 0
+// offloaded, 1 local, 2–4 undecided, one AP) composed by hand from the
+// cost model (tested by hand in rl/envs/mec): for task 2, joining makes
+// two offloaders (itself and task 0); the externality is what task 0's
+// cost rises from one to two sharers; "later" adds half of the two other
+// undecided tasks (one), three sharers. For task 0 itself: its cost alone
+// (the counts leave it out), no externality.
+func TestCostFeatures(t *testing.T) {
+	set, err := mec.NewSet(mec.DefaultConfig(5), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := mec.Obs{Set: set, Decision: []int8{mec.Offloaded, mec.Local, mec.Undecided, mec.Undecided, mec.Undecided}}
+	dst := make([]float32, 5*Features)
+	Encode([]mec.Obs{o}, 5, dst)
+	sl := func(x float64) float64 {
+		if x < 0 {
+			return -math.Log(1 - x)
+		}
+		return math.Log(1 + x)
+	}
+	L2, J2 := set.Local(2).Cost, set.Offload(2, 2, 2).Cost
+	ext := set.Offload(0, 2, 2).Cost - set.Offload(0, 1, 1).Cost
+	L0, J0 := set.Local(0).Cost, set.Offload(0, 1, 1).Cost
+	for _, c := range []struct {
+		task int
+		want []float64
+	}{
+		{2, []float64{sl(L2), sl(J2), sl(ext), sl(J2 + ext - L2), sl(set.Offload(2, 3, 3).Cost - L2)}},
+		{0, []float64{sl(L0), sl(J0), 0, sl(J0 - L0), sl(set.Offload(0, 2, 2).Cost - L0)}}, // three undecided others: one more
+	} {
+		row := dst[c.task*Features+14 : (c.task+1)*Features]
+		for i, w := range c.want {
+			if d := float64(row[i]) - w; math.Abs(d) > 1e-5*(1+math.Abs(w)) {
+				t.Errorf("task %d cost column %d = %v, want %v", c.task, i, row[i], w)
+			}
+		}
+	}
+	if ext <= 0 {
+		t.Errorf("a second offloader should raise task 0's cost (got %v): the test would not see the externality", ext)
+	}
+}
+
+// TestSaveLoad: a saved Q-network gives the same values after loading; a
+// DROO file is refused by kind.
+func TestSaveLoad(t *testing.T) {
+	m := New(Config{Channels: 4, Hidden: 5}, rand.New(rand.NewPCG(1, 1)))
+	path := t.TempDir() + "/q.safetensors"
+	if err := m.Save(path, 7); err != nil {
+		t.Fatal(err)
+	}
+	got, meta, err := Load(path)
+	if err != nil || meta.Step != 7 || got.Config != m.Config {
+		t.Fatalf("Load: %v, step %d, config %+v", err, meta.Step, got.Config)
+	}
+	o := obsOf(t, 4, 3, 1)
+	inf := nn.NewInference()
+	a := append([]float32(nil), m.QValues(inf, []mec.Obs{o}).Data...)
+	b := got.QValues(inf, []mec.Obs{o}).Data
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("Q %d: %v loaded, %v saved", i, b[i], a[i])
+		}
+	}
+}

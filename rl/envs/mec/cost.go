@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 )
 
 // Task is one device's task and the device's state.
@@ -19,9 +20,31 @@ type Task struct {
 }
 
 // Set is a task set: one task per device, and the system's parameters.
+// Its cost table is built on the first query that needs it and kept: a
+// Set must not change after that.
 type Set struct {
 	Cfg   Config
 	Tasks []Task
+
+	tbOnce sync.Once
+	tb     *table
+}
+
+// costs returns the set's cost table (built once).
+func (s *Set) costs() *table {
+	s.tbOnce.Do(func() { s.tb = s.table() })
+	return s.tb
+}
+
+// LocalCost is Local(n).Cost, from the set's table.
+func (s *Set) LocalCost(n int) float64 { return s.costs().local[n] }
+
+// OffloadCost is Offload(n, m, total).Cost, from the set's table.
+func (s *Set) OffloadCost(n, m, total int) float64 {
+	if m < 1 || total < m || m > len(s.costs().offload[n]) || total > len(s.Tasks) {
+		panic(fmt.Sprintf("mec: OffloadCost(%d, %d, %d): need 1 ≤ m ≤ total ≤ D and m ≤ the AP's devices", n, m, total))
+	}
+	return s.costs().offload[n][m-1][total-1]
 }
 
 // NewSet draws a task set of cfg.Devices tasks from seed.
@@ -128,8 +151,20 @@ func (s *Set) Offload(n, m, total int) Outcome {
 		return outcome(cfg.PowerMax, false)
 	}
 	lo := math.Expm1(t.Input/(b*slack)*math.Ln2) / a
-	// The energy p·i/r(p) grows with p: the battery bounds p from above.
-	hi := cfg.PowerMax
+	hi := s.powerCap(n, rate)
+	if !(lo <= hi) {
+		return outcome(cfg.PowerMax, false)
+	}
+	h := func(p float64) float64 { return (lt + le*p) / rate(p) }
+	return outcome(goldenMin(h, lo, hi), true)
+}
+
+// powerCap is the largest power task n may send at: p_max, or less when
+// the energy p·i/r(p) (growing with p) would exceed the battery
+// (bisection).
+func (s *Set) powerCap(n int, rate func(float64) float64) float64 {
+	t := s.Tasks[n]
+	hi := s.Cfg.PowerMax
 	if energy := func(p float64) float64 { return p * t.Input / rate(p) }; energy(hi) > t.Battery {
 		l, h := 0.0, hi
 		for range 100 {
@@ -142,11 +177,7 @@ func (s *Set) Offload(n, m, total int) Outcome {
 		}
 		hi = l
 	}
-	if !(lo <= hi) {
-		return outcome(cfg.PowerMax, false)
-	}
-	h := func(p float64) float64 { return (lt + le*p) / rate(p) }
-	return outcome(goldenMin(h, lo, hi), true)
+	return hi
 }
 
 // goldenMin returns the minimiser of a quasi-convex f on [lo, hi] to

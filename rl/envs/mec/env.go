@@ -1,6 +1,7 @@
 package mec
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 
@@ -70,9 +71,66 @@ type Env struct {
 	dec []int8
 	c   float64 // partial cost
 	ok  bool
+	// seed drew the current set (Snapshot records it, not the set).
+	seed  uint64
+	reset bool
 }
 
-var _ rl.Env[Obs] = (*Env)(nil)
+var (
+	_ rl.Env[Obs]         = (*Env)(nil)
+	_ rl.Snapshotter[Obs] = (*Env)(nil)
+)
+
+// snapshot is Env's state for rl.Snapshotter: the set's seed (the set is
+// drawn again from it) and the decisions so far.
+type snapshot struct {
+	Format   int     `json:"format"`
+	Config   Config  `json:"config"`
+	Seed     uint64  `json:"seed"`
+	Decision []int8  `json:"decision"`
+	Cost     float64 `json:"cost"`
+	Ok       bool    `json:"ok"`
+}
+
+// snapshotFormat numbers the snapshot layout.
+const snapshotFormat = 1
+
+// Snapshot implements rl.Snapshotter.
+func (e *Env) Snapshot() ([]byte, error) {
+	if !e.reset {
+		return nil, fmt.Errorf("mec: snapshot before the first Reset")
+	}
+	return json.Marshal(snapshot{snapshotFormat, e.Cfg, e.seed, e.dec, e.c, e.ok})
+}
+
+// Restore implements rl.Snapshotter: the environment continues where the
+// snapshot was taken (its configuration must be this one's).
+func (e *Env) Restore(b []byte) (Obs, error) {
+	var s snapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Obs{}, fmt.Errorf("mec: restore: %w", err)
+	}
+	if s.Format != snapshotFormat {
+		return Obs{}, fmt.Errorf("mec: restore: snapshot format %d, this version reads %d", s.Format, snapshotFormat)
+	}
+	if s.Config != e.Cfg {
+		return Obs{}, fmt.Errorf("mec: restore: the snapshot's configuration differs from the environment's")
+	}
+	if len(s.Decision) != e.Cfg.Devices {
+		return Obs{}, fmt.Errorf("mec: restore: %d decisions for %d devices", len(s.Decision), e.Cfg.Devices)
+	}
+	for _, d := range s.Decision {
+		if d < Undecided || d > Offloaded {
+			return Obs{}, fmt.Errorf("mec: restore: decision %d", d)
+		}
+	}
+	if _, err := e.Reset(s.Seed); err != nil {
+		return Obs{}, err
+	}
+	copy(e.dec, s.Decision)
+	e.c, e.ok = s.Cost, s.Ok
+	return e.obs(), nil
+}
 
 // NewEnv returns an environment of task sets drawn from cfg.
 func NewEnv(cfg Config) (*Env, error) {
@@ -88,7 +146,7 @@ func (e *Env) Reset(seed uint64) (Obs, error) {
 	if err != nil {
 		return Obs{}, err
 	}
-	e.set, e.tb, e.c, e.ok = s, s.table(), 0, true
+	e.set, e.tb, e.c, e.ok, e.seed, e.reset = s, s.costs(), 0, true, seed, true
 	e.dec = make([]int8, e.Cfg.Devices)
 	for n := range e.dec {
 		e.dec[n] = Undecided
@@ -171,7 +229,7 @@ func (s *Set) Random(seed uint64) Solution {
 // strategies, execute the one that raises the partial cost least, update,
 // repeat (ties: the lowest action index).
 func (s *Set) Greedy() Solution {
-	tb := s.table()
+	tb := s.costs()
 	dec := make([]int8, len(s.Tasks))
 	for n := range dec {
 		dec[n] = Undecided

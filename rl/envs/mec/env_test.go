@@ -88,7 +88,7 @@ func TestGreedyKnownValues(t *testing.T) {
 	if !slices.Equal(g.Offload, []bool{true, false}) || !near(g.Cost, 1.1+local) {
 		t.Errorf("greedy %v at %v, want [true false] at %v", g.Offload, g.Cost, 1.1+local)
 	}
-	if opt, _ := s.Exact(); !near(opt.Cost, g.Cost) {
+	if opt, _ := s.Exhaustive(); !near(opt.Cost, g.Cost) {
 		t.Errorf("optimum %v, greedy %v", opt.Cost, g.Cost)
 	}
 	if c := s.AllLocal().Cost; !near(c, 2*local) {
@@ -106,7 +106,7 @@ func TestBaselinesNeverBeatTheOptimum(t *testing.T) {
 	var sum [4]float64
 	for seed := uint64(1); seed <= 20; seed++ {
 		s, _ := NewSet(DefaultConfig(10), seed)
-		opt, _ := s.Exact()
+		opt, _ := s.Exhaustive()
 		for i, b := range []Solution{s.Greedy(), s.AllLocal(), s.AllOffload(), s.Random(seed)} {
 			if b.Cost < opt.Cost-1e-9*opt.Cost {
 				t.Fatalf("seed %d: baseline %d at %v below the optimum %v", seed, i, b.Cost, opt.Cost)
@@ -118,4 +118,44 @@ func TestBaselinesNeverBeatTheOptimum(t *testing.T) {
 		t.Errorf("mean normalised costs: greedy %.3f, all local %.3f, all offload %.3f, random %.3f", sum[0]/20, sum[1]/20, sum[2]/20, sum[3]/20)
 	}
 	t.Logf("mean normalised costs (optimum = 1), D = 10: greedy %.3f, all local %.3f, all offload %.3f, random %.3f", sum[0]/20, sum[1]/20, sum[2]/20, sum[3]/20)
+}
+
+// TestSnapshotRestore: an environment restored from a snapshot taken
+// mid-episode continues with the same rewards and observations as the
+// original; snapshots of another configuration or garbage are refused.
+func TestSnapshotRestore(t *testing.T) {
+	cfg := DefaultConfig(6)
+	a, _ := NewEnv(cfg)
+	if _, err := a.Snapshot(); err == nil {
+		t.Error("a snapshot before Reset")
+	}
+	a.Reset(5)
+	a.Step(rl.Action{Index: 3})
+	a.Step(rl.Action{Index: 8})
+	snap, err := a.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewEnv(cfg)
+	ob, err := b.Restore(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ob.Decision, []int8{Undecided, Offloaded, Undecided, Undecided, Local, Undecided}) {
+		t.Fatalf("restored decisions %v", ob.Decision)
+	}
+	for _, act := range []int{1, 5, 7, 10} {
+		sa, erra := a.Step(rl.Action{Index: act})
+		sb, errb := b.Step(rl.Action{Index: act})
+		if erra != nil || errb != nil || sa.Reward != sb.Reward || sa.Terminated != sb.Terminated || !slices.Equal(sa.Obs.Decision, sb.Obs.Decision) {
+			t.Fatalf("action %d: original %v %v, restored %v %v", act, sa, erra, sb, errb)
+		}
+	}
+	other, _ := NewEnv(DefaultConfig(7))
+	if _, err := other.Restore(snap); err == nil {
+		t.Error("restored a 6-device snapshot into a 7-device environment")
+	}
+	if _, err := b.Restore([]byte("{")); err == nil {
+		t.Error("restored garbage")
+	}
 }
