@@ -33,6 +33,8 @@ func offloadCommand() *cli.Command {
 				&cli.IntFlag{Name: "devices", Value: 10, Usage: "devices D per task set"},
 				&cli.Int64Flag{Name: "steps", Value: 0, Usage: "decisions (dqn, default 100000) or task sets (droo, default 20000)"},
 				&cli.Int64Flag{Name: "checkpoint-every", Value: 10000, Usage: "DQN steps between resumable checkpoints (0: none)"},
+				&cli.Float64Flag{Name: "lr", Value: 0, Usage: "Adam learning rate (0: the default, 1e-3 for dqn, 0.01 for droo)"},
+				&cli.Float64Flag{Name: "reward-scale", Value: 0, Usage: "dqn: multiply the rewards (cost decreases) by this (0: the default, 0.005)"},
 				&cli.IntFlag{Name: "eval-sets", Value: 20, Usage: "held-out task sets scored at the end (0: none)"},
 				forceFlag(),
 			},
@@ -59,7 +61,7 @@ func offloadCommand() *cli.Command {
 				"brute force over all 2^D vectors (up to 20 devices, for its time), coordinate descent, the greedy\n" +
 				"ordering with the exact cost model, all local, all offload, random and, with --dqn-steps N, DQNs\n" +
 				"trained for N steps per size (--dqn-seeds of them, on the mixed battery range). Prints Markdown\n" +
-				"tables; --csv writes the rows as CSV too.",
+				"tables; --csv writes the rows as CSV too, --plots PNG figures.",
 			Flags: []cli.Flag{
 				&cli.IntSliceFlag{Name: "devices", Value: cli.NewIntSlice(5, 10, 15, 20, 30), Usage: "numbers of devices D"},
 				&cli.IntFlag{Name: "sets", Value: 20, Usage: "held-out task sets per size"},
@@ -68,6 +70,7 @@ func offloadCommand() *cli.Command {
 				&cli.IntFlag{Name: "dqn-seeds", Value: 5, Usage: "DQNs per size (seeds --seed, --seed+1, …)"},
 				&cli.IntFlag{Name: "droo-steps", Value: 0, Usage: "train DROO per size on this many task sets (0: none)"},
 				&cli.StringFlag{Name: "csv", Usage: "also write the rows to this CSV file"},
+				&cli.StringFlag{Name: "plots", Usage: "also write PNG plots (cost and decision time against D, per battery level) into this folder"},
 			},
 			Action: func(c *cli.Context) error {
 				if err := exactArgs(c); err != nil {
@@ -106,6 +109,18 @@ func offloadCommand() *cli.Command {
 					}
 					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 						return fmt.Errorf("--csv: %w", err)
+					}
+				}
+				if dir := c.String("plots"); dir != "" {
+					if err := os.MkdirAll(dir, 0o755); err != nil {
+						return fmt.Errorf("--plots: %w", err)
+					}
+					files, err := mecrun.Plot(dir, rows)
+					if err != nil {
+						return fmt.Errorf("--plots: %w", err)
+					}
+					for _, f := range files {
+						fmt.Fprintln(w, "wrote", f)
 					}
 				}
 				return nil
@@ -147,6 +162,10 @@ func offloadTrain(c *cli.Context) error {
 		return &usageError{msg: "--checkpoint-every must not be negative.", cmd: c.Command.HelpName}
 	case sets < 0 || sets > 100000:
 		return &usageError{msg: fmt.Sprintf("--eval-sets %d outside [0, 100000].", sets), cmd: c.Command.HelpName}
+	case !(c.Float64("lr") >= 0 && c.Float64("lr") <= 1):
+		return &usageError{msg: fmt.Sprintf("--lr %v outside [0, 1] (0: the default).", c.Float64("lr")), cmd: c.Command.HelpName}
+	case !(c.Float64("reward-scale") >= 0 && c.Float64("reward-scale") <= 1e6):
+		return &usageError{msg: fmt.Sprintf("--reward-scale %v outside [0, 1e6] (0: the default).", c.Float64("reward-scale")), cmd: c.Command.HelpName}
 	}
 	g := globalsFrom(c)
 	d := c.Int("devices")
@@ -155,6 +174,12 @@ func offloadTrain(c *cli.Context) error {
 	rc.DQN.DQN.Seed, rc.DROO.Seed = uint64(g.Seed), uint64(g.Seed)
 	if steps > 0 {
 		rc.DQN.DQN.TotalTimesteps, rc.DROO.Steps = steps, int(steps)
+	}
+	if lr := c.Float64("lr"); lr > 0 {
+		rc.DQN.DQN.LearningRate, rc.DROO.LR = lr, lr
+	}
+	if rs := c.Float64("reward-scale"); rs > 0 {
+		rc.DQN.Env.RewardScale = rs
 	}
 	rc.Dir = g.Out
 	if rc.Dir == "" {

@@ -3,10 +3,12 @@ package mecrun
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -106,5 +108,49 @@ func TestRunTrainBothAlgorithms(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(rc.Dir, ModelFile))
 	if !bytes.Equal(a, b) {
 		t.Error("the resumed run's model differs from the uninterrupted run's")
+	}
+}
+
+// TestBenchOutputs: a tiny bench (two sizes, two battery levels, no
+// learners) gives one row per method, size and level with the optimum at
+// 1 and every baseline at or above it; the CSV parses back to the rows'
+// numbers; the plots are PNG files.
+func TestBenchOutputs(t *testing.T) {
+	bc := BenchConfig{Devices: []int{3, 5}, Sets: 2, Batteries: []string{"low", "full"}}
+	rows, err := Bench(context.Background(), bc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2 * 2 * len(Methods(5)); len(rows) != want {
+		t.Fatalf("%d rows, want %d", len(rows), want)
+	}
+	for _, r := range rows {
+		if r.Method == "optimum" && (r.NormMean != 1 || r.NormMax != 1) || r.NormMean < 1-1e-9 || r.Sets != 2 {
+			t.Errorf("row %+v", r)
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(recs) != len(rows)+1 || recs[0][3] != "norm_mean" {
+		t.Fatalf("CSV: %v, %d records", err, len(recs))
+	}
+	for i, r := range rows {
+		if v, _ := strconv.ParseFloat(recs[i+1][3], 64); math.Abs(v-r.NormMean) > 1e-7*r.NormMean || recs[i+1][2] != r.Method {
+			t.Errorf("CSV record %d: %v, row %+v", i, recs[i+1], r)
+		}
+	}
+	dir := t.TempDir()
+	files, err := Plot(dir, rows)
+	if err != nil || len(files) != 4 {
+		t.Fatalf("plots: %v, %v", files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+			t.Errorf("%s: not a PNG (%v)", f, err)
+		}
 	}
 }

@@ -44,9 +44,15 @@
 //
 // # The optimum (optimum.go)
 //
-// Exact enumerates all 2^D vectors (D ≤ MaxExactDevices) in parallel over
-// a table of per-task costs (a task's cost depends only on its decision,
-// the offloaders at its AP and the offloaders in all); tests check it
-// against a second, independent enumeration. Beyond, CoordinateDescent
-// (the method of DROO's data sets) gives an upper bound.
+// A task's cost depends only on its decision, the offloaders at its AP
+// and the offloaders in all, so every vector's cost is a sum of entries of
+// a per-set table (one power search per task and sharing; the total
+// changes only the deadline's bound on the power). Optimal is exact at any
+// D in polynomial time: for fixed counts per AP the cost separates by AP
+// and each AP offloads its tasks of smallest offload − local difference;
+// a dynamic program over the APs picks the counts for each total. Tests
+// check it against Exhaustive (all 2^D vectors, in parallel, D ≤ 24) and
+// a second, independent enumeration through Evaluate. CoordinateDescent
+// (the method of DROO's data sets) and Greedy (the patent's ordering with
+// the exact cost model) are baselines.
 package mec
