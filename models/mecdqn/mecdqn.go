@@ -24,10 +24,12 @@ package mecdqn
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/nn"
@@ -54,8 +56,17 @@ import (
 //	the marginal O + externality − L (the partial-cost change of
 //	  offloading rather than running locally: greedy's score);
 //	O − L if half the undecided other tasks offloaded too (a fuller
-//	  channel and edge: what the decision may cost later).
-const Features = 3 + 8 + 3 + 5
+//	  channel and edge: what the decision may cost later);
+//
+// and, for the shares q = ¼, ½, ¾, 1 of the set offloading (⌈q·D⌉ in
+// all, ⌈q·|AP|⌉ through the task's AP), O − L at that sharing (slog) and
+// the task's rank by it among the set's tasks (0 the most worth
+// offloading, divided by D): which tasks would be worth offloading if
+// that many did, for the network to weigh against how many should.
+const Features = 3 + 8 + 3 + 5 + 2*len(gridShares)
+
+// gridShares are the shares of offloading tasks of the last features.
+var gridShares = [...]float64{0.25, 0.5, 0.75, 1}
 
 // Config sizes the network.
 type Config struct {
@@ -111,6 +122,11 @@ func Encode(obs []mec.Obs, d int, dst []float32) {
 		if len(o.Decision) != d || len(o.Set.Tasks) != d {
 			panic(fmt.Sprintf("mecdqn: observation %d has %d devices, want %d", r, len(o.Decision), d))
 		}
+		out := dst[r*d*Features : (r+1)*d*Features]
+		if m := o.Memo.Get(memoKey); m != nil {
+			copy(out, m)
+			continue
+		}
 		perAP, apSize := make([]int, o.Set.Cfg.APs), make([]int, o.Set.Cfg.APs)
 		for _, t := range o.Set.Tasks {
 			apSize[t.AP]++
@@ -141,6 +157,34 @@ func Encode(obs []mec.Obs, d int, dst []float32) {
 			row[12] = float32(off) / float32(d)
 			row[13] = float32(perAP[t.AP]) / float32(d)
 			costFeatures(o, n, perAP, off, apSize, row[14:19])
+		}
+		gridFeatures(o, apSize, out)
+		o.Memo.Put(memoKey, append([]float32(nil), out...))
+	}
+}
+
+// memoKey names this encoding in mec.Obs.Memo.
+var memoKey = fmt.Sprintf("mecdqn/%d", Features)
+
+// gridFeatures writes the grid columns (from 19) of one observation's
+// rows.
+func gridFeatures(o mec.Obs, apSize []int, rows []float32) {
+	s := o.Set
+	d := len(s.Tasks)
+	diff := make([]float64, d)
+	order := make([]int, d)
+	for g, q := range gridShares {
+		total := max(1, int(math.Ceil(q*float64(d))))
+		for n, t := range s.Tasks {
+			m := max(1, int(math.Ceil(q*float64(apSize[t.AP]))))
+			diff[n] = s.OffloadCost(n, m, max(m, total)) - s.LocalCost(n)
+			order[n] = n
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(diff[a], diff[b]) })
+		for rank, n := range order {
+			row := rows[n*Features : (n+1)*Features]
+			row[19+2*g] = slog(diff[n])
+			row[19+2*g+1] = float32(rank) / float32(d)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package mecdqn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/nn"
@@ -140,5 +141,35 @@ func TestSaveLoad(t *testing.T) {
 		if a[i] != b[i] {
 			t.Fatalf("Q %d: %v loaded, %v saved", i, b[i], a[i])
 		}
+	}
+}
+
+// TestMemo: the environment's observations carry a memo; Encode fills it
+// and later reads it back, giving the same rows as an observation without
+// a memo; an encoding stored under another key is not used.
+func TestMemo(t *testing.T) {
+	o := obsOf(t, 5, 9, 2)
+	if o.Memo == nil {
+		t.Fatal("the environment's observation has no memo")
+	}
+	plain := o
+	plain.Memo = nil
+	want := make([]float32, 5*Features)
+	Encode([]mec.Obs{plain}, 5, want)
+	for range 2 { // the first fills the memo, the second reads it
+		got := make([]float32, 5*Features)
+		Encode([]mec.Obs{o}, 5, got)
+		if !slices.Equal(got, want) {
+			t.Fatal("memoised rows differ from a fresh encoding")
+		}
+	}
+	if o.Memo.Get(memoKey) == nil {
+		t.Fatal("Encode did not fill the memo")
+	}
+	o.Memo.Put("other", make([]float32, 5*Features))
+	got := make([]float32, 5*Features)
+	Encode([]mec.Obs{o}, 5, got)
+	if !slices.Equal(got, want) {
+		t.Error("an encoding under another key was used")
 	}
 }

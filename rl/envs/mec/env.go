@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/cpntrain/cpntrain/rl"
 )
@@ -22,6 +23,41 @@ const (
 type Obs struct {
 	Set      *Set
 	Decision []int8
+	// Memo is a slot a model may use to keep its encoding of this
+	// observation (shared by the copies of the observation, e.g. in a
+	// replay buffer); nil in observations made by hand.
+	Memo *Memo
+}
+
+// Memo caches one encoding of an observation, under a key naming the
+// encoder. It is safe for concurrent use.
+type Memo struct {
+	mu   sync.Mutex
+	key  string
+	data []float32
+}
+
+// Get returns the encoding stored under key, or nil.
+func (m *Memo) Get(key string) []float32 {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.key != key {
+		return nil
+	}
+	return m.data
+}
+
+// Put stores an encoding under key (data must not change afterwards).
+func (m *Memo) Put(key string, data []float32) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	m.key, m.data = key, data
+	m.mu.Unlock()
 }
 
 // ActionMask implements rl.Masked.
@@ -154,7 +190,7 @@ func (e *Env) Reset(seed uint64) (Obs, error) {
 	return e.obs(), nil
 }
 
-func (e *Env) obs() Obs { return Obs{Set: e.set, Decision: append([]int8(nil), e.dec...)} }
+func (e *Env) obs() Obs { return Obs{Set: e.set, Decision: append([]int8(nil), e.dec...), Memo: new(Memo)} }
 
 // ActionSpace implements rl.Env: 2D discrete actions.
 func (e *Env) ActionSpace() rl.Space { return rl.Space{Kind: rl.Discrete, N: 2 * e.Cfg.Devices} }
