@@ -190,7 +190,9 @@ func (e *Env) Reset(seed uint64) (Obs, error) {
 	return e.obs(), nil
 }
 
-func (e *Env) obs() Obs { return Obs{Set: e.set, Decision: append([]int8(nil), e.dec...), Memo: new(Memo)} }
+func (e *Env) obs() Obs {
+	return Obs{Set: e.set, Decision: append([]int8(nil), e.dec...), Memo: new(Memo)}
+}
 
 // ActionSpace implements rl.Env: 2D discrete actions.
 func (e *Env) ActionSpace() rl.Space { return rl.Space{Kind: rl.Discrete, N: 2 * e.Cfg.Devices} }
