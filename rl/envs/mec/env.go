@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 
 	"github.com/cpntrain/cpntrain/rl"
@@ -164,7 +165,14 @@ func (e *Env) Restore(b []byte) (Obs, error) {
 		return Obs{}, err
 	}
 	copy(e.dec, s.Decision)
-	e.c, e.ok = s.Cost, s.Ok
+	// The partial cost and whether the episode goes on follow from the
+	// decisions: a snapshot that disagrees was not written by Snapshot.
+	c, ok := e.set.partial(e.tb, e.dec), slices.Contains(e.dec, Undecided)
+	if c != s.Cost || ok != s.Ok {
+		e.ok = false
+		return Obs{}, fmt.Errorf("mec: restore: the snapshot's cost %v and state (running %v) do not follow from its decisions (%v, %v)", s.Cost, s.Ok, c, ok)
+	}
+	e.c, e.ok = c, ok
 	return e.obs(), nil
 }
 

@@ -1,6 +1,7 @@
 package mec
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -158,4 +159,40 @@ func TestSnapshotRestore(t *testing.T) {
 	if _, err := b.Restore([]byte("{")); err == nil {
 		t.Error("restored garbage")
 	}
+	var m map[string]any
+	json.Unmarshal(snap, &m)
+	m["cost"] = m["cost"].(float64) + 1
+	forged, _ := json.Marshal(m)
+	if _, err := b.Restore(forged); err == nil {
+		t.Error("restored a snapshot whose cost does not follow from its decisions")
+	}
+}
+
+// FuzzRestore: any bytes given to Restore give an error or an environment
+// that steps without panicking.
+func FuzzRestore(f *testing.F) {
+	e, _ := NewEnv(DefaultConfig(4))
+	e.Reset(1)
+	e.Step(rl.Action{Index: 1})
+	snap, _ := e.Snapshot()
+	f.Add(snap)
+	f.Add([]byte(`{"format":1}`))
+	f.Add([]byte(`{"format":1,"decision":[5,5,5,5]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, _ := NewEnv(DefaultConfig(4))
+		o, err := env.Restore(b)
+		if err != nil {
+			return
+		}
+		for _, allowed := range [][]bool{o.ActionMask()} {
+			for a, ok := range allowed {
+				if ok {
+					if _, err := env.Step(rl.Action{Index: a}); err != nil && !errors.Is(err, rl.ErrEpisodeOver) {
+						t.Fatalf("step %d after restore: %v", a, err)
+					}
+					return
+				}
+			}
+		}
+	})
 }
