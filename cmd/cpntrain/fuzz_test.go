@@ -568,6 +568,8 @@ var cliSeeds = [][]string{
 	{"offload", "train", "--lr", "NaN"},
 	{"offload", "train", "--reward-scale", "-1"},
 	{"offload", "train", "--eval-sets", "-2"},
+	{"offload", "train", "--width", "0"},
+	{"offload", "train", "--target-every", "0"},
 	{"offload", "train", "--checkpoint-every", "-1"},
 	{"offload", "eval"},
 	{"offload", "eval", "--model", "/nonexistent.safetensors"},

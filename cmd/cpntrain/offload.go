@@ -35,6 +35,8 @@ func offloadCommand() *cli.Command {
 				&cli.Int64Flag{Name: "checkpoint-every", Value: 10000, Usage: "DQN steps between resumable checkpoints (0: none)"},
 				&cli.Float64Flag{Name: "lr", Value: 0, Usage: "Adam learning rate (0: the default, 1e-3 for dqn, 0.01 for droo)"},
 				&cli.Float64Flag{Name: "reward-scale", Value: 0, Usage: "dqn: multiply the rewards (cost decreases) by this (0: the default, 0.005)"},
+				&cli.IntFlag{Name: "width", Value: 32, Usage: "dqn: channels of the convolutions and hidden units of the first fully connected layer"},
+				&cli.Int64Flag{Name: "target-every", Value: 500, Usage: "dqn: steps between target network copies"},
 				&cli.IntFlag{Name: "eval-sets", Value: 20, Usage: "held-out task sets scored at the end (0: none)"},
 				forceFlag(),
 			},
@@ -164,6 +166,10 @@ func offloadTrain(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("--eval-sets %d outside [0, 100000].", sets), cmd: c.Command.HelpName}
 	case !(c.Float64("lr") >= 0 && c.Float64("lr") <= 1):
 		return &usageError{msg: fmt.Sprintf("--lr %v outside [0, 1] (0: the default).", c.Float64("lr")), cmd: c.Command.HelpName}
+	case c.Int("width") < 1 || c.Int("width") > 1024:
+		return &usageError{msg: fmt.Sprintf("--width %d outside [1, 1024].", c.Int("width")), cmd: c.Command.HelpName}
+	case c.Int64("target-every") < 1 || c.Int64("target-every") > 1e9:
+		return &usageError{msg: fmt.Sprintf("--target-every %d outside [1, 1e9].", c.Int64("target-every")), cmd: c.Command.HelpName}
 	case !(c.Float64("reward-scale") >= 0 && c.Float64("reward-scale") <= 1e6):
 		return &usageError{msg: fmt.Sprintf("--reward-scale %v outside [0, 1e6] (0: the default).", c.Float64("reward-scale")), cmd: c.Command.HelpName}
 	}
@@ -178,6 +184,8 @@ func offloadTrain(c *cli.Context) error {
 	if lr := c.Float64("lr"); lr > 0 {
 		rc.DQN.DQN.LearningRate, rc.DROO.LR = lr, lr
 	}
+	rc.DQN.Model.Channels, rc.DQN.Model.Hidden = c.Int("width"), c.Int("width")
+	rc.DQN.DQN.TargetNetworkFrequency = c.Int64("target-every")
 	if rs := c.Float64("reward-scale"); rs > 0 {
 		rc.DQN.Env.RewardScale = rs
 	}

@@ -128,6 +128,11 @@ func TestBenchOutputs(t *testing.T) {
 		if r.Method == "optimum" && (r.NormMean != 1 || r.NormMax != 1) || r.NormMean < 1-1e-9 || r.Sets != 2 {
 			t.Errorf("row %+v", r)
 		}
+		// No heuristic is strictly cheaper than every heuristic, itself
+		// included.
+		if heuristics[r.Method] && r.Beats != 0 {
+			t.Errorf("heuristic %s beats every heuristic on %d sets", r.Method, r.Beats)
+		}
 	}
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, rows); err != nil {
