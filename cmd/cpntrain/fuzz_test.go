@@ -575,6 +575,7 @@ var cliSeeds = [][]string{
 	{"offload", "eval", "--model", "/nonexistent.safetensors"},
 	{"offload", "eval", "--model", "/dev/null", "--sets", "0"},
 	{"offload", "eval", "--model", "/dev/null", "--battery", "half"},
+	{"offload", "eval", "--model", "/dev/null", "--split", "train"},
 	{"rl", "smoke"},
 	{"rl", "smoke", "--algo", "ppo"},
 	{"rl", "smoke", "--algo", "ppo", "--env", "cartpole"},

@@ -27,16 +27,17 @@ func offloadCommand() *cli.Command {
 				"quantised candidates scored by the exact cost. Metrics go to the run folder; the network to\n" +
 				"<run>/" + mecrun.ModelFile + "; the DQN's resumable state to <run>/" + mecrun.StateFile + " every\n" +
 				"--checkpoint-every steps and when interrupted (rerun with --out <run> to resume; DROO\n" +
-				"restarts). At the end the model is scored against the optimum and the baselines.",
+				"restarts). At the end the model is scored against the optimum and the baselines on\n" +
+				"validation sets (not the test sets of the bench and of 'offload eval').",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "algo", Value: mecrun.AlgoDQN, Usage: "dqn or droo"},
 				&cli.IntFlag{Name: "devices", Value: 10, Usage: "devices D per task set"},
-				&cli.Int64Flag{Name: "steps", Value: 0, Usage: "decisions (dqn, default 100000) or task sets (droo, default 20000)"},
+				&cli.Int64Flag{Name: "steps", Value: 0, Usage: "decisions (dqn, default 60000) or task sets (droo, default 100000)"},
 				&cli.Int64Flag{Name: "checkpoint-every", Value: 10000, Usage: "DQN steps between resumable checkpoints (0: none)"},
-				&cli.Float64Flag{Name: "lr", Value: 0, Usage: "Adam learning rate (0: the default, 1e-3 for dqn, 0.01 for droo)"},
+				&cli.Float64Flag{Name: "lr", Value: 0, Usage: "Adam learning rate (0: the default, 3e-4 for dqn, 0.01 for droo)"},
 				&cli.Float64Flag{Name: "reward-scale", Value: 0, Usage: "dqn: multiply the rewards (cost decreases) by this (0: the default, 0.005)"},
-				&cli.IntFlag{Name: "width", Value: 32, Usage: "dqn: channels of the convolutions and hidden units of the first fully connected layer"},
-				&cli.Int64Flag{Name: "target-every", Value: 500, Usage: "dqn: steps between target network copies"},
+				&cli.IntFlag{Name: "width", Value: 64, Usage: "dqn: channels of the convolutions and hidden units of the first fully connected layer"},
+				&cli.Int64Flag{Name: "target-every", Value: 100, Usage: "dqn: steps between target network copies"},
 				&cli.IntFlag{Name: "eval-sets", Value: 20, Usage: "held-out task sets scored at the end (0: none)"},
 				forceFlag(),
 			},
@@ -52,6 +53,7 @@ func offloadCommand() *cli.Command {
 				&cli.IntFlag{Name: "devices", Value: 10, Usage: "devices D per task set"},
 				&cli.IntFlag{Name: "sets", Value: 20, Usage: "held-out task sets per battery level"},
 				&cli.StringSliceFlag{Name: "battery", Value: cli.NewStringSlice("low", "mid", "full"), Usage: "battery levels: low (5–20 %), mid (40–60 %), full (90–100 %), mixed (10–100 %)"},
+				&cli.StringFlag{Name: "split", Value: "test", Usage: "test (the bench's sets) or validation (what 'offload train' reports: choose settings there)"},
 			},
 			Action: offloadEval,
 		}, {
@@ -219,6 +221,14 @@ func offloadEval(c *cli.Context) error {
 	if sets < 1 || sets > 100000 {
 		return &usageError{msg: fmt.Sprintf("--sets %d outside [1, 100000].", sets), cmd: c.Command.HelpName}
 	}
+	seed0 := uint64(mecrun.TestSeed0)
+	switch c.String("split") {
+	case "test":
+	case "validation":
+		seed0 = mecrun.ValidationSeed0
+	default:
+		return &usageError{msg: fmt.Sprintf("--split %q: want test or validation.", c.String("split")), cmd: c.Command.HelpName}
+	}
 	d := c.Int("devices")
 	m, err := mecrun.LoadMethod(c.String("model"), d)
 	if err != nil {
@@ -229,7 +239,7 @@ func offloadEval(c *cli.Context) error {
 		env := mecrun.DefaultConfig(d).Env
 		br := mecrun.BatteryLevels[level]
 		env.BatteryMin, env.BatteryMax = br[0], br[1]
-		r, err := mecrun.EvalRows(env, level, []mecrun.Method{m}, sets)
+		r, err := mecrun.EvalRows(env, level, []mecrun.Method{m}, sets, seed0)
 		if err != nil {
 			return err
 		}

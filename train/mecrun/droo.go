@@ -30,9 +30,11 @@ type DROOConfig struct {
 
 // DefaultDROOConfig returns DROO's published settings (memory 1,024,
 // batch 128, a batch every 10 frames, Adam 0.01, Δ = 32) for sets of d
-// devices, trained on 20,000 task sets.
+// devices, trained on 100,000 task sets (at D = 10: 1.077 of the
+// optimum's cost on validation sets, 41 s; 20,000 sets gave 1.088 on the
+// test sets).
 func DefaultDROOConfig(d int) DROOConfig {
-	return DROOConfig{Env: mec.DefaultConfig(d), Steps: 20000, Memory: 1024, Batch: 128, Interval: 10, LR: 0.01, Delta: 32}
+	return DROOConfig{Env: mec.DefaultConfig(d), Steps: 100000, Memory: 1024, Batch: 128, Interval: 10, LR: 0.01, Delta: 32}
 }
 
 // DROOResult is a trained DROO and its final number of candidates.

@@ -30,7 +30,7 @@ func TestEvaluateAndTrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scores, err := Evaluate(cfg.Env, append(Methods(4), dm), 3)
+	scores, err := Evaluate(cfg.Env, append(Methods(4), dm), 3, TestSeed0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestRunTrainBothAlgorithms(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := EvalRows(rc.DQN.Env, "mixed", []Method{m}, 3)
+		rows, err := EvalRows(rc.DQN.Env, "mixed", []Method{m}, 3, ValidationSeed0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,7 +42,8 @@ type RunConfig struct {
 	// when interrupted); DROO restarts from its beginning if interrupted.
 	CheckpointEvery int64
 	// EvalSets scores the trained model against the optimum and the
-	// baselines on that many held-out sets of the training distribution.
+	// baselines on that many validation sets (ValidationSeed0 on) of the
+	// training distribution.
 	EvalSets int
 }
 
@@ -135,7 +136,7 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 	}
 	rep.Steps, rep.Elapsed = steps, time.Since(start)
 	if rc.EvalSets > 0 {
-		rep.Rows, err = EvalRows(env, "mixed", methods, rc.EvalSets)
+		rep.Rows, err = EvalRows(env, "mixed", methods, rc.EvalSets, ValidationSeed0)
 	}
 	return rep, err
 }
@@ -167,8 +168,9 @@ func LoadMethod(path string, devices int) (Method, error) {
 	return Method{}, fmt.Errorf("mecrun: %s holds a %q model, not an offloading model (mecdqn or droo)", path, info.Meta.ModelKind)
 }
 
-// EvalRows scores methods with the optimum and the baselines on sets
-// held-out sets of env at the named battery level, one Row per method.
-func EvalRows(env mec.Config, level string, extra []Method, sets int) ([]Row, error) {
-	return scoreRows(env, level, append(Methods(env.Devices), extra...), sets, nil)
+// EvalRows scores methods with the optimum and the baselines on the
+// held-out sets seed0 … seed0+sets−1 of env (labelled with the battery
+// level), one Row per method.
+func EvalRows(env mec.Config, level string, extra []Method, sets int, seed0 uint64) ([]Row, error) {
+	return scoreRows(env, level, append(Methods(env.Devices), extra...), sets, seed0, nil)
 }
