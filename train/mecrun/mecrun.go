@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cpntrain/cpntrain/models/mecdqn"
@@ -234,6 +235,9 @@ type Row struct {
 	// every heuristic (greedy, coordinate descent, all local, all offload,
 	// random); Sets is the number of sets scored.
 	Beats, Sets int
+	// SeedMeans holds the mean normalised cost of each instance of a
+	// method that appears several times (the DQN's training seeds).
+	SeedMeans []float64
 }
 
 // heuristics are the methods a learned policy must beat.
@@ -328,7 +332,10 @@ func scoreRows(env mec.Config, level string, methods []Method, sets int, seed0 u
 				best = min(best, x.Cost)
 			}
 		}
+		seen := map[string]int{}
 		for _, x := range sc {
+			inst := seen[x.Method]
+			seen[x.Method]++
 			r := byName[x.Method]
 			if r == nil {
 				r = &Row{Devices: d, Battery: level, Method: x.Method}
@@ -336,6 +343,10 @@ func scoreRows(env mec.Config, level string, methods []Method, sets int, seed0 u
 				order = append(order, x.Method)
 			}
 			r.Sets++
+			for len(r.SeedMeans) <= inst {
+				r.SeedMeans = append(r.SeedMeans, 0)
+			}
+			r.SeedMeans[inst] += x.Normalised / float64(len(scores))
 			r.NormMean += x.Normalised
 			r.NormMax = max(r.NormMax, x.Normalised)
 			r.Time += x.Time
@@ -359,6 +370,9 @@ func scoreRows(env mec.Config, level string, methods []Method, sets int, seed0 u
 		r.Offloaded /= n
 		r.DecisionMean /= n
 		r.TrainSec = trainSec[name]
+		if len(r.SeedMeans) < 2 {
+			r.SeedMeans = nil
+		}
 		rows = append(rows, *r)
 	}
 	return rows, nil
@@ -384,7 +398,15 @@ func WriteMarkdown(w io.Writer, rows []Row, bc BenchConfig) {
 		if r.TrainSec > 0 {
 			train = fmt.Sprintf("%.0f", r.TrainSec)
 		}
-		fmt.Fprintf(w, "| %d | %s | %.4f | %.4f | %.3f | %.3f | %.2f | %.1f | %s | %d/%d | %s |\n", r.Devices, r.Method, r.NormMean, r.NormMax,
+		name := r.Method
+		if len(r.SeedMeans) > 0 {
+			var parts []string
+			for _, v := range r.SeedMeans {
+				parts = append(parts, fmt.Sprintf("%.4f", v))
+			}
+			name += " (per seed: " + strings.Join(parts, ", ") + ")"
+		}
+		fmt.Fprintf(w, "| %d | %s | %.4f | %.4f | %.3f | %.3f | %.2f | %.1f | %s | %d/%d | %s |\n", r.Devices, name, r.NormMean, r.NormMax,
 			r.Time, r.Energy, r.Broken, r.Offloaded, time.Duration(r.DecisionMean*1e9).Round(time.Microsecond), r.Beats, r.Sets, train)
 	}
 }

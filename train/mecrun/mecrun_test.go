@@ -159,3 +159,28 @@ func TestBenchOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedMeans: a method listed twice (two training seeds) gets one row
+// whose per-instance means are each instance's mean over the sets and
+// whose mean is theirs; methods listed once get none.
+func TestSeedMeans(t *testing.T) {
+	env := mec.DefaultConfig(4)
+	local := Method{"twice", func(s *mec.Set, _ uint64) (mec.Solution, error) { return s.AllLocal(), nil }}
+	greedy := Method{"twice", func(s *mec.Set, _ uint64) (mec.Solution, error) { return s.Greedy(), nil }}
+	rows, err := EvalRows(env, "mixed", []Method{local, greedy}, 3, TestSeed0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[string]Row{}
+	for _, r := range rows {
+		by[r.Method] = r
+	}
+	tw := by["twice"]
+	if len(tw.SeedMeans) != 2 || len(by["greedy"].SeedMeans) != 0 {
+		t.Fatalf("seed means: %v (greedy %v)", tw.SeedMeans, by["greedy"].SeedMeans)
+	}
+	if d := tw.SeedMeans[0] - by["all local"].NormMean; math.Abs(d) > 1e-12 || math.Abs(tw.SeedMeans[1]-by["greedy"].NormMean) > 1e-12 ||
+		math.Abs(tw.NormMean-(tw.SeedMeans[0]+tw.SeedMeans[1])/2) > 1e-12 || tw.Sets != 6 {
+		t.Errorf("twice: %+v; all local %v, greedy %v", tw, by["all local"].NormMean, by["greedy"].NormMean)
+	}
+}
