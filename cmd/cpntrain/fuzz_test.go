@@ -559,6 +559,8 @@ var cliSeeds = [][]string{
 	{"offload", "bench", "--dqn-steps", "-5"},
 	{"offload", "bench", "--devices", "x"},
 	{"offload", "bench", "--devices", "3", "--sets", "1"},
+	{"bench", "offload", "--devices", "3", "--sets", "1", "--battery", "low"},
+	{"bench", "offload", "--sets", "0"},
 	{"offload", "bench", "--devices", "3", "--sets", "1", "--battery", "empty"},
 	{"offload", "bench", "--devices", "3", "--sets", "1", "--dqn-seeds", "0"},
 	{"offload", "bench", "--devices", "3", "--sets", "1", "--droo-steps", "-1"},

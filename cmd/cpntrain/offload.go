@@ -56,80 +56,7 @@ func offloadCommand() *cli.Command {
 				&cli.StringFlag{Name: "split", Value: "test", Usage: "test (the bench's sets) or validation (what 'offload train' reports: choose settings there)"},
 			},
 			Action: offloadEval,
-		}, {
-			Name:      "bench",
-			Usage:     "every method's cost relative to the exact optimum, per number of devices",
-			UsageText: "cpntrain offload bench [--devices 5,10,15,20,30] [--sets 20] [--battery low,mid,full] [--dqn-steps 0 --dqn-seeds 5] [--csv FILE]",
-			Description: "Draws --sets held-out task sets per size and battery level (rl/envs/mec defaults; sources in\n" +
-				"its docs) and scores the exact optimum (polynomial: per-AP counts, then the cheapest tasks), the\n" +
-				"brute force over all 2^D vectors (up to 20 devices, for its time), coordinate descent, the greedy\n" +
-				"ordering with the exact cost model, all local, all offload, random and, with --dqn-steps N, DQNs\n" +
-				"trained for N steps per size (--dqn-seeds of them, on the mixed battery range). Prints Markdown\n" +
-				"tables; --csv writes the rows as CSV too, --plots PNG figures.",
-			Flags: []cli.Flag{
-				&cli.IntSliceFlag{Name: "devices", Value: cli.NewIntSlice(5, 10, 15, 20, 30), Usage: "numbers of devices D"},
-				&cli.IntFlag{Name: "sets", Value: 20, Usage: "held-out task sets per size"},
-				&cli.StringSliceFlag{Name: "battery", Value: cli.NewStringSlice("low", "mid", "full"), Usage: "battery levels: low (5–20 %), mid (40–60 %), full (90–100 %), mixed (10–100 %)"},
-				&cli.Int64Flag{Name: "dqn-steps", Value: 0, Usage: "train DQNs per size for this many steps (0: baselines only)"},
-				&cli.IntFlag{Name: "dqn-seeds", Value: 5, Usage: "DQNs per size (seeds --seed, --seed+1, …)"},
-				&cli.IntFlag{Name: "droo-steps", Value: 0, Usage: "train DROO per size on this many task sets (0: none)"},
-				&cli.StringFlag{Name: "csv", Usage: "also write the rows to this CSV file"},
-				&cli.StringFlag{Name: "plots", Usage: "also write PNG plots (cost and decision time against D, per battery level) into this folder"},
-			},
-			Action: func(c *cli.Context) error {
-				if err := exactArgs(c); err != nil {
-					return err
-				}
-				devs := c.IntSlice("devices")
-				for _, d := range devs {
-					if d < 1 || d > mec.MaxDevices {
-						return &usageError{msg: fmt.Sprintf("--devices %d outside [1, %d].", d, mec.MaxDevices), cmd: c.Command.HelpName}
-					}
-				}
-				if c.Int("sets") < 1 || c.Int("sets") > 100000 || c.Int64("dqn-steps") < 0 || c.Int64("dqn-steps") > 1e9 {
-					return &usageError{msg: "--sets must be between 1 and 100000, --dqn-steps between 0 and 1e9.", cmd: c.Command.HelpName}
-				}
-				if c.Int("droo-steps") < 0 || c.Int("droo-steps") > 1e8 {
-					return &usageError{msg: fmt.Sprintf("--droo-steps %d outside [0, 1e8].", c.Int("droo-steps")), cmd: c.Command.HelpName}
-				}
-				if c.Int("dqn-seeds") < 1 || c.Int("dqn-seeds") > 100 {
-					return &usageError{msg: fmt.Sprintf("--dqn-seeds %d outside [1, 100].", c.Int("dqn-seeds")), cmd: c.Command.HelpName}
-				}
-				if err := checkBatteries(c); err != nil {
-					return err
-				}
-				bc := mecrun.BenchConfig{Devices: devs, Sets: c.Int("sets"), Batteries: c.StringSlice("battery"),
-					DQNSteps: c.Int64("dqn-steps"), DQNSeeds: c.Int("dqn-seeds"), DROOSteps: c.Int("droo-steps"), Seed: uint64(globalsFrom(c).Seed)}
-				w := infoWriter(c)
-				rows, err := mecrun.Bench(c.Context, bc, func(s string) { fmt.Fprintln(w, s) })
-				if err != nil {
-					return err
-				}
-				mecrun.WriteMarkdown(c.App.Writer, rows, bc)
-				if path := c.String("csv"); path != "" {
-					var buf bytes.Buffer
-					if err := mecrun.WriteCSV(&buf, rows); err != nil {
-						return err
-					}
-					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-						return fmt.Errorf("--csv: %w", err)
-					}
-				}
-				if dir := c.String("plots"); dir != "" {
-					if err := os.MkdirAll(dir, 0o755); err != nil {
-						return fmt.Errorf("--plots: %w", err)
-					}
-					files, err := mecrun.Plot(dir, rows)
-					if err != nil {
-						return fmt.Errorf("--plots: %w", err)
-					}
-					for _, f := range files {
-						fmt.Fprintln(w, "wrote", f)
-					}
-				}
-				return nil
-			},
-		}},
+		}, offloadBenchCommand()},
 	}
 }
 
@@ -247,4 +174,84 @@ func offloadEval(c *cli.Context) error {
 	}
 	mecrun.WriteMarkdown(c.App.Writer, rows, mecrun.BenchConfig{Sets: sets})
 	return nil
+}
+
+// offloadBenchCommand is `cpntrain offload bench`, also `cpntrain bench
+// offload`.
+func offloadBenchCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "bench",
+		Usage:     "every method's cost relative to the exact optimum, per number of devices",
+		UsageText: "cpntrain offload bench (or: cpntrain bench offload) [--devices 5,10,15,20,30] [--sets 20] [--battery low,mid,full] [--dqn-steps 0 --dqn-seeds 5] [--droo-steps 0] [--csv FILE] [--plots DIR]",
+		Description: "Draws --sets held-out task sets per size and battery level (rl/envs/mec defaults; sources in\n" +
+			"its docs) and scores the exact optimum (polynomial: per-AP counts, then the cheapest tasks), the\n" +
+			"brute force over all 2^D vectors (up to 20 devices, for its time), coordinate descent, the greedy\n" +
+			"ordering with the exact cost model, all local, all offload, random and, with --dqn-steps N, DQNs\n" +
+			"trained for N steps per size (--dqn-seeds of them, on the mixed battery range), with\n" +
+			"--droo-steps N, DROO trained on N task sets per size. Prints Markdown\n" +
+			"tables; --csv writes the rows as CSV too, --plots PNG figures.",
+		Flags: []cli.Flag{
+			&cli.IntSliceFlag{Name: "devices", Value: cli.NewIntSlice(5, 10, 15, 20, 30), Usage: "numbers of devices D"},
+			&cli.IntFlag{Name: "sets", Value: 20, Usage: "held-out task sets per size"},
+			&cli.StringSliceFlag{Name: "battery", Value: cli.NewStringSlice("low", "mid", "full"), Usage: "battery levels: low (5–20 %), mid (40–60 %), full (90–100 %), mixed (10–100 %)"},
+			&cli.Int64Flag{Name: "dqn-steps", Value: 0, Usage: "train DQNs per size for this many steps (0: baselines only)"},
+			&cli.IntFlag{Name: "dqn-seeds", Value: 5, Usage: "DQNs per size (seeds --seed, --seed+1, …)"},
+			&cli.IntFlag{Name: "droo-steps", Value: 0, Usage: "train DROO per size on this many task sets (0: none)"},
+			&cli.StringFlag{Name: "csv", Usage: "also write the rows to this CSV file"},
+			&cli.StringFlag{Name: "plots", Usage: "also write PNG plots (cost and decision time against D, per battery level) into this folder"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := exactArgs(c); err != nil {
+				return err
+			}
+			devs := c.IntSlice("devices")
+			for _, d := range devs {
+				if d < 1 || d > mec.MaxDevices {
+					return &usageError{msg: fmt.Sprintf("--devices %d outside [1, %d].", d, mec.MaxDevices), cmd: c.Command.HelpName}
+				}
+			}
+			if c.Int("sets") < 1 || c.Int("sets") > 100000 || c.Int64("dqn-steps") < 0 || c.Int64("dqn-steps") > 1e9 {
+				return &usageError{msg: "--sets must be between 1 and 100000, --dqn-steps between 0 and 1e9.", cmd: c.Command.HelpName}
+			}
+			if c.Int("droo-steps") < 0 || c.Int("droo-steps") > 1e8 {
+				return &usageError{msg: fmt.Sprintf("--droo-steps %d outside [0, 1e8].", c.Int("droo-steps")), cmd: c.Command.HelpName}
+			}
+			if c.Int("dqn-seeds") < 1 || c.Int("dqn-seeds") > 100 {
+				return &usageError{msg: fmt.Sprintf("--dqn-seeds %d outside [1, 100].", c.Int("dqn-seeds")), cmd: c.Command.HelpName}
+			}
+			if err := checkBatteries(c); err != nil {
+				return err
+			}
+			bc := mecrun.BenchConfig{Devices: devs, Sets: c.Int("sets"), Batteries: c.StringSlice("battery"),
+				DQNSteps: c.Int64("dqn-steps"), DQNSeeds: c.Int("dqn-seeds"), DROOSteps: c.Int("droo-steps"), Seed: uint64(globalsFrom(c).Seed)}
+			w := infoWriter(c)
+			rows, err := mecrun.Bench(c.Context, bc, func(s string) { fmt.Fprintln(w, s) })
+			if err != nil {
+				return err
+			}
+			mecrun.WriteMarkdown(c.App.Writer, rows, bc)
+			if path := c.String("csv"); path != "" {
+				var buf bytes.Buffer
+				if err := mecrun.WriteCSV(&buf, rows); err != nil {
+					return err
+				}
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					return fmt.Errorf("--csv: %w", err)
+				}
+			}
+			if dir := c.String("plots"); dir != "" {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					return fmt.Errorf("--plots: %w", err)
+				}
+				files, err := mecrun.Plot(dir, rows)
+				if err != nil {
+					return fmt.Errorf("--plots: %w", err)
+				}
+				for _, f := range files {
+					fmt.Fprintln(w, "wrote", f)
+				}
+			}
+			return nil
+		},
+	}
 }
