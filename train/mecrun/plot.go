@@ -12,8 +12,8 @@ import (
 )
 
 // Plot writes, per battery level, the mean normalised cost of every
-// method against D (methods above 3× the optimum everywhere are left out:
-// the tables have them) and the decision time per set against D on a
+// method against D (methods above 3× the optimum at some D are left out:
+// they would squash the others; the tables have them) and the decision time per set against D on a
 // log scale, as PNG files in dir; it returns the files written.
 func Plot(dir string, rows []Row) ([]string, error) {
 	var levels, methods []string
@@ -36,14 +36,14 @@ func Plot(dir string, rows []Row) ([]string, error) {
 		var costArgs, decArgs []any
 		for _, m := range methods {
 			var pc, pd plotter.XYs
-			low := false
+			low := true
 			for _, r := range rows {
 				if r.Battery != level || r.Method != m {
 					continue
 				}
 				pc = append(pc, plotter.XY{X: float64(r.Devices), Y: r.NormMean})
 				pd = append(pd, plotter.XY{X: float64(r.Devices), Y: max(r.DecisionMean, 1e-7)})
-				low = low || r.NormMean <= 3
+				low = low && r.NormMean <= 3
 			}
 			if len(pc) == 0 {
 				continue
