@@ -94,3 +94,79 @@ func TestSaveLoad(t *testing.T) {
 		t.Errorf("garbage: %v", err)
 	}
 }
+
+// TestQuantizeAtOneHalf: an entry of exactly ½ is a 0 in the first
+// candidate and the threshold of the second, which then offloads it:
+// x = (0.5, 0.8) → (0, 1), (1, 1).
+func TestQuantizeAtOneHalf(t *testing.T) {
+	got := Quantize([]float64{0.5, 0.8}, 2)
+	if !slices.Equal(got[0], []bool{false, true}) || !slices.Equal(got[1], []bool{true, true}) {
+		t.Errorf("candidates %v, want [false true] [true true]", got)
+	}
+}
+
+// TestEncodeKnownValues: one task's row by hand: 4 Mbit → 0.4, 2 Gcycles
+// → 2, deadline 3 s, gain 1e-9 → −0.9, battery 50 of 100 J → 0.5,
+// preference 0.6.
+func TestEncodeKnownValues(t *testing.T) {
+	// Two sets of two tasks: the hand task is the second set's second, at
+	// row 3; the other rows are zero tasks (features 0 but the log gain).
+	m, _ := New(2, rand.New(rand.NewPCG(1, 1)))
+	zero := mec.Task{Gain: 1}
+	a := &mec.Set{Cfg: mec.DefaultConfig(2), Tasks: []mec.Task{zero, zero}}
+	b := &mec.Set{Cfg: mec.DefaultConfig(2), Tasks: []mec.Task{zero, {Input: 4e6, Cycles: 2e9, Deadline: 3, Gain: 1e-9, Battery: 50, Pref: 0.6}}}
+	dst := make([]float32, 4*Features)
+	m.Encode([]*mec.Set{a, b}, dst)
+	for i, w := range []float32{0.4, 2, 3, -0.9, 0.5, 0.6} {
+		if d := dst[3*Features+i] - w; d > 1e-6 || d < -1e-6 {
+			t.Errorf("feature %d = %v, want %v", i, dst[3*Features+i], w)
+		}
+	}
+	for i, v := range dst[:3*Features] {
+		if v != 0 {
+			t.Errorf("value %d of the zero tasks' rows = %v", i, v)
+		}
+	}
+}
+
+// TestDecideWithOneCandidate: with K = 1 the decision offloads exactly
+// the tasks of positive logit (sigmoid above ½).
+func TestDecideWithOneCandidate(t *testing.T) {
+	m, _ := New(8, rand.New(rand.NewPCG(5, 6)))
+	s, _ := mec.NewSet(mec.DefaultConfig(8), 3)
+	inf := nn.NewInference()
+	sol, _ := m.Decide(inf, s, 1)
+	z := append([]float32(nil), m.Logits(inf, []*mec.Set{s}).Data...)
+	on := 0
+	for i, v := range z {
+		if sol.Offload[i] != (v > 0) {
+			t.Fatalf("task %d: logit %v, offloaded %v", i, v, sol.Offload[i])
+		}
+		if sol.Offload[i] {
+			on++
+		}
+	}
+	if on == 0 || on == 8 {
+		t.Logf("all logits of one sign (%d positive): the check is weaker", on)
+	}
+}
+
+// TestBounds: New takes 1 … MaxDevices devices; Load takes K in
+// [1, D+1].
+func TestBounds(t *testing.T) {
+	for d, ok := range map[int]bool{0: false, 1: true, mec.MaxDevices: true, mec.MaxDevices + 1: false} {
+		if _, err := New(d, rand.New(rand.NewPCG(1, 1))); (err == nil) != ok {
+			t.Errorf("New(%d): %v", d, err)
+		}
+	}
+	m, _ := New(3, rand.New(rand.NewPCG(1, 1)))
+	for k, ok := range map[int]bool{0: false, 1: true, 4: true, 5: false} {
+		path := t.TempDir() + "/m.safetensors"
+		if err := m.Save(path, k, 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := Load(path); (err == nil) != ok {
+			t.Errorf("K = %d: %v", k, err)
+		}
+	}
+}
