@@ -173,3 +173,47 @@ func TestMemo(t *testing.T) {
 		t.Error("an encoding under another key was used")
 	}
 }
+
+// TestGridFeatures: the grid columns of a five-task set on one AP, from
+// the cost model by hand: at q = ¼, ½, ¾, 1 the sharing is ⌈5q⌉ = 2, 3,
+// 4, 5 offloaders; each column pair is O(k, k) − L (slog) and the task's
+// rank by it (stable: ties keep index order) over 5.
+func TestGridFeatures(t *testing.T) {
+	set, _ := mec.NewSet(mec.DefaultConfig(5), 8)
+	o := mec.Obs{Set: set, Decision: []int8{mec.Undecided, mec.Offloaded, mec.Undecided, mec.Undecided, mec.Undecided}}
+	dst := make([]float32, 5*Features)
+	Encode([]mec.Obs{o}, 5, dst)
+	sl := func(x float64) float64 {
+		if x < 0 {
+			return -math.Log(1 - x)
+		}
+		return math.Log(1 + x)
+	}
+	for g, k := range []int{2, 3, 4, 5} {
+		diff := make([]float64, 5)
+		for n := range diff {
+			diff[n] = set.Offload(n, k, k).Cost - set.Local(n).Cost
+		}
+		for n := range diff {
+			rank := 0
+			for m := range diff {
+				if diff[m] < diff[n] || diff[m] == diff[n] && m < n {
+					rank++
+				}
+			}
+			row := dst[n*Features : (n+1)*Features]
+			if d := float64(row[19+2*g]) - sl(diff[n]); math.Abs(d) > 1e-5*(1+math.Abs(sl(diff[n]))) {
+				t.Errorf("q %d task %d: difference %v, want %v", g, n, row[19+2*g], sl(diff[n]))
+			}
+			if row[19+2*g+1] != float32(rank)/5 {
+				t.Errorf("q %d task %d: rank %v, want %v", g, n, row[19+2*g+1], float32(rank)/5)
+			}
+		}
+	}
+	// "Later" counts the undecided others: task 0 has three (2, 3, 4), so
+	// one more (⌊3/2⌋) offloads with it and task 1: O(3, 3) − L.
+	want := sl(set.Offload(0, 3, 3).Cost - set.Local(0).Cost)
+	if got := float64(dst[18]); math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
+		t.Errorf("task 0 later = %v, want %v", got, want)
+	}
+}
