@@ -93,12 +93,7 @@ func TestCostFeatures(t *testing.T) {
 	o := mec.Obs{Set: set, Decision: []int8{mec.Offloaded, mec.Local, mec.Undecided, mec.Undecided, mec.Undecided}}
 	dst := make([]float32, 5*Features)
 	Encode([]mec.Obs{o}, 5, dst)
-	sl := func(x float64) float64 {
-		if x < 0 {
-			return -math.Log(1 - x)
-		}
-		return math.Log(1 + x)
-	}
+	sl := refSlog
 	L2, J2 := set.Local(2).Cost, set.Offload(2, 2, 2).Cost
 	ext := set.Offload(0, 2, 2).Cost - set.Offload(0, 1, 1).Cost
 	L0, J0 := set.Local(0).Cost, set.Offload(0, 1, 1).Cost
@@ -183,12 +178,7 @@ func TestGridFeatures(t *testing.T) {
 	o := mec.Obs{Set: set, Decision: []int8{mec.Undecided, mec.Offloaded, mec.Undecided, mec.Undecided, mec.Undecided}}
 	dst := make([]float32, 5*Features)
 	Encode([]mec.Obs{o}, 5, dst)
-	sl := func(x float64) float64 {
-		if x < 0 {
-			return -math.Log(1 - x)
-		}
-		return math.Log(1 + x)
-	}
+	sl := refSlog
 	for g, k := range []int{2, 3, 4, 5} {
 		diff := make([]float64, 5)
 		for n := range diff {
@@ -216,4 +206,12 @@ func TestGridFeatures(t *testing.T) {
 	if got := float64(dst[18]); math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
 		t.Errorf("task 0 later = %v, want %v", got, want)
 	}
+}
+
+// refSlog is sign(x)·ln(1 + |x|) in float64, the reference for slog.
+func refSlog(x float64) float64 {
+	if x < 0 {
+		return -math.Log(1 - x)
+	}
+	return math.Log(1 + x)
 }

@@ -99,24 +99,13 @@ func (s *Set) Cost(off []bool) float64 {
 	if len(off) != len(s.Tasks) {
 		panic(fmt.Sprintf("mec: a vector of %d decisions for %d tasks", len(off), len(s.Tasks)))
 	}
-	tb := s.costs()
-	perAP := make([]int, s.Cfg.APs)
-	total := 0
+	dec := make([]int8, len(off))
 	for n, o := range off {
 		if o {
-			perAP[s.Tasks[n].AP]++
-			total++
+			dec[n] = Offloaded
 		}
 	}
-	var c float64
-	for n, o := range off {
-		if o {
-			c += tb.offload[n][perAP[s.Tasks[n].AP]-1][total-1]
-		} else {
-			c += tb.local[n]
-		}
-	}
-	return c
+	return s.partial(s.costs(), dec) // every task decided: the total
 }
 
 // Solution is an offloading vector and its total cost.

@@ -145,6 +145,9 @@ func TestOptimalMatchesExhaustive(t *testing.T) {
 		if got, _ := s.Evaluate(opt.Offload); got != opt.Cost {
 			t.Fatalf("seed %d: reported cost %v, Evaluate %v", seed, opt.Cost, got)
 		}
+		if c := s.Cost(opt.Offload); math.Abs(c-opt.Cost) > 1e-9*math.Abs(opt.Cost) {
+			t.Fatalf("seed %d: Cost from the table %v, Evaluate %v", seed, c, opt.Cost)
+		}
 	}
 	for _, aps := range []int{1, 3} {
 		cfg := DefaultConfig(40)
