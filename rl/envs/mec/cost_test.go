@@ -133,3 +133,41 @@ func TestWeightsFollowTheBattery(t *testing.T) {
 		t.Errorf("weights %v, %v; want 0.2, 0.8", lt, le)
 	}
 }
+
+// TestNewSetDrawsWithinTheConfig: every drawn task lies in its configured
+// ranges (input, cycles, slack = deadline·f_max/cycles, distance from the
+// gain, battery ratio, preference), devices go to AP n mod N, and the
+// draws spread over each range (not a constant at one end).
+func TestNewSetDrawsWithinTheConfig(t *testing.T) {
+	cfg := DefaultConfig(60)
+	cfg.APs = 4
+	s, err := NewSet(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := func(name string, v, lo, hi float64) {
+		if !(v >= lo*(1-1e-12) && v <= hi*(1+1e-12)) {
+			t.Errorf("%s %v outside [%v, %v]", name, v, lo, hi)
+		}
+	}
+	var lowIn, highIn int
+	for n, tk := range s.Tasks {
+		in("input", tk.Input, cfg.InputMin, cfg.InputMax)
+		in("cycles", tk.Cycles, cfg.CyclesMin, cfg.CyclesMax)
+		in("slack", tk.Deadline*cfg.LocalCPUMax/tk.Cycles, cfg.SlackMin, cfg.SlackMax)
+		in("distance", math.Pow(tk.Gain/cfg.PathLossRef, -1/cfg.PathLossExp), cfg.DistMin, cfg.DistMax)
+		in("battery ratio", tk.Battery/cfg.BatteryTotal, cfg.BatteryMin, cfg.BatteryMax)
+		in("preference", tk.Pref, cfg.PrefMin, cfg.PrefMax)
+		if tk.AP != n%cfg.APs {
+			t.Errorf("task %d at AP %d, want %d", n, tk.AP, n%cfg.APs)
+		}
+		if tk.Input < (cfg.InputMin+cfg.InputMax)/2 {
+			lowIn++
+		} else {
+			highIn++
+		}
+	}
+	if lowIn < 10 || highIn < 10 {
+		t.Errorf("inputs not spread: %d below the middle, %d above", lowIn, highIn)
+	}
+}
