@@ -166,10 +166,30 @@ func Encode(obs []mec.Obs, d int, dst []float32) {
 // memoKey names this encoding in mec.Obs.Memo.
 var memoKey = fmt.Sprintf("mecdqn/%d", Features)
 
+// gridKey names the grid columns in mec.Set.Memo.
+var gridKey = fmt.Sprintf("mecdqn/grid/%d", len(gridShares))
+
 // gridFeatures writes the grid columns (from 19) of one observation's
-// rows.
+// rows. They depend on the set alone: computed once per set, kept in its
+// memo.
 func gridFeatures(o mec.Obs, apSize []int, rows []float32) {
+	const w = 2 * len(gridShares)
 	s := o.Set
+	d := len(s.Tasks)
+	grid := s.Memo().Get(gridKey)
+	if grid == nil {
+		grid = make([]float32, d*w)
+		gridColumns(s, apSize, grid)
+		s.Memo().Put(gridKey, grid)
+	}
+	for n := range d {
+		copy(rows[n*Features+19:n*Features+19+w], grid[n*w:(n+1)*w])
+	}
+}
+
+// gridColumns computes the grid columns of set s, w per task.
+func gridColumns(s *mec.Set, apSize []int, grid []float32) {
+	const w = 2 * len(gridShares)
 	d := len(s.Tasks)
 	diff := make([]float64, d)
 	order := make([]int, d)
@@ -182,9 +202,8 @@ func gridFeatures(o mec.Obs, apSize []int, rows []float32) {
 		}
 		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(diff[a], diff[b]) })
 		for rank, n := range order {
-			row := rows[n*Features : (n+1)*Features]
-			row[19+2*g] = slog(diff[n])
-			row[19+2*g+1] = float32(rank) / float32(d)
+			grid[n*w+2*g] = slog(diff[n])
+			grid[n*w+2*g+1] = float32(rank) / float32(d)
 		}
 	}
 }

@@ -28,7 +28,12 @@ type Set struct {
 
 	tbOnce sync.Once
 	tb     *table
+	memo   Memo
 }
+
+// Memo is a slot a model may use to keep what it derives from the set
+// alone (not from the decisions): shared by every observation of the set.
+func (s *Set) Memo() *Memo { return &s.memo }
 
 // costs returns the set's cost table (built once).
 func (s *Set) costs() *table {

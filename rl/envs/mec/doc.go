@@ -24,8 +24,11 @@
 //     σ·B), time i/r + i/c_AP + c·M/f_EC (uplink, AP→edge link, the edge
 //     CPU shared equally), energy p·i/r (the result's download is
 //     neglected, as the patent says); p minimises the cost subject to the
-//     deadline and the battery (golden-section search on the quasi-convex
-//     (λ_t + λ_e·p)/r(p)).
+//     deadline and the battery: the quasi-convex (λ_t + λ_e·p)/r(p) has
+//     its stationary point in closed form through Lambert's W
+//     (closedform.go), clipped to the deadline's and the battery's bounds
+//     (Offload keeps a golden-section search and a bisection as the
+//     reference the closed forms are tested against).
 //   - A decision that breaks the deadline or the battery costs
 //     Config.Penalty more (the patent's constraints C1–C2 as a penalty, so
 //     that every vector has a cost).

@@ -41,35 +41,48 @@ func (s *Set) table() *table {
 }
 
 // offloadCosts writes Offload(n, m, total).Cost to dst[total−1] for every
-// total from m to D, with one golden-section search instead of one per
-// total: the total changes only the edge time, so only the deadline's
-// lower bound on the power; the objective (λ_t + λ_e·p)/r(p) is
-// quasi-convex, so its minimum over [lo, hi] is its minimiser over
-// (0, hi] raised to lo. (Offload is the reference; a test checks
-// the two agree.)
+// total from m to D, from closed forms (closedform.go) instead of
+// Offload's searches: the total changes only the edge time, so only the
+// deadline's lower bound lo on the power; the objective
+// (λ_t + λ_e·p)/r(p) is quasi-convex, so its minimum over [lo, hi] is its
+// minimiser p* over (0, hi] raised to lo. When lo binds, r(lo) = i/slack
+// by lo's definition: the task ends at its deadline and spends lo·slack.
+// (Offload is the reference; tests check the two agree.)
 func (s *Set) offloadCosts(n, m int, dst []float64) {
 	t, cfg := s.Tasks[n], s.Cfg
 	lt, le := s.Weights(n)
 	b := cfg.Bandwidth / float64(m)
 	a := t.Gain / (b * cfg.Noise)
 	rate := func(p float64) float64 { return b * math.Log2(1+a*p) }
-	hi := s.powerCap(n, rate)
-	h := func(p float64) float64 { return (lt + le*p) / rate(p) }
-	pStar := goldenMin(h, hi*1e-9, hi)
+	hi := batteryPower(t.Battery, t.Input, a, b, cfg.PowerMax)
+	pStar := math.Min(bestPower(lt, le, a), hi)
+	// The deadline leaves slack = τ − fixed for the upload, which needs
+	// r(p) ≥ i/slack: no power up to hi does it when slack < i/r(hi)
+	// (the penalty, at p_max); p* does when slack ≥ i/r(p*); in between
+	// the bound lo = (2^(i/(B·slack)) − 1)/a binds.
+	var atStar, needStar float64 // the cost at p* without the edge time; the slack p* needs
+	if pStar > 0 {
+		r := rate(pStar)
+		atStar, needStar = lt*t.Input/r+le*pStar*t.Input/r, t.Input/r
+	}
+	needHi := math.Inf(1)
+	if hi > 0 {
+		needHi = t.Input / rate(hi)
+	}
+	rMax := rate(cfg.PowerMax)
+	broken := lt*t.Input/rMax + le*cfg.PowerMax*t.Input/rMax + cfg.Penalty
+	up := t.Input / cfg.FrontHaul
 	for total := m; total <= len(s.Tasks); total++ {
-		fixed := t.Input/cfg.FrontHaul + t.Cycles*float64(total)/cfg.EdgeCPU
-		p, ok := cfg.PowerMax, false
-		if slack := t.Deadline - fixed; slack > 0 {
-			if lo := math.Expm1(t.Input/(b*slack)*math.Ln2) / a; lo <= hi {
-				p, ok = math.Max(lo, pStar), true // ≤ hi: pStar ≤ hi and lo ≤ hi
-			}
+		fixed := up + t.Cycles*float64(total)/cfg.EdgeCPU
+		switch slack := t.Deadline - fixed; {
+		case !(slack > 0) || slack < needHi:
+			dst[total-1] = broken + lt*fixed
+		case slack >= needStar:
+			dst[total-1] = atStar + lt*fixed
+		default:
+			lo := math.Expm1(t.Input/(b*slack)*math.Ln2) / a
+			dst[total-1] = lt*t.Deadline + le*lo*slack
 		}
-		r := rate(p)
-		c := lt*(t.Input/r+fixed) + le*p*t.Input/r
-		if !ok {
-			c += cfg.Penalty
-		}
-		dst[total-1] = c
 	}
 }
 
