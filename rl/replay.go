@@ -10,12 +10,17 @@ import (
 // state (no bootstrapping from NextObs); a time-limit truncation is stored
 // with Terminated false and the final observation as NextObs, so that
 // value-based algorithms bootstrap from it.
+//
+// An n-step transition (Steps > 1) spans Steps environment steps: Reward
+// is their discounted sum and NextObs the observation after the last, so
+// a bootstrap discounts it by γ^Steps. Steps 0 means 1.
 type Transition[O any] struct {
 	Obs        O
 	Action     Action
 	Reward     float64
 	NextObs    O
 	Terminated bool
+	Steps      int `json:",omitempty"`
 }
 
 // Replay is a fixed-capacity uniform experience-replay buffer (a ring, as
@@ -33,6 +38,7 @@ type Replay[O any] struct {
 	actions    []Action
 	rewards    []float64
 	terminated []bool
+	steps      []int
 	pos, count int
 }
 
@@ -47,6 +53,8 @@ type ReplayBatch[O any] struct {
 	Rewards    []float64
 	NextObs    []O
 	Terminated []bool
+	// Steps is each transition's span in environment steps (≥ 1).
+	Steps []int
 }
 
 // Len returns the number of transitions in the batch.
@@ -64,6 +72,7 @@ func NewReplay[O any](capacity int) *Replay[O] {
 		actions:    make([]Action, capacity),
 		rewards:    make([]float64, capacity),
 		terminated: make([]bool, capacity),
+		steps:      make([]int, capacity),
 	}
 }
 
@@ -79,9 +88,19 @@ func (r *Replay[O]) Pos() int { return r.pos }
 
 // Add stores one transition, overwriting the oldest one when full.
 func (r *Replay[O]) Add(obs O, action Action, reward float64, nextObs O, terminated bool) {
+	r.AddSteps(obs, action, reward, nextObs, terminated, 1)
+}
+
+// AddSteps stores a transition spanning steps environment steps (reward
+// their discounted sum, nextObs the observation after the last). It
+// panics if steps < 1.
+func (r *Replay[O]) AddSteps(obs O, action Action, reward float64, nextObs O, terminated bool, steps int) {
+	if steps < 1 {
+		panic(fmt.Sprintf("rl: Replay.AddSteps: %d steps < 1", steps))
+	}
 	i := r.pos
 	r.obs[i], r.next[i] = obs, nextObs
-	r.actions[i], r.rewards[i], r.terminated[i] = action, reward, terminated
+	r.actions[i], r.rewards[i], r.terminated[i], r.steps[i] = action, reward, terminated, steps
 	r.pos++
 	if r.pos == len(r.obs) {
 		r.pos = 0
@@ -96,7 +115,11 @@ func (r *Replay[O]) At(i int) Transition[O] {
 	if i < 0 || i >= r.count {
 		panic(fmt.Sprintf("rl: Replay.At: slot %d outside [0,%d)", i, r.count))
 	}
-	return Transition[O]{Obs: r.obs[i], Action: r.actions[i], Reward: r.rewards[i], NextObs: r.next[i], Terminated: r.terminated[i]}
+	tr := Transition[O]{Obs: r.obs[i], Action: r.actions[i], Reward: r.rewards[i], NextObs: r.next[i], Terminated: r.terminated[i]}
+	if r.steps[i] > 1 {
+		tr.Steps = r.steps[i]
+	}
+	return tr
 }
 
 // Restore replaces the buffer's contents by slots (slot i of the saved
@@ -114,13 +137,18 @@ func (r *Replay[O]) Restore(slots []Transition[O], pos int) error {
 	case n == c && (pos < 0 || pos >= c):
 		return fmt.Errorf("rl: Replay.Restore: position %d outside [0,%d)", pos, c)
 	}
+	for i, s := range slots {
+		if s.Steps < 0 {
+			return fmt.Errorf("rl: Replay.Restore: slot %d spans %d steps", i, s.Steps)
+		}
+	}
 	var zero O
 	for i := range r.obs {
 		if i < n {
 			s := slots[i]
-			r.obs[i], r.next[i], r.actions[i], r.rewards[i], r.terminated[i] = s.Obs, s.NextObs, s.Action, s.Reward, s.Terminated
+			r.obs[i], r.next[i], r.actions[i], r.rewards[i], r.terminated[i], r.steps[i] = s.Obs, s.NextObs, s.Action, s.Reward, s.Terminated, max(1, s.Steps)
 		} else {
-			r.obs[i], r.next[i], r.actions[i], r.rewards[i], r.terminated[i] = zero, zero, Action{}, 0, false
+			r.obs[i], r.next[i], r.actions[i], r.rewards[i], r.terminated[i], r.steps[i] = zero, zero, Action{}, 0, false, 0
 		}
 	}
 	r.count, r.pos = n, pos%c
@@ -144,11 +172,12 @@ func (r *Replay[O]) Sample(rng *rand.Rand, n int, dst *ReplayBatch[O]) {
 	dst.Actions = replayResize(dst.Actions, n)
 	dst.Rewards = replayResize(dst.Rewards, n)
 	dst.Terminated = replayResize(dst.Terminated, n)
+	dst.Steps = replayResize(dst.Steps, n)
 	for k := 0; k < n; k++ {
 		i := rng.IntN(r.count)
 		dst.Indices[k] = i
 		dst.Obs[k], dst.NextObs[k] = r.obs[i], r.next[i]
-		dst.Actions[k], dst.Rewards[k], dst.Terminated[k] = r.actions[i], r.rewards[i], r.terminated[i]
+		dst.Actions[k], dst.Rewards[k], dst.Terminated[k], dst.Steps[k] = r.actions[i], r.rewards[i], r.terminated[i], r.steps[i]
 	}
 }
 

@@ -111,3 +111,38 @@ func TestReplayRestore(t *testing.T) {
 		t.Error("Restore accepted more transitions than the capacity")
 	}
 }
+
+// TestReplaySteps: a transition's span survives At, Sample and Restore
+// (one-step ones read as Steps 0 from At, 1 in a batch); AddSteps refuses
+// a span below one, Restore a negative one.
+func TestReplaySteps(t *testing.T) {
+	r := NewReplay[int](4)
+	r.Add(1, Action{}, 0, 2, false)
+	r.AddSteps(2, Action{}, 0, 5, true, 3)
+	if a, b := r.At(0).Steps, r.At(1).Steps; a != 0 || b != 3 {
+		t.Fatalf("At: steps %d, %d; want 0, 3", a, b)
+	}
+	var batch ReplayBatch[int]
+	r.Sample(rand.New(rand.NewPCG(1, 1)), 20, &batch)
+	for k, i := range batch.Indices {
+		if want := []int{1, 3}[i]; batch.Steps[k] != want {
+			t.Fatalf("sampled slot %d spans %d steps, want %d", i, batch.Steps[k], want)
+		}
+	}
+	r2 := NewReplay[int](4)
+	if err := r2.Restore([]Transition[int]{r.At(0), r.At(1)}, 2); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := r2.At(0).Steps, r2.At(1).Steps; a != 0 || b != 3 {
+		t.Fatalf("restored: steps %d, %d; want 0, 3", a, b)
+	}
+	if err := r2.Restore([]Transition[int]{{Steps: -1}}, 1); err == nil {
+		t.Error("Restore accepted a span of −1 steps")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("AddSteps with 0 steps did not panic")
+		}
+	}()
+	r.AddSteps(3, Action{}, 0, 4, false, 0)
+}

@@ -572,6 +572,7 @@ var cliSeeds = [][]string{
 	{"offload", "train", "--eval-sets", "-2"},
 	{"offload", "train", "--width", "0"},
 	{"offload", "train", "--target-every", "0"},
+	{"offload", "train", "--n-steps", "0"},
 	{"offload", "train", "--checkpoint-every", "-1"},
 	{"offload", "eval"},
 	{"offload", "eval", "--model", "/nonexistent.safetensors"},

@@ -38,6 +38,7 @@ func offloadCommand() *cli.Command {
 				&cli.Float64Flag{Name: "reward-scale", Value: 0, Usage: "dqn: multiply the rewards (cost decreases) by this (0: the default, 0.005)"},
 				&cli.IntFlag{Name: "width", Value: 64, Usage: "dqn: channels of the convolutions and hidden units of the first fully connected layer"},
 				&cli.Int64Flag{Name: "target-every", Value: 100, Usage: "dqn: steps between target network copies"},
+				&cli.IntFlag{Name: "n-steps", Value: 1, Usage: "dqn: rewards summed per stored transition before bootstrapping (1: one-step DQN; D: Monte Carlo over a task set)"},
 				&cli.IntFlag{Name: "eval-sets", Value: 20, Usage: "held-out task sets scored at the end (0: none)"},
 				forceFlag(),
 			},
@@ -99,6 +100,8 @@ func offloadTrain(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("--width %d outside [1, 1024].", c.Int("width")), cmd: c.Command.HelpName}
 	case c.Int64("target-every") < 1 || c.Int64("target-every") > 1e9:
 		return &usageError{msg: fmt.Sprintf("--target-every %d outside [1, 1e9].", c.Int64("target-every")), cmd: c.Command.HelpName}
+	case c.Int("n-steps") < 1 || c.Int("n-steps") > 1000:
+		return &usageError{msg: fmt.Sprintf("--n-steps %d outside [1, 1000].", c.Int("n-steps")), cmd: c.Command.HelpName}
 	case !(c.Float64("reward-scale") >= 0 && c.Float64("reward-scale") <= 1e6):
 		return &usageError{msg: fmt.Sprintf("--reward-scale %v outside [0, 1e6] (0: the default).", c.Float64("reward-scale")), cmd: c.Command.HelpName}
 	}
@@ -115,6 +118,7 @@ func offloadTrain(c *cli.Context) error {
 	}
 	rc.DQN.Model.Channels, rc.DQN.Model.Hidden = c.Int("width"), c.Int("width")
 	rc.DQN.DQN.TargetNetworkFrequency = c.Int64("target-every")
+	rc.DQN.DQN.NSteps = c.Int("n-steps")
 	if rs := c.Float64("reward-scale"); rs > 0 {
 		rc.DQN.Env.RewardScale = rs
 	}

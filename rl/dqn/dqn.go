@@ -90,6 +90,12 @@ type Config struct {
 	// MaxGradNorm clips the global gradient norm when positive (CleanRL:
 	// no clipping; SB3: 10).
 	MaxGradNorm float64
+	// NSteps > 1 stores n-step transitions (Sutton 1988; Rainbow, Hessel
+	// et al. 2018): the discounted sum of NSteps rewards and the
+	// observation NSteps steps later, bootstrapped with γ^NSteps (fewer
+	// steps at an episode's end, which is never bootstrapped across). 0
+	// or 1: one-step DQN.
+	NSteps int
 
 	// Checkpoint makes the run resumable (per environment step); the
 	// environment must implement rl.Snapshotter, and the replay buffer is
@@ -150,11 +156,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("dqn: HuberDelta %v must be positive", c.HuberDelta)
 	case !(c.MaxGradNorm >= 0):
 		return fmt.Errorf("dqn: MaxGradNorm %v < 0", c.MaxGradNorm)
+	case c.NSteps < 0 || c.NSteps > maxNSteps:
+		return fmt.Errorf("dqn: NSteps %d outside [0,%d]", c.NSteps, maxNSteps)
 	case c.Checkpoint.Every < 0:
 		return fmt.Errorf("dqn: CheckpointEvery %d < 0", c.Checkpoint.Every)
 	}
 	return nil
 }
+
+// maxNSteps bounds Config.NSteps (a longer span is Monte Carlo in all but
+// name, and the pending steps are kept in memory and checkpoints).
+const maxNSteps = 1000
 
 // Episode records one finished training episode.
 type Episode struct {
@@ -241,6 +253,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 	opt := optim.NewAdam(qParams, adam)
 
 	rb := rl.NewReplay[O](cfg.BufferSize)
+	ns := nstep[O]{n: max(1, cfg.NSteps), gamma: cfg.Gamma, rb: rb}
 	var batch rl.ReplayBatch[O]
 	n := cfg.BatchSize
 	actions := make([]int, n)
@@ -282,6 +295,10 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 				return res, fmt.Errorf("dqn: %s: %w", cfg.Checkpoint.Path, err)
 			}
 			obs, first = cur[0], st.Step
+			if len(st.Pending) >= ns.n {
+				return res, fmt.Errorf("dqn: %s: %d pending steps with NSteps %d", cfg.Checkpoint.Path, len(st.Pending), ns.n)
+			}
+			ns.pending = st.Pending
 			epReturn, epLength, epInfo = st.EpReturn, st.EpLength, st.EpInfo
 			res.Episodes, res.Updates = st.Episodes, st.Updates
 		}
@@ -292,6 +309,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 		return cfg.Checkpoint.Save(func(path string) error {
 			return saveRun(path, model, opt, gens, env, rb, runState[O]{
 				Step: step, Updates: res.Updates, EpReturn: epReturn, EpLength: epLength, EpInfo: epInfo, Episodes: res.Episodes,
+				Pending: ns.pending,
 			})
 		})
 	}
@@ -329,7 +347,7 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], newQ
 		epInfo = rl.AddInfo(epInfo, s.Info)
 		// Truncation bootstraps from the final observation: store it with
 		// Terminated false.
-		rb.Add(obs, rl.Action{Index: a}, s.Reward, s.Obs, s.Terminated)
+		ns.add(obs, rl.Action{Index: a}, s.Reward, s.Obs, s.Terminated, s.Done())
 		obs = s.Obs
 		if s.Done() {
 			res.Episodes = append(res.Episodes, Episode{Step: step, Return: epReturn, Length: epLength})
@@ -433,6 +451,10 @@ func tdTargets[O any](inf *nn.Tape, q, target agent.QFunction[O], cfg Config, ma
 	}
 	for i := 0; i < n; i++ {
 		y := batch.Rewards[i]
+		discount := cfg.Gamma
+		if i < len(batch.Steps) && batch.Steps[i] > 1 {
+			discount = math.Pow(cfg.Gamma, float64(batch.Steps[i]))
+		}
 		if !batch.Terminated[i] {
 			m := masks.Of(&batch.NextObs[i])
 			row := qNext.Data[i*nA : (i+1)*nA]
@@ -443,7 +465,7 @@ func tdTargets[O any](inf *nn.Tape, q, target agent.QFunction[O], cfg Config, ma
 				b = agent.ArgmaxAllowed(row, m)
 			}
 			if b >= 0 {
-				y += cfg.Gamma * float64(row[b])
+				y += discount * float64(row[b])
 			}
 		}
 		targets[i] = float32(y)
@@ -480,6 +502,53 @@ type runState[O any] struct {
 	Envs      [][]byte           `json:"envs"`
 	Replay    []rl.Transition[O] `json:"replay"`
 	ReplayPos int                `json:"replay_pos"`
+	// Pending are the steps of the current episode not yet stored
+	// (NSteps > 1): Obs, Action and Reward of each.
+	Pending []rl.Transition[O] `json:"pending,omitempty"`
+}
+
+// nstep turns environment steps into n-step transitions for the replay
+// buffer: it keeps the last n−1 steps of the current episode, and stores
+// the oldest once n have accumulated (its reward the discounted sum of the
+// n rewards, its next observation the newest); at an episode's end it
+// stores every pending step with what remains of the episode.
+type nstep[O any] struct {
+	n       int
+	gamma   float64
+	rb      *rl.Replay[O]
+	pending []rl.Transition[O]
+}
+
+// add records one step (done: the episode ended, by termination or
+// truncation).
+func (ns *nstep[O]) add(obs O, a rl.Action, r float64, next O, terminated, done bool) {
+	if ns.n == 1 {
+		ns.rb.Add(obs, a, r, next, terminated)
+		return
+	}
+	ns.pending = append(ns.pending, rl.Transition[O]{Obs: obs, Action: a, Reward: r})
+	store := func() { // the oldest pending step, spanning all of them
+		var sum, g float64 = 0, 1
+		for _, p := range ns.pending {
+			sum += g * p.Reward
+			g *= ns.gamma
+		}
+		first := ns.pending[0]
+		ns.rb.AddSteps(first.Obs, first.Action, sum, next, terminated, len(ns.pending))
+		var zero rl.Transition[O]
+		ns.pending[0] = zero
+		ns.pending = ns.pending[1:]
+	}
+	if done {
+		for len(ns.pending) > 0 {
+			store()
+		}
+		ns.pending = nil
+		return
+	}
+	if len(ns.pending) == ns.n {
+		store()
+	}
 }
 
 // saveRun completes st with the environment's snapshot and the replay

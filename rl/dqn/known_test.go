@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -133,6 +134,77 @@ func TestTDTargetsGamma(t *testing.T) {
 		if !near(float64(targets[0]), c.want, 1e-6) {
 			t.Errorf("γ=%v: target %v, want %v", c.gamma, targets[0], c.want)
 		}
+	}
+}
+
+// TestTDTargetsNSteps: a transition spanning k steps bootstraps with γ^k
+// (Steps 0, a batch made before the field, and 1 mean one step): at
+// γ = 0.9, r = 1 and Q'(A) = (4.5, 1, 1.25), y = 1 + 0.9^k·4.5:
+// 5.05 (k = 1), 4.645 (k = 2), 4.2805 (k = 3); a terminated 3-step
+// transition is its reward.
+func TestTDTargetsNSteps(t *testing.T) {
+	q := linearQ(t, 2, 3, []float32{1, 2, 0, 0, 0, 3}, []float32{0, 0, 0})
+	target := linearQ(t, 2, 3, []float32{4, 0, 1, 0, 2, 0}, []float32{0.5, 1, 0.25})
+	A := testenv.Vec{X: []float32{1, 0}}
+	o := testenv.Vec{X: []float32{0, 0}}
+	batch := rl.ReplayBatch[testenv.Vec]{
+		Indices: []int{0, 1, 2, 3, 4}, Obs: []testenv.Vec{o, o, o, o, o}, Actions: make([]rl.Action, 5),
+		Rewards: []float64{1, 1, 1, 1, 7}, NextObs: []testenv.Vec{A, A, A, A, A},
+		Terminated: []bool{false, false, false, false, true}, Steps: []int{0, 1, 2, 3, 3},
+	}
+	cfg := DefaultConfig()
+	cfg.Gamma = 0.9
+	targets := make([]float32, 5)
+	tdTargets[testenv.Vec](nn.NewInference(), q, target, cfg, agent.NewMasks[testenv.Vec](), &batch, targets)
+	for i, want := range []float64{5.05, 5.05, 4.645, 4.2805, 7} {
+		if !near(float64(targets[i]), want, 1e-5) {
+			t.Errorf("row %d (%d steps): target %v, want %v", i, batch.Steps[i], targets[i], want)
+		}
+	}
+}
+
+// TestNStepTransitions: the transitions 3-step DQN stores from an
+// episode of five steps with rewards 1…5 at γ = 0.5 (observations
+// numbered 0…5), by hand: after steps 3 and 4 the oldest step with three
+// rewards (1 + 0.5·2 + 0.25·3 = 2.75 to obs 3; 2 + 1.5 + 1 = 4.5 to obs
+// 4); at the end the three pending ones to obs 5 (3 + 2 + 1.25 = 6.25,
+// 4 + 2.5 = 6.5, 5), with the episode's termination, spanning 3, 2, 1
+// steps. A truncated episode stores the same, not terminated; the next
+// episode starts with nothing pending. One step (n = 1) stores each step.
+func TestNStepTransitions(t *testing.T) {
+	type tr struct {
+		obs, next int
+		r         float64
+		term      bool
+		steps     int
+	}
+	run := func(n int, terminated bool) []tr {
+		rb := rl.NewReplay[int](16)
+		ns := nstep[int]{n: n, gamma: 0.5, rb: rb}
+		for i := range 5 {
+			last := i == 4
+			ns.add(i, rl.Action{Index: 9}, float64(i+1), i+1, last && terminated, last)
+		}
+		ns.add(10, rl.Action{}, 100, 11, false, false) // the next episode's first step
+		var got []tr
+		for i := range rb.Len() {
+			x := rb.At(i)
+			got = append(got, tr{x.Obs, x.NextObs, x.Reward, x.Terminated, max(1, x.Steps)})
+		}
+		if len(ns.pending) != min(1, n-1) {
+			t.Errorf("n = %d: %d steps pending after the next episode's first, want %d", n, len(ns.pending), min(1, n-1))
+		}
+		return got
+	}
+	for _, term := range []bool{true, false} {
+		want := []tr{{0, 3, 2.75, false, 3}, {1, 4, 4.5, false, 3}, {2, 5, 6.25, term, 3}, {3, 5, 6.5, term, 2}, {4, 5, 5, term, 1}}
+		if got := run(3, term); !slices.Equal(got, want) {
+			t.Errorf("terminated %v: stored %v, want %v", term, got, want)
+		}
+	}
+	want := []tr{{0, 1, 1, false, 1}, {1, 2, 2, false, 1}, {2, 3, 3, false, 1}, {3, 4, 4, false, 1}, {4, 5, 5, true, 1}, {10, 11, 100, false, 1}}
+	if got := run(1, true); !slices.Equal(got, want) {
+		t.Errorf("one step: stored %v, want %v", got, want)
 	}
 }
 

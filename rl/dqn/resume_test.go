@@ -3,6 +3,7 @@ package dqn_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -16,10 +17,19 @@ import (
 
 // TestResumeAfterKill: a run cancelled after a checkpoint (with a full,
 // wrapped replay buffer) and resumed in a fresh process ends with exactly
-// the Q-network and episodes of an uninterrupted run.
+// the Q-network and episodes of an uninterrupted run; with 3-step
+// transitions too (the checkpoint at step 4,000 falls inside an episode,
+// so its pending steps must survive).
 func TestResumeAfterKill(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprintf("nsteps=%d", n), func(t *testing.T) { resumeAfterKill(t, n) })
+	}
+}
+
+func resumeAfterKill(t *testing.T, nsteps int) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	cfg := dqn.DefaultConfig()
+	cfg.NSteps = nsteps
 	cfg.TotalTimesteps, cfg.LearningStarts, cfg.BufferSize = 6000, 500, 1000
 	cfg.TrainFrequency, cfg.BatchSize = 2, 32
 	newQ := policy.MLPQ[testenv.Vec](32, 32)
