@@ -1,0 +1,439 @@
+package cluster
+
+import (
+	"container/heap"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/cpntrain/cpntrain/rl"
+)
+
+// NodeState is one node in an observation: its cluster (index into
+// Config.Clusters), capacity and free resources.
+type NodeState struct {
+	Cluster   int
+	Cap, Free [NumResources]float64
+}
+
+// Queued is a waiting task in an observation: its type and how long it has
+// waited (s).
+type Queued struct {
+	Type int
+	Wait float64
+}
+
+// Obs is what the scheduler sees at a decision: the task to place (its
+// type and wait), every node, the other waiting tasks (the oldest
+// Config.QueueView()), counts, and the allowed actions. Action
+// n·Slots + k runs the task on node n with the k-th of its type's
+// strategies on n's cluster (Option gives the strategy); the last action
+// waits. Observations are snapshots: the environment never changes one it
+// returned.
+type Obs struct {
+	Cfg  *Config
+	Time float64
+	// Task is the task type decided and TaskWait its wait so far.
+	Task     int
+	TaskWait float64
+	Nodes    []NodeState
+	// Queue lists other waiting tasks, oldest first; Waiting counts all
+	// waiting tasks (the decided one included), Running the running
+	// ones, ToArrive those still to come.
+	Queue                      []Queued
+	Waiting, Running, ToArrive int
+	// Utilisation is u(t): the allocated share of the CPU cores and of
+	// the accelerator units, averaged.
+	Utilisation float64
+	Mask        []bool
+	opts        [][]int // per cluster: the decided type's strategy indices
+}
+
+// ActionMask implements rl.Masked.
+func (o Obs) ActionMask() []bool { return o.Mask }
+
+// Option returns the strategy (index into the task type's strategies)
+// action a runs, or −1 for the wait action and empty slots.
+func (o Obs) Option(a int) int {
+	slots := len(o.Mask) / max(1, len(o.Nodes))
+	if a < 0 || a >= len(o.Nodes)*slots {
+		return -1
+	}
+	opts := o.opts[o.Nodes[a/slots].Cluster]
+	if k := a % slots; k < len(opts) {
+		return opts[k]
+	}
+	return -1
+}
+
+// WaitAction is the index of the wait action.
+func (o Obs) WaitAction() int { return len(o.Mask) - 1 }
+
+// task is one task of the episode.
+type task struct {
+	typ      int
+	arrival  float64
+	start    float64 // −1 until placed
+	end      float64
+	node     int
+	strategy int
+}
+
+// Env simulates the clusters (package doc). Build it with NewEnv.
+type Env struct {
+	Cfg Config
+
+	slots    int
+	nodeCl   []int                  // node → cluster
+	nodeCap  [][NumResources]float64 // node → capacity
+	opts     [][][]int              // [type][cluster] → strategy indices
+	computeC float64                // total CPU cores
+	computeA float64                // total accelerator units
+
+	// Episode state.
+	reset    bool
+	done     bool
+	now      float64
+	tasks    []task
+	next     int   // next task to arrive
+	pending  []int // arrived, not placed, by arrival
+	passed   []bool
+	cur      int // position in pending of the task decided
+	free     [][NumResources]float64
+	running  endHeap
+	placed   int
+	finished int
+	// Sums over finished tasks (the reward's) and over placed ones (the
+	// episode's metrics), and the utilisation integral.
+	finRun, finWait   float64
+	sumWait, sumCompl float64
+	uInt, lastT       float64
+	makespan          float64
+}
+
+// NewEnv validates cfg and builds an environment.
+func NewEnv(cfg Config) (*Env, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Env{Cfg: cfg, slots: cfg.Slots()}
+	for ci, cl := range cfg.Clusters {
+		for range cl.Nodes {
+			e.nodeCl = append(e.nodeCl, ci)
+			e.nodeCap = append(e.nodeCap, cl.Node.Vec())
+			e.computeC += cl.Node.CPU
+			e.computeA += cl.Node.Accel
+		}
+	}
+	e.opts = make([][][]int, len(cfg.TaskTypes))
+	for t, tt := range cfg.TaskTypes {
+		e.opts[t] = make([][]int, len(cfg.Clusters))
+		for si, s := range tt.Strategies {
+			ci := slices.IndexFunc(cfg.Clusters, func(c Cluster) bool { return c.Name == s.Cluster })
+			e.opts[t][ci] = append(e.opts[t][ci], si)
+		}
+	}
+	return e, nil
+}
+
+// ActionSpace implements rl.Env: Nodes × Slots placements and the wait.
+func (e *Env) ActionSpace() rl.Space {
+	return rl.Space{Kind: rl.Discrete, N: len(e.nodeCl)*e.slots + 1}
+}
+
+// Arrivals draws the queue of seed: task types and arrival times (sorted).
+func (c Config) Arrivals(seed uint64) (types []int, times []float64) {
+	rng := rand.New(rand.NewPCG(seed, 0xc1a5))
+	n := c.Queue.Tasks
+	types, times = make([]int, n), make([]float64, n)
+	for i := range n {
+		times[i] = rng.Float64() * c.Queue.Horizon
+		types[i] = rng.IntN(len(c.TaskTypes))
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case times[a] < times[b]:
+			return -1
+		case times[a] > times[b]:
+			return 1
+		}
+		return 0
+	})
+	st, sy := make([]float64, n), make([]int, n)
+	for k, i := range idx {
+		st[k], sy[k] = times[i], types[i]
+	}
+	return sy, st
+}
+
+// Reset implements rl.Env: the queue of seed (Config.Arrivals), all nodes
+// free.
+func (e *Env) Reset(seed uint64) (Obs, error) {
+	types, times := e.Cfg.Arrivals(seed)
+	return e.ResetQueue(types, times)
+}
+
+// ResetQueue starts an episode on a given queue (a trace): task i of type
+// types[i] arrives at times[i] (non-decreasing, finite, ≥ 0).
+func (e *Env) ResetQueue(types []int, times []float64) (Obs, error) {
+	switch {
+	case len(types) == 0 || len(types) != len(times):
+		return Obs{}, fmt.Errorf("cluster: a queue of %d types and %d times", len(types), len(times))
+	case len(types) > MaxTasks:
+		return Obs{}, fmt.Errorf("cluster: a queue of %d tasks, more than %d", len(types), MaxTasks)
+	}
+	for i := range types {
+		if types[i] < 0 || types[i] >= len(e.Cfg.TaskTypes) {
+			return Obs{}, fmt.Errorf("cluster: task %d has type %d, want [0, %d)", i, types[i], len(e.Cfg.TaskTypes))
+		}
+		if !(times[i] >= 0) || math.IsInf(times[i], 0) || i > 0 && times[i] < times[i-1] {
+			return Obs{}, fmt.Errorf("cluster: task %d arrives at %v: times must be finite, ≥ 0 and non-decreasing", i, times[i])
+		}
+	}
+	e.tasks = make([]task, len(types))
+	for i := range e.tasks {
+		e.tasks[i] = task{typ: types[i], arrival: times[i], start: -1, node: -1, strategy: -1}
+	}
+	e.free = slices.Clone(e.nodeCap)
+	e.now, e.next, e.pending, e.passed, e.cur = 0, 0, e.pending[:0], e.passed[:0], 0
+	e.running = e.running[:0]
+	e.placed, e.finished = 0, 0
+	e.finRun, e.finWait, e.sumWait, e.sumCompl, e.uInt, e.lastT, e.makespan = 0, 0, 0, 0, 0, 0, 0
+	e.reset, e.done = true, false
+	e.advanceTo(e.tasks[0].arrival)
+	e.decide()
+	return e.obs(), nil
+}
+
+// utilisation is u(t) from the free resources now.
+func (e *Env) utilisation() float64 {
+	var c, a float64
+	for n, f := range e.free {
+		c += e.nodeCap[n][0] - f[0]
+		a += e.nodeCap[n][2] - f[2]
+	}
+	var parts, sum float64
+	if e.computeC > 0 {
+		sum, parts = sum+c/e.computeC, parts+1
+	}
+	if e.computeA > 0 {
+		sum, parts = sum+a/e.computeA, parts+1
+	}
+	if parts == 0 {
+		return 0
+	}
+	return sum / parts
+}
+
+// advanceTo moves the clock to t: tasks ending by then free their
+// resources (in end order), tasks arriving by then join the queue.
+func (e *Env) advanceTo(t float64) {
+	for len(e.running) > 0 && e.tasks[e.running[0].task].end <= t {
+		k := heap.Pop(&e.running).(endItem).task
+		e.integrate(e.tasks[k].end)
+		e.release(k)
+	}
+	e.integrate(t)
+	for e.next < len(e.tasks) && e.tasks[e.next].arrival <= t {
+		e.pending = append(e.pending, e.next)
+		e.passed = append(e.passed, false)
+		e.next++
+	}
+}
+
+// integrate adds u·dt up to t.
+func (e *Env) integrate(t float64) {
+	if t > e.lastT {
+		e.uInt += e.utilisation() * (t - e.lastT)
+		e.lastT = t
+	}
+	e.now = math.Max(e.now, t)
+}
+
+func (e *Env) release(k int) {
+	tk := e.tasks[k]
+	d := e.Cfg.TaskTypes[tk.typ].Strategies[tk.strategy].Demand.Vec()
+	for r := range d {
+		e.free[tk.node][r] = math.Min(e.nodeCap[tk.node][r], e.free[tk.node][r]+d[r])
+	}
+	e.finished++
+	e.finRun += tk.end - tk.start
+	e.finWait += tk.start - tk.arrival
+}
+
+// decide finds the next task to decide: the oldest waiting task not
+// passed over since the clock last moved, moving the clock to the next
+// event (an arrival or an end) while there is none. It leaves cur at
+// len(pending) when every task is placed.
+func (e *Env) decide() {
+	for {
+		for i, p := range e.passed {
+			if !p {
+				e.cur = i
+				return
+			}
+		}
+		nextT := math.Inf(1)
+		if e.next < len(e.tasks) {
+			nextT = e.tasks[e.next].arrival
+		}
+		if len(e.running) > 0 {
+			nextT = math.Min(nextT, e.tasks[e.running[0].task].end)
+		}
+		if math.IsInf(nextT, 1) {
+			e.cur = len(e.pending)
+			return
+		}
+		e.advanceTo(nextT)
+		clear(e.passed)
+	}
+}
+
+// events reports whether the clock can still move (a task runs or will
+// arrive): only then may a task wait.
+func (e *Env) events() bool { return len(e.running) > 0 || e.next < len(e.tasks) }
+
+func (e *Env) mask(typ int) []bool {
+	m := make([]bool, len(e.nodeCl)*e.slots+1)
+	for n, ci := range e.nodeCl {
+		for k, si := range e.opts[typ][ci] {
+			m[n*e.slots+k] = fits(e.Cfg.TaskTypes[typ].Strategies[si].Demand.Vec(), e.free[n])
+		}
+	}
+	m[len(m)-1] = e.events()
+	return m
+}
+
+func (e *Env) obs() Obs {
+	k := e.pending[e.cur]
+	tk := e.tasks[k]
+	o := Obs{Cfg: &e.Cfg, Time: e.now, Task: tk.typ, TaskWait: e.now - tk.arrival,
+		Nodes: make([]NodeState, len(e.nodeCl)), Waiting: len(e.pending), Running: len(e.running),
+		ToArrive: len(e.tasks) - e.next, Utilisation: e.utilisation(), Mask: e.mask(tk.typ), opts: e.opts[tk.typ]}
+	for n := range o.Nodes {
+		o.Nodes[n] = NodeState{Cluster: e.nodeCl[n], Cap: e.nodeCap[n], Free: e.free[n]}
+	}
+	view := e.Cfg.QueueView()
+	for i, p := range e.pending {
+		if len(o.Queue) == view {
+			break
+		}
+		if i != e.cur {
+			o.Queue = append(o.Queue, Queued{Type: e.tasks[p].typ, Wait: e.now - e.tasks[p].arrival})
+		}
+	}
+	return o
+}
+
+// Step implements rl.Env. Placing the task starts it now and pays R(t)
+// (equation 17); waiting pays −1 (equation 13) and passes to the next
+// waiting task, or to the next event when every waiting task has been
+// passed over. The episode terminates when every task is placed; its
+// last step's Info has the episode's metrics (avg_completion_s,
+// avg_wait_s, utilisation, makespan_s); every step's Info has "wait"
+// (1 for a wait).
+func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
+	if !e.reset || e.done {
+		return rl.Step[Obs]{}, rl.ErrEpisodeOver
+	}
+	k := e.pending[e.cur]
+	typ := e.tasks[k].typ
+	if err := rl.CheckAction(e.ActionSpace(), a, e.mask(typ)); err != nil {
+		return rl.Step[Obs]{}, err
+	}
+	if a.Index == len(e.nodeCl)*e.slots {
+		e.passed[e.cur] = true
+		e.decide()
+		return rl.Step[Obs]{Obs: e.obs(), Reward: -1, Info: map[string]float64{"wait": 1}}, nil
+	}
+	n, slot := a.Index/e.slots, a.Index%e.slots
+	si := e.opts[typ][e.nodeCl[n]][slot]
+	s := e.Cfg.TaskTypes[typ].Strategies[si]
+	e.integrate(e.now)
+	d := s.Demand.Vec()
+	for i := range d {
+		e.free[n][i] -= d[i]
+	}
+	tk := &e.tasks[k]
+	tk.start, tk.end, tk.node, tk.strategy = e.now, e.now+s.Runtime, n, si
+	heap.Push(&e.running, endItem{task: k, end: tk.end, seq: k})
+	e.placed++
+	e.sumWait += tk.start - tk.arrival
+	e.sumCompl += tk.end - tk.arrival
+	e.makespan = math.Max(e.makespan, tk.end)
+	reward := e.reward(k, s.Runtime)
+	e.pending = slices.Delete(e.pending, e.cur, e.cur+1)
+	e.passed = slices.Delete(e.passed, e.cur, e.cur+1)
+	info := map[string]float64{"wait": 0}
+	if e.placed == len(e.tasks) {
+		e.done = true
+		for len(e.running) > 0 { // run to the end for the utilisation
+			k := heap.Pop(&e.running).(endItem).task
+			e.integrate(e.tasks[k].end)
+			e.release(k)
+		}
+		m := float64(len(e.tasks))
+		info["avg_completion_s"] = e.sumCompl / m
+		info["avg_wait_s"] = e.sumWait / m
+		info["makespan_s"] = e.makespan
+		if e.makespan > 0 {
+			info["utilisation"] = e.uInt / e.makespan
+		}
+		return rl.Step[Obs]{Obs: Obs{Cfg: &e.Cfg, Time: e.now, Task: -1, Mask: make([]bool, len(e.nodeCl)*e.slots+1)}, Reward: reward, Terminated: true, Info: info}, nil
+	}
+	e.decide()
+	return rl.Step[Obs]{Obs: e.obs(), Reward: reward, Info: info}, nil
+}
+
+// reward is equation 17 for placing task k (run time rt) now, with u(t)
+// after the placement: R = m + 1/(G + H) + σ·u with
+// G = α·(ΣT_run/m + rt), H = β·(ΣT_wait/m + wait), m the finished tasks
+// and the sums over them (0 when m = 0); the 1/(G + H) term is 0 when
+// G + H = 0 (α = β = 0).
+func (e *Env) reward(k int, rt float64) float64 {
+	w := e.Cfg.Weights
+	m := float64(e.finished)
+	var meanRun, meanWait float64
+	if m > 0 {
+		meanRun, meanWait = e.finRun/m, e.finWait/m
+	}
+	g := w.Alpha * (meanRun + rt)
+	h := w.Beta * (meanWait + e.now - e.tasks[k].arrival)
+	r := m + w.Sigma*e.utilisation()
+	if g+h > 0 {
+		r += 1 / (g + h)
+	}
+	return r
+}
+
+// endItem is a running task in the end-time heap (ties by task index).
+type endItem struct {
+	task int
+	end  float64
+	seq  int
+}
+
+type endHeap []endItem
+
+func (h endHeap) Len() int { return len(h) }
+func (h endHeap) Less(i, j int) bool {
+	if h[i].end != h[j].end {
+		return h[i].end < h[j].end
+	}
+	return h[i].seq < h[j].seq
+}
+func (h endHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *endHeap) Push(x any)   { *h = append(*h, x.(endItem)) }
+func (h *endHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+var _ rl.Env[Obs] = (*Env)(nil)

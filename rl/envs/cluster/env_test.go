@@ -1,0 +1,179 @@
+package cluster
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/cpntrain/cpntrain/rl"
+)
+
+// tiny is one cluster of two 2-core nodes; type a needs 2 cores for 10 s,
+// type b 1 core for 5 s (α 0.5, β 0.2, σ 0.3).
+func tiny() Config {
+	return Config{
+		Clusters: []Cluster{{Name: "c", Nodes: 2, Node: Resources{CPU: 2, Mem: 100}}},
+		TaskTypes: []TaskType{
+			{Name: "a", Strategies: []Strategy{{Cluster: "c", Processor: "cpu", Demand: Resources{CPU: 2, Mem: 10}, Runtime: 10}}},
+			{Name: "b", Strategies: []Strategy{{Cluster: "c", Processor: "cpu", Demand: Resources{CPU: 1}, Runtime: 5}}},
+		},
+		Queue:   Queue{Tasks: 3, Horizon: 10},
+		Weights: Weights{Alpha: 0.5, Beta: 0.2, Sigma: 0.3},
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+func step(t *testing.T, e *Env, a int) rl.Step[Obs] {
+	t.Helper()
+	s, err := e.Step(rl.Action{Index: a})
+	if err != nil {
+		t.Fatalf("step %d: %v", a, err)
+	}
+	return s
+}
+
+// TestEpisodeByHand: three type-a tasks arriving at 0, 1, 2 on two nodes
+// (actions: node n = n, wait = 2), by hand.
+//
+//	t=0: task 0 on node 0 (ends 10): m = 0, G = 0.5·10, H = 0, u = ½:
+//	     R = 1/5 + 0.3·0.5 = 0.35.
+//	t=1: task 1 on node 1 (ends 11): R = 1/5 + 0.3·1 = 0.5.
+//	t=2: task 2 fits nowhere: wait (−1); the clock moves to 10 (task 0
+//	     ends); task 2 on node 0 after waiting 8 s (ends 20): m = 1
+//	     (run 10, wait 0), G = 0.5·(10 + 10) = 10, H = 0.2·(0 + 8) = 1.6,
+//	     u = 1: R = 1 + 1/11.6 + 0.3.
+//
+// Completions 10, 10, 18 (mean 38/3); waits 0, 0, 8 (8/3); makespan 20;
+// u = ½ on [0,1), 1 on [1,11), ½ on [11,20): 15/20 = 0.75.
+func TestEpisodeByHand(t *testing.T) {
+	e, err := NewEnv(tiny())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := e.ResetQueue([]int{0, 0, 0}, []float64{0, 1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.ActionSpace().N != 3 || o.Time != 0 || !o.Mask[0] || !o.Mask[1] || !o.Mask[2] {
+		t.Fatalf("start: %d actions, time %v, mask %v", e.ActionSpace().N, o.Time, o.Mask)
+	}
+	s := step(t, e, 0)
+	if !near(s.Reward, 0.35) || s.Obs.Time != 1 || s.Obs.Mask[0] || !s.Obs.Mask[1] {
+		t.Fatalf("after task 0: reward %v, time %v, mask %v", s.Reward, s.Obs.Time, s.Obs.Mask)
+	}
+	s = step(t, e, 1)
+	if !near(s.Reward, 0.5) || s.Obs.Time != 2 || s.Obs.Mask[0] || s.Obs.Mask[1] || !s.Obs.Mask[2] || s.Obs.Running != 2 {
+		t.Fatalf("after task 1: reward %v, time %v, mask %v, running %d", s.Reward, s.Obs.Time, s.Obs.Mask, s.Obs.Running)
+	}
+	if _, err := e.Step(rl.Action{Index: 0}); !errors.Is(err, rl.ErrInvalidAction) {
+		t.Fatalf("placing on a full node: %v", err)
+	}
+	s = step(t, e, 2)
+	if s.Reward != -1 || s.Obs.Time != 10 || s.Obs.TaskWait != 8 || !s.Obs.Mask[0] || s.Obs.Mask[1] || s.Info["wait"] != 1 {
+		t.Fatalf("after the wait: reward %v, time %v, task wait %v, mask %v", s.Reward, s.Obs.Time, s.Obs.TaskWait, s.Obs.Mask)
+	}
+	s = step(t, e, 0)
+	if !s.Terminated || !near(s.Reward, 1+1/11.6+0.3) {
+		t.Fatalf("last: terminated %v, reward %v, want %v", s.Terminated, s.Reward, 1+1/11.6+0.3)
+	}
+	for k, want := range map[string]float64{"avg_completion_s": 38.0 / 3, "avg_wait_s": 8.0 / 3, "makespan_s": 20, "utilisation": 0.75} {
+		if !near(s.Info[k], want) {
+			t.Errorf("%s = %v, want %v", k, s.Info[k], want)
+		}
+	}
+	if _, err := e.Step(rl.Action{Index: 0}); !errors.Is(err, rl.ErrEpisodeOver) {
+		t.Errorf("step after the end: %v", err)
+	}
+}
+
+// TestWaitPassesToTheNextTask: a task that waits does not block the ones
+// behind it (the paper's cache queue), and comes back first when the clock
+// moves. Types a, b, a, b arrive at 0, 0, 1, 1 (a: 2 cores for 10 s, b: 1
+// core for 5 s; two 2-core nodes):
+//
+//	t=0: a on node 0 (to 10); b on node 1 (to 5).
+//	t=1: a fits nowhere: wait; b is decided at once (t = 1): node 1 (to 6).
+//	     Every waiting task passed: the clock moves to 5 (b ends), a is
+//	     decided again, still fits nowhere (1 core free): wait; the clock
+//	     moves to 6, node 1 is free: a runs there (to 16).
+//
+// When nothing runs and nothing will arrive, waiting is not allowed.
+func TestWaitPassesToTheNextTask(t *testing.T) {
+	e, _ := NewEnv(tiny())
+	if _, err := e.ResetQueue([]int{0, 1, 0, 1}, []float64{0, 0, 1, 1}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, e, 0)
+	s := step(t, e, 1)
+	if s.Obs.Task != 0 || s.Obs.Time != 1 || s.Obs.Mask[0] || s.Obs.Mask[1] || s.Obs.Waiting != 2 || len(s.Obs.Queue) != 1 || s.Obs.Queue[0].Type != 1 {
+		t.Fatalf("at t=1: type %d at %v, mask %v, %d waiting, queue %v", s.Obs.Task, s.Obs.Time, s.Obs.Mask, s.Obs.Waiting, s.Obs.Queue)
+	}
+	s = step(t, e, 2)
+	if s.Obs.Task != 1 || s.Obs.Time != 1 || s.Obs.TaskWait != 0 || !s.Obs.Mask[1] {
+		t.Fatalf("after a waits: type %d at %v (waited %v), mask %v; want b at 1", s.Obs.Task, s.Obs.Time, s.Obs.TaskWait, s.Obs.Mask)
+	}
+	s = step(t, e, 1)
+	if s.Obs.Task != 0 || s.Obs.Time != 5 || s.Obs.TaskWait != 4 || s.Obs.Mask[0] || s.Obs.Mask[1] {
+		t.Fatalf("after b: type %d at %v (waited %v), mask %v; want a at 5", s.Obs.Task, s.Obs.Time, s.Obs.TaskWait, s.Obs.Mask)
+	}
+	s = step(t, e, 2)
+	if s.Obs.Time != 6 || !s.Obs.Mask[1] || s.Obs.Mask[0] {
+		t.Fatalf("after a waits again: time %v, mask %v; want 6, node 1", s.Obs.Time, s.Obs.Mask)
+	}
+	s = step(t, e, 1)
+	// Completions: a 10, b 5, a 15 (1 → 16), b 5 (1 → 6); waits 0, 0, 5, 0.
+	if !s.Terminated || !near(s.Info["avg_completion_s"], 35.0/4) || !near(s.Info["avg_wait_s"], 5.0/4) || s.Info["makespan_s"] != 16 {
+		t.Fatalf("end: %v %v", s.Terminated, s.Info)
+	}
+
+	o, err := e.ResetQueue([]int{1}, []float64{3})
+	if err != nil || o.Mask[2] || !o.Mask[0] || o.Time != 3 {
+		t.Fatalf("one task: %v, mask %v, time %v (waiting must be masked when idle)", err, o.Mask, o.Time)
+	}
+}
+
+// twoWays: one cluster "x" of one 2-core node and one "y" of two 4-core
+// nodes; type f runs in 10 s on x (2 cores) or 30 s on y (1 core) — or, in
+// slot 1 of y, 20 s with 4 cores. Actions: node 0 (x) slots 0–1 = 0, 1;
+// node 1 (y) 2, 3; node 2 (y) 4, 5; wait 6.
+func twoWays() Config {
+	return Config{
+		Clusters: []Cluster{{Name: "x", Nodes: 1, Node: Resources{CPU: 2}}, {Name: "y", Nodes: 2, Node: Resources{CPU: 4}}},
+		TaskTypes: []TaskType{{Name: "f", Strategies: []Strategy{
+			{Cluster: "y", Processor: "cpu", Demand: Resources{CPU: 1}, Runtime: 30},
+			{Cluster: "x", Processor: "cpu", Demand: Resources{CPU: 2}, Runtime: 10},
+			{Cluster: "y", Processor: "cpu", Demand: Resources{CPU: 4}, Runtime: 20},
+		}}},
+		Queue:   Queue{Tasks: 2, Horizon: 1},
+		Weights: Weights{Alpha: 1},
+	}
+}
+
+// TestHeuristicsByHand: on twoWays with node x busy, first-fit takes the
+// first fitting slot (node 1, slot 0: 30 s), Fastest the 20 s slot on
+// node 1, BestOrWait waits for x (10 s); with x free all three agree on
+// x except first-fit's order (x is node 0, so it agrees too). Option maps
+// slots to strategies in configuration order per cluster.
+func TestHeuristicsByHand(t *testing.T) {
+	e, err := NewEnv(twoWays())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := e.ResetQueue([]int{0, 0}, []float64{0, 0})
+	if e.ActionSpace().N != 7 || o.Option(0) != 1 || o.Option(1) != -1 || o.Option(2) != 0 || o.Option(3) != 2 || o.Option(6) != -1 {
+		t.Fatalf("%d actions; options %d %d %d %d %d", e.ActionSpace().N, o.Option(0), o.Option(1), o.Option(2), o.Option(3), o.Option(6))
+	}
+	for name, p := range map[string]rl.Policy[Obs]{"first-fit": FirstFit(), "fastest": Fastest(), "best-or-wait": BestOrWait()} {
+		if a, _ := p.Decide(o); a.Index != 0 {
+			t.Errorf("%s with x free: action %d, want 0", name, a.Index)
+		}
+	}
+	s := step(t, e, 0) // x busy for 10 s
+	for name, want := range map[string]int{"first-fit": 2, "fastest": 3, "best-or-wait": 6} {
+		p := map[string]rl.Policy[Obs]{"first-fit": FirstFit(), "fastest": Fastest(), "best-or-wait": BestOrWait()}[name]
+		if a, _ := p.Decide(s.Obs); a.Index != want {
+			t.Errorf("%s with x busy: action %d, want %d", name, a.Index, want)
+		}
+	}
+}
