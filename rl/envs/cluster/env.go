@@ -47,7 +47,9 @@ type Obs struct {
 	// the accelerator units, averaged.
 	Utilisation float64
 	Mask        []bool
-	opts        [][]int // per cluster: the decided type's strategy indices
+	// Options are, per cluster, the decided type's strategy indices in
+	// slot order (shared: do not modify).
+	Options [][]int
 }
 
 // ActionMask implements rl.Masked.
@@ -60,7 +62,7 @@ func (o Obs) Option(a int) int {
 	if a < 0 || a >= len(o.Nodes)*slots {
 		return -1
 	}
-	opts := o.opts[o.Nodes[a/slots].Cluster]
+	opts := o.Options[o.Nodes[a/slots].Cluster]
 	if k := a % slots; k < len(opts) {
 		return opts[k]
 	}
@@ -314,7 +316,7 @@ func (e *Env) obs() Obs {
 	tk := e.tasks[k]
 	o := Obs{Cfg: &e.Cfg, Time: e.now, Task: tk.typ, TaskWait: e.now - tk.arrival,
 		Nodes: make([]NodeState, len(e.nodeCl)), Waiting: len(e.pending), Running: len(e.running),
-		ToArrive: len(e.tasks) - e.next, Utilisation: e.utilisation(), Mask: e.mask(tk.typ), opts: e.opts[tk.typ]}
+		ToArrive: len(e.tasks) - e.next, Utilisation: e.utilisation(), Mask: e.mask(tk.typ), Options: e.opts[tk.typ]}
 	for n := range o.Nodes {
 		o.Nodes[n] = NodeState{Cluster: e.nodeCl[n], Cap: e.nodeCap[n], Free: e.free[n]}
 	}

@@ -177,3 +177,29 @@ func TestHeuristicsByHand(t *testing.T) {
 		}
 	}
 }
+
+// TestUtilisationByHand: u averages the allocated shares of the CPU
+// cores and of the accelerator units (memory and disk do not count): one
+// task of 1 of 4 cores and 1 of 2 accelerators (and most of the memory)
+// gives u = (¼ + ½)/2 = 0.375, in its reward (α = σ = 0.5:
+// 1/(0.5·10) + 0.5·0.375) and as the episode's time average.
+func TestUtilisationByHand(t *testing.T) {
+	c := Config{
+		Clusters: []Cluster{{Name: "g", Nodes: 1, Node: Resources{CPU: 4, Mem: 100, Accel: 2, AccelMem: 10}, Processors: []string{"gpu"}}},
+		TaskTypes: []TaskType{{Name: "ai", Strategies: []Strategy{
+			{Cluster: "g", Processor: "gpu", Demand: Resources{CPU: 1, Mem: 90, Accel: 1, AccelMem: 9}, Runtime: 10}}}},
+		Queue:   Queue{Tasks: 1, Horizon: 1},
+		Weights: Weights{Alpha: 0.5, Sigma: 0.5},
+	}
+	e, err := NewEnv(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ResetQueue([]int{0}, []float64{0}); err != nil {
+		t.Fatal(err)
+	}
+	s := step(t, e, 0)
+	if !s.Terminated || !near(s.Reward, 0.2+0.5*0.375) || !near(s.Info["utilisation"], 0.375) {
+		t.Fatalf("reward %v (want %v), utilisation %v (want 0.375)", s.Reward, 0.2+0.5*0.375, s.Info["utilisation"])
+	}
+}

@@ -1,0 +1,356 @@
+// Package dsppo is DS-PPO's policy and value networks (paper 001,
+// section 4.2): DeepSets encoders ρ(pool φ(x)) over the set of nodes and
+// the set of waiting tasks, read by a head that scores every placement of
+// the decided task (node × strategy) and one that scores waiting.
+//
+//   - Nodes: φ_N embeds each node's free and total resources; the light
+//     attention pooling the paper adds (a learned weight per node,
+//     softmax over the set) and ρ_N give the cluster context c_N.
+//   - Waiting tasks: φ_Q embeds each waiting task (type, wait, whether it
+//     is the decided one), mean pooling and ρ_Q give c_Q.
+//   - Placement (node n, strategy s): ψ([x_ns ‖ φ_N(n) ‖ c_N ‖ c_Q ‖ g])
+//     with x_ns the strategy's demand against the node, its run time and
+//     whether it fits; waiting: ψ_W([c_N ‖ c_Q ‖ g]); g the global
+//     features (the decided task's type and wait, queue counts, u(t)). A
+//     masked softmax over the allowed actions is the policy.
+//   - Critic: V = v([c_N ‖ c_Q ‖ g]) with its own encoders (CleanRL's
+//     separate actor and critic networks).
+//
+// Every output is invariant to the order of the nodes (the placements'
+// logits permute with them) and of the waiting tasks, and the networks
+// run on any number of nodes, clusters and strategies: a policy trained on
+// one cluster configuration can schedule another with the same task types
+// (the paper's generalisation claim, measured by the bench). The MLP
+// ablation (Flat) reads the same features through one padded vector.
+package dsppo
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/cpntrain/cpntrain/nn"
+	nnds "github.com/cpntrain/cpntrain/nn/deepsets"
+	"github.com/cpntrain/cpntrain/nn/dist"
+	"github.com/cpntrain/cpntrain/nn/mlp"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/agent"
+	"github.com/cpntrain/cpntrain/rl/envs/cluster"
+)
+
+// Feature widths (the global and queue widths add one column per task
+// type).
+const (
+	NodeDim   = 2*cluster.NumResources + 2
+	OptionDim = cluster.NumResources + 4
+	queueBase = 2
+	globBase  = 6
+)
+
+// Config sizes a model.
+type Config struct {
+	// Types is the number of task types (of the environment's config).
+	Types int
+	// Dim is the width of φ, ρ and the heads' hidden layers.
+	Dim int
+	// Pool is the node pooling: attention (the paper's light attention,
+	// default) or sum / mean / max.
+	Pool nnds.Pooling
+}
+
+// DefaultConfig: width 64, attention pooling.
+func DefaultConfig(types int) Config { return Config{Types: types, Dim: 64, Pool: nnds.Attention} }
+
+// Validate reports a config that cannot build a model.
+func (c Config) Validate() error {
+	if c.Types < 1 || c.Types > 1024 || c.Dim < 1 || c.Dim > 4096 {
+		return fmt.Errorf("dsppo: need 1 ≤ Types ≤ 1024 and 1 ≤ Dim ≤ 4096, got %d and %d", c.Types, c.Dim)
+	}
+	return c.Pool.Validate()
+}
+
+func (c Config) queueDim() int  { return c.Types + queueBase }
+func (c Config) globalDim() int { return c.Types + globBase }
+
+// Encoder is the two DeepSets encoders.
+type Encoder struct {
+	Config Config
+	Nodes  *nnds.Model
+	Queue  *nnds.Model
+}
+
+// NewEncoder builds the encoders.
+func NewEncoder(cfg Config, rng *rand.Rand) *Encoder {
+	d := cfg.Dim
+	set := func(in int, pool nnds.Pooling) *nnds.Model {
+		return nnds.New(nnds.Config{
+			Phi:  mlp.Config{Sizes: []int{in, d, d}, Act: nn.ReLU, OutAct: nn.ReLU},
+			Rho:  mlp.Config{Sizes: []int{d, d}, Act: nn.ReLU, OutAct: nn.ReLU},
+			Pool: pool,
+		}, rng)
+	}
+	pool := cfg.Pool
+	if pool == "" {
+		pool = nnds.Attention
+	}
+	return &Encoder{Config: cfg, Nodes: set(NodeDim, pool), Queue: set(cfg.queueDim(), nnds.Mean)}
+}
+
+// Params implements nn.Module: "nodes/…", "queue/…".
+func (e *Encoder) Params(visit func(string, *nn.Param)) {
+	e.Nodes.Params(nn.Prefix("nodes", visit))
+	e.Queue.Params(nn.Prefix("queue", visit))
+}
+
+// encoded is one pass of the encoders over a batch.
+type encoded struct {
+	phiN *nn.Tensor // all nodes × Dim
+	ctx  *nn.Tensor // R × (2·Dim + global)
+	// Placement rows: features, node row, observation, action index.
+	opt     []float32
+	optNode []int
+	optObs  []int
+	optAct  []int
+	actions int // per observation
+}
+
+func lg(x, scale float64) float32 { return float32(math.Log1p(math.Max(0, x)) / scale) }
+
+// features fills the batch's inputs (no tape work).
+func features(cfg Config, obs []cluster.Obs) (nodes, queue, glob []float32, nodeSeg, queueSeg []int, enc encoded) {
+	qd, gd := cfg.queueDim(), cfg.globalDim()
+	enc.actions = len(obs[0].Mask)
+	nodeBase := 0
+	for r, o := range obs {
+		if len(o.Mask) != enc.actions {
+			panic(fmt.Sprintf("dsppo: observation %d has %d actions, observation 0 %d: a batch must come from one configuration", r, len(o.Mask), enc.actions))
+		}
+		if o.Task < 0 || o.Task >= cfg.Types || len(o.Nodes) == 0 {
+			panic(fmt.Sprintf("dsppo: observation %d decides type %d of %d with %d nodes (a final observation, or another configuration's?)", r, o.Task, cfg.Types, len(o.Nodes)))
+		}
+		slots := (len(o.Mask) - 1) / len(o.Nodes)
+		strategies := o.Cfg.TaskTypes[o.Task].Strategies
+		fastest := math.Inf(1)
+		for _, s := range strategies {
+			fastest = math.Min(fastest, s.Runtime)
+		}
+		for n, nd := range o.Nodes {
+			row := make([]float32, NodeDim)
+			for k := range cluster.NumResources {
+				if nd.Cap[k] > 0 {
+					row[k] = float32(nd.Free[k] / nd.Cap[k])
+				}
+				row[cluster.NumResources+k] = lg(nd.Cap[k], 20)
+			}
+			opts := o.Options[nd.Cluster]
+			row[2*cluster.NumResources] = float32(len(opts)) / float32(max(1, slots))
+			any := false
+			for k, si := range opts {
+				a := n*slots + k
+				any = any || o.Mask[a]
+				s := strategies[si]
+				f := make([]float32, OptionDim)
+				for j, d := range s.Demand.Vec() {
+					switch {
+					case nd.Cap[j] > 0:
+						f[j] = float32(math.Min(2, d/nd.Cap[j]))
+					case d > 0:
+						f[j] = 2
+					}
+				}
+				f[cluster.NumResources] = lg(s.Runtime, 7)
+				f[cluster.NumResources+1] = lg(s.Runtime-fastest, 7)
+				if s.Processor == "cpu" {
+					f[cluster.NumResources+2] = 1
+				}
+				if o.Mask[a] {
+					f[cluster.NumResources+3] = 1
+				}
+				enc.opt = append(enc.opt, f...)
+				enc.optNode = append(enc.optNode, nodeBase+n)
+				enc.optObs = append(enc.optObs, r)
+				enc.optAct = append(enc.optAct, r*enc.actions+a)
+			}
+			if any {
+				row[2*cluster.NumResources+1] = 1
+			}
+			nodes = append(nodes, row...)
+			nodeSeg = append(nodeSeg, r)
+		}
+		nodeBase += len(o.Nodes)
+		// The decided task, then the listed waiting ones.
+		q := make([]float32, qd)
+		q[o.Task], q[cfg.Types], q[cfg.Types+1] = 1, lg(o.TaskWait, 7), 1
+		queue = append(queue, q...)
+		queueSeg = append(queueSeg, r)
+		for _, w := range o.Queue {
+			q := make([]float32, qd)
+			if w.Type >= 0 && w.Type < cfg.Types {
+				q[w.Type] = 1
+			}
+			q[cfg.Types] = lg(w.Wait, 7)
+			queue = append(queue, q...)
+			queueSeg = append(queueSeg, r)
+		}
+		g := make([]float32, gd)
+		g[o.Task] = 1
+		b := cfg.Types
+		g[b] = lg(o.TaskWait, 7)
+		g[b+1] = lg(float64(o.Waiting), 8)
+		g[b+2] = lg(float64(o.Running), 8)
+		g[b+3] = float32(float64(o.ToArrive) / float64(o.ToArrive+o.Waiting+o.Running+1))
+		g[b+4] = float32(o.Utilisation)
+		if o.Mask[len(o.Mask)-1] {
+			g[b+5] = 1
+		}
+		glob = append(glob, g...)
+	}
+	return
+}
+
+// encode runs the encoders over obs.
+func encode(e *Encoder, t *nn.Tape, obs []cluster.Obs) encoded {
+	if len(obs) == 0 {
+		panic("dsppo: no observations")
+	}
+	cfg := e.Config
+	nodes, queue, glob, nodeSeg, queueSeg, enc := features(cfg, obs)
+	r := len(obs)
+	xn := t.Const(len(nodeSeg), NodeDim, nodes)
+	enc.phiN = e.Nodes.Phi.Forward(t, xn)
+	cN := e.Nodes.Rho.Forward(t, e.Nodes.Pool(t, enc.phiN, nodeSeg, r))
+	cQ := e.Queue.Forward(t, t.Const(len(queueSeg), cfg.queueDim(), queue), queueSeg, r)
+	enc.ctx = t.ConcatCols(cN, cQ, t.Const(r, cfg.globalDim(), glob))
+	return enc
+}
+
+func head(in, hidden int, rng *rand.Rand) *mlp.Model {
+	return mlp.New(mlp.Config{Sizes: []int{in, hidden, 1}, Act: nn.ReLU}, rng)
+}
+
+// Actor is the placement-or-wait policy. It implements agent.Actor and
+// agent.LogProbActor; Act and Mode keep scratch buffers (not concurrent).
+type Actor struct {
+	Enc     *Encoder
+	Place   *mlp.Model // [x_ns ‖ φ_N(n) ‖ ctx] → 1
+	Wait    *mlp.Model // ctx → 1
+	actions []rl.Action
+	idx     []int
+	logp    []float32
+}
+
+// NewActor builds an actor.
+func NewActor(cfg Config, rng *rand.Rand) *Actor {
+	ctx := 2*cfg.Dim + cfg.globalDim()
+	return &Actor{Enc: NewEncoder(cfg, rng), Place: head(OptionDim+cfg.Dim+ctx, cfg.Dim, rng), Wait: head(ctx, cfg.Dim, rng)}
+}
+
+// Params implements nn.Module: "enc/…", "place/…", "wait/…".
+func (a *Actor) Params(visit func(string, *nn.Param)) {
+	a.Enc.Params(nn.Prefix("enc", visit))
+	a.Place.Params(nn.Prefix("place", visit))
+	a.Wait.Params(nn.Prefix("wait", visit))
+}
+
+// Logits returns the R×A logits (A = the environment's action count;
+// empty slots 0) and the mask of allowed actions.
+func (a *Actor) Logits(t *nn.Tape, obs []cluster.Obs) (*nn.Tensor, []bool) {
+	enc := encode(a.Enc, t, obs)
+	r, n := len(obs), enc.actions
+	wait := a.Wait.Forward(t, enc.ctx) // R×1
+	idx := make([]int, 0, len(enc.optAct)+r)
+	var scores *nn.Tensor
+	if p := len(enc.optObs); p > 0 {
+		in := t.ConcatCols(t.Const(p, OptionDim, enc.opt), t.Gather(enc.phiN, enc.optNode), t.Gather(enc.ctx, enc.optObs))
+		scores = t.ConcatRows(a.Place.Forward(t, in), wait)
+		idx = append(idx, enc.optAct...)
+	} else {
+		scores = wait
+	}
+	for i := range r {
+		idx = append(idx, i*n+n-1)
+	}
+	logits := t.Reshape(t.ScatterAdd(scores, idx, r*n), r, n)
+	mask := make([]bool, 0, r*n)
+	for _, o := range obs {
+		mask = append(mask, o.Mask...)
+	}
+	return logits, mask
+}
+
+// Act implements agent.Actor.
+func (a *Actor) Act(t *nn.Tape, obs []cluster.Obs, rng *rand.Rand) []rl.Action {
+	acts, _ := a.ActLogProb(t, obs, rng)
+	return acts
+}
+
+// ActLogProb implements agent.LogProbActor.
+func (a *Actor) ActLogProb(t *nn.Tape, obs []cluster.Obs, rng *rand.Rand) ([]rl.Action, []float32) {
+	logits, mask := a.Logits(t, obs)
+	c := dist.NewCategorical(t, logits, mask)
+	a.idx = c.Sample(rng, a.idx)
+	lps, n := c.LogProbs(), logits.Cols
+	a.actions, a.logp = a.actions[:0], a.logp[:0]
+	for r, i := range a.idx {
+		a.actions = append(a.actions, rl.Action{Index: i})
+		a.logp = append(a.logp, lps.Data[r*n+i])
+	}
+	return a.actions, a.logp
+}
+
+// Mode implements agent.Actor: the most probable allowed action.
+func (a *Actor) Mode(t *nn.Tape, obs []cluster.Obs) []rl.Action {
+	logits, mask := a.Logits(t, obs)
+	a.idx = dist.NewCategorical(t, logits, mask).Mode(a.idx)
+	a.actions = a.actions[:0]
+	for _, i := range a.idx {
+		a.actions = append(a.actions, rl.Action{Index: i})
+	}
+	return a.actions
+}
+
+// Evaluate implements agent.Actor.
+func (a *Actor) Evaluate(t *nn.Tape, obs []cluster.Obs, actions []rl.Action) (logProb, entropy *nn.Tensor) {
+	if len(actions) != len(obs) {
+		panic(fmt.Sprintf("dsppo: Evaluate: %d actions for %d observations", len(actions), len(obs)))
+	}
+	logits, mask := a.Logits(t, obs)
+	c := dist.NewCategorical(t, logits, mask)
+	idx := make([]int, len(actions))
+	for i, ac := range actions {
+		idx[i] = ac.Index
+	}
+	return c.LogProb(idx), c.Entropy()
+}
+
+// Critic is V(s) from its own encoders. It may run concurrently on
+// distinct tapes.
+type Critic struct {
+	Enc  *Encoder
+	Head *mlp.Model
+}
+
+// NewCritic builds a critic.
+func NewCritic(cfg Config, rng *rand.Rand) *Critic {
+	return &Critic{Enc: NewEncoder(cfg, rng), Head: head(2*cfg.Dim+cfg.globalDim(), cfg.Dim, rng)}
+}
+
+// Params implements nn.Module: "enc/…", "head/…".
+func (c *Critic) Params(visit func(string, *nn.Param)) {
+	c.Enc.Params(nn.Prefix("enc", visit))
+	c.Head.Params(nn.Prefix("head", visit))
+}
+
+// Value implements agent.Critic.
+func (c *Critic) Value(t *nn.Tape, obs []cluster.Obs) *nn.Tensor {
+	return c.Head.Forward(t, encode(c.Enc, t, obs).ctx)
+}
+
+// NewAgent returns the actor and critic as an agent.Agent for rl/ppo (and
+// the other trainers of rl/agent's contract).
+func NewAgent(cfg Config, rng *rand.Rand) (agent.Agent[cluster.Obs], error) {
+	if err := cfg.Validate(); err != nil {
+		return agent.Agent[cluster.Obs]{}, err
+	}
+	return agent.Agent[cluster.Obs]{Critic: NewCritic(cfg, rng), Actors: []agent.Actor[cluster.Obs]{NewActor(cfg, rng)}}, nil
+}

@@ -1,0 +1,178 @@
+package dsppo
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/nn/dist"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/envs/cluster"
+)
+
+// busyObs plays the paper's configuration on a burst queue with the
+// first-fit baseline for at least steps steps and until a state where
+// tasks wait and at least two placements are allowed, so that nodes
+// differ in free resources.
+func busyObs(t *testing.T, cfg cluster.Config, steps int) cluster.Obs {
+	t.Helper()
+	e, err := cluster.NewEnv(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := e.Reset(3)
+	ff := cluster.FirstFit()
+	for i := 0; ; i++ {
+		allowed := 0
+		for _, m := range o.Mask[:len(o.Mask)-1] {
+			if m {
+				allowed++
+			}
+		}
+		if i >= steps && allowed >= 2 && o.Waiting >= 3 {
+			return o
+		}
+		a, _ := ff.Decide(o)
+		s, err := e.Step(a)
+		if err != nil || s.Terminated {
+			t.Fatalf("no busy state found: %v %v", err, s.Terminated)
+		}
+		o = s.Obs
+	}
+}
+
+func burst() cluster.Config {
+	c := cluster.PaperConfig()
+	c.Queue = cluster.Burst
+	return c
+}
+
+// permute returns o with its nodes in the order perm (new node i is old
+// node perm[i]; the placement actions move with them) and its queue
+// reversed.
+func permute(o cluster.Obs, perm []int) cluster.Obs {
+	slots := (len(o.Mask) - 1) / len(o.Nodes)
+	p := o
+	p.Nodes = make([]cluster.NodeState, len(o.Nodes))
+	p.Mask = make([]bool, len(o.Mask))
+	for i, j := range perm {
+		p.Nodes[i] = o.Nodes[j]
+		copy(p.Mask[i*slots:(i+1)*slots], o.Mask[j*slots:(j+1)*slots])
+	}
+	p.Mask[len(p.Mask)-1] = o.Mask[len(o.Mask)-1]
+	p.Queue = make([]cluster.Queued, len(o.Queue))
+	for i, q := range o.Queue {
+		p.Queue[len(o.Queue)-1-i] = q
+	}
+	return p
+}
+
+func probs(a *Actor, o cluster.Obs) []float32 {
+	t := nn.NewInference()
+	logits, mask := a.Logits(t, []cluster.Obs{o})
+	lp := dist.NewCategorical(t, logits, mask).LogProbs().Data
+	p := make([]float32, len(lp))
+	for i, v := range lp {
+		p[i] = float32(math.Exp(float64(v)))
+	}
+	return p
+}
+
+// TestPermutationInvariance: shuffling the nodes (and the waiting tasks)
+// gives the same action distribution, the placements' probabilities moving
+// with their nodes; the value is unchanged.
+func TestPermutationInvariance(t *testing.T) {
+	o := busyObs(t, burst(), 400)
+	if o.Waiting < 3 || o.Running < 10 {
+		t.Fatalf("the observation is not busy enough: %d waiting, %d running", o.Waiting, o.Running)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	a := NewActor(DefaultConfig(5), rng)
+	c := NewCritic(DefaultConfig(5), rng)
+	perm := rng.Perm(len(o.Nodes))
+	p := permute(o, perm)
+	slots := (len(o.Mask) - 1) / len(o.Nodes)
+	po, pp := probs(a, o), probs(a, p)
+	allowed := 0
+	for i, j := range perm {
+		for k := range slots {
+			if d := math.Abs(float64(pp[i*slots+k] - po[j*slots+k])); d > 1e-6 {
+				t.Fatalf("node %d (was %d) slot %d: probability %v, was %v", i, j, k, pp[i*slots+k], po[j*slots+k])
+			}
+			if o.Mask[j*slots+k] {
+				allowed++
+			}
+		}
+	}
+	w := len(po) - 1
+	if math.Abs(float64(pp[w]-po[w])) > 1e-6 || allowed < 2 {
+		t.Fatalf("wait %v vs %v; %d placements allowed", pp[w], po[w], allowed)
+	}
+	v1, v2 := c.Value(nn.NewInference(), []cluster.Obs{o}), c.Value(nn.NewInference(), []cluster.Obs{p})
+	if math.Abs(float64(v1.Data[0]-v2.Data[0])) > 1e-5 {
+		t.Fatalf("value %v after the shuffle, %v before", v2.Data[0], v1.Data[0])
+	}
+	// Not invariant to what matters: another state gives other values.
+	if q := busyObs(t, burst(), 150); math.Abs(float64(c.Value(nn.NewInference(), []cluster.Obs{q}).Data[0]-v1.Data[0])) == 0 {
+		t.Error("the value does not depend on the state")
+	}
+}
+
+// TestMaskedActionsNeverChosen: sampled and modal actions are allowed
+// ones, and masked actions have probability 0.
+func TestMaskedActionsNeverChosen(t *testing.T) {
+	o := busyObs(t, burst(), 300)
+	a := NewActor(DefaultConfig(5), rand.New(rand.NewPCG(3, 4)))
+	for i, p := range probs(a, o) {
+		if !o.Mask[i] && p != 0 {
+			t.Fatalf("masked action %d has probability %v", i, p)
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	batch := []cluster.Obs{o, o, o, o}
+	for range 50 {
+		for _, act := range a.Act(nn.NewInference(), batch, rng) {
+			if !o.Mask[act.Index] {
+				t.Fatalf("sampled masked action %d", act.Index)
+			}
+		}
+	}
+	if m := a.Mode(nn.NewInference(), batch[:1])[0]; !o.Mask[m.Index] {
+		t.Fatalf("mode %d is masked", m.Index)
+	}
+}
+
+// TestAnyConfiguration: the same weights schedule a configuration with
+// more edge nodes and one cloud server less (other action counts).
+func TestAnyConfiguration(t *testing.T) {
+	a := NewActor(DefaultConfig(5), rand.New(rand.NewPCG(7, 8)))
+	c := burst()
+	c.Clusters[0].Nodes--
+	c.Clusters[1].Nodes += 6
+	o := busyObs(t, c, 100)
+	if len(o.Mask) != (33+5)*3+1 {
+		t.Fatalf("%d actions", len(o.Mask))
+	}
+	act := a.Mode(nn.NewInference(), []cluster.Obs{o})[0]
+	if err := rl.CheckAction(rl.Space{Kind: rl.Discrete, N: len(o.Mask)}, act, o.Mask); err != nil {
+		t.Fatalf("action %d", act.Index)
+	}
+}
+
+// TestWaitHead: the wait head's output is the wait action's logit (a
+// large bias on it makes waiting nearly certain when allowed, and gives
+// nothing to a placement).
+func TestWaitHead(t *testing.T) {
+	o := busyObs(t, burst(), 300)
+	if !o.Mask[len(o.Mask)-1] {
+		t.Fatal("waiting is not allowed in the test state")
+	}
+	a := NewActor(DefaultConfig(5), rand.New(rand.NewPCG(9, 9)))
+	last := a.Wait.Layers[len(a.Wait.Layers)-1]
+	last.B.V.Data[0] += 50
+	p := probs(a, o)
+	if p[len(p)-1] < 0.999 {
+		t.Fatalf("wait probability %v with a +50 bias", p[len(p)-1])
+	}
+}
