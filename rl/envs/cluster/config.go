@@ -98,7 +98,23 @@ type Config struct {
 	// MaxQueue is the number of waiting tasks the observation lists
 	// (oldest first; the count of all is a global feature); 0 means 64.
 	MaxQueue int `json:"max_queue,omitempty"`
+	// Reward is the reward: RewardPaper ("" too) or RewardJCT.
+	Reward string `json:"reward,omitempty"`
+	// RewardScale multiplies RewardJCT's rewards; 0 means 0.01.
+	RewardScale float64 `json:"reward_scale,omitempty"`
 }
+
+// Rewards.
+const (
+	// RewardPaper is equations 13–17: −1 for waiting, R(t) for a
+	// placement.
+	RewardPaper = "paper"
+	// RewardJCT is −(tasks in the system) × (time elapsed) between
+	// decisions (Decima's reward, Mao et al. 2019): an episode's return
+	// is −Σ completion times (× RewardScale), so maximising it minimises
+	// the average completion time, the paper's headline metric.
+	RewardJCT = "jct"
+)
 
 // Stable and Burst are the paper's two queues (section 5.1).
 var (
@@ -312,6 +328,12 @@ func (c Config) Validate() error {
 		bad("max_strategies: %d outside [0, 64]", c.MaxStrategies)
 	} else if c.MaxStrategies > 0 && c.MaxStrategies < c.strategiesPerCluster() {
 		bad("max_strategies: %d, but a task type has %d strategies on one cluster", c.MaxStrategies, c.strategiesPerCluster())
+	}
+	if c.Reward != "" && c.Reward != RewardPaper && c.Reward != RewardJCT {
+		bad("reward: %q (want %q or %q)", c.Reward, RewardPaper, RewardJCT)
+	}
+	if !(c.RewardScale >= 0) || math.IsInf(c.RewardScale, 0) {
+		bad("reward_scale: %v must be finite and non-negative", c.RewardScale)
 	}
 	if c.MaxQueue < 0 || c.MaxQueue > 100000 {
 		bad("max_queue: %d outside [0, 100000]", c.MaxQueue)

@@ -34,6 +34,14 @@
 //     sums over them (0 when m = 0), T_run(t) the chosen strategy's run
 //     time, T_wait(t) the task's wait so far, u(t) after the placement;
 //     the 1/(G + H) term is 0 when α = β = 0.
+//   - Config.Reward = RewardJCT replaces equation 17 by Decima's reward
+//     (−tasks in the system × time elapsed between decisions, scaled): an
+//     episode's return is then −Σ completion times, what the paper's
+//     headline metric averages. Equation 17 rewards a placement with m,
+//     the count of finished tasks, which grows to thousands in a burst
+//     queue and dwarfs the terms that depend on the decision (1/(G + H) is
+//     about 0.03); both are offered, and the bench says which trains the
+//     better policy.
 //   - Queues (section 5.1): Tasks arrivals uniform over [0, Horizon),
 //     types uniform: Stable is 100 tasks in 1,000 s, Burst 2,000.
 //     ResetQueue replays a given trace. Every draw comes from the seed.

@@ -112,6 +112,8 @@ type Env struct {
 	sumWait, sumCompl float64
 	uInt, lastT       float64
 	makespan          float64
+	// area is ∫ (tasks in the system) dt, RewardJCT's.
+	area float64
 }
 
 // NewEnv validates cfg and builds an environment.
@@ -205,7 +207,7 @@ func (e *Env) ResetQueue(types []int, times []float64) (Obs, error) {
 	e.now, e.next, e.pending, e.passed, e.cur = 0, 0, e.pending[:0], e.passed[:0], 0
 	e.running = e.running[:0]
 	e.placed, e.finished = 0, 0
-	e.finRun, e.finWait, e.sumWait, e.sumCompl, e.uInt, e.lastT, e.makespan = 0, 0, 0, 0, 0, 0, 0
+	e.finRun, e.finWait, e.sumWait, e.sumCompl, e.uInt, e.lastT, e.makespan, e.area = 0, 0, 0, 0, 0, 0, 0, 0
 	e.reset, e.done = true, false
 	e.advanceTo(e.tasks[0].arrival)
 	e.decide()
@@ -252,6 +254,7 @@ func (e *Env) advanceTo(t float64) {
 func (e *Env) integrate(t float64) {
 	if t > e.lastT {
 		e.uInt += e.utilisation() * (t - e.lastT)
+		e.area += float64(e.next-e.finished) * (t - e.lastT)
 		e.lastT = t
 	}
 	e.now = math.Max(e.now, t)
@@ -348,10 +351,11 @@ func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
 	if err := rl.CheckAction(e.ActionSpace(), a, e.mask(typ)); err != nil {
 		return rl.Step[Obs]{}, err
 	}
+	area := e.area
 	if a.Index == len(e.nodeCl)*e.slots {
 		e.passed[e.cur] = true
 		e.decide()
-		return rl.Step[Obs]{Obs: e.obs(), Reward: -1, Info: map[string]float64{"wait": 1}}, nil
+		return rl.Step[Obs]{Obs: e.obs(), Reward: e.jctOr(area, -1), Info: map[string]float64{"wait": 1}}, nil
 	}
 	n, slot := a.Index/e.slots, a.Index%e.slots
 	si := e.opts[typ][e.nodeCl[n]][slot]
@@ -386,10 +390,23 @@ func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
 		if e.makespan > 0 {
 			info["utilisation"] = e.uInt / e.makespan
 		}
-		return rl.Step[Obs]{Obs: Obs{Cfg: &e.Cfg, Time: e.now, Task: -1, Mask: make([]bool, len(e.nodeCl)*e.slots+1)}, Reward: reward, Terminated: true, Info: info}, nil
+		return rl.Step[Obs]{Obs: Obs{Cfg: &e.Cfg, Time: e.now, Task: -1, Mask: make([]bool, len(e.nodeCl)*e.slots+1)}, Reward: e.jctOr(area, reward), Terminated: true, Info: info}, nil
 	}
 	e.decide()
-	return rl.Step[Obs]{Obs: e.obs(), Reward: reward, Info: info}, nil
+	return rl.Step[Obs]{Obs: e.obs(), Reward: e.jctOr(area, reward), Info: info}, nil
+}
+
+// jctOr is RewardJCT's reward for a step that started with the area
+// before, or paper (the paper's reward) under RewardPaper.
+func (e *Env) jctOr(before, paper float64) float64 {
+	if e.Cfg.Reward != RewardJCT {
+		return paper
+	}
+	scale := e.Cfg.RewardScale
+	if scale == 0 {
+		scale = 0.01
+	}
+	return -scale * (e.area - before)
 }
 
 // reward is equation 17 for placing task k (run time rt) now, with u(t)

@@ -203,3 +203,24 @@ func TestUtilisationByHand(t *testing.T) {
 		t.Fatalf("reward %v (want %v), utilisation %v (want 0.375)", s.Reward, 0.2+0.5*0.375, s.Info["utilisation"])
 	}
 }
+
+// TestJCTReward: TestEpisodeByHand's episode under RewardJCT (scale 0.01):
+// tasks in the system × time between decisions — 1 on [0,1), 2 on [1,2),
+// 3 on [2,10), then to the end 2 on [10,11) and 1 on [11,20): −0.01,
+// −0.02, −0.24, −0.11, summing to −0.01 × the 38 s of completion times.
+func TestJCTReward(t *testing.T) {
+	c := tiny()
+	c.Reward = RewardJCT
+	e, _ := NewEnv(c)
+	if _, err := e.ResetQueue([]int{0, 0, 0}, []float64{0, 1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		a    int
+		want float64
+	}{{0, -0.01}, {1, -0.02}, {2, -0.24}, {0, -0.11}} {
+		if s := step(t, e, c.a); !near(s.Reward, c.want) {
+			t.Fatalf("step %d: reward %v, want %v", i, s.Reward, c.want)
+		}
+	}
+}
