@@ -176,3 +176,34 @@ func TestWaitHead(t *testing.T) {
 		t.Fatalf("wait probability %v with a +50 bias", p[len(p)-1])
 	}
 }
+
+// TestSaveLoad: a saved agent decides the same after loading; another
+// kind of file is refused.
+func TestSaveLoad(t *testing.T) {
+	ag, err := NewAgent(Config{Types: 5, Dim: 8, Pool: "attention"}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/m.safetensors"
+	if err := Save(path, ag, 12); err != nil {
+		t.Fatal(err)
+	}
+	got, meta, err := Load(path)
+	if err != nil || meta.Step != 12 {
+		t.Fatalf("Load: %v, step %d", err, meta.Step)
+	}
+	o := busyObs(t, burst(), 200)
+	p1, p2 := probs(ag.Actors[0].(*Actor), o), probs(got.Actors[0].(*Actor), o)
+	for i := range p1 {
+		if p1[i] != p2[i] {
+			t.Fatalf("action %d: %v after loading, %v before", i, p2[i], p1[i])
+		}
+	}
+	v1, v2 := ag.Critic.Value(nn.NewInference(), []cluster.Obs{o}), got.Critic.Value(nn.NewInference(), []cluster.Obs{o})
+	if v1.Data[0] != v2.Data[0] {
+		t.Fatalf("value %v after loading, %v before", v2.Data[0], v1.Data[0])
+	}
+	if _, _, err := Load(t.TempDir() + "/none"); err == nil {
+		t.Error("loading a missing file succeeded")
+	}
+}

@@ -165,3 +165,24 @@ func FuzzParseConfig(f *testing.F) {
 		t.Fatalf("the episode of %d tasks did not end", c.Queue.Tasks)
 	})
 }
+
+// FuzzRestore: any bytes restore to an environment that works, or fail
+// with an error (never a panic).
+func FuzzRestore(f *testing.F) {
+	e, _ := NewEnv(tiny())
+	e.ResetQueue([]int{0, 0, 0}, []float64{0, 1, 2})
+	e.Step(rl.Action{Index: 0})
+	b, _ := e.Snapshot()
+	f.Add(b)
+	f.Add([]byte(`{"format":1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, _ := NewEnv(tiny())
+		o, err := e.Restore(b)
+		if err != nil || o.Task < 0 {
+			return
+		}
+		if _, err := e.Step(rl.Action{Index: o.WaitAction()}); err != nil && o.Mask[o.WaitAction()] {
+			t.Fatalf("an allowed wait refused after Restore: %v", err)
+		}
+	})
+}

@@ -1,7 +1,9 @@
 package cluster
 
 import (
+	"bytes"
 	"container/heap"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -114,6 +116,10 @@ type Env struct {
 	makespan          float64
 	// area is ∫ (tasks in the system) dt, RewardJCT's.
 	area float64
+	// The episode's queue and actions (what a snapshot records).
+	qTypes  []int
+	qTimes  []float64
+	actions []int
 }
 
 // NewEnv validates cfg and builds an environment.
@@ -199,6 +205,7 @@ func (e *Env) ResetQueue(types []int, times []float64) (Obs, error) {
 			return Obs{}, fmt.Errorf("cluster: task %d arrives at %v: times must be finite, ≥ 0 and non-decreasing", i, times[i])
 		}
 	}
+	e.qTypes, e.qTimes, e.actions = slices.Clone(types), slices.Clone(times), e.actions[:0]
 	e.tasks = make([]task, len(types))
 	for i := range e.tasks {
 		e.tasks[i] = task{typ: types[i], arrival: times[i], start: -1, node: -1, strategy: -1}
@@ -352,6 +359,7 @@ func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
 		return rl.Step[Obs]{}, err
 	}
 	area := e.area
+	e.actions = append(e.actions, a.Index)
 	if a.Index == len(e.nodeCl)*e.slots {
 		e.passed[e.cur] = true
 		e.decide()
@@ -456,3 +464,60 @@ func (h *endHeap) Pop() any {
 }
 
 var _ rl.Env[Obs] = (*Env)(nil)
+
+// snapshot is an episode in progress: its queue and the actions taken
+// (the simulator is deterministic, so replaying them restores it).
+type snapshot struct {
+	Format  int             `json:"format"`
+	Config  json.RawMessage `json:"config"`
+	Types   []int           `json:"types"`
+	Times   []float64       `json:"times"`
+	Actions []int           `json:"actions"`
+}
+
+const snapshotFormat = 1
+
+// Snapshot implements rl.Snapshotter.
+func (e *Env) Snapshot() ([]byte, error) {
+	if !e.reset {
+		return nil, fmt.Errorf("cluster: snapshot before the first Reset")
+	}
+	cfg, err := json.Marshal(e.Cfg)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(snapshot{snapshotFormat, cfg, e.qTypes, e.qTimes, e.actions})
+}
+
+// Restore implements rl.Snapshotter: it replays the snapshot's queue and
+// actions (each must be allowed when taken; the configuration must be
+// this environment's).
+func (e *Env) Restore(b []byte) (Obs, error) {
+	var s snapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Obs{}, fmt.Errorf("cluster: restore: %w", err)
+	}
+	if s.Format != snapshotFormat {
+		return Obs{}, fmt.Errorf("cluster: restore: snapshot format %d, this version reads %d", s.Format, snapshotFormat)
+	}
+	cfg, err := json.Marshal(e.Cfg)
+	if err != nil {
+		return Obs{}, err
+	}
+	if !bytes.Equal(cfg, s.Config) {
+		return Obs{}, fmt.Errorf("cluster: restore: the snapshot's configuration differs from the environment's")
+	}
+	o, err := e.ResetQueue(s.Types, s.Times)
+	if err != nil {
+		return Obs{}, fmt.Errorf("cluster: restore: %w", err)
+	}
+	for i, a := range s.Actions {
+		st, err := e.Step(rl.Action{Index: a})
+		if err != nil {
+			e.reset = false
+			return Obs{}, fmt.Errorf("cluster: restore: action %d (%d): %w", i, a, err)
+		}
+		o = st.Obs
+	}
+	return o, nil
+}
