@@ -89,6 +89,11 @@ type Config struct {
 	// Checkpoint makes the run resumable (per iteration); the
 	// environments must implement rl.Snapshotter.
 	Checkpoint rl.Checkpointing
+	// Stop, when set, is asked before every iteration with the returns of
+	// every episode finished so far (a resumed run's earlier ones
+	// included, so it stops where an uninterrupted run would); true ends
+	// training there with Result.Stopped (an early-stopping rule).
+	Stop func(returns []float64) bool `json:"-"`
 }
 
 // DefaultConfig returns CleanRL's ppo.py defaults (CartPole-v1).
@@ -165,6 +170,8 @@ type Result struct {
 	SPS float64
 	// Metrics holds the last iteration's metrics.
 	Metrics map[string]float64
+	// Stopped reports that Config.Stop ended training early.
+	Stopped bool
 }
 
 // MeanLastReturns returns the mean return of the last n episodes (all of
@@ -283,6 +290,10 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 	}
 
 	for iter := first; iter < iters; iter++ {
+		if cfg.Stop != nil && cfg.Stop(res.EpisodicReturns) {
+			res.Stopped = true
+			break
+		}
 		if err := ctx.Err(); err != nil {
 			if cerr := checkpoint(iter); cerr != nil { // a last checkpoint
 				return res, errors.Join(err, cerr)

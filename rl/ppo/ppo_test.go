@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/nn"
@@ -342,4 +343,64 @@ func TestResumeAfterKill(t *testing.T) {
 		}
 	}
 
+}
+
+// TestStopRule: Config.Stop ends training before the first iteration at
+// which it holds (counted from an unstopped run's episodes per
+// iteration), and a run killed earlier and resumed stops at the same
+// iteration with the same parameters (the rule sees the restored
+// returns).
+func TestStopRule(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	cfg := ppo.DefaultConfig()
+	cfg.TotalTimesteps = 8 * 512
+	cfg.Seed = 5
+	mk := func() rl.Env[vec] { return testenv.NewCartPole() }
+	// Episodes finished by the end of each iteration, without the rule.
+	var perIter []int
+	episodes := 0
+	full := newPolicy(testenv.NewCartPole(), 5)
+	if _, err := ppo.Train(context.Background(), cfg, mk, policy.Agent(full), func(step int64, m map[string]float64) {
+		if _, ok := m["charts/episodic_return"]; ok {
+			episodes++
+		}
+		if _, ok := m["losses/value_loss"]; ok {
+			perIter = append(perIter, episodes)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const need = 40
+	want := slices.IndexFunc(perIter, func(n int) bool { return n >= need }) + 1
+	if want <= 1 || want >= 8 {
+		t.Fatalf("episodes per iteration %v: the rule would not stop inside the run", perIter)
+	}
+	cfg.Stop = func(r []float64) bool { return len(r) >= need }
+	ref := newPolicy(testenv.NewCartPole(), 5)
+	res, err := ppo.Train(context.Background(), cfg, mk, policy.Agent(ref), nil)
+	if err != nil || !res.Stopped || res.Iterations != want {
+		t.Fatalf("stopped %v after %d iterations (err %v), want after %d", res.Stopped, res.Iterations, err, want)
+	}
+	cfg.Checkpoint.Path, cfg.Checkpoint.Every = filepath.Join(t.TempDir(), "run.safetensors"), 1
+	ctx, cancel := context.WithCancel(context.Background())
+	iters := 0
+	if _, err := ppo.Train(ctx, cfg, mk, policy.Agent(newPolicy(testenv.NewCartPole(), 5)), func(step int64, m map[string]float64) {
+		if _, ok := m["losses/value_loss"]; ok {
+			if iters++; iters == want-1 {
+				cancel()
+			}
+		}
+	}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the killed run returned %v", err)
+	}
+	resumed := newPolicy(testenv.NewCartPole(), 77)
+	res2, err := ppo.Train(context.Background(), cfg, mk, policy.Agent(resumed), nil)
+	if err != nil || !res2.Stopped || res2.Iterations != want {
+		t.Fatalf("resumed: stopped %v after %d iterations (err %v), want after %d", res2.Stopped, res2.Iterations, err, want)
+	}
+	for i, p := range nn.Collect(ref) {
+		if !slices.Equal(p.Param.V.Data, nn.Collect(resumed)[i].Param.V.Data) {
+			t.Fatalf("parameter %s differs after the resumed run", p.Path)
+		}
+	}
 }

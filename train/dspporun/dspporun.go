@@ -71,6 +71,20 @@ func (c Config) Validate() error {
 	return c.PPO.Validate()
 }
 
+// Stalled is the paper's early stop: true once the best return so far is
+// patience or more episodes old.
+func Stalled(patience int) func(returns []float64) bool {
+	return func(r []float64) bool {
+		best := 0
+		for i, v := range r {
+			if v > r[best] {
+				best = i
+			}
+		}
+		return len(r) > 0 && len(r)-1-best >= patience
+	}
+}
+
 // Result is what Train did.
 type Result struct {
 	EpisodicReturns []float64
@@ -98,27 +112,15 @@ func Train(ctx context.Context, cfg Config, logger func(step int64, metrics map[
 		}
 		return e
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	best, since := math.Inf(-1), 0
-	errPatience := fmt.Errorf("no better return in %d episodes", cfg.Patience)
-	log := func(step int64, m map[string]float64) {
-		if r, ok := m["charts/episodic_return"]; ok && cfg.Patience > 0 {
-			if r > best {
-				best, since = r, 0
-			} else if since++; since >= cfg.Patience {
-				cancel(errPatience)
-			}
-		}
-		if logger != nil {
-			logger(step, m)
-		}
+	p := cfg.PPO
+	if cfg.Patience > 0 {
+		p.Stop = Stalled(cfg.Patience)
 	}
 	start := time.Now()
-	r, err := ppo.Train(ctx, cfg.PPO, newEnv, ag, log)
+	r, err := ppo.Train(ctx, p, newEnv, ag, logger)
 	res := Result{EpisodicReturns: r.EpisodicReturns, Steps: r.GlobalStep, Iterations: r.Iterations, SPS: r.SPS, Elapsed: time.Since(start)}
-	if err != nil && context.Cause(ctx) == errPatience {
-		res.Stopped, err = errPatience.Error(), nil
+	if r.Stopped {
+		res.Stopped = fmt.Sprintf("no better return in the last %d episodes", cfg.Patience)
 	}
 	return ag, res, err
 }

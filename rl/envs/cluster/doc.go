@@ -14,7 +14,9 @@
 //     placement reserves the strategy's demand on the node for its run
 //     time; it must fit the node's free resources (constraint 8).
 //   - Tasks wait in arrival order. The scheduler decides the oldest task
-//     it has not passed over since the clock last moved; waiting (the
+//     it has not passed over since the clock last moved and that some
+//     node can take now (a task no node can take waits without a
+//     decision: waiting would be its only allowed action); waiting (the
 //     paper's action ⟨Cluster, Node, T, P⟩) passes to the next waiting
 //     task, the paper's cache queue. When every waiting task has been
 //     passed over, the clock moves to the next event (an arrival or a

@@ -279,16 +279,30 @@ func (e *Env) release(k int) {
 }
 
 // decide finds the next task to decide: the oldest waiting task not
-// passed over since the clock last moved, moving the clock to the next
-// event (an arrival or an end) while there is none. It leaves cur at
-// len(pending) when every task is placed.
+// passed over since the clock last moved and that some node can take now
+// (a task no node can take waits without a decision: waiting is its only
+// allowed action), moving the clock to the next event (an arrival or an
+// end) while there is none. It leaves cur at len(pending) when every task
+// is placed.
 func (e *Env) decide() {
+	can := make([]int8, len(e.Cfg.TaskTypes)) // per type: 0 unknown, 1 placeable, 2 not
 	for {
 		for i, p := range e.passed {
-			if !p {
+			if p {
+				continue
+			}
+			typ := e.tasks[e.pending[i]].typ
+			if can[typ] == 0 {
+				can[typ] = 2
+				if e.placeable(typ) {
+					can[typ] = 1
+				}
+			}
+			if can[typ] == 1 {
 				e.cur = i
 				return
 			}
+			e.passed[i] = true
 		}
 		nextT := math.Inf(1)
 		if e.next < len(e.tasks) {
@@ -303,7 +317,20 @@ func (e *Env) decide() {
 		}
 		e.advanceTo(nextT)
 		clear(e.passed)
+		clear(can)
 	}
+}
+
+// placeable reports whether a task of type typ fits some node now.
+func (e *Env) placeable(typ int) bool {
+	for n, ci := range e.nodeCl {
+		for _, si := range e.opts[typ][ci] {
+			if fits(e.Cfg.TaskTypes[typ].Strategies[si].Demand.Vec(), e.free[n]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // events reports whether the clock can still move (a task runs or will
