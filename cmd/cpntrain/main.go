@@ -92,6 +92,7 @@ func commands() []*cli.Command {
 		rlCommand(),
 		rlmsCommand(),
 		offloadCommand(),
+		dsppoCommand(),
 		checkpointCommand(),
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/cpntrain/cpntrain/nn"
 	nnds "github.com/cpntrain/cpntrain/nn/deepsets"
 	"github.com/cpntrain/cpntrain/nn/dist"
+	"github.com/cpntrain/cpntrain/nn/linear"
 	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/agent"
@@ -230,10 +231,17 @@ func head(in, hidden int, rng *rand.Rand) *mlp.Model {
 
 // Actor is the placement-or-wait policy. It implements agent.Actor and
 // agent.LogProbActor; Act and Mode keep scratch buffers (not concurrent).
+//
+// The placement head's first layer on [x_ns ‖ φ_N(n) ‖ ctx] is computed
+// as W_x·[x_ns ‖ φ_N(n)] + W_c·ctx, the second term once per observation
+// (the same function as one layer on the concatenation, without gathering
+// the context into every placement's row).
 type Actor struct {
 	Enc     *Encoder
-	Place   *mlp.Model // [x_ns ‖ φ_N(n) ‖ ctx] → 1
-	Wait    *mlp.Model // ctx → 1
+	PlaceX  *linear.Model // [x_ns ‖ φ_N(n)] → Dim, with the bias
+	PlaceC  *linear.Model // ctx → Dim, no bias
+	PlaceO  *linear.Model // Dim → 1 (after a ReLU)
+	Wait    *mlp.Model    // ctx → 1
 	actions []rl.Action
 	idx     []int
 	logp    []float32
@@ -242,13 +250,27 @@ type Actor struct {
 // NewActor builds an actor.
 func NewActor(cfg Config, rng *rand.Rand) *Actor {
 	ctx := 2*cfg.Dim + cfg.globalDim()
-	return &Actor{Enc: NewEncoder(cfg, rng), Place: head(OptionDim+cfg.Dim+ctx, cfg.Dim, rng), Wait: head(ctx, cfg.Dim, rng)}
+	enc := NewEncoder(cfg, rng)
+	// PyTorch's initialisation of one layer with OptionDim+Dim+ctx inputs,
+	// split by columns: both parts draw from ±1/√(fan-in of the whole).
+	in := OptionDim + cfg.Dim + ctx
+	px, pc := linear.New(linear.Config{In: OptionDim + cfg.Dim, Out: cfg.Dim}, rng), linear.New(linear.Config{In: ctx, Out: cfg.Dim, NoBias: true}, rng)
+	bound := 1 / math.Sqrt(float64(in))
+	for _, w := range [][]float32{px.W.V.Data, pc.W.V.Data, px.B.V.Data} {
+		for i := range w {
+			w[i] = float32((2*rng.Float64() - 1) * bound)
+		}
+	}
+	return &Actor{Enc: enc, PlaceX: px, PlaceC: pc, PlaceO: linear.New(linear.Config{In: cfg.Dim, Out: 1}, rng), Wait: head(ctx, cfg.Dim, rng)}
 }
 
-// Params implements nn.Module: "enc/…", "place/…", "wait/…".
+// Params implements nn.Module: "enc/…", "place_x/…", "place_c/…",
+// "place_o/…", "wait/…".
 func (a *Actor) Params(visit func(string, *nn.Param)) {
 	a.Enc.Params(nn.Prefix("enc", visit))
-	a.Place.Params(nn.Prefix("place", visit))
+	a.PlaceX.Params(nn.Prefix("place_x", visit))
+	a.PlaceC.Params(nn.Prefix("place_c", visit))
+	a.PlaceO.Params(nn.Prefix("place_o", visit))
 	a.Wait.Params(nn.Prefix("wait", visit))
 }
 
@@ -261,8 +283,9 @@ func (a *Actor) Logits(t *nn.Tape, obs []cluster.Obs) (*nn.Tensor, []bool) {
 	idx := make([]int, 0, len(enc.optAct)+r)
 	var scores *nn.Tensor
 	if p := len(enc.optObs); p > 0 {
-		in := t.ConcatCols(t.Const(p, OptionDim, enc.opt), t.Gather(enc.phiN, enc.optNode), t.Gather(enc.ctx, enc.optObs))
-		scores = t.ConcatRows(a.Place.Forward(t, in), wait)
+		x := a.PlaceX.Forward(t, t.ConcatCols(t.Const(p, OptionDim, enc.opt), t.Gather(enc.phiN, enc.optNode)))
+		h := t.ReLU(t.Add(x, t.Gather(a.PlaceC.Forward(t, enc.ctx), enc.optObs)))
+		scores = t.ConcatRows(a.PlaceO.Forward(t, h), wait)
 		idx = append(idx, enc.optAct...)
 	} else {
 		scores = wait

@@ -382,8 +382,12 @@ func LoadConfig(path string) (Config, error) {
 }
 
 // ParseConfig decodes a JSON configuration (unknown fields are errors)
-// and validates it.
+// and validates it. An omitted queue is the paper's stable queue, omitted
+// weights the paper's ordering (α 0.5, β 0.2, σ 0.3: PaperConfig's).
 func ParseConfig(b []byte) (Config, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return Config{}, errors.New("cluster config: the file is empty")
+	}
 	var c Config
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -392,6 +396,12 @@ func ParseConfig(b []byte) (Config, error) {
 	}
 	if dec.More() {
 		return Config{}, errors.New("cluster config: data after the configuration")
+	}
+	if c.Queue == (Queue{}) {
+		c.Queue = Stable
+	}
+	if c.Weights == (Weights{}) {
+		c.Weights = PaperConfig().Weights
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("cluster config: %w", err)

@@ -100,12 +100,10 @@ task_types:
   - name: ai
     strategies:
       - {cluster: cloud, processor: gpu, demand: {cpu: 0.21, mem_mb: 1021, accel: 0.43, accel_mem_mb: 1898}, runtime_s: 12}
-queue: {tasks: 10, horizon_s: 100}
-weights: {alpha: 0.5, beta: 0.2, sigma: 0.3}
 `), 0o644)
 	c, err = LoadConfig(yml)
-	if err != nil || c.Nodes() != 2 || c.TaskTypes[0].Strategies[0].Demand.Accel != 0.43 {
-		t.Fatalf("YAML: %v, %+v", err, c)
+	if err != nil || c.Nodes() != 2 || c.TaskTypes[0].Strategies[0].Demand.Accel != 0.43 || c.Queue != Stable || c.Weights != PaperConfig().Weights {
+		t.Fatalf("YAML (queue and weights omitted: the defaults): %v, %+v", err, c)
 	}
 	for _, bad := range []struct{ name, text, want string }{
 		{"unknown.json", `{"clusters": [], "colour": 1}`, `unknown field "colour"`},
@@ -115,6 +113,7 @@ weights: {alpha: 0.5, beta: 0.2, sigma: 0.3}
 		{"tasks.json", strings.Replace(string(b), `"tasks": 100`, `"tasks": 0`, 1), "queue.tasks: 0 outside"},
 		{"keys.yaml", "clusters:\n  1: x\n", "non-string keys"},
 		{"syntax.yaml", "clusters: [\n", "yaml:"},
+		{"empty.json", " \n", "the file is empty"},
 		{"nowhere.json", `{"clusters":[{"name":"c","nodes":1,"node":{"cpu":8}}],"task_types":[{"name":"big","strategies":[{"cluster":"c","processor":"cpu","demand":{"cpu":9},"runtime_s":1}]}],"queue":{"tasks":3,"horizon_s":5},"weights":{"alpha":1}}`, "(big): no strategy fits an empty node"},
 	} {
 		p := filepath.Join(dir, bad.name)

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cpntrain/cpntrain/models/dsppo"
+	"github.com/cpntrain/cpntrain/rl/envs/cluster"
+	"github.com/cpntrain/cpntrain/train/dspporun"
+)
+
+func dsppoCommand() *cli.Command {
+	systemFlags := []cli.Flag{
+		&cli.StringFlag{Name: "queue", Value: "burst", Usage: "stable (100 tasks in 1,000 s) or burst (2,000 tasks in 1,000 s)"},
+		&cli.StringFlag{Name: "cluster", Usage: "cluster file (JSON, or YAML by its .yaml/.yml name; fields in docs/dsppo.md); default: the paper's testbed and Table 3"},
+	}
+	return &cli.Command{
+		Name:  "dsppo",
+		Usage: "DS-PPO (paper 001): DeepSets + PPO placing CNN-inference tasks on cloud, edge and end clusters",
+		Subcommands: []*cli.Command{{
+			Name:      "train",
+			Usage:     "train DS-PPO on a queue of the paper's testbed (or your clusters)",
+			UsageText: "cpntrain dsppo train [--queue burst] [--cluster FILE] [--steps 200000] [--reward jct|paper]",
+			Description: "Trains the DeepSets policy (attention over the nodes, mean over the waiting tasks) with PPO at\n" +
+				"the paper's settings (γ 0.99, Adam 1e-3, 2,048-step rollouts, minibatches of 64, 10 epochs,\n" +
+				"clip 0.2, entropy 0.01), stopping early when the best episode return is --patience episodes\n" +
+				"old. Every episode is one queue drawn from the training seeds. Metrics go to the run folder,\n" +
+				"the agent to <run>/" + dspporun.ModelFile + ", PPO's resumable state to <run>/" + dspporun.StateFile + "\n" +
+				"(rerun with --out <run> to resume). At the end the agent and the greedy baselines are scored\n" +
+				"on validation queues (not the test queues of 'dsppo eval' and the bench).",
+			Flags: append(append([]cli.Flag{}, systemFlags...),
+				&cli.Int64Flag{Name: "steps", Value: 200000, Usage: "decisions to train for (at most; see --patience)"},
+				&cli.StringFlag{Name: "reward", Value: cluster.RewardJCT, Usage: "jct (−tasks in the system × time: the completion time) or paper (equations 13–17)"},
+				&cli.IntFlag{Name: "width", Value: 64, Usage: "width of φ, ρ and the heads"},
+				&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam learning rate"},
+				&cli.IntFlag{Name: "patience", Value: 70, Usage: "stop when the best return is this many episodes old (0: never)"},
+				&cli.Int64Flag{Name: "checkpoint-every", Value: 1, Usage: "PPO iterations between resumable checkpoints (0: only when interrupted)"},
+				&cli.IntFlag{Name: "eval-queues", Value: 3, Usage: "validation queues scored at the end (0: none)"},
+				forceFlag(),
+			),
+			Action: dsppoTrain,
+		}, {
+			Name:      "eval",
+			Usage:     "score a trained DS-PPO agent and the baselines on held-out queues",
+			UsageText: "cpntrain dsppo eval --model FILE [--queue burst] [--cluster FILE] [--queues 5]",
+			Description: "Plays the agent's most probable action and the greedy baselines (first-fit, fastest-fit,\n" +
+				"best-or-wait) on --queues held-out queues; any cluster file with the same task types works\n" +
+				"(the DeepSets policy reads any number of nodes).",
+			Flags: append(append([]cli.Flag{}, systemFlags...),
+				&cli.StringFlag{Name: "model", Required: true, Usage: "agent file (" + dspporun.ModelFile + " of a training run)"},
+				&cli.IntFlag{Name: "queues", Value: 5, Usage: "held-out queues"},
+				&cli.StringFlag{Name: "split", Value: "test", Usage: "test (the bench's queues) or validation (what 'dsppo train' reports: choose settings there)"},
+			),
+			Action: dsppoEval,
+		}},
+	}
+}
+
+// dsppoSystem reads --queue and --cluster.
+func dsppoSystem(c *cli.Context) (cluster.Config, error) {
+	var q cluster.Queue
+	switch c.String("queue") {
+	case "stable":
+		q = cluster.Stable
+	case "burst":
+		q = cluster.Burst
+	default:
+		return cluster.Config{}, &usageError{msg: fmt.Sprintf("--queue %q: want stable or burst.", c.String("queue")), cmd: c.Command.HelpName}
+	}
+	sys := cluster.PaperConfig()
+	if path := c.String("cluster"); path != "" {
+		var err error
+		if sys, err = cluster.LoadConfig(path); err != nil {
+			return sys, fmt.Errorf("--cluster: %w", err)
+		}
+	}
+	sys.Queue = q
+	return sys, nil
+}
+
+func dsppoTrain(c *cli.Context) error {
+	if err := exactArgs(c); err != nil {
+		return err
+	}
+	sys, err := dsppoSystem(c)
+	if err != nil {
+		return err
+	}
+	steps, every, evalQ := c.Int64("steps"), c.Int64("checkpoint-every"), c.Int("eval-queues")
+	switch {
+	case steps < 2048 || steps > 1e9:
+		return &usageError{msg: fmt.Sprintf("--steps %d outside [2048, 1e9] (one rollout is 2,048 decisions).", steps), cmd: c.Command.HelpName}
+	case c.String("reward") != cluster.RewardJCT && c.String("reward") != cluster.RewardPaper:
+		return &usageError{msg: fmt.Sprintf("--reward %q: want jct or paper.", c.String("reward")), cmd: c.Command.HelpName}
+	case c.Int("width") < 1 || c.Int("width") > 1024:
+		return &usageError{msg: fmt.Sprintf("--width %d outside [1, 1024].", c.Int("width")), cmd: c.Command.HelpName}
+	case !(c.Float64("lr") > 0 && c.Float64("lr") <= 1):
+		return &usageError{msg: fmt.Sprintf("--lr %v outside (0, 1].", c.Float64("lr")), cmd: c.Command.HelpName}
+	case c.Int("patience") < 0:
+		return &usageError{msg: "--patience must not be negative.", cmd: c.Command.HelpName}
+	case every < 0:
+		return &usageError{msg: "--checkpoint-every must not be negative.", cmd: c.Command.HelpName}
+	case evalQ < 0 || evalQ > 10000:
+		return &usageError{msg: fmt.Sprintf("--eval-queues %d outside [0, 10000].", evalQ), cmd: c.Command.HelpName}
+	}
+	g := globalsFrom(c)
+	cfg := dspporun.DefaultConfig(sys.Queue)
+	sys.Reward = c.String("reward")
+	cfg.Env, cfg.Model = sys, dsppo.DefaultConfig(len(sys.TaskTypes))
+	cfg.Model.Dim = c.Int("width")
+	cfg.PPO.TotalTimesteps, cfg.PPO.LearningRate, cfg.PPO.Seed = steps, c.Float64("lr"), uint64(g.Seed)
+	cfg.Patience = c.Int("patience")
+	rc := dspporun.RunConfig{Dir: g.Out, Train: cfg, Force: c.Bool("force"), Quiet: g.Quiet, Log: infoWriter(c), CheckpointEvery: every, EvalQueues: evalQ}
+	if rc.Dir == "" {
+		rc.Dir = defaultRunDir("dsppo-"+c.String("queue"), time.Now())
+	}
+	rep, err := dspporun.RunTrain(c.Context, rc)
+	if err != nil {
+		return err
+	}
+	r := rep.Result
+	fmt.Fprintf(c.App.Writer, "trained %d decisions (%d episodes) in %.1f s", r.Steps, len(r.EpisodicReturns), r.Elapsed.Seconds())
+	if r.Stopped != "" {
+		fmt.Fprintf(c.App.Writer, ", stopped early: %s", r.Stopped)
+	}
+	fmt.Fprintf(c.App.Writer, "; agent saved to %s\n", rep.ModelPath)
+	if len(rep.Rows) > 0 {
+		fmt.Fprintln(c.App.Writer)
+		dspporun.WriteMarkdown(c.App.Writer, fmt.Sprintf("%s queue, %d validation queues", c.String("queue"), evalQ), rep.Rows)
+	}
+	return nil
+}
+
+func dsppoEval(c *cli.Context) error {
+	if err := exactArgs(c); err != nil {
+		return err
+	}
+	sys, err := dsppoSystem(c)
+	if err != nil {
+		return err
+	}
+	n := c.Int("queues")
+	if n < 1 || n > 10000 {
+		return &usageError{msg: fmt.Sprintf("--queues %d outside [1, 10000].", n), cmd: c.Command.HelpName}
+	}
+	seed0 := uint64(dspporun.TestSeed0)
+	switch c.String("split") {
+	case "test":
+	case "validation":
+		seed0 = dspporun.ValidationSeed0
+	default:
+		return &usageError{msg: fmt.Sprintf("--split %q: want test or validation.", c.String("split")), cmd: c.Command.HelpName}
+	}
+	ag, _, err := dsppo.Load(c.String("model"))
+	if err != nil {
+		return fmt.Errorf("--model: %w", err)
+	}
+	if types := ag.Actors[0].(*dsppo.Actor).Enc.Config.Types; types != len(sys.TaskTypes) {
+		return fmt.Errorf("--model: %s was trained on %d task types, the system has %d", c.String("model"), types, len(sys.TaskTypes))
+	}
+	rows, err := dspporun.Evaluate(sys, append(dspporun.Baselines(), dspporun.AgentMethod("ds-ppo", ag)), dspporun.Seeds(seed0, n))
+	if err != nil {
+		return err
+	}
+	dspporun.WriteMarkdown(c.App.Writer, fmt.Sprintf("%s queue, %d %s queues", c.String("queue"), n, c.String("split")), rows)
+	return nil
+}
