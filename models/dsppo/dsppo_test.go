@@ -8,6 +8,7 @@ import (
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/dist"
 	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/envs/cluster"
 )
 
@@ -205,5 +206,8 @@ func TestSaveLoad(t *testing.T) {
 	}
 	if _, _, err := Load(t.TempDir() + "/none"); err == nil {
 		t.Error("loading a missing file succeeded")
+	}
+	if err := Save(t.TempDir()+"/x", agent.Agent[cluster.Obs]{}, 0); err == nil {
+		t.Error("saving an empty agent succeeded")
 	}
 }

@@ -29,9 +29,12 @@ func modules(actor *Actor, critic *Critic) nn.Modules {
 
 // Save writes the agent made by NewAgent (actor and critic) to path.
 func Save(path string, ag agent.Agent[cluster.Obs], step int64) error {
+	if len(ag.Actors) != 1 {
+		return fmt.Errorf("dsppo: Save: an agent with %d actors is not a DS-PPO agent", len(ag.Actors))
+	}
 	actor, ok1 := ag.Actors[0].(*Actor)
 	critic, ok2 := ag.Critic.(*Critic)
-	if len(ag.Actors) != 1 || !ok1 || !ok2 {
+	if !ok1 || !ok2 {
 		return fmt.Errorf("dsppo: Save: not a DS-PPO agent")
 	}
 	b, err := json.Marshal(savedConfig{actor.Enc.Config, NodeDim, OptionDim})
