@@ -35,6 +35,7 @@ func dsppoCommand() *cli.Command {
 				&cli.StringFlag{Name: "reward", Value: cluster.RewardJCT, Usage: "jct (−tasks in the system × time: the completion time) or paper (equations 13–17)"},
 				&cli.IntFlag{Name: "width", Value: 64, Usage: "width of φ, ρ and the heads"},
 				&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam learning rate"},
+				&cli.Float64Flag{Name: "gamma", Value: 0.99, Usage: "discount per decision (the paper: 0.99; 1: the jct return is exactly minus the mean completion time)"},
 				&cli.IntFlag{Name: "patience", Value: 70, Usage: "stop when the best return is this many episodes old (0: never)"},
 				&cli.Int64Flag{Name: "checkpoint-every", Value: 1, Usage: "PPO iterations between resumable checkpoints (0: only when interrupted)"},
 				&cli.IntFlag{Name: "eval-queues", Value: 3, Usage: "validation queues scored at the end (0: none)"},
@@ -98,6 +99,8 @@ func dsppoTrain(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("--width %d outside [1, 1024].", c.Int("width")), cmd: c.Command.HelpName}
 	case !(c.Float64("lr") > 0 && c.Float64("lr") <= 1):
 		return &usageError{msg: fmt.Sprintf("--lr %v outside (0, 1].", c.Float64("lr")), cmd: c.Command.HelpName}
+	case !(c.Float64("gamma") >= 0 && c.Float64("gamma") <= 1):
+		return &usageError{msg: fmt.Sprintf("--gamma %v outside [0, 1].", c.Float64("gamma")), cmd: c.Command.HelpName}
 	case c.Int("patience") < 0:
 		return &usageError{msg: "--patience must not be negative.", cmd: c.Command.HelpName}
 	case every < 0:
@@ -110,7 +113,7 @@ func dsppoTrain(c *cli.Context) error {
 	sys.Reward = c.String("reward")
 	cfg.Env, cfg.Model = sys, dsppo.DefaultConfig(len(sys.TaskTypes))
 	cfg.Model.Dim = c.Int("width")
-	cfg.PPO.TotalTimesteps, cfg.PPO.LearningRate, cfg.PPO.Seed = steps, c.Float64("lr"), uint64(g.Seed)
+	cfg.PPO.TotalTimesteps, cfg.PPO.LearningRate, cfg.PPO.Seed, cfg.PPO.Gamma = steps, c.Float64("lr"), uint64(g.Seed), c.Float64("gamma")
 	cfg.Patience = c.Int("patience")
 	rc := dspporun.RunConfig{Dir: g.Out, Train: cfg, Force: c.Bool("force"), Quiet: g.Quiet, Log: infoWriter(c), CheckpointEvery: every, EvalQueues: evalQ}
 	if rc.Dir == "" {

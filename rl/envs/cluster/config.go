@@ -100,8 +100,14 @@ type Config struct {
 	MaxQueue int `json:"max_queue,omitempty"`
 	// Reward is the reward: RewardPaper ("" too) or RewardJCT.
 	Reward string `json:"reward,omitempty"`
-	// RewardScale multiplies RewardJCT's rewards; 0 means 0.01.
+	// RewardScale multiplies RewardJCT's rewards; 0 means 1/(100 s ×
+	// the queue's tasks), so that a queue's return is minus its average
+	// completion time in units of 100 s.
 	RewardScale float64 `json:"reward_scale,omitempty"`
+	// MaxWaits bounds an episode's waits (the wait action): once spent,
+	// waiting is not allowed, so every episode ends within Tasks +
+	// MaxWaits decisions; 0 means 10 × the queue's tasks.
+	MaxWaits int `json:"max_waits,omitempty"`
 }
 
 // Rewards.
@@ -334,6 +340,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.RewardScale >= 0) || math.IsInf(c.RewardScale, 0) {
 		bad("reward_scale: %v must be finite and non-negative", c.RewardScale)
+	}
+	if c.MaxWaits < 0 || c.MaxWaits > 100*MaxTasks {
+		bad("max_waits: %d outside [0, %d]", c.MaxWaits, 100*MaxTasks)
 	}
 	if c.MaxQueue < 0 || c.MaxQueue > 100000 {
 		bad("max_queue: %d outside [0, 100000]", c.MaxQueue)

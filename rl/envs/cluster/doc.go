@@ -21,8 +21,10 @@
 //     task, the paper's cache queue. When every waiting task has been
 //     passed over, the clock moves to the next event (an arrival or a
 //     task's end), and all are reconsidered, oldest first. Waiting is not
-//     allowed when no event is left (nothing runs, nothing will arrive):
-//     an episode always ends. It terminates when every task is placed.
+//     allowed when no event is left (nothing runs, nothing will arrive)
+//     nor once the episode's wait budget (Config.MaxWaits, default 10 ×
+//     the tasks) is spent: an episode always ends, within tasks + budget
+//     decisions. It terminates when every task is placed.
 //   - Completion time = waiting + run time (equation 10); waiting time =
 //     start − arrival (9); utilisation u(t) = the allocated share of the
 //     CPU cores and of the accelerator units, averaged (equation 11

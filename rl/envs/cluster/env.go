@@ -116,6 +116,7 @@ type Env struct {
 	makespan          float64
 	// area is ∫ (tasks in the system) dt, RewardJCT's.
 	area float64
+	waits int // waits so far
 	// The episode's queue and actions (what a snapshot records).
 	qTypes  []int
 	qTimes  []float64
@@ -205,7 +206,7 @@ func (e *Env) ResetQueue(types []int, times []float64) (Obs, error) {
 			return Obs{}, fmt.Errorf("cluster: task %d arrives at %v: times must be finite, ≥ 0 and non-decreasing", i, times[i])
 		}
 	}
-	e.qTypes, e.qTimes, e.actions = slices.Clone(types), slices.Clone(times), e.actions[:0]
+	e.qTypes, e.qTimes, e.actions, e.waits = slices.Clone(types), slices.Clone(times), e.actions[:0], 0
 	e.tasks = make([]task, len(types))
 	for i := range e.tasks {
 		e.tasks[i] = task{typ: types[i], arrival: times[i], start: -1, node: -1, strategy: -1}
@@ -333,6 +334,14 @@ func (e *Env) placeable(typ int) bool {
 	return false
 }
 
+// waitBudget is the episode's number of waits allowed.
+func (e *Env) waitBudget() int {
+	if e.Cfg.MaxWaits > 0 {
+		return e.Cfg.MaxWaits
+	}
+	return 10 * len(e.tasks)
+}
+
 // events reports whether the clock can still move (a task runs or will
 // arrive): only then may a task wait.
 func (e *Env) events() bool { return len(e.running) > 0 || e.next < len(e.tasks) }
@@ -344,7 +353,7 @@ func (e *Env) mask(typ int) []bool {
 			m[n*e.slots+k] = fits(e.Cfg.TaskTypes[typ].Strategies[si].Demand.Vec(), e.free[n])
 		}
 	}
-	m[len(m)-1] = e.events()
+	m[len(m)-1] = e.events() && e.waits < e.waitBudget()
 	return m
 }
 
@@ -389,6 +398,7 @@ func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
 	e.actions = append(e.actions, a.Index)
 	if a.Index == len(e.nodeCl)*e.slots {
 		e.passed[e.cur] = true
+		e.waits++
 		e.decide()
 		return rl.Step[Obs]{Obs: e.obs(), Reward: e.jctOr(area, -1), Info: map[string]float64{"wait": 1}}, nil
 	}
@@ -439,7 +449,7 @@ func (e *Env) jctOr(before, paper float64) float64 {
 	}
 	scale := e.Cfg.RewardScale
 	if scale == 0 {
-		scale = 0.01
+		scale = 1 / (100 * float64(len(e.tasks)))
 	}
 	return -scale * (e.area - before)
 }

@@ -203,7 +203,7 @@ func TestUtilisationByHand(t *testing.T) {
 // −0.26, −0.11, summing to −0.01 × the 38 s of completion times.
 func TestJCTReward(t *testing.T) {
 	c := tiny()
-	c.Reward = RewardJCT
+	c.Reward, c.RewardScale = RewardJCT, 0.01
 	e, _ := NewEnv(c)
 	if _, err := e.ResetQueue([]int{0, 0, 0}, []float64{0, 1, 2}); err != nil {
 		t.Fatal(err)
@@ -215,5 +215,31 @@ func TestJCTReward(t *testing.T) {
 		if s := step(t, e, c.a); !near(s.Reward, c.want) {
 			t.Fatalf("step %d: reward %v, want %v", i, s.Reward, c.want)
 		}
+	}
+}
+
+// TestWaitBudget: with MaxWaits 1 the second wait is not allowed; the
+// default JCT scale makes a queue's return minus its mean completion time
+// over 100 s (TestEpisodeByHand's: −(38/3)/100).
+func TestWaitBudget(t *testing.T) {
+	c := tiny()
+	c.MaxWaits, c.Reward = 1, RewardJCT
+	e, _ := NewEnv(c)
+	if _, err := e.ResetQueue([]int{1, 1, 1, 1}, []float64{0, 0, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, e, 0)      // task 0 runs: waiting becomes possible
+	s := step(t, e, 2) // task 1 waits: passes to task 2
+	if s.Obs.Mask[2] || !s.Obs.Mask[0] {
+		t.Fatal("a second wait is allowed with MaxWaits 1")
+	}
+	e2, _ := NewEnv(c)
+	e2.ResetQueue([]int{0, 0, 0}, []float64{0, 1, 2})
+	ret := 0.0
+	for _, a := range []int{0, 1, 0} {
+		ret += step(t, e2, a).Reward
+	}
+	if !near(ret, -38.0/3/100) {
+		t.Fatalf("return %v, want %v", ret, -38.0/3/100)
 	}
 }
