@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -31,6 +32,7 @@ func dsppoCommand() *cli.Command {
 				"(rerun with --out <run> to resume). At the end the agent and the greedy baselines are scored\n" +
 				"on validation queues (not the test queues of 'dsppo eval' and the bench).",
 			Flags: append(append([]cli.Flag{}, systemFlags...),
+				&cli.StringFlag{Name: "algo", Value: "ppo", Usage: "ppo (DS-PPO), or a baseline: ppo-mlp (the MLP ablation), dqn (DRL-DQN), reinforce (DRL-REINFORCE), the last three with the same features; only ppo's agent is saved"},
 				&cli.Int64Flag{Name: "steps", Value: 200000, Usage: "decisions to train for (at most; see --patience)"},
 				&cli.StringFlag{Name: "reward", Value: cluster.RewardJCT, Usage: "jct (−tasks in the system × time: the completion time) or paper (equations 13–17)"},
 				&cli.IntFlag{Name: "width", Value: 64, Usage: "width of φ, ρ and the heads"},
@@ -93,6 +95,8 @@ func dsppoTrain(c *cli.Context) error {
 	switch {
 	case steps < 2048 || steps > 1e9:
 		return &usageError{msg: fmt.Sprintf("--steps %d outside [2048, 1e9] (one rollout is 2,048 decisions).", steps), cmd: c.Command.HelpName}
+	case !slices.Contains(dspporun.Algos, c.String("algo")):
+		return &usageError{msg: fmt.Sprintf("--algo %q: want one of %v.", c.String("algo"), dspporun.Algos), cmd: c.Command.HelpName}
 	case c.String("reward") != cluster.RewardJCT && c.String("reward") != cluster.RewardPaper:
 		return &usageError{msg: fmt.Sprintf("--reward %q: want jct or paper.", c.String("reward")), cmd: c.Command.HelpName}
 	case c.Int("width") < 1 || c.Int("width") > 1024:
@@ -114,7 +118,7 @@ func dsppoTrain(c *cli.Context) error {
 	cfg.Env, cfg.Model = sys, dsppo.DefaultConfig(len(sys.TaskTypes))
 	cfg.Model.Dim = c.Int("width")
 	cfg.PPO.TotalTimesteps, cfg.PPO.LearningRate, cfg.PPO.Seed, cfg.PPO.Gamma = steps, c.Float64("lr"), uint64(g.Seed), c.Float64("gamma")
-	cfg.Patience = c.Int("patience")
+	cfg.Patience, cfg.Algo = c.Int("patience"), c.String("algo")
 	rc := dspporun.RunConfig{Dir: g.Out, Train: cfg, Force: c.Bool("force"), Quiet: g.Quiet, Log: infoWriter(c), CheckpointEvery: every, EvalQueues: evalQ}
 	if rc.Dir == "" {
 		rc.Dir = defaultRunDir("dsppo-"+c.String("queue"), time.Now())
@@ -128,7 +132,10 @@ func dsppoTrain(c *cli.Context) error {
 	if r.Stopped != "" {
 		fmt.Fprintf(c.App.Writer, ", stopped early: %s", r.Stopped)
 	}
-	fmt.Fprintf(c.App.Writer, "; agent saved to %s\n", rep.ModelPath)
+	if rep.ModelPath != "" {
+		fmt.Fprintf(c.App.Writer, "; agent saved to %s", rep.ModelPath)
+	}
+	fmt.Fprintln(c.App.Writer)
 	if len(rep.Rows) > 0 {
 		fmt.Fprintln(c.App.Writer)
 		dspporun.WriteMarkdown(c.App.Writer, fmt.Sprintf("%s queue, %d validation queues", c.String("queue"), evalQ), rep.Rows)

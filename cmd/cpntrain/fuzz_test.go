@@ -582,6 +582,7 @@ var cliSeeds = [][]string{
 	{"dsppo", "train", "--lr", "NaN"},
 	{"dsppo", "train", "--width", "0"},
 	{"dsppo", "train", "--gamma", "1.5"},
+	{"dsppo", "train", "--algo", "a3c"},
 	{"dsppo", "train", "--patience", "-1"},
 	{"dsppo", "train", "--eval-queues", "-1"},
 	{"dsppo", "train", "--cluster", "/nonexistent.yaml"},

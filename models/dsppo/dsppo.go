@@ -126,11 +126,14 @@ func features(cfg Config, obs []cluster.Obs) (nodes, queue, glob []float32, node
 		if len(o.Mask) != enc.actions {
 			panic(fmt.Sprintf("dsppo: observation %d has %d actions, observation 0 %d: a batch must come from one configuration", r, len(o.Mask), enc.actions))
 		}
-		if o.Task < 0 || o.Task >= cfg.Types || len(o.Nodes) == 0 {
-			panic(fmt.Sprintf("dsppo: observation %d decides type %d of %d with %d nodes (a final observation, or another configuration's?)", r, o.Task, cfg.Types, len(o.Nodes)))
+		if o.Task < -1 || o.Task >= cfg.Types || len(o.Nodes) == 0 || o.Cfg == nil {
+			panic(fmt.Sprintf("dsppo: observation %d decides type %d of %d with %d nodes (another configuration's?)", r, o.Task, cfg.Types, len(o.Nodes)))
 		}
 		slots := (len(o.Mask) - 1) / len(o.Nodes)
-		strategies := o.Cfg.TaskTypes[o.Task].Strategies
+		var strategies []cluster.Strategy // none after the last task (Task −1)
+		if o.Task >= 0 {
+			strategies = o.Cfg.TaskTypes[o.Task].Strategies
+		}
 		fastest := math.Inf(1)
 		for _, s := range strategies {
 			fastest = math.Min(fastest, s.Runtime)
@@ -143,7 +146,10 @@ func features(cfg Config, obs []cluster.Obs) (nodes, queue, glob []float32, node
 				}
 				row[cluster.NumResources+k] = lg(nd.Cap[k], 20)
 			}
-			opts := o.Options[nd.Cluster]
+			var opts []int
+			if o.Task >= 0 {
+				opts = o.Options[nd.Cluster]
+			}
 			row[2*cluster.NumResources] = float32(len(opts)) / float32(max(1, slots))
 			any := false
 			for k, si := range opts {
@@ -181,7 +187,10 @@ func features(cfg Config, obs []cluster.Obs) (nodes, queue, glob []float32, node
 		nodeBase += len(o.Nodes)
 		// The decided task, then the listed waiting ones.
 		q := make([]float32, qd)
-		q[o.Task], q[cfg.Types], q[cfg.Types+1] = 1, lg(o.TaskWait, 7), 1
+		if o.Task >= 0 {
+			q[o.Task] = 1
+		}
+		q[cfg.Types], q[cfg.Types+1] = lg(o.TaskWait, 7), 1
 		queue = append(queue, q...)
 		queueSeg = append(queueSeg, r)
 		for _, w := range o.Queue {
@@ -194,7 +203,9 @@ func features(cfg Config, obs []cluster.Obs) (nodes, queue, glob []float32, node
 			queueSeg = append(queueSeg, r)
 		}
 		g := make([]float32, gd)
-		g[o.Task] = 1
+		if o.Task >= 0 {
+			g[o.Task] = 1
+		}
 		b := cfg.Types
 		g[b] = lg(o.TaskWait, 7)
 		g[b+1] = lg(float64(o.Waiting), 8)
@@ -376,4 +387,29 @@ func NewAgent(cfg Config, rng *rand.Rand) (agent.Agent[cluster.Obs], error) {
 		return agent.Agent[cluster.Obs]{}, err
 	}
 	return agent.Agent[cluster.Obs]{Critic: NewCritic(cfg, rng), Actors: []agent.Actor[cluster.Obs]{NewActor(cfg, rng)}}, nil
+}
+
+// QNet is DRL-DQN's Q-function (the paper's DQN baseline with DS-PPO's
+// encoder): the actor's network, its scores read as Q-values (the
+// environment's mask excludes the empty slots). It implements
+// agent.QFunction.
+type QNet struct{ *Actor }
+
+// QValues implements agent.QFunction: R × actions.
+func (q QNet) QValues(t *nn.Tape, obs []cluster.Obs) *nn.Tensor {
+	l, _ := q.Logits(t, obs)
+	return l
+}
+
+// QBuilder builds QNets of cfg for rl/dqn.
+func QBuilder(cfg Config) agent.QBuilder[cluster.Obs] {
+	return func(first cluster.Obs, space rl.Space, rng *rand.Rand) (agent.QFunction[cluster.Obs], error) {
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		if space.Kind != rl.Discrete || space.N != len(first.Mask) {
+			return nil, fmt.Errorf("dsppo: want the cluster environment's %d discrete actions, got %v with N=%d", len(first.Mask), space.Kind, space.N)
+		}
+		return QNet{NewActor(cfg, rng)}, nil
+	}
 }

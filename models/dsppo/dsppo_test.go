@@ -3,6 +3,7 @@ package dsppo
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/nn"
@@ -209,5 +210,49 @@ func TestSaveLoad(t *testing.T) {
 	}
 	if err := Save(t.TempDir()+"/x", agent.Agent[cluster.Obs]{}, 0); err == nil {
 		t.Error("saving an empty agent succeeded")
+	}
+}
+
+// TestFlatLayout: the padded vector holds each node's features at its
+// position, the decided task first in the queue block, and each
+// placement's features at its action's slot; shuffling the nodes changes
+// the MLP's output (it is the ablation without invariance).
+func TestFlatLayout(t *testing.T) {
+	o := busyObs(t, burst(), 300)
+	cfg := DefaultConfig(5)
+	s := ShapeOf(burst())
+	v := flatten(cfg, s, []cluster.Obs{o})
+	if len(v) != s.width(cfg) {
+		t.Fatalf("width %d, want %d", len(v), s.width(cfg))
+	}
+	nodes, queue, glob, _, _, enc := features(cfg, []cluster.Obs{o})
+	if !slices.Equal(v[NodeDim*5:NodeDim*6], nodes[NodeDim*5:NodeDim*6]) {
+		t.Error("node 5's features are not at its place")
+	}
+	qb := s.Nodes * NodeDim
+	if !slices.Equal(v[qb:qb+cfg.queueDim()], queue[:cfg.queueDim()]) || v[qb+o.Task] != 1 {
+		t.Error("the decided task is not first in the queue block")
+	}
+	gb := qb + (s.Queue+1)*cfg.queueDim()
+	if !slices.Equal(v[gb:gb+cfg.globalDim()], glob) {
+		t.Error("the global features are not after the queue block")
+	}
+	ob := gb + cfg.globalDim()
+	a := enc.optAct[3]
+	if !slices.Equal(v[ob+a*OptionDim:ob+(a+1)*OptionDim], enc.opt[3*OptionDim:4*OptionDim]) {
+		t.Errorf("placement %d's features are not at its slot", a)
+	}
+	ag, err := NewFlatAgent(cfg, s, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := permute(o, rand.New(rand.NewPCG(3, 3)).Perm(len(o.Nodes)))
+	v1 := ag.Critic.Value(nn.NewInference(), []cluster.Obs{o}).Data[0]
+	v2 := ag.Critic.Value(nn.NewInference(), []cluster.Obs{p}).Data[0]
+	if v1 == v2 {
+		t.Error("the MLP's value ignores the node order (it should not: it is the ablation)")
+	}
+	if act := ag.Actors[0].Mode(nn.NewInference(), []cluster.Obs{o})[0]; !o.Mask[act.Index] {
+		t.Errorf("mode %d is masked", act.Index)
 	}
 }

@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/cpntrain/cpntrain/models/dsppo"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/envs/cluster"
+	"github.com/cpntrain/cpntrain/rl/dqn"
+	"github.com/cpntrain/cpntrain/rl/pg"
 	"github.com/cpntrain/cpntrain/rl/ppo"
 )
 
@@ -25,12 +28,44 @@ const (
 	ValidationSeed0 = 2_000_000
 )
 
-// Config is one DS-PPO training run.
+// Algorithms: DS-PPO and the learned baselines of the paper (the same
+// DeepSets encoder trained by DQN and by REINFORCE) and the issue's
+// ablation (PPO with an MLP over a padded vector).
+const (
+	AlgoPPO       = "ppo"
+	AlgoPPOMLP    = "ppo-mlp"
+	AlgoDQN       = "dqn"
+	AlgoREINFORCE = "reinforce"
+)
+
+// Algos lists the algorithms.
+var Algos = []string{AlgoPPO, AlgoPPOMLP, AlgoDQN, AlgoREINFORCE}
+
+// MethodName is an algorithm's name in the tables (the paper's names).
+func MethodName(algo string) string {
+	switch algo {
+	case AlgoPPOMLP:
+		return "ppo-mlp"
+	case AlgoDQN:
+		return "drl-dqn"
+	case AlgoREINFORCE:
+		return "drl-reinforce"
+	}
+	return "ds-ppo"
+}
+
+// Config is one training run.
 type Config struct {
+	// Algo is one of Algos ("" means AlgoPPO).
+	Algo string
 	// Env is the system and its queue (the training distribution).
 	Env   cluster.Config
 	Model dsppo.Config
 	PPO   ppo.Config
+	// DQN and PG configure the DRL-DQN and DRL-REINFORCE baselines; their
+	// step budget is PPO.TotalTimesteps, their seed PPO.Seed.
+	DQN dqn.Config
+	PG  pg.Config
 	// Patience stops training once the best episodic return has not
 	// improved for that many episodes (the paper: 70; 0: never).
 	Patience int
@@ -51,7 +86,14 @@ func DefaultConfig(q cluster.Queue) Config {
 	p.NumEnvs, p.NumSteps, p.NumMinibatches, p.UpdateEpochs = 1, 2048, 32, 10
 	p.Gamma, p.GAELambda, p.ClipCoef, p.ClipVLoss = 0.99, 0.95, 0.2, false
 	p.EntCoef, p.VFCoef, p.MaxGradNorm, p.NormAdv, p.AdamEps = 0.01, 0.5, 0.5, true, 1e-8
-	return Config{Env: env, Model: dsppo.DefaultConfig(len(env.TaskTypes)), PPO: p, Patience: 70}
+	d := dqn.DefaultConfig()
+	d.LearningRate, d.BufferSize, d.BatchSize, d.Gamma = 1e-3, 20000, 64, 0.99
+	d.TargetNetworkFrequency, d.StartE, d.EndE, d.ExplorationFraction = 500, 1, 0.05, 0.3
+	d.LearningStarts, d.TrainFrequency, d.DoubleDQN, d.Loss = 2048, 4, true, dqn.Huber
+	g := pg.DefaultConfig()
+	g.NumEnvs, g.NumEpisodes, g.LearningRate, g.LearningRateCritic = 1, 1, 1e-3, 1e-3
+	g.Gamma, g.EntCoef, g.NormAdv, g.MaxGradNorm = 0.99, 0.01, true, 0.5
+	return Config{Algo: AlgoPPO, Env: env, Model: dsppo.DefaultConfig(len(env.TaskTypes)), PPO: p, DQN: d, PG: g, Patience: 70}
 }
 
 // Validate reports a config Train cannot run.
@@ -61,6 +103,9 @@ func (c Config) Validate() error {
 	}
 	if c.Model.Types != len(c.Env.TaskTypes) {
 		return fmt.Errorf("dsppo: the model has %d task types, the system %d", c.Model.Types, len(c.Env.TaskTypes))
+	}
+	if c.Algo != "" && !slices.Contains(Algos, c.Algo) {
+		return fmt.Errorf("dsppo: unknown algorithm %q (%v)", c.Algo, Algos)
 	}
 	if c.Patience < 0 {
 		return fmt.Errorf("dsppo: patience %d < 0", c.Patience)
@@ -96,14 +141,27 @@ type Result struct {
 	Elapsed time.Duration
 }
 
-// Train trains a new agent (initialised from cfg.PPO.Seed) with PPO.
-func Train(ctx context.Context, cfg Config, logger func(step int64, metrics map[string]float64)) (agent.Agent[cluster.Obs], Result, error) {
-	if err := cfg.Validate(); err != nil {
-		return agent.Agent[cluster.Obs]{}, Result{}, err
+// Trained is a trained scheduler.
+type Trained struct {
+	// Agent is set for the actor-critic algorithms (PPO, PPO-MLP,
+	// REINFORCE), Q for DQN.
+	Agent agent.Agent[cluster.Obs]
+	Q     agent.QFunction[cluster.Obs]
+}
+
+// Method returns the trained scheduler's greedy policy as a Method.
+func (tr Trained) Method(name string) Method {
+	if tr.Q != nil {
+		return Method{name, func() rl.Policy[cluster.Obs] { return agent.GreedyQ(tr.Q) }}
 	}
-	ag, err := dsppo.NewAgent(cfg.Model, rand.New(rand.NewPCG(cfg.PPO.Seed, 0xd5)))
-	if err != nil {
-		return ag, Result{}, err
+	return AgentMethod(name, tr.Agent)
+}
+
+// Train trains a new scheduler with cfg.Algo (initialised from
+// cfg.PPO.Seed).
+func Train(ctx context.Context, cfg Config, logger func(step int64, metrics map[string]float64)) (Trained, Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return Trained{}, Result{}, err
 	}
 	newEnv := func() rl.Env[cluster.Obs] {
 		e, err := cluster.NewEnv(cfg.Env)
@@ -112,17 +170,56 @@ func Train(ctx context.Context, cfg Config, logger func(step int64, metrics map[
 		}
 		return e
 	}
-	p := cfg.PPO
-	if cfg.Patience > 0 {
-		p.Stop = Stalled(cfg.Patience)
+	if logger == nil {
+		logger = func(int64, map[string]float64) {}
 	}
+	rng := rand.New(rand.NewPCG(cfg.PPO.Seed, 0xd5))
 	start := time.Now()
-	r, err := ppo.Train(ctx, p, newEnv, ag, logger)
-	res := Result{EpisodicReturns: r.EpisodicReturns, Steps: r.GlobalStep, Iterations: r.Iterations, SPS: r.SPS, Elapsed: time.Since(start)}
-	if r.Stopped {
-		res.Stopped = fmt.Sprintf("no better return in the last %d episodes", cfg.Patience)
+	var tr Trained
+	var res Result
+	var err error
+	switch cfg.Algo {
+	case AlgoDQN:
+		d := cfg.DQN
+		d.Seed, d.TotalTimesteps = cfg.PPO.Seed, cfg.PPO.TotalTimesteps
+		var r dqn.Result[cluster.Obs]
+		r, err = dqn.Train(ctx, d, newEnv, dsppo.QBuilder(cfg.Model), logger)
+		tr.Q = r.Q
+		for _, e := range r.Episodes {
+			res.EpisodicReturns = append(res.EpisodicReturns, e.Return)
+		}
+		res.Steps, res.Iterations, res.SPS = r.Steps, int(r.Updates), r.SPS
+	case AlgoREINFORCE:
+		g := cfg.PG
+		g.Seed, g.TotalTimesteps = cfg.PPO.Seed, cfg.PPO.TotalTimesteps
+		if tr.Agent, err = dsppo.NewAgent(cfg.Model, rng); err != nil {
+			return tr, res, err
+		}
+		var r pg.Result
+		r, err = pg.Train(ctx, g, newEnv, tr.Agent, nil, logger)
+		res.EpisodicReturns, res.Steps, res.Iterations, res.SPS = r.EpisodicReturns, r.Steps, int(r.Updates), r.SPS
+	default:
+		if cfg.Algo == AlgoPPOMLP {
+			tr.Agent, err = dsppo.NewFlatAgent(cfg.Model, dsppo.ShapeOf(cfg.Env), rng)
+		} else {
+			tr.Agent, err = dsppo.NewAgent(cfg.Model, rng)
+		}
+		if err != nil {
+			return tr, res, err
+		}
+		p := cfg.PPO
+		if cfg.Patience > 0 {
+			p.Stop = Stalled(cfg.Patience)
+		}
+		var r ppo.Result
+		r, err = ppo.Train(ctx, p, newEnv, tr.Agent, logger)
+		res = Result{EpisodicReturns: r.EpisodicReturns, Steps: r.GlobalStep, Iterations: r.Iterations, SPS: r.SPS}
+		if r.Stopped {
+			res.Stopped = fmt.Sprintf("no better return in the last %d episodes", cfg.Patience)
+		}
 	}
-	return ag, res, err
+	res.Elapsed = time.Since(start)
+	return tr, res, err
 }
 
 // Method is a scheduler scored by Evaluate.

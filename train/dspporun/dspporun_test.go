@@ -1,6 +1,12 @@
 package dspporun
 
-import "testing"
+import (
+	"context"
+	"testing"
+
+	"github.com/cpntrain/cpntrain/models/dsppo"
+	"github.com/cpntrain/cpntrain/rl/envs/cluster"
+)
 
 // TestStalled: the best return is the first maximum; the rule holds once
 // it is patience episodes old.
@@ -18,6 +24,43 @@ func TestStalled(t *testing.T) {
 	} {
 		if got := s(c.r); got != c.want {
 			t.Errorf("%v: %v, want %v", c.r, got, c.want)
+		}
+	}
+}
+
+// small is a two-node, two-type system with 30-task queues.
+func small() cluster.Config {
+	return cluster.Config{
+		Clusters: []cluster.Cluster{{Name: "c", Nodes: 2, Node: cluster.Resources{CPU: 2, Accel: 1}, Processors: []string{"gpu"}}},
+		TaskTypes: []cluster.TaskType{
+			{Name: "a", Strategies: []cluster.Strategy{
+				{Cluster: "c", Processor: "cpu", Demand: cluster.Resources{CPU: 2}, Runtime: 10},
+				{Cluster: "c", Processor: "gpu", Demand: cluster.Resources{CPU: 1, Accel: 1}, Runtime: 3}}},
+			{Name: "b", Strategies: []cluster.Strategy{{Cluster: "c", Processor: "cpu", Demand: cluster.Resources{CPU: 1}, Runtime: 5}}},
+		},
+		Queue: cluster.Queue{Tasks: 30, Horizon: 60}, Weights: cluster.Weights{Alpha: 1}, Reward: cluster.RewardJCT,
+	}
+}
+
+// TestEveryAlgorithmTrains: each algorithm trains on small queues and its
+// policy completes held-out queues (a smoke test of the wiring: the
+// learning is measured by the bench).
+func TestEveryAlgorithmTrains(t *testing.T) {
+	for _, algo := range Algos {
+		cfg := DefaultConfig(cluster.Stable)
+		cfg.Env, cfg.Algo = small(), algo
+		cfg.Model = dsppo.DefaultConfig(2)
+		cfg.Model.Dim = 8
+		cfg.PPO.TotalTimesteps, cfg.PPO.NumSteps, cfg.PPO.NumMinibatches, cfg.PPO.UpdateEpochs = 256, 64, 2, 2
+		cfg.DQN.LearningStarts, cfg.DQN.BufferSize = 32, 200
+		tr, res, err := Train(context.Background(), cfg, nil)
+		// REINFORCE learns from whole episodes: it may end past the budget.
+		if err != nil || res.Steps < 256 || algo != AlgoREINFORCE && res.Steps != 256 || len(res.EpisodicReturns) == 0 {
+			t.Fatalf("%s: %v, %d steps, %d episodes", algo, err, res.Steps, len(res.EpisodicReturns))
+		}
+		rows, err := Evaluate(cfg.Env, []Method{tr.Method(MethodName(algo))}, Seeds(ValidationSeed0, 2))
+		if err != nil || len(rows[0].Completion) != 2 || !(rows[0].Completion[0] > 0) {
+			t.Fatalf("%s: evaluate: %v, %+v", algo, err, rows)
 		}
 	}
 }

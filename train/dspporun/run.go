@@ -64,7 +64,7 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 	cfg.PPO.Checkpoint.Path, cfg.PPO.Checkpoint.Every, cfg.PPO.Checkpoint.Before = statePath, rc.CheckpointEvery, run.Sync
 	prog := runlog.NewProgress(logw, int(cfg.PPO.TotalTimesteps), "train", rc.Quiet)
 	var last int64
-	ag, res, err := Train(ctx, cfg, func(step int64, m map[string]float64) {
+	tr, res, err := Train(ctx, cfg, func(step int64, m map[string]float64) {
 		EpisodeMetrics(m)
 		run.Scalars(step, m)
 		if step > last {
@@ -81,11 +81,15 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 		return rep, err
 	}
 	rep.Result = res
-	if err := dsppo.Save(rep.ModelPath, ag, res.Steps); err != nil {
-		return rep, err
+	if tr.Q == nil && cfg.Algo != AlgoPPOMLP {
+		if err := dsppo.Save(rep.ModelPath, tr.Agent, res.Steps); err != nil {
+			return rep, err
+		}
+	} else {
+		rep.ModelPath = "" // the baselines are trained and scored in the bench, not saved
 	}
 	if rc.EvalQueues > 0 {
-		rep.Rows, err = Evaluate(cfg.Env, append(Baselines(), AgentMethod("ds-ppo", ag)), Seeds(ValidationSeed0, rc.EvalQueues))
+		rep.Rows, err = Evaluate(cfg.Env, append(Baselines(), tr.Method(MethodName(cfg.Algo))), Seeds(ValidationSeed0, rc.EvalQueues))
 	}
 	return rep, err
 }

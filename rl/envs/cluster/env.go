@@ -357,6 +357,17 @@ func (e *Env) mask(typ int) []bool {
 	return m
 }
 
+// finalObs is the observation after the last placement: no task to
+// decide (Task −1), every action masked, the nodes as they are.
+func (e *Env) finalObs() Obs {
+	o := Obs{Cfg: &e.Cfg, Time: e.now, Task: -1, Nodes: make([]NodeState, len(e.nodeCl)),
+		Mask: make([]bool, len(e.nodeCl)*e.slots+1), Options: make([][]int, len(e.Cfg.Clusters)), Utilisation: e.utilisation()}
+	for n := range o.Nodes {
+		o.Nodes[n] = NodeState{Cluster: e.nodeCl[n], Cap: e.nodeCap[n], Free: e.free[n]}
+	}
+	return o
+}
+
 func (e *Env) obs() Obs {
 	k := e.pending[e.cur]
 	tk := e.tasks[k]
@@ -435,7 +446,7 @@ func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
 		if e.makespan > 0 {
 			info["utilisation"] = e.uInt / e.makespan
 		}
-		return rl.Step[Obs]{Obs: Obs{Cfg: &e.Cfg, Time: e.now, Task: -1, Mask: make([]bool, len(e.nodeCl)*e.slots+1)}, Reward: e.jctOr(area, reward), Terminated: true, Info: info}, nil
+		return rl.Step[Obs]{Obs: e.finalObs(), Reward: e.jctOr(area, reward), Terminated: true, Info: info}, nil
 	}
 	e.decide()
 	return rl.Step[Obs]{Obs: e.obs(), Reward: e.jctOr(area, reward), Info: info}, nil
