@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -175,5 +177,100 @@ func dsppoEval(c *cli.Context) error {
 		return err
 	}
 	dspporun.WriteMarkdown(c.App.Writer, fmt.Sprintf("%s queue, %d %s queues", c.String("queue"), n, c.String("split")), rows)
+	return nil
+}
+
+// benchDSPPOCommand is `cpntrain bench dsppo`.
+func benchDSPPOCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "dsppo",
+		Usage:     "DS-PPO vs the greedy baselines and the learned ones (DRL-DQN, DRL-REINFORCE, the MLP ablation) on both queues",
+		UsageText: "cpntrain bench dsppo [--queues stable,burst] [--test-queues 5] [--algos ppo,ppo-mlp,dqn,reinforce] [--seeds 5] [--steps 200000] [--csv FILE] [--plots DIR]",
+		Description: "Scores the greedy baselines on --test-queues held-out queues of each queue kind, trains every\n" +
+			"algorithm of --algos --seeds times per queue kind (at most --steps decisions each; the\n" +
+			"70-episode early stop may end them sooner) and scores each on the same held-out queues.\n" +
+			"Prints a table per queue with the paper's percentages against DS-PPO; --csv writes every\n" +
+			"run, --plots bar charts with error bars and learning curves.",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "queues", Value: cli.NewStringSlice("stable", "burst"), Usage: "queue kinds: stable, burst"},
+			&cli.StringFlag{Name: "cluster", Usage: "cluster file (JSON or YAML); default: the paper's testbed"},
+			&cli.IntFlag{Name: "test-queues", Value: 5, Usage: "held-out queues per kind"},
+			&cli.StringSliceFlag{Name: "algos", Value: cli.NewStringSlice("ppo", "ppo-mlp", "dqn", "reinforce"), Usage: "learned methods to train (none: only the heuristics)"},
+			&cli.IntFlag{Name: "seeds", Value: 5, Usage: "training runs per learned method and queue kind"},
+			&cli.Int64Flag{Name: "steps", Value: 200000, Usage: "decisions per training run (at most)"},
+			&cli.StringFlag{Name: "reward", Value: cluster.RewardJCT, Usage: "training reward: jct or paper"},
+			&cli.Float64Flag{Name: "gamma", Value: 0.99, Usage: "discount per decision"},
+			&cli.StringFlag{Name: "csv", Usage: "also write every run to this CSV file"},
+			&cli.StringFlag{Name: "plots", Usage: "also write PNG figures into this folder"},
+		},
+		Action: benchDSPPO,
+	}
+}
+
+func benchDSPPO(c *cli.Context) error {
+	if err := exactArgs(c); err != nil {
+		return err
+	}
+	bc := dspporun.BenchConfig{System: cluster.PaperConfig(), Queues: c.StringSlice("queues"), TestQueues: c.Int("test-queues"),
+		Seeds: c.Int("seeds"), Steps: c.Int64("steps"), Reward: c.String("reward"), Gamma: c.Float64("gamma"), Log: infoWriter(c)}
+	for _, a := range c.StringSlice("algos") {
+		if a == "none" {
+			continue
+		}
+		if !slices.Contains(dspporun.Algos, a) {
+			return &usageError{msg: fmt.Sprintf("--algos: %q is not one of %v.", a, dspporun.Algos), cmd: c.Command.HelpName}
+		}
+		bc.Algos = append(bc.Algos, a)
+	}
+	for _, q := range bc.Queues {
+		if _, err := dspporun.QueueOf(q); err != nil {
+			return &usageError{msg: "--queues: " + err.Error() + ".", cmd: c.Command.HelpName}
+		}
+	}
+	switch {
+	case bc.TestQueues < 1 || bc.TestQueues > 10000:
+		return &usageError{msg: fmt.Sprintf("--test-queues %d outside [1, 10000].", bc.TestQueues), cmd: c.Command.HelpName}
+	case bc.Seeds < 1 || bc.Seeds > 100:
+		return &usageError{msg: fmt.Sprintf("--seeds %d outside [1, 100].", bc.Seeds), cmd: c.Command.HelpName}
+	case len(bc.Algos) > 0 && (bc.Steps < 2048 || bc.Steps > 1e9):
+		return &usageError{msg: fmt.Sprintf("--steps %d outside [2048, 1e9].", bc.Steps), cmd: c.Command.HelpName}
+	case bc.Reward != cluster.RewardJCT && bc.Reward != cluster.RewardPaper:
+		return &usageError{msg: fmt.Sprintf("--reward %q: want jct or paper.", bc.Reward), cmd: c.Command.HelpName}
+	case !(bc.Gamma >= 0 && bc.Gamma <= 1):
+		return &usageError{msg: fmt.Sprintf("--gamma %v outside [0, 1].", bc.Gamma), cmd: c.Command.HelpName}
+	}
+	if path := c.String("cluster"); path != "" {
+		sys, err := cluster.LoadConfig(path)
+		if err != nil {
+			return fmt.Errorf("--cluster: %w", err)
+		}
+		bc.System = sys
+	}
+	rows, err := dspporun.Bench(c.Context, bc)
+	if err != nil {
+		return err
+	}
+	dspporun.WriteBenchMarkdown(c.App.Writer, rows, bc)
+	if path := c.String("csv"); path != "" {
+		var buf bytes.Buffer
+		if err := dspporun.WriteBenchCSV(&buf, rows); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("--csv: %w", err)
+		}
+	}
+	if dir := c.String("plots"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("--plots: %w", err)
+		}
+		files, err := dspporun.BenchPlot(dir, rows)
+		if err != nil {
+			return fmt.Errorf("--plots: %w", err)
+		}
+		for _, f := range files {
+			fmt.Fprintln(infoWriter(c), "wrote", f)
+		}
+	}
 	return nil
 }

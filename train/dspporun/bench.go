@@ -1,0 +1,297 @@
+package dspporun
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/cpntrain/cpntrain/rl/envs/cluster"
+)
+
+// BenchConfig is `cpntrain bench dsppo`.
+type BenchConfig struct {
+	// System is the cluster configuration (the paper's by default); its
+	// queue is replaced by each of Queues.
+	System cluster.Config
+	// Queues names the queues: "stable", "burst".
+	Queues []string
+	// TestQueues is the number of held-out queues (TestSeed0 on) every
+	// method is scored on.
+	TestQueues int
+	// Algos are the learned methods trained (Algos' names), Seeds training
+	// runs each (seeds 1…Seeds), Steps decisions at most per run (the
+	// 70-episode early stop may end them sooner), Reward and Gamma their
+	// training reward and discount.
+	Algos  []string
+	Seeds  int
+	Steps  int64
+	Reward string
+	Gamma  float64
+	// Log gets progress lines.
+	Log io.Writer
+}
+
+// QueueOf names the paper's queues.
+func QueueOf(name string) (cluster.Queue, error) {
+	switch name {
+	case "stable":
+		return cluster.Stable, nil
+	case "burst":
+		return cluster.Burst, nil
+	}
+	return cluster.Queue{}, fmt.Errorf("queue %q: want stable or burst", name)
+}
+
+// BenchRow is one method on one queue: means over the test queues (and,
+// for learned methods, the per-seed means in Seeds).
+type BenchRow struct {
+	Queue, Method string
+	// Completion, Wait and Util are per-run means (one per training seed
+	// for learned methods, one per test queue for the heuristics): the
+	// table reports their mean ± std.
+	Completion, Wait, Util []float64
+	Decision               time.Duration
+	Decisions              float64
+	TrainSec               float64
+	// Curves are the learned runs' episodic average completion times.
+	Curves [][]float64
+}
+
+// Bench trains and scores every method on every queue.
+func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
+	logf := func(format string, a ...any) {
+		if bc.Log != nil {
+			fmt.Fprintf(bc.Log, format+"\n", a...)
+		}
+	}
+	var out []BenchRow
+	for _, qn := range bc.Queues {
+		q, err := QueueOf(qn)
+		if err != nil {
+			return nil, err
+		}
+		sys := bc.System
+		sys.Queue = q
+		seeds := Seeds(TestSeed0, bc.TestQueues)
+		rows, err := Evaluate(sys, Baselines(), seeds)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out = append(out, BenchRow{Queue: qn, Method: r.Method, Completion: r.Completion, Wait: r.Wait, Util: r.Util, Decision: r.Decision, Decisions: r.Decisions})
+		}
+		for _, algo := range bc.Algos {
+			br := BenchRow{Queue: qn, Method: MethodName(algo)}
+			var dec time.Duration
+			for k := 1; k <= bc.Seeds; k++ {
+				cfg := DefaultConfig(q)
+				cfg.Algo, cfg.Env = algo, sys
+				cfg.Env.Reward = bc.Reward
+				cfg.Model.Types = len(sys.TaskTypes)
+				cfg.PPO.Seed, cfg.PPO.TotalTimesteps = uint64(k), bc.Steps
+				cfg.PPO.Gamma, cfg.DQN.Gamma, cfg.PG.Gamma = bc.Gamma, bc.Gamma, bc.Gamma
+				var curve []float64
+				tr, res, err := Train(ctx, cfg, func(step int64, m map[string]float64) {
+					EpisodeMetrics(m)
+					if c, ok := m["queue/avg_completion_s"]; ok {
+						curve = append(curve, c)
+					}
+				})
+				if err != nil {
+					return nil, fmt.Errorf("%s on the %s queue, seed %d: %w", algo, qn, k, err)
+				}
+				ev, err := Evaluate(sys, []Method{tr.Method(br.Method)}, seeds)
+				if err != nil {
+					return nil, err
+				}
+				c, _ := MeanStd(ev[0].Completion)
+				w, _ := MeanStd(ev[0].Wait)
+				u, _ := MeanStd(ev[0].Util)
+				br.Completion, br.Wait, br.Util = append(br.Completion, c), append(br.Wait, w), append(br.Util, u)
+				br.Curves = append(br.Curves, curve)
+				br.TrainSec += res.Elapsed.Seconds() / float64(bc.Seeds)
+				br.Decisions += ev[0].Decisions / float64(bc.Seeds)
+				dec += ev[0].Decision / time.Duration(bc.Seeds)
+				logf("%s queue: %s seed %d: %d decisions in %.0f s (%s), test completion %.2f s", qn, br.Method, k, res.Steps, res.Elapsed.Seconds(), orFull(res.Stopped), c)
+			}
+			br.Decision = dec
+			out = append(out, br)
+		}
+	}
+	return out, nil
+}
+
+func orFull(stopped string) string {
+	if stopped == "" {
+		return "ran its steps"
+	}
+	return "stopped: " + stopped
+}
+
+// WriteBenchMarkdown prints one table per queue with the paper's
+// percentages: how much longer every other method's average completion
+// time is than the best learned method's ((other − best)/best, the
+// paper's "275.93 %"), and how much higher the best's utilisation is
+// ((best − other)/other, its "38.86 %").
+func WriteBenchMarkdown(w io.Writer, rows []BenchRow, bc BenchConfig) {
+	var queues []string
+	for _, r := range rows {
+		if !slices.Contains(queues, r.Queue) {
+			queues = append(queues, r.Queue)
+		}
+	}
+	for _, q := range queues {
+		fmt.Fprintf(w, "### %s queue (%d held-out queues; learned methods: mean ± std over %d training seeds of their means)\n\n", q, bc.TestQueues, bc.Seeds)
+		ref := -1
+		for i, r := range rows {
+			if r.Queue == q && r.Method == MethodName(AlgoPPO) {
+				ref = i
+			}
+		}
+		fmt.Fprintln(w, "| method | avg completion (s) | avg waiting (s) | utilisation | completion vs DS-PPO | DS-PPO's utilisation gain | decisions per queue | time per decision | training (s) |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+		for _, r := range rows {
+			if r.Queue != q {
+				continue
+			}
+			c, cs := MeanStd(r.Completion)
+			wt, ws := MeanStd(r.Wait)
+			u, us := MeanStd(r.Util)
+			vs, gain := "–", "–"
+			if ref >= 0 && r.Method != MethodName(AlgoPPO) {
+				rc, _ := MeanStd(rows[ref].Completion)
+				ru, _ := MeanStd(rows[ref].Util)
+				vs = fmt.Sprintf("%+.2f %%", 100*(c-rc)/rc)
+				if u > 0 {
+					gain = fmt.Sprintf("%+.2f %%", 100*(ru-u)/u)
+				}
+			}
+			train := "–"
+			if r.TrainSec > 0 {
+				train = fmt.Sprintf("%.0f", r.TrainSec)
+			}
+			fmt.Fprintf(w, "| %s | %.2f ± %.2f | %.2f ± %.2f | %.3f ± %.3f | %s | %s | %.0f | %v | %s |\n", r.Method, c, cs, wt, ws, u, us, vs, gain, r.Decisions, r.Decision.Round(10*time.Nanosecond), train)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// WriteBenchCSV writes one line per method, queue and run.
+func WriteBenchCSV(w io.Writer, rows []BenchRow) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"queue", "method", "run", "avg_completion_s", "avg_wait_s", "utilisation", "decision_s", "decisions_per_queue", "train_s"})
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
+	for _, r := range rows {
+		for i := range r.Completion {
+			cw.Write([]string{r.Queue, r.Method, strconv.Itoa(i), f(r.Completion[i]), f(r.Wait[i]), f(r.Util[i]), f(r.Decision.Seconds()), f(r.Decisions), f(r.TrainSec)})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// BenchPlot writes, per queue, bars of the average completion time with
+// error bars (± std) per method and the learned methods' learning curves
+// (episodic average completion time, mean over seeds), as PNG files in
+// dir; it returns the files written.
+func BenchPlot(dir string, rows []BenchRow) ([]string, error) {
+	var queues []string
+	for _, r := range rows {
+		if !slices.Contains(queues, r.Queue) {
+			queues = append(queues, r.Queue)
+		}
+	}
+	var files []string
+	for _, q := range queues {
+		bars := plot.New()
+		bars.Title.Text = fmt.Sprintf("DS-PPO, %s queue: average completion time (mean ± std)", q)
+		bars.Y.Label.Text = "seconds"
+		var vals plotter.Values
+		var errs plotter.YErrors
+		var names []string
+		for _, r := range rows {
+			if r.Queue != q {
+				continue
+			}
+			m, s := MeanStd(r.Completion)
+			if math.IsNaN(s) {
+				s = 0
+			}
+			vals, errs, names = append(vals, m), append(errs, struct{ Low, High float64 }{s, s}), append(names, r.Method)
+		}
+		b, err := plotter.NewBarChart(vals, vg.Points(24))
+		if err != nil {
+			return files, err
+		}
+		b.LineStyle.Width = vg.Length(0)
+		b.Color = plotutil.Color(0)
+		bars.Add(b)
+		type xyErr struct {
+			plotter.XYs
+			plotter.YErrors
+		}
+		pts := make(plotter.XYs, len(vals))
+		for i, v := range vals {
+			pts[i] = plotter.XY{X: float64(i), Y: v}
+		}
+		eb, err := plotter.NewYErrorBars(xyErr{pts, errs})
+		if err != nil {
+			return files, err
+		}
+		bars.Add(eb)
+		bars.NominalX(names...)
+		name := filepath.Join(dir, fmt.Sprintf("dsppo-%s-completion.png", q))
+		if err := bars.Save(8*vg.Inch, 4.5*vg.Inch, name); err != nil {
+			return files, err
+		}
+		files = append(files, name)
+
+		curves := plot.New()
+		curves.Title.Text = fmt.Sprintf("%s queue: training episodes' average completion time (mean over seeds)", q)
+		curves.X.Label.Text, curves.Y.Label.Text = "episode", "seconds"
+		var args []any
+		for _, r := range rows {
+			if r.Queue != q || len(r.Curves) == 0 {
+				continue
+			}
+			var xy plotter.XYs
+			for ep := 0; ; ep++ {
+				var s float64
+				n := 0
+				for _, c := range r.Curves {
+					if ep < len(c) {
+						s, n = s+c[ep], n+1
+					}
+				}
+				if n == 0 {
+					break
+				}
+				xy = append(xy, plotter.XY{X: float64(ep + 1), Y: s / float64(n)})
+			}
+			args = append(args, r.Method, xy)
+		}
+		if len(args) == 0 {
+			continue
+		}
+		if err := plotutil.AddLines(curves, args...); err != nil {
+			return files, err
+		}
+		name = filepath.Join(dir, fmt.Sprintf("dsppo-%s-learning.png", q))
+		if err := curves.Save(8*vg.Inch, 4.5*vg.Inch, name); err != nil {
+			return files, err
+		}
+		files = append(files, name)
+	}
+	return files, nil
+}
