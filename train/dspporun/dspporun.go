@@ -229,12 +229,15 @@ type Method struct {
 	Policy func() rl.Policy[cluster.Obs]
 }
 
-// Baselines are the greedy heuristics of rl/envs/cluster.
+// Baselines are the heuristics of rl/envs/cluster: the greedy ones and
+// the metaheuristics (a fresh, seeded search state per episode).
 func Baselines() []Method {
 	return []Method{
 		{"first-fit", cluster.FirstFit},
 		{"fastest-fit", cluster.Fastest},
 		{"best-or-wait", cluster.BestOrWait},
+		{"sigmoid-pso", func() rl.Policy[cluster.Obs] { return cluster.SigmoidPSO(cluster.DefaultSwarm()) }},
+		{"gwo", func() rl.Policy[cluster.Obs] { return cluster.GWO(cluster.DefaultSwarm()) }},
 	}
 }
 

@@ -243,3 +243,48 @@ func TestWaitBudget(t *testing.T) {
 		t.Fatalf("return %v, want %v", ret, -38.0/3/100)
 	}
 }
+
+// TestSwarmDecodeByHand: twoWays with two tasks waiting at t = 0 (α = 1):
+// each task's placements in node order are x (10 s), y1 30 s, y1 20 s,
+// y2 30 s, y2 20 s, then "defer" (fastest 10 s × (1 + 1)).
+//
+//	[x, x]:     10 + (x is full: deferred) 20 → 15, first x
+//	[x, y1 30]: 10 + 30 → 20
+//	[defer, x]: 20 + 10 → 15, first none
+//
+// With x busy and DeferCost 2 (a deferral costs 30 s) both searches place
+// the one task on y's 20 s strategy (action 3); with x free, on x (0).
+func TestSwarmDecodeByHand(t *testing.T) {
+	e, _ := NewEnv(twoWays())
+	o, _ := e.ResetQueue([]int{0, 0}, []float64{0, 0})
+	b := newBatch(o, 8, 1)
+	if len(b.types) != 2 || len(b.options[0]) != 5 || b.fastest[0] != 10 {
+		t.Fatalf("batch %v, %d options, fastest %v", b.types, len(b.options[0]), b.fastest[0])
+	}
+	for _, c := range []struct {
+		x     []float64
+		fit   float64
+		first [2]int
+	}{{[]float64{0.5, 0.5}, 15, [2]int{0, 1}}, {[]float64{0.5, 1.5}, 20, [2]int{0, 1}}, {[]float64{5.5, 0.5}, 15, [2]int{-1, -1}}} {
+		if f, first := b.decode(c.x); !near(f, c.fit) || first != c.first {
+			t.Errorf("decode %v = %v, %v; want %v, %v", c.x, f, first, c.fit, c.first)
+		}
+	}
+	cfg := DefaultSwarm()
+	cfg.DeferCost = 2
+	e, _ = NewEnv(twoWays())
+	o, _ = e.ResetQueue([]int{0}, []float64{0})
+	for name, p := range map[string]rl.Policy[Obs]{"pso": SigmoidPSO(cfg), "gwo": GWO(cfg)} {
+		if a, _ := p.Decide(o); a.Index != 0 {
+			t.Errorf("%s with x free: action %d, want 0", name, a.Index)
+		}
+	}
+	e, _ = NewEnv(twoWays())
+	o, _ = e.ResetQueue([]int{0, 0}, []float64{0, 0})
+	s := step(t, e, 0)
+	for name, p := range map[string]rl.Policy[Obs]{"pso": SigmoidPSO(cfg), "gwo": GWO(cfg)} {
+		if a, _ := p.Decide(s.Obs); a.Index != 3 {
+			t.Errorf("%s with x busy: action %d, want 3 (y's 20 s strategy)", name, a.Index)
+		}
+	}
+}
