@@ -104,6 +104,12 @@ type Config struct {
 	// the queue's tasks), so that a queue's return is minus its average
 	// completion time in units of 100 s.
 	RewardScale float64 `json:"reward_scale,omitempty"`
+	// WaitCost is what a wait costs under RewardJCT, in task-seconds (as
+	// if one task stayed one more second in the system); 0 means 1. A wait
+	// moves no clock, so without it waiting would be free and a policy
+	// could pass over tasks at will (the paper's −1 per wait plays the
+	// same part in equation 13).
+	WaitCost float64 `json:"wait_cost,omitempty"`
 	// MaxWaits bounds an episode's waits (the wait action): once spent,
 	// waiting is not allowed, so every episode ends within Tasks +
 	// MaxWaits decisions; 0 means 10 × the queue's tasks.
@@ -340,6 +346,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.RewardScale >= 0) || math.IsInf(c.RewardScale, 0) {
 		bad("reward_scale: %v must be finite and non-negative", c.RewardScale)
+	}
+	if !(c.WaitCost >= 0) || math.IsInf(c.WaitCost, 0) {
+		bad("wait_cost: %v must be finite and non-negative", c.WaitCost)
 	}
 	if c.MaxWaits < 0 || c.MaxWaits > 100*MaxTasks {
 		bad("max_waits: %d outside [0, %d]", c.MaxWaits, 100*MaxTasks)

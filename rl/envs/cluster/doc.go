@@ -45,7 +45,9 @@
 //     the count of finished tasks, which grows to thousands in a burst
 //     queue and dwarfs the terms that depend on the decision (1/(G + H) is
 //     about 0.03); both are offered, and the bench says which trains the
-//     better policy.
+//     better policy. Under RewardJCT a wait also costs Config.WaitCost
+//     task-seconds (default 1): a wait moves no clock, so it would
+//     otherwise be free (equation 13's −1 plays that part).
 //   - Queues (section 5.1): Tasks arrivals uniform over [0, Horizon),
 //     types uniform: Stable is 100 tasks in 1,000 s, Burst 2,000.
 //     ResetQueue replays a given trace. Every draw comes from the seed.

@@ -411,7 +411,11 @@ func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
 		e.passed[e.cur] = true
 		e.waits++
 		e.decide()
-		return rl.Step[Obs]{Obs: e.obs(), Reward: e.jctOr(area, -1), Info: map[string]float64{"wait": 1}}, nil
+		wc := e.Cfg.WaitCost
+		if wc == 0 {
+			wc = 1
+		}
+		return rl.Step[Obs]{Obs: e.obs(), Reward: e.jctOr(area-wc, -1), Info: map[string]float64{"wait": 1}}, nil
 	}
 	n, slot := a.Index/e.slots, a.Index%e.slots
 	si := e.opts[typ][e.nodeCl[n]][slot]

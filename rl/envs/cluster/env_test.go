@@ -229,9 +229,12 @@ func TestWaitBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	step(t, e, 0)      // task 0 runs: waiting becomes possible
-	s := step(t, e, 2) // task 1 waits: passes to task 2
+	s := step(t, e, 2) // task 1 waits: passes to task 2, at the wait cost of 1 task-second
 	if s.Obs.Mask[2] || !s.Obs.Mask[0] {
 		t.Fatal("a second wait is allowed with MaxWaits 1")
+	}
+	if !near(s.Reward, -1.0/(100*4)) {
+		t.Fatalf("a wait pays %v, want −1 task-second = %v", s.Reward, -1.0/(100*4))
 	}
 	e2, _ := NewEnv(c)
 	e2.ResetQueue([]int{0, 0, 0}, []float64{0, 1, 2})
