@@ -200,6 +200,7 @@ func benchDSPPOCommand() *cli.Command {
 			&cli.Int64Flag{Name: "steps", Value: 200000, Usage: "decisions per training run (at most)"},
 			&cli.StringFlag{Name: "reward", Value: cluster.RewardJCT, Usage: "training reward: jct or paper"},
 			&cli.Float64Flag{Name: "gamma", Value: 0.99, Usage: "discount per decision"},
+			&cli.BoolFlag{Name: "variants", Value: true, Usage: "also score every method on the testbed with 6 more edge nodes and with one cloud server lost (learned methods without retraining); not with --cluster"},
 			&cli.StringFlag{Name: "csv", Usage: "also write every run to this CSV file"},
 			&cli.StringFlag{Name: "plots", Usage: "also write PNG figures into this folder"},
 		},
@@ -245,6 +246,8 @@ func benchDSPPO(c *cli.Context) error {
 			return fmt.Errorf("--cluster: %w", err)
 		}
 		bc.System = sys
+	} else if c.Bool("variants") {
+		bc.Variants = dspporun.DefaultVariants()
 	}
 	rows, err := dspporun.Bench(c.Context, bc)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -38,8 +39,28 @@ type BenchConfig struct {
 	Steps  int64
 	Reward string
 	Gamma  float64
+	// Variants are other systems every method is also scored on, the
+	// learned ones without retraining (DeepSets' generalisation claim;
+	// the MLP ablation cannot read another system's size and is left
+	// out).
+	Variants []Variant
 	// Log gets progress lines.
 	Log io.Writer
+}
+
+// Variant is a change of the system.
+type Variant struct {
+	Name  string
+	Apply func(*cluster.Config)
+}
+
+// DefaultVariants: the "more edge nodes, a lost cloud server" on
+// the paper's testbed.
+func DefaultVariants() []Variant {
+	return []Variant{
+		{"edge +6", func(c *cluster.Config) { c.Clusters[1].Nodes += 6 }},
+		{"cloud −1", func(c *cluster.Config) { c.Clusters[0].Nodes-- }},
+	}
 }
 
 // QueueOf names the paper's queues.
@@ -84,15 +105,38 @@ func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
 		sys := bc.System
 		sys.Queue = q
 		seeds := Seeds(TestSeed0, bc.TestQueues)
-		rows, err := Evaluate(sys, Baselines(), seeds)
-		if err != nil {
-			return nil, err
+		systems := []cluster.Config{sys}
+		names := []string{qn}
+		for _, v := range bc.Variants {
+			vs := sys
+			vs.Clusters = slices.Clone(sys.Clusters)
+			v.Apply(&vs)
+			if err := vs.Validate(); err != nil {
+				return nil, fmt.Errorf("variant %s: %w", v.Name, err)
+			}
+			systems, names = append(systems, vs), append(names, qn+" / "+v.Name)
 		}
-		for _, r := range rows {
-			out = append(out, BenchRow{Queue: qn, Method: r.Method, Completion: r.Completion, Wait: r.Wait, Util: r.Util, Decision: r.Decision, Decisions: r.Decisions})
+		var variantRows []BenchRow
+		for i, s := range systems {
+			rows, err := Evaluate(s, Baselines(), seeds)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				br := BenchRow{Queue: names[i], Method: r.Method, Completion: r.Completion, Wait: r.Wait, Util: r.Util, Decision: r.Decision, Decisions: r.Decisions}
+				if i == 0 {
+					out = append(out, br)
+				} else {
+					variantRows = append(variantRows, br)
+				}
+			}
 		}
 		for _, algo := range bc.Algos {
 			br := BenchRow{Queue: qn, Method: MethodName(algo)}
+			vrows := make([]BenchRow, len(systems)-1)
+			for i := range vrows {
+				vrows[i] = BenchRow{Queue: names[i+1], Method: br.Method + " (trained on " + qn + ")"}
+			}
 			var dec time.Duration
 			for k := 1; k <= bc.Seeds; k++ {
 				cfg := DefaultConfig(q)
@@ -124,10 +168,30 @@ func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
 				br.Decisions += ev[0].Decisions / float64(bc.Seeds)
 				dec += ev[0].Decision / time.Duration(bc.Seeds)
 				logf("%s queue: %s seed %d: %d decisions in %.0f s (%s), test completion %.2f s", qn, br.Method, k, res.Steps, res.Elapsed.Seconds(), orFull(res.Stopped), c)
+				if algo == AlgoPPOMLP {
+					continue
+				}
+				for i := range vrows {
+					ev, err := Evaluate(systems[i+1], []Method{tr.Method(vrows[i].Method)}, seeds)
+					if err != nil {
+						return nil, err
+					}
+					c, _ := MeanStd(ev[0].Completion)
+					w, _ := MeanStd(ev[0].Wait)
+					u, _ := MeanStd(ev[0].Util)
+					vr := &vrows[i]
+					vr.Completion, vr.Wait, vr.Util = append(vr.Completion, c), append(vr.Wait, w), append(vr.Util, u)
+					vr.Decision += ev[0].Decision / time.Duration(bc.Seeds)
+					vr.Decisions += ev[0].Decisions / float64(bc.Seeds)
+				}
 			}
 			br.Decision = dec
 			out = append(out, br)
+			if algo != AlgoPPOMLP {
+				variantRows = append(variantRows, vrows...)
+			}
 		}
+		out = append(out, variantRows...)
 	}
 	return out, nil
 }
@@ -155,13 +219,13 @@ func WriteBenchMarkdown(w io.Writer, rows []BenchRow, bc BenchConfig) {
 		fmt.Fprintf(w, "### %s queue (%d held-out queues; learned methods: mean ± std over %d training seeds of their means)\n\n", q, bc.TestQueues, bc.Seeds)
 		ref := -1
 		for i, r := range rows {
-			if r.Queue == q && r.Method == MethodName(AlgoPPO) {
+			if r.Queue == q && strings.HasPrefix(r.Method, MethodName(AlgoPPO)) {
 				ref = i
 			}
 		}
 		fmt.Fprintln(w, "| method | avg completion (s) | avg waiting (s) | utilisation | completion vs DS-PPO | DS-PPO's utilisation gain | decisions per queue | time per decision | training (s) |")
 		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
-		for _, r := range rows {
+		for i, r := range rows {
 			if r.Queue != q {
 				continue
 			}
@@ -169,7 +233,7 @@ func WriteBenchMarkdown(w io.Writer, rows []BenchRow, bc BenchConfig) {
 			wt, ws := MeanStd(r.Wait)
 			u, us := MeanStd(r.Util)
 			vs, gain := "–", "–"
-			if ref >= 0 && r.Method != MethodName(AlgoPPO) {
+			if ref >= 0 && i != ref {
 				rc, _ := MeanStd(rows[ref].Completion)
 				ru, _ := MeanStd(rows[ref].Util)
 				vs = fmt.Sprintf("%+.2f %%", 100*(c-rc)/rc)

@@ -2,6 +2,8 @@ package dspporun
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/models/dsppo"
@@ -62,5 +64,34 @@ func TestEveryAlgorithmTrains(t *testing.T) {
 		if err != nil || len(rows[0].Completion) != 2 || !(rows[0].Completion[0] > 0) {
 			t.Fatalf("%s: evaluate: %v, %+v", algo, err, rows)
 		}
+	}
+}
+
+// TestBenchSmall: the bench on small queues with a variant: the
+// baselines and a briefly trained DS-PPO on the queue and on the variant
+// (without retraining), the Markdown names both, the CSV has a line per
+// run.
+func TestBenchSmall(t *testing.T) {
+	sys := small()
+	sys.Queue = cluster.Queue{}
+	bc := BenchConfig{System: sys, Queues: []string{"stable"}, TestQueues: 2, Algos: []string{AlgoPPO}, Seeds: 1, Steps: 2048,
+		Reward: cluster.RewardJCT, Gamma: 1, Variants: []Variant{{"one more node", func(c *cluster.Config) { c.Clusters[0].Nodes++ }}}}
+	rows, err := Bench(context.Background(), bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range rows {
+		names = append(names, r.Queue+": "+r.Method)
+	}
+	for _, want := range []string{"stable: fastest-fit", "stable: ds-ppo", "stable / one more node: gwo", "stable / one more node: ds-ppo (trained on stable)"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("no row %q in %v", want, names)
+		}
+	}
+	var md, csv strings.Builder
+	WriteBenchMarkdown(&md, rows, bc)
+	if err := WriteBenchCSV(&csv, rows); err != nil || !strings.Contains(md.String(), "### stable / one more node") || strings.Count(csv.String(), "\n") != 1+2*(2*5+1) {
+		t.Fatalf("%v\n%s\n%s", err, md.String(), csv.String())
 	}
 }
