@@ -117,8 +117,56 @@ type encoded struct {
 
 func lg(x, scale float64) float32 { return float32(math.Log1p(math.Max(0, x)) / scale) }
 
-// features fills the batch's inputs (no tape work).
+// feat is one observation's inputs (placement rows relative to it).
+type feat struct {
+	nodes, queue, glob, opt []float32
+	optNode, optAct         []int
+	nNodes, nQueue, actions int
+}
+
+// featuresOf returns o's inputs, memoised in o.Memo.
+func featuresOf(cfg Config, o cluster.Obs) *feat {
+	key := fmt.Sprintf("dsppo/%d", cfg.Types)
+	if f, ok := o.Memo.Get(key).(*feat); ok {
+		return f
+	}
+	nodes, queue, glob, nodeSeg, queueSeg, enc := computeFeatures(cfg, []cluster.Obs{o})
+	f := &feat{nodes: nodes, queue: queue, glob: glob, opt: enc.opt, optNode: enc.optNode, optAct: enc.optAct,
+		nNodes: len(nodeSeg), nQueue: len(queueSeg), actions: enc.actions}
+	o.Memo.Put(key, f)
+	return f
+}
+
+// features fills the batch's inputs (no tape work) from every
+// observation's memoised ones.
 func features(cfg Config, obs []cluster.Obs) (nodes, queue, glob []float32, nodeSeg, queueSeg []int, enc encoded) {
+	enc.actions = len(obs[0].Mask)
+	nodeBase := 0
+	for r, o := range obs {
+		f := featuresOf(cfg, o)
+		if f.actions != enc.actions {
+			panic(fmt.Sprintf("dsppo: observation %d has %d actions, observation 0 %d: a batch must come from one configuration", r, f.actions, enc.actions))
+		}
+		nodes, queue, glob = append(nodes, f.nodes...), append(queue, f.queue...), append(glob, f.glob...)
+		for range f.nNodes {
+			nodeSeg = append(nodeSeg, r)
+		}
+		for range f.nQueue {
+			queueSeg = append(queueSeg, r)
+		}
+		enc.opt = append(enc.opt, f.opt...)
+		for i := range f.optNode {
+			enc.optNode = append(enc.optNode, nodeBase+f.optNode[i])
+			enc.optObs = append(enc.optObs, r)
+			enc.optAct = append(enc.optAct, r*enc.actions+f.optAct[i])
+		}
+		nodeBase += f.nNodes
+	}
+	return
+}
+
+// computeFeatures computes the inputs of obs.
+func computeFeatures(cfg Config, obs []cluster.Obs) (nodes, queue, glob []float32, nodeSeg, queueSeg []int, enc encoded) {
 	qd, gd := cfg.queueDim(), cfg.globalDim()
 	enc.actions = len(obs[0].Mask)
 	nodeBase := 0

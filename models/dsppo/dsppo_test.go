@@ -56,6 +56,7 @@ func burst() cluster.Config {
 func permute(o cluster.Obs, perm []int) cluster.Obs {
 	slots := (len(o.Mask) - 1) / len(o.Nodes)
 	p := o
+	p.Memo = nil // a changed observation must not share the original's encoding
 	p.Nodes = make([]cluster.NodeState, len(o.Nodes))
 	p.Mask = make([]bool, len(o.Mask))
 	for i, j := range perm {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 
 	"github.com/cpntrain/cpntrain/rl"
 )
@@ -52,6 +53,42 @@ type Obs struct {
 	// Options are, per cluster, the decided type's strategy indices in
 	// slot order (shared: do not modify).
 	Options [][]int
+	// Memo is a slot a model may use to keep its encoding of this
+	// observation (shared by its copies, e.g. in a rollout buffer read
+	// for several epochs); nil in observations made by hand. A copy that
+	// is then changed must get its own Memo (or nil).
+	Memo *Memo
+}
+
+// Memo caches one value under a key naming its encoder. It is safe for
+// concurrent use.
+type Memo struct {
+	mu  sync.Mutex
+	key string
+	val any
+}
+
+// Get returns the value stored under key, or nil.
+func (m *Memo) Get(key string) any {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.key != key {
+		return nil
+	}
+	return m.val
+}
+
+// Put stores v under key (v must not change afterwards).
+func (m *Memo) Put(key string, v any) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	m.key, m.val = key, v
+	m.mu.Unlock()
 }
 
 // ActionMask implements rl.Masked.
@@ -361,7 +398,7 @@ func (e *Env) mask(typ int) []bool {
 // decide (Task −1), every action masked, the nodes as they are.
 func (e *Env) finalObs() Obs {
 	o := Obs{Cfg: &e.Cfg, Time: e.now, Task: -1, Nodes: make([]NodeState, len(e.nodeCl)),
-		Mask: make([]bool, len(e.nodeCl)*e.slots+1), Options: make([][]int, len(e.Cfg.Clusters)), Utilisation: e.utilisation()}
+		Mask: make([]bool, len(e.nodeCl)*e.slots+1), Options: make([][]int, len(e.Cfg.Clusters)), Utilisation: e.utilisation(), Memo: new(Memo)}
 	for n := range o.Nodes {
 		o.Nodes[n] = NodeState{Cluster: e.nodeCl[n], Cap: e.nodeCap[n], Free: e.free[n]}
 	}
@@ -373,7 +410,7 @@ func (e *Env) obs() Obs {
 	tk := e.tasks[k]
 	o := Obs{Cfg: &e.Cfg, Time: e.now, Task: tk.typ, TaskWait: e.now - tk.arrival,
 		Nodes: make([]NodeState, len(e.nodeCl)), Waiting: len(e.pending), Running: len(e.running),
-		ToArrive: len(e.tasks) - e.next, Utilisation: e.utilisation(), Mask: e.mask(tk.typ), Options: e.opts[tk.typ]}
+		ToArrive: len(e.tasks) - e.next, Utilisation: e.utilisation(), Mask: e.mask(tk.typ), Options: e.opts[tk.typ], Memo: new(Memo)}
 	for n := range o.Nodes {
 		o.Nodes[n] = NodeState{Cluster: e.nodeCl[n], Cap: e.nodeCap[n], Free: e.free[n]}
 	}
