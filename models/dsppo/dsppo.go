@@ -57,6 +57,13 @@ type Config struct {
 	// Pool is the node pooling: attention (the paper's light attention,
 	// default) or sum / mean / max.
 	Pool nnds.Pooling
+	// Prior, when positive, adds a fixed term to every logit so that the
+	// untrained policy starts near the fastest-fit heuristic and learns
+	// corrections (as RLMS-CPN's actors start at water-filling):
+	// −Prior·ln(T/T*) for a placement of run time T, T* the fastest
+	// allowed placement's, and −Prior·ln 2 for waiting (as a placement
+	// twice as slow). 0: none (the paper's plain policy).
+	Prior float64 `json:",omitempty"`
 }
 
 // DefaultConfig: width 64, attention pooling.
@@ -66,6 +73,9 @@ func DefaultConfig(types int) Config { return Config{Types: types, Dim: 64, Pool
 func (c Config) Validate() error {
 	if c.Types < 1 || c.Types > 1024 || c.Dim < 1 || c.Dim > 4096 {
 		return fmt.Errorf("dsppo: need 1 ≤ Types ≤ 1024 and 1 ≤ Dim ≤ 4096, got %d and %d", c.Types, c.Dim)
+	}
+	if !(c.Prior >= 0 && c.Prior <= 100) {
+		return fmt.Errorf("dsppo: Prior %v outside [0, 100]", c.Prior)
 	}
 	return c.Pool.Validate()
 }
@@ -122,6 +132,7 @@ type feat struct {
 	nodes, queue, glob, opt []float32
 	optNode, optAct         []int
 	nNodes, nQueue, actions int
+	prior                   []float32 // per action: the fastest-fit prior (see Config.Prior), Prior = 1
 }
 
 // featuresOf returns o's inputs, memoised in o.Memo.
@@ -132,7 +143,7 @@ func featuresOf(cfg Config, o cluster.Obs) *feat {
 	}
 	nodes, queue, glob, nodeSeg, queueSeg, enc := computeFeatures(cfg, []cluster.Obs{o})
 	f := &feat{nodes: nodes, queue: queue, glob: glob, opt: enc.opt, optNode: enc.optNode, optAct: enc.optAct,
-		nNodes: len(nodeSeg), nQueue: len(queueSeg), actions: enc.actions}
+		nNodes: len(nodeSeg), nQueue: len(queueSeg), actions: enc.actions, prior: priorOf(o)}
 	o.Memo.Put(key, f)
 	return f
 }
@@ -163,6 +174,29 @@ func features(cfg Config, obs []cluster.Obs) (nodes, queue, glob []float32, node
 		nodeBase += f.nNodes
 	}
 	return
+}
+
+// priorOf is the fastest-fit prior of o's actions with Prior = 1:
+// −ln(T/T*) per allowed placement, −ln 2 for waiting, 0 elsewhere (masked).
+func priorOf(o cluster.Obs) []float32 {
+	p := make([]float32, len(o.Mask))
+	if o.Task < 0 {
+		return p
+	}
+	strategies := o.Cfg.TaskTypes[o.Task].Strategies
+	fastest := math.Inf(1)
+	for a, ok := range o.Mask[:len(o.Mask)-1] {
+		if ok {
+			fastest = math.Min(fastest, strategies[o.Option(a)].Runtime)
+		}
+	}
+	for a, ok := range o.Mask[:len(o.Mask)-1] {
+		if ok {
+			p[a] = -float32(math.Log(strategies[o.Option(a)].Runtime / fastest))
+		}
+	}
+	p[len(p)-1] = -math.Ln2
+	return p
 }
 
 // computeFeatures computes the inputs of obs.
@@ -353,6 +387,15 @@ func (a *Actor) Logits(t *nn.Tape, obs []cluster.Obs) (*nn.Tensor, []bool) {
 		idx = append(idx, i*n+n-1)
 	}
 	logits := t.Reshape(t.ScatterAdd(scores, idx, r*n), r, n)
+	if k := a.Enc.Config.Prior; k > 0 {
+		prior := make([]float32, 0, r*n)
+		for _, o := range obs {
+			for _, v := range featuresOf(a.Enc.Config, o).prior {
+				prior = append(prior, float32(k)*v)
+			}
+		}
+		logits = t.Add(logits, t.Const(r, n, prior))
+	}
 	mask := make([]bool, 0, r*n)
 	for _, o := range obs {
 		mask = append(mask, o.Mask...)

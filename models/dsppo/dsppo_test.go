@@ -257,3 +257,38 @@ func TestFlatLayout(t *testing.T) {
 		t.Errorf("mode %d is masked", act.Index)
 	}
 }
+
+// TestPrior: the fastest-fit prior by hand (placements of 20 s and 30 s
+// allowed: 0 and −ln 1.5; waiting −ln 2; masked 0), and a large prior
+// makes the policy's mode a fastest allowed placement.
+func TestPrior(t *testing.T) {
+	c := cluster.Config{
+		Clusters: []cluster.Cluster{{Name: "x", Nodes: 1, Node: cluster.Resources{CPU: 2}}, {Name: "y", Nodes: 2, Node: cluster.Resources{CPU: 4}}},
+		TaskTypes: []cluster.TaskType{{Name: "f", Strategies: []cluster.Strategy{
+			{Cluster: "y", Processor: "cpu", Demand: cluster.Resources{CPU: 1}, Runtime: 30},
+			{Cluster: "x", Processor: "cpu", Demand: cluster.Resources{CPU: 2}, Runtime: 10},
+			{Cluster: "y", Processor: "cpu", Demand: cluster.Resources{CPU: 4}, Runtime: 20},
+		}}},
+		Queue: cluster.Queue{Tasks: 2, Horizon: 1}, Weights: cluster.Weights{Alpha: 1},
+	}
+	e, _ := cluster.NewEnv(c)
+	e.ResetQueue([]int{0, 0}, []float64{0, 0})
+	s, _ := e.Step(rl.Action{Index: 0}) // x busy
+	got := priorOf(s.Obs)
+	want := []float32{0, 0, -float32(math.Log(1.5)), 0, -float32(math.Log(1.5)), 0, -math.Ln2}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+			t.Fatalf("prior %v, want %v", got, want)
+		}
+	}
+	o := busyObs(t, burst(), 300)
+	cfg := DefaultConfig(5)
+	cfg.Prior = 50
+	a := NewActor(cfg, rand.New(rand.NewPCG(4, 4)))
+	m := a.Mode(nn.NewInference(), []cluster.Obs{o})[0].Index
+	fast, _ := cluster.Fastest().Decide(o)
+	rt := func(i int) float64 { return o.Cfg.TaskTypes[o.Task].Strategies[o.Option(i)].Runtime }
+	if m == o.WaitAction() || rt(m) != rt(fast.Index) {
+		t.Fatalf("mode %d (%v s), fastest-fit %d (%v s)", m, rt(m), fast.Index, rt(fast.Index))
+	}
+}
