@@ -38,6 +38,7 @@ func dsppoCommand() *cli.Command {
 				&cli.Int64Flag{Name: "steps", Value: 200000, Usage: "decisions to train for (at most; see --patience)"},
 				&cli.StringFlag{Name: "reward", Value: cluster.RewardJCT, Usage: "jct (−tasks in the system × time: the completion time) or paper (equations 13–17)"},
 				&cli.IntFlag{Name: "width", Value: 64, Usage: "width of φ, ρ and the heads"},
+				&cli.Float64Flag{Name: "prior", Value: 0, Usage: "fastest-fit prior on the logits (0: none, the paper's plain policy; 5: start near fastest-fit and learn corrections)"},
 				&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam learning rate"},
 				&cli.Float64Flag{Name: "gamma", Value: 0.99, Usage: "discount per decision (the paper: 0.99; 1: the jct return is exactly minus the mean completion time)"},
 				&cli.IntFlag{Name: "patience", Value: 70, Usage: "stop when the best return is this many episodes old (0: never)"},
@@ -107,6 +108,8 @@ func dsppoTrain(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("--lr %v outside (0, 1].", c.Float64("lr")), cmd: c.Command.HelpName}
 	case !(c.Float64("gamma") >= 0 && c.Float64("gamma") <= 1):
 		return &usageError{msg: fmt.Sprintf("--gamma %v outside [0, 1].", c.Float64("gamma")), cmd: c.Command.HelpName}
+	case !(c.Float64("prior") >= 0 && c.Float64("prior") <= 100):
+		return &usageError{msg: fmt.Sprintf("--prior %v outside [0, 100].", c.Float64("prior")), cmd: c.Command.HelpName}
 	case c.Int("patience") < 0:
 		return &usageError{msg: "--patience must not be negative.", cmd: c.Command.HelpName}
 	case every < 0:
@@ -118,7 +121,7 @@ func dsppoTrain(c *cli.Context) error {
 	cfg := dspporun.DefaultConfig(sys.Queue)
 	sys.Reward = c.String("reward")
 	cfg.Env, cfg.Model = sys, dsppo.DefaultConfig(len(sys.TaskTypes))
-	cfg.Model.Dim = c.Int("width")
+	cfg.Model.Dim, cfg.Model.Prior = c.Int("width"), c.Float64("prior")
 	cfg.PPO.TotalTimesteps, cfg.PPO.LearningRate, cfg.PPO.Seed, cfg.PPO.Gamma = steps, c.Float64("lr"), uint64(g.Seed), c.Float64("gamma")
 	cfg.Patience, cfg.Algo = c.Int("patience"), c.String("algo")
 	rc := dspporun.RunConfig{Dir: g.Out, Train: cfg, Force: c.Bool("force"), Quiet: g.Quiet, Log: infoWriter(c), CheckpointEvery: every, EvalQueues: evalQ}
@@ -200,6 +203,7 @@ func benchDSPPOCommand() *cli.Command {
 			&cli.Int64Flag{Name: "steps", Value: 200000, Usage: "decisions per training run (at most)"},
 			&cli.StringFlag{Name: "reward", Value: cluster.RewardJCT, Usage: "training reward: jct or paper"},
 			&cli.Float64Flag{Name: "gamma", Value: 0.99, Usage: "discount per decision"},
+			&cli.Float64Flag{Name: "prior", Value: 0, Usage: "fastest-fit prior on the DeepSets policies' logits (0: none)"},
 			&cli.BoolFlag{Name: "variants", Value: true, Usage: "also score every method on the testbed with 6 more edge nodes and with one cloud server lost (learned methods without retraining); not with --cluster"},
 			&cli.StringFlag{Name: "csv", Usage: "also write every run to this CSV file"},
 			&cli.StringFlag{Name: "plots", Usage: "also write PNG figures into this folder"},
@@ -213,7 +217,7 @@ func benchDSPPO(c *cli.Context) error {
 		return err
 	}
 	bc := dspporun.BenchConfig{System: cluster.PaperConfig(), Queues: c.StringSlice("queues"), TestQueues: c.Int("test-queues"),
-		Seeds: c.Int("seeds"), Steps: c.Int64("steps"), Reward: c.String("reward"), Gamma: c.Float64("gamma"), Log: infoWriter(c)}
+		Seeds: c.Int("seeds"), Steps: c.Int64("steps"), Reward: c.String("reward"), Gamma: c.Float64("gamma"), Prior: c.Float64("prior"), Log: infoWriter(c)}
 	for _, a := range c.StringSlice("algos") {
 		if a == "none" {
 			continue
@@ -237,6 +241,8 @@ func benchDSPPO(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("--steps %d outside [2048, 1e9].", bc.Steps), cmd: c.Command.HelpName}
 	case bc.Reward != cluster.RewardJCT && bc.Reward != cluster.RewardPaper:
 		return &usageError{msg: fmt.Sprintf("--reward %q: want jct or paper.", bc.Reward), cmd: c.Command.HelpName}
+	case !(bc.Prior >= 0 && bc.Prior <= 100):
+		return &usageError{msg: fmt.Sprintf("--prior %v outside [0, 100].", bc.Prior), cmd: c.Command.HelpName}
 	case !(bc.Gamma >= 0 && bc.Gamma <= 1):
 		return &usageError{msg: fmt.Sprintf("--gamma %v outside [0, 1].", bc.Gamma), cmd: c.Command.HelpName}
 	}

@@ -589,6 +589,8 @@ var cliSeeds = [][]string{
 	{"dsppo", "train", "--width", "0"},
 	{"dsppo", "train", "--gamma", "1.5"},
 	{"dsppo", "train", "--algo", "a3c"},
+	{"dsppo", "train", "--prior", "-1"},
+	{"bench", "dsppo", "--prior", "1000"},
 	{"dsppo", "train", "--patience", "-1"},
 	{"dsppo", "train", "--eval-queues", "-1"},
 	{"dsppo", "train", "--cluster", "/nonexistent.yaml"},

@@ -39,6 +39,8 @@ type BenchConfig struct {
 	Steps  int64
 	Reward string
 	Gamma  float64
+	// Prior is the DeepSets policies' fastest-fit prior (dsppo.Config).
+	Prior float64
 	// Variants are other systems every method is also scored on, the
 	// learned ones without retraining (DeepSets' generalisation claim;
 	// the MLP ablation cannot read another system's size and is left
@@ -142,7 +144,7 @@ func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
 				cfg := DefaultConfig(q)
 				cfg.Algo, cfg.Env = algo, sys
 				cfg.Env.Reward = bc.Reward
-				cfg.Model.Types = len(sys.TaskTypes)
+				cfg.Model.Types, cfg.Model.Prior = len(sys.TaskTypes), bc.Prior
 				cfg.PPO.Seed, cfg.PPO.TotalTimesteps = uint64(k), bc.Steps
 				cfg.PPO.Gamma, cfg.DQN.Gamma, cfg.PG.Gamma = bc.Gamma, bc.Gamma, bc.Gamma
 				var curve []float64
