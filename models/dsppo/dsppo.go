@@ -370,6 +370,11 @@ func (a *Actor) Params(visit func(string, *nn.Param)) {
 // Logits returns the R×A logits (A = the environment's action count;
 // empty slots 0) and the mask of allowed actions.
 func (a *Actor) Logits(t *nn.Tape, obs []cluster.Obs) (*nn.Tensor, []bool) {
+	return a.scores(t, obs, a.Enc.Config.Prior)
+}
+
+// scores is Logits with the prior's weight given.
+func (a *Actor) scores(t *nn.Tape, obs []cluster.Obs, prior float64) (*nn.Tensor, []bool) {
 	enc := encode(a.Enc, t, obs)
 	r, n := len(obs), enc.actions
 	wait := a.Wait.Forward(t, enc.ctx) // R×1
@@ -387,7 +392,7 @@ func (a *Actor) Logits(t *nn.Tape, obs []cluster.Obs) (*nn.Tensor, []bool) {
 		idx = append(idx, i*n+n-1)
 	}
 	logits := t.Reshape(t.ScatterAdd(scores, idx, r*n), r, n)
-	if k := a.Enc.Config.Prior; k > 0 {
+	if k := prior; k > 0 {
 		prior := make([]float32, 0, r*n)
 		for _, o := range obs {
 			for _, v := range featuresOf(a.Enc.Config, o).prior {
@@ -482,13 +487,13 @@ func NewAgent(cfg Config, rng *rand.Rand) (agent.Agent[cluster.Obs], error) {
 
 // QNet is DRL-DQN's Q-function (the paper's DQN baseline with DS-PPO's
 // encoder): the actor's network, its scores read as Q-values (the
-// environment's mask excludes the empty slots). It implements
-// agent.QFunction.
+// environment's mask excludes the empty slots; no prior: it is not a
+// probability). It implements agent.QFunction.
 type QNet struct{ *Actor }
 
 // QValues implements agent.QFunction: R × actions.
 func (q QNet) QValues(t *nn.Tape, obs []cluster.Obs) *nn.Tensor {
-	l, _ := q.Logits(t, obs)
+	l, _ := q.scores(t, obs, 0)
 	return l
 }
 
