@@ -123,7 +123,7 @@ func Encode(obs []mec.Obs, d int, dst []float32) {
 			panic(fmt.Sprintf("mecdqn: observation %d has %d devices, want %d", r, len(o.Decision), d))
 		}
 		out := dst[r*d*Features : (r+1)*d*Features]
-		if m := o.Memo.Get(memoKey); m != nil {
+		if m, ok := o.Memo.Get(memoKey).([]float32); ok {
 			copy(out, m)
 			continue
 		}
@@ -176,7 +176,7 @@ func gridFeatures(o mec.Obs, apSize []int, rows []float32) {
 	const w = 2 * len(gridShares)
 	s := o.Set
 	d := len(s.Tasks)
-	grid := s.Memo().Get(gridKey)
+	grid, _ := s.Memo().Get(gridKey).([]float32)
 	if grid == nil {
 		grid = make([]float32, d*w)
 		gridColumns(s, apSize, grid)

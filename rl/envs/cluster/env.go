@@ -8,7 +8,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
 
 	"github.com/cpntrain/cpntrain/rl"
 )
@@ -60,36 +59,8 @@ type Obs struct {
 	Memo *Memo
 }
 
-// Memo caches one value under a key naming its encoder. It is safe for
-// concurrent use.
-type Memo struct {
-	mu  sync.Mutex
-	key string
-	val any
-}
-
-// Get returns the value stored under key, or nil.
-func (m *Memo) Get(key string) any {
-	if m == nil {
-		return nil
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.key != key {
-		return nil
-	}
-	return m.val
-}
-
-// Put stores v under key (v must not change afterwards).
-func (m *Memo) Put(key string, v any) {
-	if m == nil {
-		return
-	}
-	m.mu.Lock()
-	m.key, m.val = key, v
-	m.mu.Unlock()
-}
+// Memo is rl.Memo: a model's cache of its encoding of an observation.
+type Memo = rl.Memo
 
 // ActionMask implements rl.Masked.
 func (o Obs) ActionMask() []bool { return o.Mask }
@@ -126,11 +97,11 @@ type Env struct {
 	Cfg Config
 
 	slots    int
-	nodeCl   []int                  // node → cluster
+	nodeCl   []int                   // node → cluster
 	nodeCap  [][NumResources]float64 // node → capacity
-	opts     [][][]int              // [type][cluster] → strategy indices
-	computeC float64                // total CPU cores
-	computeA float64                // total accelerator units
+	opts     [][][]int               // [type][cluster] → strategy indices
+	computeC float64                 // total CPU cores
+	computeA float64                 // total accelerator units
 
 	// Episode state.
 	reset    bool
@@ -152,7 +123,7 @@ type Env struct {
 	uInt, lastT       float64
 	makespan          float64
 	// area is ∫ (tasks in the system) dt, RewardJCT's.
-	area float64
+	area  float64
 	waits int // waits so far
 	// The episode's queue and actions (what a snapshot records).
 	qTypes  []int

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sync"
 
 	"github.com/cpntrain/cpntrain/rl"
 )
@@ -30,36 +29,9 @@ type Obs struct {
 	Memo *Memo
 }
 
-// Memo caches one encoding of an observation, under a key naming the
-// encoder. It is safe for concurrent use.
-type Memo struct {
-	mu   sync.Mutex
-	key  string
-	data []float32
-}
-
-// Get returns the encoding stored under key, or nil.
-func (m *Memo) Get(key string) []float32 {
-	if m == nil {
-		return nil
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.key != key {
-		return nil
-	}
-	return m.data
-}
-
-// Put stores an encoding under key (data must not change afterwards).
-func (m *Memo) Put(key string, data []float32) {
-	if m == nil {
-		return
-	}
-	m.mu.Lock()
-	m.key, m.data = key, data
-	m.mu.Unlock()
-}
+// Memo is rl.Memo: a model's cache of its encoding of an observation
+// (or, in Set.Memo, of what it derives from the set alone).
+type Memo = rl.Memo
 
 // ActionMask implements rl.Masked.
 func (o Obs) ActionMask() []bool {
