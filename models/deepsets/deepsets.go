@@ -27,7 +27,6 @@ import (
 
 	"github.com/cpntrain/cpntrain/nn"
 	nnds "github.com/cpntrain/cpntrain/nn/deepsets"
-	"github.com/cpntrain/cpntrain/nn/dist"
 	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/agent"
@@ -168,10 +167,7 @@ func newHead(in, hidden, out int, rng *rand.Rand) *mlp.Model {
 type Actor[O Set] struct {
 	Enc  *Encoder
 	Head *mlp.Model // [φ ‖ c] → 1
-
-	actions []rl.Action
-	idx     []int
-	logp    []float32
+	head agent.CategoricalHead[O]
 }
 
 // NewActor builds an actor.
@@ -194,47 +190,27 @@ func (a *Actor[O]) Logits(t *nn.Tape, obs []O) (*nn.Tensor, []bool) {
 
 // Act implements agent.Actor.
 func (a *Actor[O]) Act(t *nn.Tape, obs []O, rng *rand.Rand) []rl.Action {
-	acts, _ := a.ActLogProb(t, obs, rng)
-	return acts
+	return a.cat().Act(t, obs, rng)
 }
 
 // ActLogProb implements agent.LogProbActor.
 func (a *Actor[O]) ActLogProb(t *nn.Tape, obs []O, rng *rand.Rand) ([]rl.Action, []float32) {
-	logits, mask := a.Logits(t, obs)
-	c := dist.NewCategorical(t, logits, mask)
-	a.idx = c.Sample(rng, a.idx)
-	lps, n := c.LogProbs(), logits.Cols
-	a.actions, a.logp = a.actions[:0], a.logp[:0]
-	for r, i := range a.idx {
-		a.actions = append(a.actions, rl.Action{Index: i})
-		a.logp = append(a.logp, lps.Data[r*n+i])
-	}
-	return a.actions, a.logp
+	return a.cat().ActLogProb(t, obs, rng)
 }
 
 // Mode implements agent.Actor: the most probable element.
-func (a *Actor[O]) Mode(t *nn.Tape, obs []O) []rl.Action {
-	logits, mask := a.Logits(t, obs)
-	a.idx = dist.NewCategorical(t, logits, mask).Mode(a.idx)
-	a.actions = a.actions[:0]
-	for _, i := range a.idx {
-		a.actions = append(a.actions, rl.Action{Index: i})
-	}
-	return a.actions
-}
+func (a *Actor[O]) Mode(t *nn.Tape, obs []O) []rl.Action { return a.cat().Mode(t, obs) }
 
 // Evaluate implements agent.Actor.
 func (a *Actor[O]) Evaluate(t *nn.Tape, obs []O, actions []rl.Action) (logProb, entropy *nn.Tensor) {
-	if len(actions) != len(obs) {
-		panic(fmt.Sprintf("deepsets: Evaluate: %d actions for %d observations", len(actions), len(obs)))
+	return a.cat().Evaluate(t, obs, actions)
+}
+
+func (a *Actor[O]) cat() *agent.CategoricalHead[O] {
+	if a.head.Logits == nil {
+		a.head.Logits = a.Logits
 	}
-	logits, mask := a.Logits(t, obs)
-	c := dist.NewCategorical(t, logits, mask)
-	idx := make([]int, len(actions))
-	for i, ac := range actions {
-		idx[i] = ac.Index
-	}
-	return c.LogProb(idx), c.Entropy()
+	return &a.head
 }
 
 // Critic is V(s) = v(ρ(pool φ)), with its own encoder. It implements

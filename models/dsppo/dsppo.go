@@ -31,7 +31,6 @@ import (
 
 	"github.com/cpntrain/cpntrain/nn"
 	nnds "github.com/cpntrain/cpntrain/nn/deepsets"
-	"github.com/cpntrain/cpntrain/nn/dist"
 	"github.com/cpntrain/cpntrain/nn/linear"
 	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/rl"
@@ -330,14 +329,12 @@ func head(in, hidden int, rng *rand.Rand) *mlp.Model {
 // (the same function as one layer on the concatenation, without gathering
 // the context into every placement's row).
 type Actor struct {
-	Enc     *Encoder
-	PlaceX  *linear.Model // [x_ns ‖ φ_N(n)] → Dim, with the bias
-	PlaceC  *linear.Model // ctx → Dim, no bias
-	PlaceO  *linear.Model // Dim → 1 (after a ReLU)
-	Wait    *mlp.Model    // ctx → 1
-	actions []rl.Action
-	idx     []int
-	logp    []float32
+	Enc    *Encoder
+	PlaceX *linear.Model // [x_ns ‖ φ_N(n)] → Dim, with the bias
+	PlaceC *linear.Model // ctx → Dim, no bias
+	PlaceO *linear.Model // Dim → 1 (after a ReLU)
+	Wait   *mlp.Model    // ctx → 1
+	head   agent.CategoricalHead[cluster.Obs]
 }
 
 // NewActor builds an actor.
@@ -410,47 +407,28 @@ func (a *Actor) scores(t *nn.Tape, obs []cluster.Obs, prior float64) (*nn.Tensor
 
 // Act implements agent.Actor.
 func (a *Actor) Act(t *nn.Tape, obs []cluster.Obs, rng *rand.Rand) []rl.Action {
-	acts, _ := a.ActLogProb(t, obs, rng)
-	return acts
+	return a.cat().Act(t, obs, rng)
 }
 
 // ActLogProb implements agent.LogProbActor.
 func (a *Actor) ActLogProb(t *nn.Tape, obs []cluster.Obs, rng *rand.Rand) ([]rl.Action, []float32) {
-	logits, mask := a.Logits(t, obs)
-	c := dist.NewCategorical(t, logits, mask)
-	a.idx = c.Sample(rng, a.idx)
-	lps, n := c.LogProbs(), logits.Cols
-	a.actions, a.logp = a.actions[:0], a.logp[:0]
-	for r, i := range a.idx {
-		a.actions = append(a.actions, rl.Action{Index: i})
-		a.logp = append(a.logp, lps.Data[r*n+i])
-	}
-	return a.actions, a.logp
+	return a.cat().ActLogProb(t, obs, rng)
 }
 
 // Mode implements agent.Actor: the most probable allowed action.
-func (a *Actor) Mode(t *nn.Tape, obs []cluster.Obs) []rl.Action {
-	logits, mask := a.Logits(t, obs)
-	a.idx = dist.NewCategorical(t, logits, mask).Mode(a.idx)
-	a.actions = a.actions[:0]
-	for _, i := range a.idx {
-		a.actions = append(a.actions, rl.Action{Index: i})
-	}
-	return a.actions
-}
+func (a *Actor) Mode(t *nn.Tape, obs []cluster.Obs) []rl.Action { return a.cat().Mode(t, obs) }
 
 // Evaluate implements agent.Actor.
 func (a *Actor) Evaluate(t *nn.Tape, obs []cluster.Obs, actions []rl.Action) (logProb, entropy *nn.Tensor) {
-	if len(actions) != len(obs) {
-		panic(fmt.Sprintf("dsppo: Evaluate: %d actions for %d observations", len(actions), len(obs)))
+	return a.cat().Evaluate(t, obs, actions)
+}
+
+// cat is the actor's categorical head over its logits.
+func (a *Actor) cat() *agent.CategoricalHead[cluster.Obs] {
+	if a.head.Logits == nil {
+		a.head.Logits = a.Logits
 	}
-	logits, mask := a.Logits(t, obs)
-	c := dist.NewCategorical(t, logits, mask)
-	idx := make([]int, len(actions))
-	for i, ac := range actions {
-		idx[i] = ac.Index
-	}
-	return c.LogProb(idx), c.Entropy()
+	return &a.head
 }
 
 // Critic is V(s) from its own encoders. It may run concurrently on

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/cpntrain/cpntrain/nn"
-	"github.com/cpntrain/cpntrain/nn/dist"
 	"github.com/cpntrain/cpntrain/nn/mlp"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/agent"
@@ -71,9 +70,7 @@ type FlatActor struct {
 	Config Config
 	Shape  FlatShape
 	Net    *mlp.Model
-	idx    []int
-	acts   []rl.Action
-	logp   []float32
+	head   agent.CategoricalHead[cluster.Obs]
 }
 
 // Params implements nn.Module: "net/…".
@@ -90,44 +87,27 @@ func (a *FlatActor) logits(t *nn.Tape, obs []cluster.Obs) (*nn.Tensor, []bool) {
 
 // Act implements agent.Actor.
 func (a *FlatActor) Act(t *nn.Tape, obs []cluster.Obs, rng *rand.Rand) []rl.Action {
-	acts, _ := a.ActLogProb(t, obs, rng)
-	return acts
+	return a.cat().Act(t, obs, rng)
 }
 
 // ActLogProb implements agent.LogProbActor.
 func (a *FlatActor) ActLogProb(t *nn.Tape, obs []cluster.Obs, rng *rand.Rand) ([]rl.Action, []float32) {
-	l, m := a.logits(t, obs)
-	c := dist.NewCategorical(t, l, m)
-	a.idx = c.Sample(rng, a.idx)
-	lps, n := c.LogProbs(), l.Cols
-	a.acts, a.logp = a.acts[:0], a.logp[:0]
-	for r, i := range a.idx {
-		a.acts = append(a.acts, rl.Action{Index: i})
-		a.logp = append(a.logp, lps.Data[r*n+i])
-	}
-	return a.acts, a.logp
+	return a.cat().ActLogProb(t, obs, rng)
 }
 
 // Mode implements agent.Actor.
-func (a *FlatActor) Mode(t *nn.Tape, obs []cluster.Obs) []rl.Action {
-	l, m := a.logits(t, obs)
-	a.idx = dist.NewCategorical(t, l, m).Mode(a.idx)
-	a.acts = a.acts[:0]
-	for _, i := range a.idx {
-		a.acts = append(a.acts, rl.Action{Index: i})
-	}
-	return a.acts
-}
+func (a *FlatActor) Mode(t *nn.Tape, obs []cluster.Obs) []rl.Action { return a.cat().Mode(t, obs) }
 
 // Evaluate implements agent.Actor.
 func (a *FlatActor) Evaluate(t *nn.Tape, obs []cluster.Obs, actions []rl.Action) (logProb, entropy *nn.Tensor) {
-	l, m := a.logits(t, obs)
-	c := dist.NewCategorical(t, l, m)
-	idx := make([]int, len(actions))
-	for i, ac := range actions {
-		idx[i] = ac.Index
+	return a.cat().Evaluate(t, obs, actions)
+}
+
+func (a *FlatActor) cat() *agent.CategoricalHead[cluster.Obs] {
+	if a.head.Logits == nil {
+		a.head.Logits = a.logits
 	}
-	return c.LogProb(idx), c.Entropy()
+	return &a.head
 }
 
 // FlatCritic is the MLP value: padded vector → Dim → Dim → 1.
