@@ -104,7 +104,7 @@ func TestWaitPassesToTheNextTask(t *testing.T) {
 	}
 	step(t, e, 0)
 	s := step(t, e, 1)
-	if s.Obs.Task != 1 || s.Obs.Time != 1 || s.Obs.Mask[0] || !s.Obs.Mask[1] || s.Obs.Waiting != 2 || len(s.Obs.Queue) != 1 || s.Obs.Queue[0].Type != 0 {
+	if s.Obs.Task != 1 || s.Obs.Time != 1 || s.Obs.Mask[0] || !s.Obs.Mask[1] || s.Obs.Waiting != 2 || len(s.Obs.Queue) != 1 || s.Obs.Queue[0] != (Queued{Type: 0, Wait: 0}) {
 		t.Fatalf("at t=1: type %d at %v, mask %v, %d waiting, queue %v; want b, the waiting a listed", s.Obs.Task, s.Obs.Time, s.Obs.Mask, s.Obs.Waiting, s.Obs.Queue)
 	}
 	s = step(t, e, 2)
@@ -289,5 +289,33 @@ func TestSwarmDecodeByHand(t *testing.T) {
 		if a, _ := p.Decide(s.Obs); a.Index != 3 {
 			t.Errorf("%s with x busy: action %d, want 3 (y's 20 s strategy)", name, a.Index)
 		}
+	}
+}
+
+// TestPaperRewardMeans: equation 17's means over finished tasks by hand,
+// with finished tasks that waited. tiny(); a, a at 0 (nodes 0, 1 to 10);
+// b at 1 fits nowhere until 10 (node 0 to 15, waited 9); b at 12 (node 1
+// to 17); b at 16 (node 0, free since 15): m = 3 finished (runs 10, 10,
+// 5; waits 0, 0, 9), G = 0.5·(25/3 + 5), H = 0.2·(9/3 + 0), u = 2 of 4
+// cores: R = 3 + 1/(G + H) + 0.3·0.5.
+func TestPaperRewardMeans(t *testing.T) {
+	e, _ := NewEnv(tiny())
+	if _, err := e.ResetQueue([]int{0, 0, 1, 1, 1}, []float64{0, 0, 1, 12, 16}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, e, 0)
+	step(t, e, 1)
+	s := step(t, e, 0) // task 2 at 10
+	if s.Obs.Time != 12 {
+		t.Fatalf("task 3 decided at %v, want 12", s.Obs.Time)
+	}
+	s = step(t, e, 1)
+	if s.Obs.Time != 16 || s.Obs.Running != 1 {
+		t.Fatalf("task 4 decided at %v with %d running, want 16 and 1", s.Obs.Time, s.Obs.Running)
+	}
+	s = step(t, e, 0)
+	want := 3 + 1/(0.5*(25.0/3+5)+0.2*3) + 0.3*0.5
+	if !s.Terminated || !near(s.Reward, want) {
+		t.Fatalf("reward %v, want %v", s.Reward, want)
 	}
 }
