@@ -51,8 +51,8 @@ func dsppoCommand() *cli.Command {
 			Name:      "eval",
 			Usage:     "score a trained DS-PPO agent and the baselines on held-out queues",
 			UsageText: "cpntrain dsppo eval --model FILE [--queue burst] [--cluster FILE] [--queues 5]",
-			Description: "Plays the agent's most probable action and the greedy baselines (first-fit, fastest-fit,\n" +
-				"best-or-wait) on --queues held-out queues; any cluster file with the same task types works\n" +
+			Description: "Plays the agent's most probable action and the heuristics (first-fit, fastest-fit,\n" +
+				"best-or-wait, Sigmoid-PSO, GWO) on --queues held-out queues; any cluster file with the same task types works\n" +
 				"(the DeepSets policy reads any number of nodes).",
 			Flags: append(append([]cli.Flag{}, systemFlags...),
 				&cli.StringFlag{Name: "model", Required: true, Usage: "agent file (" + dspporun.ModelFile + " of a training run)"},
@@ -187,13 +187,16 @@ func dsppoEval(c *cli.Context) error {
 func benchDSPPOCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "dsppo",
-		Usage:     "DS-PPO vs the greedy baselines and the learned ones (DRL-DQN, DRL-REINFORCE, the MLP ablation) on both queues",
+		Usage:     "DS-PPO vs the heuristics (greedy, Sigmoid-PSO, GWO) and the learned baselines (DRL-DQN, DRL-REINFORCE, the MLP ablation) on both queues",
 		UsageText: "cpntrain bench dsppo [--queues stable,burst] [--test-queues 5] [--algos ppo,ppo-mlp,dqn,reinforce] [--seeds 5] [--steps 200000] [--csv FILE] [--plots DIR]",
-		Description: "Scores the greedy baselines on --test-queues held-out queues of each queue kind, trains every\n" +
+		Description: "Scores the heuristics (first-fit, fastest-fit, best-or-wait, Sigmoid-PSO, GWO) on --test-queues\n" +
+			"held-out queues of each queue kind, trains every\n" +
 			"algorithm of --algos --seeds times per queue kind (at most --steps decisions each; the\n" +
 			"70-episode early stop may end them sooner) and scores each on the same held-out queues.\n" +
 			"Prints a table per queue with the paper's percentages against DS-PPO; --csv writes every\n" +
-			"run, --plots bar charts with error bars and learning curves.",
+			"run, --plots bar charts with error bars and learning curves. With --variants (default) every\n" +
+			"method is also scored on the testbed with 6 more edge nodes and with a cloud server lost, the\n" +
+			"learned ones without retraining.",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "queues", Value: cli.NewStringSlice("stable", "burst"), Usage: "queue kinds: stable, burst"},
 			&cli.StringFlag{Name: "cluster", Usage: "cluster file (JSON or YAML); default: the paper's testbed"},
