@@ -62,6 +62,8 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzGML$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./datasets/topology
 	go test -run='^$$' -fuzz='^FuzzTM$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./datasets/topology
 	go test -run='^$$' -fuzz='^FuzzSolve$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./internal/lp
+	go test -run='^$$' -fuzz='^FuzzParseConfig$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./rl/envs/cluster
+	go test -run='^$$' -fuzz='^FuzzRestore$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./rl/envs/cluster
 
 ## bench: the engine table (with PyTorch side by side when available) and
 ## the kernel micro-benchmarks
