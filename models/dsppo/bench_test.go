@@ -27,11 +27,11 @@ func BenchmarkDecide(b *testing.B) {
 		p := agent.Greedy(ag)
 		b.Run(map[int]string{32: "width32", 64: "width64"}[dim], func(b *testing.B) {
 			for b.Loop() {
+				o.Memo = new(cluster.Memo) // a new observation: its features are computed too
 				if _, err := p.Decide(o); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
-	_ = cluster.Stable
 }
