@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/cpntrain/cpntrain/rl/envs/cluster"
+	"github.com/cpntrain/cpntrain/train/metrics"
 )
 
 // BenchConfig is `cpntrain bench dsppo`.
@@ -161,9 +162,9 @@ func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
 				if err != nil {
 					return nil, err
 				}
-				c, _ := MeanStd(ev[0].Completion)
-				w, _ := MeanStd(ev[0].Wait)
-				u, _ := MeanStd(ev[0].Util)
+				c, _ := metrics.MeanStd(ev[0].Completion)
+				w, _ := metrics.MeanStd(ev[0].Wait)
+				u, _ := metrics.MeanStd(ev[0].Util)
 				br.Completion, br.Wait, br.Util = append(br.Completion, c), append(br.Wait, w), append(br.Util, u)
 				br.Curves = append(br.Curves, curve)
 				br.TrainSec += res.Elapsed.Seconds() / float64(bc.Seeds)
@@ -178,9 +179,9 @@ func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
 					if err != nil {
 						return nil, err
 					}
-					c, _ := MeanStd(ev[0].Completion)
-					w, _ := MeanStd(ev[0].Wait)
-					u, _ := MeanStd(ev[0].Util)
+					c, _ := metrics.MeanStd(ev[0].Completion)
+					w, _ := metrics.MeanStd(ev[0].Wait)
+					u, _ := metrics.MeanStd(ev[0].Util)
 					vr := &vrows[i]
 					vr.Completion, vr.Wait, vr.Util = append(vr.Completion, c), append(vr.Wait, w), append(vr.Util, u)
 					vr.Decision += ev[0].Decision / time.Duration(bc.Seeds)
@@ -231,13 +232,13 @@ func WriteBenchMarkdown(w io.Writer, rows []BenchRow, bc BenchConfig) {
 			if r.Queue != q {
 				continue
 			}
-			c, cs := MeanStd(r.Completion)
-			wt, ws := MeanStd(r.Wait)
-			u, us := MeanStd(r.Util)
+			c, cs := metrics.MeanStd(r.Completion)
+			wt, ws := metrics.MeanStd(r.Wait)
+			u, us := metrics.MeanStd(r.Util)
 			vs, gain := "–", "–"
 			if ref >= 0 && i != ref {
-				rc, _ := MeanStd(rows[ref].Completion)
-				ru, _ := MeanStd(rows[ref].Util)
+				rc, _ := metrics.MeanStd(rows[ref].Completion)
+				ru, _ := metrics.MeanStd(rows[ref].Util)
 				vs = fmt.Sprintf("%+.2f %%", 100*(c-rc)/rc)
 				if u > 0 {
 					gain = fmt.Sprintf("%+.2f %%", 100*(ru-u)/u)
@@ -290,7 +291,7 @@ func BenchPlot(dir string, rows []BenchRow) ([]string, error) {
 			if r.Queue != q {
 				continue
 			}
-			m, s := MeanStd(r.Completion)
+			m, s := metrics.MeanStd(r.Completion)
 			if math.IsNaN(s) {
 				s = 0
 			}

@@ -6,7 +6,6 @@ package dspporun
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -14,8 +13,8 @@ import (
 	"github.com/cpntrain/cpntrain/models/dsppo"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/agent"
-	"github.com/cpntrain/cpntrain/rl/envs/cluster"
 	"github.com/cpntrain/cpntrain/rl/dqn"
+	"github.com/cpntrain/cpntrain/rl/envs/cluster"
 	"github.com/cpntrain/cpntrain/rl/pg"
 	"github.com/cpntrain/cpntrain/rl/ppo"
 )
@@ -313,22 +312,3 @@ func Seeds(seed0 uint64, n int) []uint64 {
 	}
 	return s
 }
-
-// MeanStd returns the mean and the sample standard deviation of xs.
-func MeanStd(xs []float64) (mean, std float64) {
-	if len(xs) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) > 1 {
-		for _, x := range xs {
-			std += (x - mean) * (x - mean)
-		}
-		std = math.Sqrt(std / float64(len(xs)-1))
-	}
-	return mean, std
-}
-

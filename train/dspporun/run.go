@@ -9,6 +9,7 @@ import (
 
 	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/models/dsppo"
+	"github.com/cpntrain/cpntrain/train/metrics"
 	"github.com/cpntrain/cpntrain/train/runlog"
 )
 
@@ -100,9 +101,9 @@ func WriteMarkdown(w io.Writer, title string, rows []Row) {
 	fmt.Fprintln(w, "| method | avg completion (s) | avg waiting (s) | utilisation | decisions per queue | time per decision |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, r := range rows {
-		c, cs := MeanStd(r.Completion)
-		wt, ws := MeanStd(r.Wait)
-		u, us := MeanStd(r.Util)
+		c, cs := metrics.MeanStd(r.Completion)
+		wt, ws := metrics.MeanStd(r.Wait)
+		u, us := metrics.MeanStd(r.Util)
 		fmt.Fprintf(w, "| %s | %.2f ± %.2f | %.2f ± %.2f | %.3f ± %.3f | %.0f | %v |\n", r.Method, c, cs, wt, ws, u, us, r.Decisions, r.Decision.Round(10*time.Nanosecond))
 	}
 	fmt.Fprintln(w)
