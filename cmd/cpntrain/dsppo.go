@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
@@ -263,9 +264,17 @@ func benchDSPPO(c *cli.Context) error {
 		return err
 	}
 	dspporun.WriteBenchMarkdown(c.App.Writer, rows, bc)
+	return writeCSVAndPlots(c, func(w io.Writer) error { return dspporun.WriteBenchCSV(w, rows) },
+		func(dir string) ([]string, error) { return dspporun.BenchPlot(dir, rows) })
+}
+
+// writeCSVAndPlots writes a bench's rows to --csv (when given) with
+// writeCSV and its figures into --plots (when given) with plot, naming
+// each file written.
+func writeCSVAndPlots(c *cli.Context, writeCSV func(io.Writer) error, plot func(dir string) ([]string, error)) error {
 	if path := c.String("csv"); path != "" {
 		var buf bytes.Buffer
-		if err := dspporun.WriteBenchCSV(&buf, rows); err != nil {
+		if err := writeCSV(&buf); err != nil {
 			return err
 		}
 		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
@@ -276,7 +285,7 @@ func benchDSPPO(c *cli.Context) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("--plots: %w", err)
 		}
-		files, err := dspporun.BenchPlot(dir, rows)
+		files, err := plot(dir)
 		if err != nil {
 			return fmt.Errorf("--plots: %w", err)
 		}

@@ -1,9 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"os"
+	"io"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -234,28 +233,8 @@ func offloadBenchCommand() *cli.Command {
 				return err
 			}
 			mecrun.WriteMarkdown(c.App.Writer, rows, bc)
-			if path := c.String("csv"); path != "" {
-				var buf bytes.Buffer
-				if err := mecrun.WriteCSV(&buf, rows); err != nil {
-					return err
-				}
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					return fmt.Errorf("--csv: %w", err)
-				}
-			}
-			if dir := c.String("plots"); dir != "" {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					return fmt.Errorf("--plots: %w", err)
-				}
-				files, err := mecrun.Plot(dir, rows)
-				if err != nil {
-					return fmt.Errorf("--plots: %w", err)
-				}
-				for _, f := range files {
-					fmt.Fprintln(w, "wrote", f)
-				}
-			}
-			return nil
+			return writeCSVAndPlots(c, func(w io.Writer) error { return mecrun.WriteCSV(w, rows) },
+				func(dir string) ([]string, error) { return mecrun.Plot(dir, rows) })
 		},
 	}
 }

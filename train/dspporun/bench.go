@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -318,7 +319,7 @@ func BenchPlot(dir string, rows []BenchRow) ([]string, error) {
 		}
 		bars.Add(eb)
 		bars.NominalX(names...)
-		name := filepath.Join(dir, fmt.Sprintf("dsppo-%s-completion.png", q))
+		name := filepath.Join(dir, fmt.Sprintf("dsppo-%s-completion.png", slug(q)))
 		if err := bars.Save(8*vg.Inch, 4.5*vg.Inch, name); err != nil {
 			return files, err
 		}
@@ -354,11 +355,30 @@ func BenchPlot(dir string, rows []BenchRow) ([]string, error) {
 		if err := plotutil.AddLines(curves, args...); err != nil {
 			return files, err
 		}
-		name = filepath.Join(dir, fmt.Sprintf("dsppo-%s-learning.png", q))
+		name = filepath.Join(dir, fmt.Sprintf("dsppo-%s-learning.png", slug(q)))
 		if err := curves.Save(8*vg.Inch, 4.5*vg.Inch, name); err != nil {
 			return files, err
 		}
 		files = append(files, name)
 	}
 	return files, nil
+}
+
+// slug makes a queue's name ("burst / edge +6") a file-name part
+// ("burst-edge-6"): letters and digits kept, every other run a dash.
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		} else {
+			dash = true
+		}
+	}
+	return b.String()
 }

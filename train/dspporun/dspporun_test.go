@@ -89,6 +89,10 @@ func TestBenchSmall(t *testing.T) {
 			t.Errorf("no row %q in %v", want, names)
 		}
 	}
+	files, err := BenchPlot(t.TempDir(), rows)
+	if err != nil || len(files) != 3 || !strings.HasSuffix(files[2], "dsppo-stable-one-more-node-completion.png") {
+		t.Fatalf("plots %v, %v", files, err)
+	}
 	var md, csv strings.Builder
 	WriteBenchMarkdown(&md, rows, bc)
 	if err := WriteBenchCSV(&csv, rows); err != nil || !strings.Contains(md.String(), "### stable / one more node") || strings.Count(csv.String(), "\n") != 1+2*(2*5+1) {
