@@ -292,3 +292,63 @@ func TestPrior(t *testing.T) {
 		t.Fatalf("mode %d (%v s), fastest-fit %d (%v s)", m, rt(m), fast.Index, rt(fast.Index))
 	}
 }
+
+// TestFeaturesByHand: one observation's inputs, by hand. Cluster x (one
+// 2-core node), y (two 4-core nodes); type f runs 30 s on y with 1 core,
+// 10 s on x with 2, 20 s on y with 4. Two tasks at 0, a third at 5; the
+// first runs on x: the second is decided at 0 (x full), one running, one
+// to arrive, u = 2/10.
+func TestFeaturesByHand(t *testing.T) {
+	c := cluster.Config{
+		Clusters: []cluster.Cluster{{Name: "x", Nodes: 1, Node: cluster.Resources{CPU: 2}}, {Name: "y", Nodes: 2, Node: cluster.Resources{CPU: 4}}},
+		TaskTypes: []cluster.TaskType{{Name: "f", Strategies: []cluster.Strategy{
+			{Cluster: "y", Processor: "cpu", Demand: cluster.Resources{CPU: 1}, Runtime: 30},
+			{Cluster: "x", Processor: "cpu", Demand: cluster.Resources{CPU: 2}, Runtime: 10},
+			{Cluster: "y", Processor: "cpu", Demand: cluster.Resources{CPU: 4}, Runtime: 20},
+		}}},
+		Queue: cluster.Queue{Tasks: 3, Horizon: 1}, Weights: cluster.Weights{Alpha: 1},
+	}
+	e, _ := cluster.NewEnv(c)
+	e.ResetQueue([]int{0, 0, 0}, []float64{0, 0, 5})
+	s, _ := e.Step(rl.Action{Index: 0})
+	o := s.Obs
+	cfg := Config{Types: 1, Dim: 4}
+	nodes, queue, glob, _, _, enc := computeFeatures(cfg, []cluster.Obs{o})
+	lg := func(x, k float64) float32 { return float32(math.Log1p(x) / k) }
+	near := func(a, b float32) bool { return math.Abs(float64(a-b)) < 1e-6 }
+	check := func(name string, got, want []float32) {
+		t.Helper()
+		for i := range want {
+			if !near(got[i], want[i]) {
+				t.Fatalf("%s: %v, want %v", name, got, want)
+			}
+		}
+	}
+	// Node 0 (x, full): free 0 of 2 cores; ln(1+2)/20; 1 option of 2 slots; nothing fits.
+	n0 := make([]float32, NodeDim)
+	n0[cluster.NumResources] = lg(2, 20)
+	n0[2*cluster.NumResources] = 0.5
+	check("node 0", nodes[:NodeDim], n0)
+	// Node 1 (y, free): all 4 cores; 2 options; one fits.
+	n1 := make([]float32, NodeDim)
+	n1[0], n1[cluster.NumResources] = 1, lg(4, 20)
+	n1[2*cluster.NumResources], n1[2*cluster.NumResources+1] = 1, 1
+	check("node 1", nodes[NodeDim:2*NodeDim], n1)
+	// Placements: x's 10 s (2/2 cores, blocked), y1's 30 s (1/4) and 20 s (4/4), …
+	opt := func(cpu, rt, fastest float64, fits float32) []float32 {
+		f := make([]float32, OptionDim)
+		f[0], f[cluster.NumResources], f[cluster.NumResources+1] = float32(cpu), lg(rt, 7), lg(rt-fastest, 7)
+		f[cluster.NumResources+2], f[cluster.NumResources+3] = 1, fits
+		return f
+	}
+	check("x 10 s", enc.opt[:OptionDim], opt(1, 10, 10, 0))
+	check("y1 30 s", enc.opt[OptionDim:2*OptionDim], opt(0.25, 30, 10, 1))
+	check("y1 20 s", enc.opt[2*OptionDim:3*OptionDim], opt(1, 20, 10, 1))
+	if len(enc.optAct) != 5 || enc.optAct[3] != 4 || enc.optNode[3] != 2 {
+		t.Fatalf("placements at actions %v, nodes %v", enc.optAct, enc.optNode)
+	}
+	// Queue: the decided task (type 0, waited 0, decided); no other listed.
+	check("queue", queue, []float32{1, 0, 1})
+	// Global: type 0, wait 0, ln(1+1)/8 waiting, ln(1+1)/8 running, 1/(1+1+1+1) to arrive, u 0.2, wait allowed.
+	check("global", glob, []float32{1, 0, lg(1, 8), lg(1, 8), 0.25, 0.2, 1})
+}
