@@ -41,6 +41,7 @@ func dsppoCommand() *cli.Command {
 				&cli.IntFlag{Name: "width", Value: 64, Usage: "width of φ, ρ and the heads"},
 				&cli.Float64Flag{Name: "prior", Value: 0, Usage: "fastest-fit prior on the logits (0: none, the paper's plain policy; 5: start near fastest-fit and learn corrections)"},
 				&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam learning rate"},
+				&cli.Float64Flag{Name: "wait-cost", Value: 1, Usage: "jct reward: what a wait costs, in task-seconds (a wait moves no clock; docs/dsppo.md)"},
 				&cli.Float64Flag{Name: "gamma", Value: 0.99, Usage: "discount per decision (the paper: 0.99; 1: the jct return is exactly minus the mean completion time)"},
 				&cli.IntFlag{Name: "patience", Value: 70, Usage: "stop when the best return is this many episodes old (0: never)"},
 				&cli.Int64Flag{Name: "checkpoint-every", Value: 1, Usage: "PPO iterations between resumable checkpoints (0: only when interrupted)"},
@@ -113,6 +114,8 @@ func dsppoTrain(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("--prior %v outside [0, 100].", c.Float64("prior")), cmd: c.Command.HelpName}
 	case c.Int("patience") < 0:
 		return &usageError{msg: "--patience must not be negative.", cmd: c.Command.HelpName}
+	case !(c.Float64("wait-cost") > 0 && c.Float64("wait-cost") <= 1e6):
+		return &usageError{msg: fmt.Sprintf("--wait-cost %v outside (0, 1e6].", c.Float64("wait-cost")), cmd: c.Command.HelpName}
 	case every < 0:
 		return &usageError{msg: "--checkpoint-every must not be negative.", cmd: c.Command.HelpName}
 	case evalQ < 0 || evalQ > 10000:
@@ -120,7 +123,7 @@ func dsppoTrain(c *cli.Context) error {
 	}
 	g := globalsFrom(c)
 	cfg := dspporun.DefaultConfig(sys.Queue)
-	sys.Reward = c.String("reward")
+	sys.Reward, sys.WaitCost = c.String("reward"), c.Float64("wait-cost")
 	cfg.Env, cfg.Model = sys, dsppo.DefaultConfig(len(sys.TaskTypes))
 	cfg.Model.Dim, cfg.Model.Prior = c.Int("width"), c.Float64("prior")
 	cfg.PPO.TotalTimesteps, cfg.PPO.LearningRate, cfg.PPO.Seed, cfg.PPO.Gamma = steps, c.Float64("lr"), uint64(g.Seed), c.Float64("gamma")
@@ -176,7 +179,7 @@ func dsppoEval(c *cli.Context) error {
 	if types := ag.Actors[0].(*dsppo.Actor).Enc.Config.Types; types != len(sys.TaskTypes) {
 		return fmt.Errorf("--model: %s was trained on %d task types, the system has %d", c.String("model"), types, len(sys.TaskTypes))
 	}
-	rows, err := dspporun.Evaluate(sys, append(dspporun.Baselines(), dspporun.AgentMethod("ds-ppo", ag)), dspporun.Seeds(seed0, n))
+	rows, err := dspporun.Evaluate(sys, append(dspporun.Baselines(sys), dspporun.AgentMethod("ds-ppo", ag)), dspporun.Seeds(seed0, n))
 	if err != nil {
 		return err
 	}
@@ -208,6 +211,8 @@ func benchDSPPOCommand() *cli.Command {
 			&cli.StringFlag{Name: "reward", Value: cluster.RewardJCT, Usage: "training reward: jct or paper"},
 			&cli.Float64Flag{Name: "gamma", Value: 0.99, Usage: "discount per decision"},
 			&cli.Float64Flag{Name: "prior", Value: 0, Usage: "fastest-fit prior on the DeepSets policies' logits (0: none)"},
+			&cli.Float64Flag{Name: "wait-cost", Value: 1, Usage: "jct reward: what a wait costs, in task-seconds"},
+			&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "learning rate of every learned method"},
 			&cli.BoolFlag{Name: "variants", Value: true, Usage: "also score every method on the testbed with 6 more edge nodes and with one cloud server lost (learned methods without retraining); not with --cluster"},
 			&cli.StringFlag{Name: "csv", Usage: "also write every run to this CSV file"},
 			&cli.StringFlag{Name: "plots", Usage: "also write PNG figures into this folder"},
@@ -221,7 +226,8 @@ func benchDSPPO(c *cli.Context) error {
 		return err
 	}
 	bc := dspporun.BenchConfig{System: cluster.PaperConfig(), Queues: c.StringSlice("queues"), TestQueues: c.Int("test-queues"),
-		Seeds: c.Int("seeds"), Steps: c.Int64("steps"), Reward: c.String("reward"), Gamma: c.Float64("gamma"), Prior: c.Float64("prior"), Log: infoWriter(c)}
+		Seeds: c.Int("seeds"), Steps: c.Int64("steps"), Reward: c.String("reward"), Gamma: c.Float64("gamma"), Prior: c.Float64("prior"),
+		WaitCost: c.Float64("wait-cost"), LR: c.Float64("lr"), Log: infoWriter(c)}
 	for _, a := range c.StringSlice("algos") {
 		if a == "none" {
 			continue
@@ -249,6 +255,10 @@ func benchDSPPO(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("--prior %v outside [0, 100].", bc.Prior), cmd: c.Command.HelpName}
 	case !(bc.Gamma >= 0 && bc.Gamma <= 1):
 		return &usageError{msg: fmt.Sprintf("--gamma %v outside [0, 1].", bc.Gamma), cmd: c.Command.HelpName}
+	case !(bc.WaitCost > 0 && bc.WaitCost <= 1e6):
+		return &usageError{msg: fmt.Sprintf("--wait-cost %v outside (0, 1e6].", bc.WaitCost), cmd: c.Command.HelpName}
+	case !(bc.LR > 0 && bc.LR <= 1):
+		return &usageError{msg: fmt.Sprintf("--lr %v outside (0, 1].", bc.LR), cmd: c.Command.HelpName}
 	}
 	if path := c.String("cluster"); path != "" {
 		sys, err := cluster.LoadConfig(path)

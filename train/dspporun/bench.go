@@ -43,6 +43,10 @@ type BenchConfig struct {
 	Gamma  float64
 	// Prior is the DeepSets policies' fastest-fit prior (dsppo.Config).
 	Prior float64
+	// WaitCost is the jct reward's cost of a wait (cluster.Config; 0: its
+	// default), LR the learning rate of every learned method (0: the
+	// paper's 1e-3).
+	WaitCost, LR float64
 	// Variants are other systems every method is also scored on, the
 	// learned ones without retraining (DeepSets' generalisation claim;
 	// the MLP ablation cannot read another system's size and is left
@@ -122,7 +126,7 @@ func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
 		}
 		var variantRows []BenchRow
 		for i, s := range systems {
-			rows, err := Evaluate(s, Baselines(), seeds)
+			rows, err := Evaluate(s, Baselines(s), seeds)
 			if err != nil {
 				return nil, err
 			}
@@ -145,7 +149,10 @@ func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
 			for k := 1; k <= bc.Seeds; k++ {
 				cfg := DefaultConfig(q)
 				cfg.Algo, cfg.Env = algo, sys
-				cfg.Env.Reward = bc.Reward
+				cfg.Env.Reward, cfg.Env.WaitCost = bc.Reward, bc.WaitCost
+				if bc.LR > 0 {
+					cfg.PPO.LearningRate, cfg.DQN.LearningRate, cfg.PG.LearningRate, cfg.PG.LearningRateCritic = bc.LR, bc.LR, bc.LR, bc.LR
+				}
 				cfg.Model.Types, cfg.Model.Prior = len(sys.TaskTypes), bc.Prior
 				cfg.PPO.Seed, cfg.PPO.TotalTimesteps = uint64(k), bc.Steps
 				cfg.PPO.Gamma, cfg.DQN.Gamma, cfg.PG.Gamma = bc.Gamma, bc.Gamma, bc.Gamma

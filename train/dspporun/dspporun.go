@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cpntrain/cpntrain/models/dsppo"
@@ -228,17 +229,38 @@ type Method struct {
 	Policy func() rl.Policy[cluster.Obs]
 }
 
-// Baselines are the heuristics of rl/envs/cluster: the greedy ones and
-// the metaheuristics (a fresh, seeded search state per episode).
-func Baselines() []Method {
+// Baselines are the heuristics of rl/envs/cluster on system sys: the
+// greedy ones and the metaheuristics (a fresh, seeded search state per
+// episode). S-P-GWO's SVM is fitted, at its first episode, to
+// Sigmoid-PSO's placements on SVMQueues training queues of sys (seeds
+// 1…SVMQueues: never a validation or test queue).
+func Baselines(sys cluster.Config) []Method {
+	var (
+		once sync.Once
+		svm  *cluster.SVM
+		err  error
+	)
+	pso := func() rl.Policy[cluster.Obs] { return cluster.SigmoidPSO(cluster.DefaultSwarm()) }
 	return []Method{
 		{"first-fit", cluster.FirstFit},
 		{"fastest-fit", cluster.Fastest},
 		{"best-or-wait", cluster.BestOrWait},
-		{"sigmoid-pso", func() rl.Policy[cluster.Obs] { return cluster.SigmoidPSO(cluster.DefaultSwarm()) }},
+		{"sigmoid-pso", pso},
 		{"gwo", func() rl.Policy[cluster.Obs] { return cluster.GWO(cluster.DefaultSwarm()) }},
+		{"s-p-gwo", func() rl.Policy[cluster.Obs] {
+			once.Do(func() { svm, err = cluster.TrainSVM(sys, pso, Seeds(1, SVMQueues)) })
+			if err != nil {
+				return rl.PolicyFunc[cluster.Obs](func(cluster.Obs) (rl.Action, error) {
+					return rl.Action{}, fmt.Errorf("s-p-gwo: training its SVM: %w", err)
+				})
+			}
+			return cluster.SPGWO(cluster.DefaultSwarm(), svm)
+		}},
 	}
 }
+
+// SVMQueues is the number of training queues S-P-GWO's SVM learns from.
+const SVMQueues = 3
 
 // AgentMethod is a trained agent's greedy policy (the most probable
 // action).

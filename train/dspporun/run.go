@@ -90,7 +90,7 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 		rep.ModelPath = "" // the baselines are trained and scored in the bench, not saved
 	}
 	if rc.EvalQueues > 0 {
-		rep.Rows, err = Evaluate(cfg.Env, append(Baselines(), tr.Method(MethodName(cfg.Algo))), Seeds(ValidationSeed0, rc.EvalQueues))
+		rep.Rows, err = Evaluate(cfg.Env, append(Baselines(cfg.Env), tr.Method(MethodName(cfg.Algo))), Seeds(ValidationSeed0, rc.EvalQueues))
 	}
 	return rep, err
 }

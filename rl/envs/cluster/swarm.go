@@ -198,51 +198,58 @@ func SigmoidPSO(cfg SwarmConfig) rl.Policy[Obs] {
 		calls++
 		rng := rand.New(rand.NewPCG(cfg.Seed, calls))
 		b := newBatch(o, cfg.BatchSize, cfg.DeferCost)
-		k := b.dims()
-		d := len(k)
-		pos, vel, pbest := make([][]float64, cfg.Particles), make([][]float64, cfg.Particles), make([][]float64, cfg.Particles)
-		pfit := make([]float64, cfg.Particles)
-		gbest, gfit, gfirst := make([]float64, d), math.Inf(1), [2]int{-1, -1}
-		for p := range pos {
-			pos[p], vel[p] = make([]float64, d), make([]float64, d)
+		_, _, first := psoSearch(b, cfg, rng)
+		return b.act(first), nil
+	})
+}
+
+// psoSearch is Sigmoid-PSO over b: the best position, its fitness and its
+// first task's placement.
+func psoSearch(b *batch, cfg SwarmConfig, rng *rand.Rand) ([]float64, float64, [2]int) {
+	k := b.dims()
+	d := len(k)
+	pos, vel, pbest := make([][]float64, cfg.Particles), make([][]float64, cfg.Particles), make([][]float64, cfg.Particles)
+	pfit := make([]float64, cfg.Particles)
+	gbest, gfit, gfirst := make([]float64, d), math.Inf(1), [2]int{-1, -1}
+	for p := range pos {
+		pos[p], vel[p] = make([]float64, d), make([]float64, d)
+		for j := range d {
+			pos[p][j] = rng.Float64() * k[j]
+			vel[p][j] = (rng.Float64() - 0.5) * k[j] / 2
+		}
+		if p == 0 { // one particle starts at "fastest placement first" for every task
 			for j := range d {
-				pos[p][j] = rng.Float64() * k[j]
-				vel[p][j] = (rng.Float64() - 0.5) * k[j] / 2
+				pos[p][j] = fastestIndex(b, j)
 			}
-			if p == 0 { // one particle starts at "fastest placement first" for every task
-				for j := range d {
-					pos[p][j] = fastestIndex(b, j)
-				}
+		}
+		pbest[p] = append([]float64(nil), pos[p]...)
+		f, first := b.decode(pos[p])
+		pfit[p] = f
+		if f < gfit {
+			gfit, gfirst = f, first
+			copy(gbest, pos[p])
+		}
+	}
+	for it := range cfg.Iterations {
+		w := 0.4 + 0.5/(1+math.Exp(10*(float64(it)/float64(cfg.Iterations)-0.5)))
+		for p := range pos {
+			for j := range d {
+				v := w*vel[p][j] + 2*rng.Float64()*(pbest[p][j]-pos[p][j]) + 2*rng.Float64()*(gbest[j]-pos[p][j])
+				vel[p][j] = math.Max(-k[j]/2, math.Min(k[j]/2, v))
+				pos[p][j] = math.Max(0, math.Min(k[j]-1e-9, pos[p][j]+vel[p][j]))
 			}
-			pbest[p] = append([]float64(nil), pos[p]...)
 			f, first := b.decode(pos[p])
-			pfit[p] = f
+			if f < pfit[p] {
+				pfit[p] = f
+				copy(pbest[p], pos[p])
+			}
 			if f < gfit {
 				gfit, gfirst = f, first
 				copy(gbest, pos[p])
 			}
 		}
-		for it := range cfg.Iterations {
-			w := 0.4 + 0.5/(1+math.Exp(10*(float64(it)/float64(cfg.Iterations)-0.5)))
-			for p := range pos {
-				for j := range d {
-					v := w*vel[p][j] + 2*rng.Float64()*(pbest[p][j]-pos[p][j]) + 2*rng.Float64()*(gbest[j]-pos[p][j])
-					vel[p][j] = math.Max(-k[j]/2, math.Min(k[j]/2, v))
-					pos[p][j] = math.Max(0, math.Min(k[j]-1e-9, pos[p][j]+vel[p][j]))
-				}
-				f, first := b.decode(pos[p])
-				if f < pfit[p] {
-					pfit[p] = f
-					copy(pbest[p], pos[p])
-				}
-				if f < gfit {
-					gfit, gfirst = f, first
-					copy(gbest, pos[p])
-				}
-			}
-		}
-		return b.act(gfirst), nil
-	})
+	}
+	return gbest, gfit, gfirst
 }
 
 // GWO is the grey wolf optimiser (Mirjalili et al. 2014): the three best
@@ -254,63 +261,72 @@ func GWO(cfg SwarmConfig) rl.Policy[Obs] {
 		calls++
 		rng := rand.New(rand.NewPCG(cfg.Seed, calls^0x6770))
 		b := newBatch(o, cfg.BatchSize, cfg.DeferCost)
-		k := b.dims()
-		d := len(k)
-		wolves := make([][]float64, cfg.Particles)
-		fit := make([]float64, cfg.Particles)
-		firsts := make([][2]int, cfg.Particles)
-		for p := range wolves {
-			wolves[p] = make([]float64, d)
-			for j := range d {
-				wolves[p][j] = rng.Float64() * k[j]
-				if p == 0 {
-					wolves[p][j] = fastestIndex(b, j)
+		return b.act(gwoSearch(b, cfg, rng, nil)), nil
+	})
+}
+
+// gwoSearch is GWO over b, one wolf starting at "fastest placement first"
+// (or at start, when given); it returns the best first placement.
+func gwoSearch(b *batch, cfg SwarmConfig, rng *rand.Rand, start []float64) [2]int {
+	k := b.dims()
+	d := len(k)
+	wolves := make([][]float64, cfg.Particles)
+	fit := make([]float64, cfg.Particles)
+	firsts := make([][2]int, cfg.Particles)
+	for p := range wolves {
+		wolves[p] = make([]float64, d)
+		for j := range d {
+			wolves[p][j] = rng.Float64() * k[j]
+			if p == 0 {
+				wolves[p][j] = fastestIndex(b, j)
+				if start != nil {
+					wolves[p][j] = start[j]
 				}
-			}
-			fit[p], firsts[p] = b.decode(wolves[p])
-		}
-		bestFit, bestFirst := math.Inf(1), [2]int{-1, -1}
-		leaders := make([][]float64, 3)
-		for it := range cfg.Iterations {
-			idx := []int{-1, -1, -1}
-			for p := range wolves {
-				if fit[p] < bestFit {
-					bestFit, bestFirst = fit[p], firsts[p]
-				}
-				for l := range 3 {
-					if idx[l] < 0 || fit[p] < fit[idx[l]] {
-						copy(idx[l+1:], idx[l:2])
-						idx[l] = p
-						break
-					}
-				}
-			}
-			for l := range 3 {
-				if idx[l] < 0 {
-					idx[l] = idx[0]
-				}
-				leaders[l] = append(leaders[l][:0], wolves[idx[l]]...)
-			}
-			a := 2 * (1 - float64(it)/float64(cfg.Iterations))
-			for p := range wolves {
-				for j := range d {
-					var x float64
-					for l := range 3 {
-						A, C := 2*a*rng.Float64()-a, 2*rng.Float64()
-						x += leaders[l][j] - A*math.Abs(C*leaders[l][j]-wolves[p][j])
-					}
-					wolves[p][j] = math.Max(0, math.Min(k[j]-1e-9, x/3))
-				}
-				fit[p], firsts[p] = b.decode(wolves[p])
 			}
 		}
+		fit[p], firsts[p] = b.decode(wolves[p])
+	}
+	bestFit, bestFirst := math.Inf(1), [2]int{-1, -1}
+	leaders := make([][]float64, 3)
+	for it := range cfg.Iterations {
+		idx := []int{-1, -1, -1}
 		for p := range wolves {
 			if fit[p] < bestFit {
 				bestFit, bestFirst = fit[p], firsts[p]
 			}
+			for l := range 3 {
+				if idx[l] < 0 || fit[p] < fit[idx[l]] {
+					copy(idx[l+1:], idx[l:2])
+					idx[l] = p
+					break
+				}
+			}
 		}
-		return b.act(bestFirst), nil
-	})
+		for l := range 3 {
+			if idx[l] < 0 {
+				idx[l] = idx[0]
+			}
+			leaders[l] = append(leaders[l][:0], wolves[idx[l]]...)
+		}
+		a := 2 * (1 - float64(it)/float64(cfg.Iterations))
+		for p := range wolves {
+			for j := range d {
+				var x float64
+				for l := range 3 {
+					A, C := 2*a*rng.Float64()-a, 2*rng.Float64()
+					x += leaders[l][j] - A*math.Abs(C*leaders[l][j]-wolves[p][j])
+				}
+				wolves[p][j] = math.Max(0, math.Min(k[j]-1e-9, x/3))
+			}
+			fit[p], firsts[p] = b.decode(wolves[p])
+		}
+	}
+	for p := range wolves {
+		if fit[p] < bestFit {
+			bestFit, bestFirst = fit[p], firsts[p]
+		}
+	}
+	return bestFirst
 }
 
 // fastestIndex is the position of task j's fastest placement that fits
