@@ -213,6 +213,7 @@ func benchDSPPOCommand() *cli.Command {
 			&cli.Float64Flag{Name: "prior", Value: 0, Usage: "fastest-fit prior on the DeepSets policies' logits (0: none)"},
 			&cli.Float64Flag{Name: "wait-cost", Value: 1, Usage: "jct reward: what a wait costs, in task-seconds"},
 			&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "learning rate of every learned method"},
+			&cli.IntFlag{Name: "jobs", Value: 1, Usage: "training runs at a time (the scoring stays sequential)"},
 			&cli.BoolFlag{Name: "variants", Value: true, Usage: "also score every method on the testbed with 6 more edge nodes and with one cloud server lost (learned methods without retraining); not with --cluster"},
 			&cli.StringFlag{Name: "csv", Usage: "also write every run to this CSV file"},
 			&cli.StringFlag{Name: "plots", Usage: "also write PNG figures into this folder"},
@@ -227,7 +228,7 @@ func benchDSPPO(c *cli.Context) error {
 	}
 	bc := dspporun.BenchConfig{System: cluster.PaperConfig(), Queues: c.StringSlice("queues"), TestQueues: c.Int("test-queues"),
 		Seeds: c.Int("seeds"), Steps: c.Int64("steps"), Reward: c.String("reward"), Gamma: c.Float64("gamma"), Prior: c.Float64("prior"),
-		WaitCost: c.Float64("wait-cost"), LR: c.Float64("lr"), Log: infoWriter(c)}
+		WaitCost: c.Float64("wait-cost"), LR: c.Float64("lr"), Jobs: c.Int("jobs"), Log: infoWriter(c)}
 	for _, a := range c.StringSlice("algos") {
 		if a == "none" {
 			continue
@@ -257,6 +258,8 @@ func benchDSPPO(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("--gamma %v outside [0, 1].", bc.Gamma), cmd: c.Command.HelpName}
 	case !(bc.WaitCost > 0 && bc.WaitCost <= 1e6):
 		return &usageError{msg: fmt.Sprintf("--wait-cost %v outside (0, 1e6].", bc.WaitCost), cmd: c.Command.HelpName}
+	case bc.Jobs < 1 || bc.Jobs > 256:
+		return &usageError{msg: fmt.Sprintf("--jobs %d outside [1, 256].", bc.Jobs), cmd: c.Command.HelpName}
 	case !(bc.LR > 0 && bc.LR <= 1):
 		return &usageError{msg: fmt.Sprintf("--lr %v outside (0, 1].", bc.LR), cmd: c.Command.HelpName}
 	}

@@ -3,6 +3,7 @@ package dspporun
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -52,6 +54,9 @@ type BenchConfig struct {
 	// the MLP ablation cannot read another system's size and is left
 	// out).
 	Variants []Variant
+	// Jobs is the number of training runs at a time (≤ 1: one); the
+	// scoring is sequential, so decision times are not shared.
+	Jobs int
 	// Log gets progress lines.
 	Log io.Writer
 }
@@ -90,9 +95,13 @@ type BenchRow struct {
 	// for learned methods, one per test queue for the heuristics): the
 	// table reports their mean ± std.
 	Completion, Wait, Util []float64
-	Decision               time.Duration
-	Decisions              float64
-	TrainSec               float64
+	// PerQueue are a learned method's average completion times per
+	// training seed and test queue (nil for the heuristics, whose
+	// Completion is already per queue).
+	PerQueue  [][]float64
+	Decision  time.Duration
+	Decisions float64
+	TrainSec  float64
 	// Curves are the learned runs' episodic average completion times.
 	Curves [][]float64
 }
@@ -145,28 +154,13 @@ func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
 			for i := range vrows {
 				vrows[i] = BenchRow{Queue: names[i+1], Method: br.Method + " (trained on " + qn + ")"}
 			}
+			trained, err := bc.trainSeeds(ctx, algo, q, sys)
+			if err != nil {
+				return nil, fmt.Errorf("%s on the %s queue: %w", algo, qn, err)
+			}
 			var dec time.Duration
-			for k := 1; k <= bc.Seeds; k++ {
-				cfg := DefaultConfig(q)
-				cfg.Algo, cfg.Env = algo, sys
-				cfg.Env.Reward, cfg.Env.WaitCost = bc.Reward, bc.WaitCost
-				if bc.LR > 0 {
-					cfg.PPO.LearningRate, cfg.DQN.LearningRate, cfg.PG.LearningRate, cfg.PG.LearningRateCritic = bc.LR, bc.LR, bc.LR, bc.LR
-				}
-				cfg.Model.Types, cfg.Model.Prior = len(sys.TaskTypes), bc.Prior
-				cfg.PPO.Seed, cfg.PPO.TotalTimesteps = uint64(k), bc.Steps
-				cfg.PPO.Gamma, cfg.DQN.Gamma, cfg.PG.Gamma = bc.Gamma, bc.Gamma, bc.Gamma
-				var curve []float64
-				tr, res, err := Train(ctx, cfg, func(step int64, m map[string]float64) {
-					EpisodeMetrics(m)
-					if c, ok := m["queue/avg_completion_s"]; ok {
-						curve = append(curve, c)
-					}
-				})
-				if err != nil {
-					return nil, fmt.Errorf("%s on the %s queue, seed %d: %w", algo, qn, k, err)
-				}
-				ev, err := Evaluate(sys, []Method{tr.Method(br.Method)}, seeds)
+			for k, ts := range trained {
+				ev, err := Evaluate(sys, []Method{ts.tr.Method(br.Method)}, seeds)
 				if err != nil {
 					return nil, err
 				}
@@ -174,16 +168,17 @@ func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
 				w, _ := metrics.MeanStd(ev[0].Wait)
 				u, _ := metrics.MeanStd(ev[0].Util)
 				br.Completion, br.Wait, br.Util = append(br.Completion, c), append(br.Wait, w), append(br.Util, u)
-				br.Curves = append(br.Curves, curve)
-				br.TrainSec += res.Elapsed.Seconds() / float64(bc.Seeds)
+				br.PerQueue = append(br.PerQueue, ev[0].Completion)
+				br.Curves = append(br.Curves, ts.curve)
+				br.TrainSec += ts.res.Elapsed.Seconds() / float64(bc.Seeds)
 				br.Decisions += ev[0].Decisions / float64(bc.Seeds)
 				dec += ev[0].Decision / time.Duration(bc.Seeds)
-				logf("%s queue: %s seed %d: %d decisions in %.0f s (%s), test completion %.2f s", qn, br.Method, k, res.Steps, res.Elapsed.Seconds(), orFull(res.Stopped), c)
+				logf("%s queue: %s seed %d: %d decisions in %.0f s (%s), test completion %.2f s", qn, br.Method, k+1, ts.res.Steps, ts.res.Elapsed.Seconds(), orFull(ts.res.Stopped), c)
 				if algo == AlgoPPOMLP {
 					continue
 				}
 				for i := range vrows {
-					ev, err := Evaluate(systems[i+1], []Method{tr.Method(vrows[i].Method)}, seeds)
+					ev, err := Evaluate(systems[i+1], []Method{ts.tr.Method(vrows[i].Method)}, seeds)
 					if err != nil {
 						return nil, err
 					}
@@ -192,6 +187,7 @@ func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
 					u, _ := metrics.MeanStd(ev[0].Util)
 					vr := &vrows[i]
 					vr.Completion, vr.Wait, vr.Util = append(vr.Completion, c), append(vr.Wait, w), append(vr.Util, u)
+					vr.PerQueue = append(vr.PerQueue, ev[0].Completion)
 					vr.Decision += ev[0].Decision / time.Duration(bc.Seeds)
 					vr.Decisions += ev[0].Decisions / float64(bc.Seeds)
 				}
@@ -205,6 +201,52 @@ func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
 		out = append(out, variantRows...)
 	}
 	return out, nil
+}
+
+// seedRun is one trained seed of a learned method.
+type seedRun struct {
+	tr    Trained
+	res   Result
+	curve []float64
+}
+
+// trainSeeds trains algo with seeds 1…Seeds on sys, Jobs at a time (each
+// run is deterministic in its seed, so the order does not matter).
+func (bc BenchConfig) trainSeeds(ctx context.Context, algo string, q cluster.Queue, sys cluster.Config) ([]seedRun, error) {
+	out := make([]seedRun, bc.Seeds)
+	errs := make([]error, bc.Seeds)
+	sem := make(chan struct{}, max(1, bc.Jobs))
+	var wg sync.WaitGroup
+	for k := range bc.Seeds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			cfg := DefaultConfig(q)
+			cfg.Algo, cfg.Env = algo, sys
+			cfg.Env.Reward, cfg.Env.WaitCost = bc.Reward, bc.WaitCost
+			if bc.LR > 0 {
+				cfg.PPO.LearningRate, cfg.DQN.LearningRate, cfg.PG.LearningRate, cfg.PG.LearningRateCritic = bc.LR, bc.LR, bc.LR, bc.LR
+			}
+			cfg.Model.Types, cfg.Model.Prior = len(sys.TaskTypes), bc.Prior
+			cfg.PPO.Seed, cfg.PPO.TotalTimesteps = uint64(k+1), bc.Steps
+			cfg.PPO.Gamma, cfg.DQN.Gamma, cfg.PG.Gamma = bc.Gamma, bc.Gamma, bc.Gamma
+			var curve []float64
+			tr, res, err := Train(ctx, cfg, func(step int64, m map[string]float64) {
+				EpisodeMetrics(m)
+				if c, ok := m["queue/avg_completion_s"]; ok {
+					curve = append(curve, c)
+				}
+			})
+			if err != nil {
+				errs[k] = fmt.Errorf("seed %d: %w", k+1, err)
+				return
+			}
+			out[k] = seedRun{tr, res, curve}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 func orFull(stopped string) string {
@@ -234,8 +276,8 @@ func WriteBenchMarkdown(w io.Writer, rows []BenchRow, bc BenchConfig) {
 				ref = i
 			}
 		}
-		fmt.Fprintln(w, "| method | avg completion (s) | avg waiting (s) | utilisation | completion vs DS-PPO | DS-PPO's utilisation gain | decisions per queue | time per decision | training (s) |")
-		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+		fmt.Fprintln(w, "| method | avg completion (s) | avg waiting (s) | utilisation | completion vs DS-PPO | DS-PPO's utilisation gain | DS-PPO faster on | decisions per queue | time per decision | training (s) |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 		for i, r := range rows {
 			if r.Queue != q {
 				continue
@@ -243,8 +285,10 @@ func WriteBenchMarkdown(w io.Writer, rows []BenchRow, bc BenchConfig) {
 			c, cs := metrics.MeanStd(r.Completion)
 			wt, ws := metrics.MeanStd(r.Wait)
 			u, us := metrics.MeanStd(r.Util)
-			vs, gain := "–", "–"
+			vs, gain, wins := "–", "–", "–"
 			if ref >= 0 && i != ref {
+				won, pairs := Wins(rows[ref], r)
+				wins = fmt.Sprintf("%d of %d", won, pairs)
 				rc, _ := metrics.MeanStd(rows[ref].Completion)
 				ru, _ := metrics.MeanStd(rows[ref].Util)
 				vs = fmt.Sprintf("%+.2f %%", 100*(c-rc)/rc)
@@ -256,10 +300,42 @@ func WriteBenchMarkdown(w io.Writer, rows []BenchRow, bc BenchConfig) {
 			if r.TrainSec > 0 {
 				train = fmt.Sprintf("%.0f", r.TrainSec)
 			}
-			fmt.Fprintf(w, "| %s | %.2f ± %.2f | %.2f ± %.2f | %.3f ± %.3f | %s | %s | %.0f | %v | %s |\n", r.Method, c, cs, wt, ws, u, us, vs, gain, r.Decisions, r.Decision.Round(10*time.Nanosecond), train)
+			fmt.Fprintf(w, "| %s | %.2f ± %.2f | %.2f ± %.2f | %.3f ± %.3f | %s | %s | %s | %.0f | %v | %s |\n", r.Method, c, cs, wt, ws, u, us, vs, gain, wins, r.Decisions, r.Decision.Round(10*time.Nanosecond), train)
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// Wins counts the (training seed, test queue) pairs on which ref's
+// average completion time is below other's: a learned method is paired
+// seed by seed when both have as many seeds, else with every run of
+// other; a heuristic by queue.
+func Wins(ref, other BenchRow) (won, pairs int) {
+	runs := func(r BenchRow) [][]float64 {
+		if r.PerQueue != nil {
+			return r.PerQueue
+		}
+		return [][]float64{r.Completion}
+	}
+	a, b := runs(ref), runs(other)
+	for k, qa := range a {
+		ks := []int{k}
+		if len(b) != len(a) {
+			ks = ks[:0]
+			for j := range b {
+				ks = append(ks, j)
+			}
+		}
+		for _, kb := range ks {
+			for j := range min(len(qa), len(b[kb])) {
+				pairs++
+				if qa[j] < b[kb][j] {
+					won++
+				}
+			}
+		}
+	}
+	return won, pairs
 }
 
 // WriteBenchCSV writes one line per method, queue and run.

@@ -99,3 +99,42 @@ func TestBenchSmall(t *testing.T) {
 		t.Fatalf("%v\n%s\n%s", err, md.String(), csv.String())
 	}
 }
+
+// TestWins: paired counts by hand. DS-PPO's runs [1 5] and [3 3] (two
+// seeds × two queues): against a heuristic's queues [2 4]: 1<2, 3<4 → 2
+// of 4; against a learned method seed by seed ([0 6], [4 2]): 5<6, 3<4 →
+// 2 of 4; against a one-seed method ([2 2]), every run: 1<2 → 1 of 4.
+func TestWins(t *testing.T) {
+	ref := BenchRow{PerQueue: [][]float64{{1, 5}, {3, 3}}}
+	for _, c := range []struct {
+		other     BenchRow
+		won, runs int
+	}{
+		{BenchRow{Completion: []float64{2, 4}}, 2, 4},
+		{BenchRow{PerQueue: [][]float64{{0, 6}, {4, 2}}}, 2, 4},
+		{BenchRow{PerQueue: [][]float64{{2, 2}}}, 1, 4},
+	} {
+		if won, pairs := Wins(ref, c.other); won != c.won || pairs != c.runs {
+			t.Errorf("Wins vs %+v = %d of %d, want %d of %d", c.other, won, pairs, c.won, c.runs)
+		}
+	}
+}
+
+// TestBenchJobsDeterministic: two seeds trained two at a time score
+// exactly as trained one at a time.
+func TestBenchJobsDeterministic(t *testing.T) {
+	sys := small()
+	var got [2][]float64
+	for i, jobs := range []int{1, 2} {
+		bc := BenchConfig{System: sys, Queues: []string{"stable"}, TestQueues: 1, Algos: []string{AlgoPPO}, Seeds: 2, Steps: 2048,
+			Reward: cluster.RewardJCT, Gamma: 1, Jobs: jobs}
+		rows, err := Bench(context.Background(), bc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[i] = rows[len(rows)-1].Completion
+	}
+	if !slices.Equal(got[0], got[1]) || len(got[0]) != 2 {
+		t.Fatalf("one at a time %v, two at a time %v", got[0], got[1])
+	}
+}
