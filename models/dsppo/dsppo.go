@@ -388,21 +388,28 @@ func (a *Actor) scores(t *nn.Tape, obs []cluster.Obs, prior float64) (*nn.Tensor
 	for i := range r {
 		idx = append(idx, i*n+n-1)
 	}
-	logits := t.Reshape(t.ScatterAdd(scores, idx, r*n), r, n)
-	if k := prior; k > 0 {
-		prior := make([]float32, 0, r*n)
-		for _, o := range obs {
-			for _, v := range featuresOf(a.Enc.Config, o).prior {
-				prior = append(prior, float32(k)*v)
-			}
-		}
-		logits = t.Add(logits, t.Const(r, n, prior))
-	}
+	logits := withPrior(t, t.Reshape(t.ScatterAdd(scores, idx, r*n), r, n), a.Enc.Config, obs, prior)
 	mask := make([]bool, 0, r*n)
 	for _, o := range obs {
 		mask = append(mask, o.Mask...)
 	}
 	return logits, mask
+}
+
+// withPrior adds k times the fastest-fit prior (Config.Prior) to the
+// R×A logits of obs (nothing when k is 0).
+func withPrior(t *nn.Tape, logits *nn.Tensor, cfg Config, obs []cluster.Obs, k float64) *nn.Tensor {
+	if k <= 0 {
+		return logits
+	}
+	n := len(obs[0].Mask)
+	prior := make([]float32, 0, len(obs)*n)
+	for _, o := range obs {
+		for _, v := range featuresOf(cfg, o).prior {
+			prior = append(prior, float32(k)*v)
+		}
+	}
+	return t.Add(logits, t.Const(len(obs), n, prior))
 }
 
 // Act implements agent.Actor.

@@ -291,6 +291,24 @@ func TestPrior(t *testing.T) {
 	if m == o.WaitAction() || rt(m) != rt(fast.Index) {
 		t.Fatalf("mode %d (%v s), fastest-fit %d (%v s)", m, rt(m), fast.Index, rt(fast.Index))
 	}
+	// The MLP ablation gets the same prior: its logits move by exactly
+	// Prior × priorOf.
+	flat := func(k float64) []float32 {
+		fc := DefaultConfig(5)
+		fc.Prior = k
+		ag, err := NewFlatAgent(fc, ShapeOf(*o.Cfg), rand.New(rand.NewPCG(4, 4)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, _ := ag.Actors[0].(*FlatActor).logits(nn.NewInference(), []cluster.Obs{o})
+		return l.Data
+	}
+	l0, l3, p := flat(0), flat(3), priorOf(o)
+	for i := range p {
+		if math.Abs(float64(l3[i]-l0[i]-3*p[i])) > 1e-5 {
+			t.Fatalf("flat logit %d: %v with prior 3, %v without, prior term %v", i, l3[i], l0[i], p[i])
+		}
+	}
 }
 
 // TestFeaturesByHand: one observation's inputs, by hand. Cluster x (one

@@ -17,7 +17,9 @@ import (
 // features), instead of DeepSets. Its input size is fixed by the
 // configuration (nodes, action slots, listed queue), so unlike the
 // DeepSets policy it cannot schedule a system of another size, and a
-// node's place in the vector matters.
+// node's place in the vector matters. Config.Prior adds the same
+// fastest-fit prior to its logits as to the DeepSets policy's, so the
+// ablation changes the encoder only.
 
 // FlatShape fixes the padded vector's layout.
 type FlatShape struct {
@@ -82,7 +84,7 @@ func (a *FlatActor) logits(t *nn.Tape, obs []cluster.Obs) (*nn.Tensor, []bool) {
 	for _, o := range obs {
 		mask = append(mask, o.Mask...)
 	}
-	return a.Net.Forward(t, x), mask
+	return withPrior(t, a.Net.Forward(t, x), a.Config, obs, a.Config.Prior), mask
 }
 
 // Act implements agent.Actor.
