@@ -67,3 +67,7 @@ func syncDir(dir string) (err error) {
 	}
 	return nil
 }
+
+// WriteFileAtomic writes data to path atomically (see writeFileAtomic):
+// for a run's small side files.
+func WriteFileAtomic(path string, data []byte) error { return writeFileAtomic(path, data) }

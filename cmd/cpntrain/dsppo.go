@@ -44,6 +44,8 @@ func dsppoCommand() *cli.Command {
 				&cli.Float64Flag{Name: "wait-cost", Value: 1, Usage: "jct reward: what a wait costs, in task-seconds (a wait moves no clock; docs/dsppo.md)"},
 				&cli.Float64Flag{Name: "gamma", Value: 0.99, Usage: "discount per decision (the paper: 0.99; 1: the jct return is exactly minus the mean completion time)"},
 				&cli.IntFlag{Name: "patience", Value: 70, Usage: "stop when the best return is this many episodes old (0: never)"},
+				&cli.Int64Flag{Name: "select-every", Value: 10240, Usage: "score the policy on --select-queues selection queues (a split of their own) every this many decisions and keep the best parameters (0: keep the last)"},
+				&cli.IntFlag{Name: "select-queues", Value: 2, Usage: "validation queues per selection scoring"},
 				&cli.Int64Flag{Name: "checkpoint-every", Value: 1, Usage: "PPO iterations between resumable checkpoints (0: only when interrupted)"},
 				&cli.IntFlag{Name: "eval-queues", Value: 3, Usage: "validation queues scored at the end (0: none)"},
 				forceFlag(),
@@ -120,6 +122,10 @@ func dsppoTrain(c *cli.Context) error {
 		return &usageError{msg: "--checkpoint-every must not be negative.", cmd: c.Command.HelpName}
 	case evalQ < 0 || evalQ > 10000:
 		return &usageError{msg: fmt.Sprintf("--eval-queues %d outside [0, 10000].", evalQ), cmd: c.Command.HelpName}
+	case c.Int64("select-every") < 0 || c.Int64("select-every") > 1e9:
+		return &usageError{msg: fmt.Sprintf("--select-every %d outside [0, 1e9].", c.Int64("select-every")), cmd: c.Command.HelpName}
+	case c.Int("select-queues") < 1 || c.Int("select-queues") > 1000:
+		return &usageError{msg: fmt.Sprintf("--select-queues %d outside [1, 1000].", c.Int("select-queues")), cmd: c.Command.HelpName}
 	}
 	g := globalsFrom(c)
 	cfg := dspporun.DefaultConfig(sys.Queue)
@@ -128,6 +134,7 @@ func dsppoTrain(c *cli.Context) error {
 	cfg.Model.Dim, cfg.Model.Prior = c.Int("width"), c.Float64("prior")
 	cfg.PPO.TotalTimesteps, cfg.PPO.LearningRate, cfg.PPO.Seed, cfg.PPO.Gamma = steps, c.Float64("lr"), uint64(g.Seed), c.Float64("gamma")
 	cfg.Patience, cfg.Algo = c.Int("patience"), c.String("algo")
+	cfg.SelectEvery, cfg.SelectQueues = c.Int64("select-every"), c.Int("select-queues")
 	rc := dspporun.RunConfig{Dir: g.Out, Train: cfg, Force: c.Bool("force"), Quiet: g.Quiet, Log: infoWriter(c), CheckpointEvery: every, EvalQueues: evalQ}
 	if rc.Dir == "" {
 		rc.Dir = defaultRunDir("dsppo-"+c.String("queue"), time.Now())
@@ -140,6 +147,9 @@ func dsppoTrain(c *cli.Context) error {
 	fmt.Fprintf(c.App.Writer, "trained %d decisions (%d episodes) in %.1f s", r.Steps, len(r.EpisodicReturns), r.Elapsed.Seconds())
 	if r.Stopped != "" {
 		fmt.Fprintf(c.App.Writer, ", stopped early: %s", r.Stopped)
+	}
+	if r.Selected {
+		fmt.Fprintf(c.App.Writer, "; kept the parameters of step %d (%.2f s average completion on the selection queues)", r.SelectedStep, r.SelectedScore)
 	}
 	if rep.ModelPath != "" {
 		fmt.Fprintf(c.App.Writer, "; agent saved to %s", rep.ModelPath)
@@ -214,6 +224,8 @@ func benchDSPPOCommand() *cli.Command {
 			&cli.Float64Flag{Name: "wait-cost", Value: 1, Usage: "jct reward: what a wait costs, in task-seconds"},
 			&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "learning rate of every learned method"},
 			&cli.IntFlag{Name: "jobs", Value: 1, Usage: "training runs at a time (the scoring stays sequential)"},
+			&cli.Int64Flag{Name: "select-every", Value: 10240, Usage: "keep each run's parameters that scored best on --select-queues selection queues (a split of their own), scored every this many decisions (0: the last)"},
+			&cli.IntFlag{Name: "select-queues", Value: 2, Usage: "validation queues per selection scoring"},
 			&cli.BoolFlag{Name: "variants", Value: true, Usage: "also score every method on the testbed with 6 more edge nodes and with one cloud server lost (learned methods without retraining); not with --cluster"},
 			&cli.StringFlag{Name: "csv", Usage: "also write every run to this CSV file"},
 			&cli.StringFlag{Name: "plots", Usage: "also write PNG figures into this folder"},
@@ -228,7 +240,8 @@ func benchDSPPO(c *cli.Context) error {
 	}
 	bc := dspporun.BenchConfig{System: cluster.PaperConfig(), Queues: c.StringSlice("queues"), TestQueues: c.Int("test-queues"),
 		Seeds: c.Int("seeds"), Steps: c.Int64("steps"), Reward: c.String("reward"), Gamma: c.Float64("gamma"), Prior: c.Float64("prior"),
-		WaitCost: c.Float64("wait-cost"), LR: c.Float64("lr"), Jobs: c.Int("jobs"), Log: infoWriter(c)}
+		WaitCost: c.Float64("wait-cost"), LR: c.Float64("lr"), Jobs: c.Int("jobs"),
+		SelectEvery: c.Int64("select-every"), SelectQueues: c.Int("select-queues"), Log: infoWriter(c)}
 	for _, a := range c.StringSlice("algos") {
 		if a == "none" {
 			continue
@@ -258,6 +271,10 @@ func benchDSPPO(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("--gamma %v outside [0, 1].", bc.Gamma), cmd: c.Command.HelpName}
 	case !(bc.WaitCost > 0 && bc.WaitCost <= 1e6):
 		return &usageError{msg: fmt.Sprintf("--wait-cost %v outside (0, 1e6].", bc.WaitCost), cmd: c.Command.HelpName}
+	case bc.SelectEvery < 0 || bc.SelectEvery > 1e9:
+		return &usageError{msg: fmt.Sprintf("--select-every %d outside [0, 1e9].", bc.SelectEvery), cmd: c.Command.HelpName}
+	case bc.SelectQueues < 1 || bc.SelectQueues > 1000:
+		return &usageError{msg: fmt.Sprintf("--select-queues %d outside [1, 1000].", bc.SelectQueues), cmd: c.Command.HelpName}
 	case bc.Jobs < 1 || bc.Jobs > 256:
 		return &usageError{msg: fmt.Sprintf("--jobs %d outside [1, 256].", bc.Jobs), cmd: c.Command.HelpName}
 	case !(bc.LR > 0 && bc.LR <= 1):

@@ -54,6 +54,10 @@ type BenchConfig struct {
 	// the MLP ablation cannot read another system's size and is left
 	// out).
 	Variants []Variant
+	// SelectEvery and SelectQueues are every run's model selection on
+	// validation queues (Config; 0: off).
+	SelectEvery  int64
+	SelectQueues int
 	// Jobs is the number of training runs at a time (≤ 1: one); the
 	// scoring is sequential, so decision times are not shared.
 	Jobs int
@@ -173,7 +177,11 @@ func Bench(ctx context.Context, bc BenchConfig) ([]BenchRow, error) {
 				br.TrainSec += ts.res.Elapsed.Seconds() / float64(bc.Seeds)
 				br.Decisions += ev[0].Decisions / float64(bc.Seeds)
 				dec += ev[0].Decision / time.Duration(bc.Seeds)
-				logf("%s queue: %s seed %d: %d decisions in %.0f s (%s), test completion %.2f s", qn, br.Method, k+1, ts.res.Steps, ts.res.Elapsed.Seconds(), orFull(ts.res.Stopped), c)
+				kept := ""
+				if ts.res.Selected {
+					kept = fmt.Sprintf(", kept step %d (selection queues %.2f s)", ts.res.SelectedStep, ts.res.SelectedScore)
+				}
+				logf("%s queue: %s seed %d: %d decisions in %.0f s (%s%s), test completion %.2f s", qn, br.Method, k+1, ts.res.Steps, ts.res.Elapsed.Seconds(), orFull(ts.res.Stopped), kept, c)
 				if algo == AlgoPPOMLP {
 					continue
 				}
@@ -231,6 +239,7 @@ func (bc BenchConfig) trainSeeds(ctx context.Context, algo string, q cluster.Que
 			cfg.Model.Types, cfg.Model.Prior = len(sys.TaskTypes), bc.Prior
 			cfg.PPO.Seed, cfg.PPO.TotalTimesteps = uint64(k+1), bc.Steps
 			cfg.PPO.Gamma, cfg.DQN.Gamma, cfg.PG.Gamma = bc.Gamma, bc.Gamma, bc.Gamma
+			cfg.SelectEvery, cfg.SelectQueues = bc.SelectEvery, bc.SelectQueues
 			var curve []float64
 			tr, res, err := Train(ctx, cfg, func(step int64, m map[string]float64) {
 				EpisodeMetrics(m)

@@ -6,12 +6,14 @@ package dspporun
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/cpntrain/cpntrain/models/dsppo"
+	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/dqn"
@@ -21,11 +23,14 @@ import (
 )
 
 // Queue seeds: training queues are PPO's (its Seed + small offsets),
-// validation queues (choose settings there) and test queues (the bench's)
-// start far above them.
+// validation queues (choose settings there), test queues (the bench's)
+// and selection queues (Config.SelectEvery's: a split of their own, so
+// that validation scores of a selected model are not biased by the
+// selection) start far above them.
 const (
 	TestSeed0       = 1_000_000
 	ValidationSeed0 = 2_000_000
+	SelectionSeed0  = 3_000_000
 )
 
 // Algorithms: DS-PPO and the learned baselines of the paper (the same
@@ -69,6 +74,13 @@ type Config struct {
 	// Patience stops training once the best episodic return has not
 	// improved for that many episodes (the paper: 70; 0: never).
 	Patience int
+	// SelectEvery, when positive, scores the greedy policy on
+	// SelectQueues selection queues (SelectionSeed0 on: neither a
+	// validation nor a test queue) every SelectEvery decisions and ends training with the
+	// parameters that scored best (lowest mean completion time); 0 keeps
+	// the last parameters (select.go says why).
+	SelectEvery  int64 `json:",omitempty"`
+	SelectQueues int   `json:",omitempty"`
 }
 
 // DefaultConfig is the paper's testbed with queue q and its PPO settings
@@ -110,6 +122,9 @@ func (c Config) Validate() error {
 	if c.Patience < 0 {
 		return fmt.Errorf("dsppo: patience %d < 0", c.Patience)
 	}
+	if c.SelectEvery < 0 || c.SelectEvery > 0 && c.SelectQueues < 1 {
+		return fmt.Errorf("dsppo: selection every %d decisions on %d queues", c.SelectEvery, c.SelectQueues)
+	}
 	if err := c.Model.Validate(); err != nil {
 		return err
 	}
@@ -137,8 +152,14 @@ type Result struct {
 	Iterations      int
 	// Stopped says why training ended early ("" when it ran its steps).
 	Stopped string
-	SPS     float64
-	Elapsed time.Duration
+	// Selected says whether the parameters kept are a selection's
+	// (Config.SelectEvery), from which step and with what validation
+	// score (mean completion time, s).
+	Selected      bool
+	SelectedStep  int64
+	SelectedScore float64
+	SPS           float64
+	Elapsed       time.Duration
 }
 
 // Trained is a trained scheduler.
@@ -160,6 +181,21 @@ func (tr Trained) Method(name string) Method {
 // Train trains a new scheduler with cfg.Algo (initialised from
 // cfg.PPO.Seed).
 func Train(ctx context.Context, cfg Config, logger func(step int64, metrics map[string]float64)) (Trained, Result, error) {
+	return train(ctx, cfg, logger, selectState{threshold: math.Inf(1)})
+}
+
+// selectState is a resumed run's selection: the step training resumes
+// from (scorings stay at the multiples of SelectEvery an uninterrupted
+// run crosses), the best score so far (a selection must beat it) and a
+// hook called at every new best.
+type selectState struct {
+	start     int64
+	threshold float64
+	onBest    func(int64, float64, Trained) error
+}
+
+// train is Train resuming a selection.
+func train(ctx context.Context, cfg Config, logger func(step int64, metrics map[string]float64), ss selectState) (Trained, Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Trained{}, Result{}, err
 	}
@@ -178,12 +214,52 @@ func Train(ctx context.Context, cfg Config, logger func(step int64, metrics map[
 	var tr Trained
 	var res Result
 	var err error
+	var sel *selector
+	var selErr error
+	if cfg.SelectEvery > 0 {
+		sel = newSelector(cfg, ss.start, func() nn.Module {
+			if tr.Q != nil {
+				return tr.Q
+			}
+			return tr.Agent
+		}, func() Method { return tr.Method("selection") }, ss.threshold, func(step int64, score float64) error {
+			if ss.onBest == nil {
+				return nil
+			}
+			return ss.onBest(step, score, tr)
+		})
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		inner := logger
+		logger = func(step int64, m map[string]float64) {
+			if selErr == nil {
+				c, ok, err := sel.observe(step)
+				if err != nil {
+					selErr = fmt.Errorf("dsppo: model selection at step %d: %w", step, err)
+					cancel()
+				}
+				if ok {
+					m["select/avg_completion_s"] = c
+				}
+			}
+			inner(step, m)
+		}
+	}
 	switch cfg.Algo {
 	case AlgoDQN:
 		d := cfg.DQN
 		d.Seed, d.TotalTimesteps = cfg.PPO.Seed, cfg.PPO.TotalTimesteps
+		qb := dsppo.QBuilder(cfg.Model)
+		online := func(first cluster.Obs, space rl.Space, rng *rand.Rand) (agent.QFunction[cluster.Obs], error) {
+			q, err := qb(first, space, rng)
+			if tr.Q == nil { // dqn.Train builds the online network first, then the target
+				tr.Q = q
+			}
+			return q, err
+		}
 		var r dqn.Result[cluster.Obs]
-		r, err = dqn.Train(ctx, d, newEnv, dsppo.QBuilder(cfg.Model), logger)
+		r, err = dqn.Train(ctx, d, newEnv, online, logger)
 		tr.Q = r.Q
 		for _, e := range r.Episodes {
 			res.EpisodicReturns = append(res.EpisodicReturns, e.Return)
@@ -219,6 +295,23 @@ func Train(ctx context.Context, cfg Config, logger func(step int64, metrics map[
 		}
 	}
 	res.Elapsed = time.Since(start)
+	if selErr != nil {
+		return tr, res, selErr
+	}
+	if sel != nil && err == nil {
+		if sel.last < res.Steps { // the last parameters are candidates too
+			sel.next = res.Steps
+			c, ok, err := sel.observe(res.Steps)
+			if err != nil {
+				return tr, res, fmt.Errorf("dsppo: model selection at step %d: %w", res.Steps, err)
+			}
+			if ok {
+				logger(res.Steps, map[string]float64{"select/avg_completion_s": c})
+			}
+		}
+		res.Selected = sel.restore()
+		res.SelectedStep, res.SelectedScore, _ = sel.selected()
+	}
 	return tr, res, err
 }
 

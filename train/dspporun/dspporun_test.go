@@ -103,7 +103,8 @@ func TestBenchSmall(t *testing.T) {
 // TestWins: paired counts by hand. DS-PPO's runs [1 5] and [3 3] (two
 // seeds × two queues): against a heuristic's queues [2 4]: 1<2, 3<4 → 2
 // of 4; against a learned method seed by seed ([0 6], [4 2]): 5<6, 3<4 →
-// 2 of 4; against a one-seed method ([2 2]), every run: 1<2 → 1 of 4.
+// 2 of 4; against a one-seed method ([2 2]), every run: 1<2 → 1 of 4;
+// ties are not wins ([1 3]: 0 of 4).
 func TestWins(t *testing.T) {
 	ref := BenchRow{PerQueue: [][]float64{{1, 5}, {3, 3}}}
 	for _, c := range []struct {
@@ -113,6 +114,7 @@ func TestWins(t *testing.T) {
 		{BenchRow{Completion: []float64{2, 4}}, 2, 4},
 		{BenchRow{PerQueue: [][]float64{{0, 6}, {4, 2}}}, 2, 4},
 		{BenchRow{PerQueue: [][]float64{{2, 2}}}, 1, 4},
+		{BenchRow{Completion: []float64{1, 3}}, 0, 4},
 	} {
 		if won, pairs := Wins(ref, c.other); won != c.won || pairs != c.runs {
 			t.Errorf("Wins vs %+v = %d of %d, want %d of %d", c.other, won, pairs, c.won, c.runs)
@@ -136,5 +138,45 @@ func TestBenchJobsDeterministic(t *testing.T) {
 	}
 	if !slices.Equal(got[0], got[1]) || len(got[0]) != 2 {
 		t.Fatalf("one at a time %v, two at a time %v", got[0], got[1])
+	}
+}
+
+// TestSelectionKeepsTheBest: with selection every rollout, training ends
+// with the parameters that scored best on the validation queue: scoring
+// them again gives the selected score, which is the lowest logged (and
+// the scores differ, so keeping the last parameters would not pass by
+// chance). Every algorithm's parameters are selectable.
+func TestSelectionKeepsTheBest(t *testing.T) {
+	for _, algo := range Algos {
+		cfg := DefaultConfig(cluster.Stable)
+		cfg.Env, cfg.Algo = small(), algo
+		cfg.Model = dsppo.DefaultConfig(2)
+		cfg.Model.Dim = 8
+		cfg.PPO.TotalTimesteps, cfg.PPO.NumSteps, cfg.PPO.NumMinibatches = 2560, 256, 4
+		cfg.DQN.LearningStarts, cfg.DQN.BufferSize = 64, 1000
+		cfg.DQN.TargetNetworkFrequency = 1 << 30 // the target stays at its initial values: scoring it would give one score
+		cfg.SelectEvery, cfg.SelectQueues, cfg.Patience = 256, 1, 0
+		var scores []float64
+		tr, res, err := Train(context.Background(), cfg, func(_ int64, m map[string]float64) {
+			if c, ok := m["select/avg_completion_s"]; ok {
+				scores = append(scores, c)
+			}
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", algo, err)
+		}
+		rows, err := Evaluate(cfg.Env, []Method{tr.Method("x")}, Seeds(SelectionSeed0, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Selected || rows[0].Completion[0] != res.SelectedScore || res.SelectedScore != slices.Min(scores) {
+			t.Errorf("%s: selected %v at %d with %v; scores %v; the kept parameters score %v", algo, res.Selected, res.SelectedStep, res.SelectedScore, scores, rows[0].Completion[0])
+		}
+		// The parameters scored while training (the last score is taken
+		// after it) must change, or the selection watched a frozen copy.
+		if during := scores[:max(0, len(scores)-1)]; len(during) < 4 || slices.Min(during) == slices.Max(during) {
+			t.Errorf("%s: scores %v: those taken during training must differ", algo, scores)
+		}
+		t.Logf("%s: scores %v, kept step %d", algo, scores, res.SelectedStep)
 	}
 }

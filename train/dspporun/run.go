@@ -2,8 +2,13 @@ package dspporun
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -19,7 +24,18 @@ const (
 	ModelFile = "model.safetensors"
 	// StateFile is PPO's resumable training state.
 	StateFile = "train-state.safetensors"
+	// BestFile and BestScoreFile are the selection's best agent so far
+	// and its validation score (Config.SelectEvery), kept so that a
+	// resumed run still ends with the best of the whole run.
+	BestFile      = "best.safetensors"
+	BestScoreFile = "best.json"
 )
+
+// bestScore is BestScoreFile.
+type bestScore struct {
+	Step           int64   `json:"step"`
+	AvgCompletionS float64 `json:"avg_completion_s"`
+}
 
 // RunConfig is `cpntrain dsppo train`.
 type RunConfig struct {
@@ -64,8 +80,35 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 	cfg := rc.Train
 	cfg.PPO.Checkpoint.Path, cfg.PPO.Checkpoint.Every, cfg.PPO.Checkpoint.Before = statePath, rc.CheckpointEvery, run.Sync
 	prog := runlog.NewProgress(logw, int(cfg.PPO.TotalTimesteps), "train", rc.Quiet)
+	savable := cfg.Algo == "" || cfg.Algo == AlgoPPO
+	bestPath, scorePath := filepath.Join(run.Dir(), BestFile), filepath.Join(run.Dir(), BestScoreFile)
+	threshold, prev := math.Inf(1), bestScore{}
+	var onBest func(int64, float64, Trained) error
+	if savable && cfg.SelectEvery > 0 {
+		if b, err := os.ReadFile(scorePath); err == nil && run.Resumed {
+			if err := json.Unmarshal(b, &prev); err != nil {
+				return rep, fmt.Errorf("%s: %w", scorePath, err)
+			}
+			threshold = prev.AvgCompletionS
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return rep, err
+		}
+		onBest = func(step int64, score float64, tr Trained) error {
+			if err := dsppo.Save(bestPath, tr.Agent, step); err != nil {
+				return err
+			}
+			b, _ := json.Marshal(bestScore{step, score})
+			return checkpoints.WriteFileAtomic(scorePath, b)
+		}
+	}
 	var last int64
-	tr, res, err := Train(ctx, cfg, func(step int64, m map[string]float64) {
+	ss := selectState{threshold: threshold, onBest: onBest}
+	if run.Resumed {
+		if ss.start, _, err = checkpoints.StepOf(statePath); err != nil {
+			return rep, err
+		}
+	}
+	tr, res, err := train(ctx, cfg, func(step int64, m map[string]float64) {
 		EpisodeMetrics(m)
 		run.Scalars(step, m)
 		if step > last {
@@ -76,10 +119,17 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 			prog.Add(int(step-last), msg)
 			last = step
 		}
-	})
+	}, ss)
 	prog.Finish()
 	if err != nil {
 		return rep, err
+	}
+	if onBest != nil && !res.Selected && !math.IsInf(threshold, 1) {
+		// Nothing since the resume beat the best before it: that one.
+		if tr.Agent, _, err = dsppo.Load(bestPath); err != nil {
+			return rep, err
+		}
+		res.Selected, res.SelectedStep, res.SelectedScore = true, prev.Step, prev.AvgCompletionS
 	}
 	rep.Result = res
 	if tr.Q == nil && cfg.Algo != AlgoPPOMLP {
