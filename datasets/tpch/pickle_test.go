@@ -15,7 +15,9 @@ func (p pk) op(b ...byte) pk { return append(p, b...) }
 func (p pk) str(s string) pk { return append(append(p, 'U', byte(len(s))), s...) }
 func (p pk) i1(v byte) pk    { return append(p, 'K', v) }
 func (p pk) i2(v uint16) pk  { return binary.LittleEndian.AppendUint16(append(p, 'M'), v) }
-func (p pk) f8(v float64) pk { return binary.BigEndian.AppendUint64(append(p, 'G'), math.Float64bits(v)) }
+func (p pk) f8(v float64) pk {
+	return binary.BigEndian.AppendUint64(append(p, 'G'), math.Float64bits(v))
+}
 func (p pk) global(mod, name string) pk {
 	return append(append(append(append(p, 'c'), mod...), '\n'), name+"\n"...)
 }

@@ -26,7 +26,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-
 )
 
 // Sizes are the input sizes, smallest first; Queries the number of

@@ -33,6 +33,29 @@ func TestFitSVMOneStep(t *testing.T) {
 	}
 }
 
+// TestFitSVMTwoSteps: two samples, x1 = (1, 0) of class 0 and x2 = (0, 1)
+// of class 1, λ = 0.5, one epoch, in either order. With x1 first: t = 1,
+// η = 2: W[0] = (2, 0, 2), W[1] = (−2, 0, −2); t = 2, η = 1, shrink
+// 1 − ηλ = ½; x2's margins are −2 for both: W[0] = ½(2, 0, 2) − (0, 1, 1)
+// = (1, −1, 0), W[1] = ½(−2, 0, −2) + (0, 1, 1) = (−1, 1, 0). With x2
+// first the same (by symmetry).
+func TestFitSVMTwoSteps(t *testing.T) {
+	for seed := range uint64(4) {
+		m, err := FitSVM([][]float64{{1, 0}, {0, 1}}, []int{0, 1}, 2, 0.5, 1, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := [][]float64{{1, -1, 0}, {-1, 1, 0}}
+		for c := range want {
+			for j := range want[c] {
+				if !near(m.W[c][j], want[c][j]) {
+					t.Fatalf("seed %d: W = %v, want %v", seed, m.W, want)
+				}
+			}
+		}
+	}
+}
+
 // TestFitSVMSeparates: three classes around (1, 0), (0, 1) and (−1, −1),
 // each separable from the other two by a line: all learned.
 func TestFitSVMSeparates(t *testing.T) {
