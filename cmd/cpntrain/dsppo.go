@@ -207,7 +207,7 @@ func benchDSPPOCommand() *cli.Command {
 		Name:      "dsppo",
 		Usage:     "DS-PPO vs the heuristics (greedy, Sigmoid-PSO, GWO, S-P-GWO) and the learned baselines (DRL-DQN, DRL-REINFORCE, the MLP ablation) on both queues",
 		UsageText: "cpntrain bench dsppo [--queues stable,burst] [--test-queues 5] [--algos ppo,ppo-mlp,dqn,reinforce] [--seeds 5] [--steps 100000] [--jobs 2] [--csv FILE] [--plots DIR]",
-		Description: "Scores the heuristics (first-fit, fastest-fit, best-or-wait, Sigmoid-PSO, GWO, S-P-GWO) on --test-queues\n" +
+		Description: "Scores the heuristics (first-fit, fastest-fit, fastest-spread, best-or-wait, Sigmoid-PSO, GWO, S-P-GWO) on --test-queues\n" +
 			"held-out queues of each queue kind, trains every\n" +
 			"algorithm of --algos --seeds times per queue kind (at most --steps decisions each; the\n" +
 			"70-episode early stop may end them sooner) and scores each on the same held-out queues.\n" +

@@ -337,6 +337,7 @@ func Baselines(sys cluster.Config) []Method {
 	return []Method{
 		{"first-fit", cluster.FirstFit},
 		{"fastest-fit", cluster.Fastest},
+		{"fastest-spread", cluster.FastestSpread},
 		{"best-or-wait", cluster.BestOrWait},
 		{"sigmoid-pso", pso},
 		{"gwo", func() rl.Policy[cluster.Obs] { return cluster.GWO(cluster.DefaultSwarm()) }},

@@ -95,7 +95,7 @@ func TestBenchSmall(t *testing.T) {
 	}
 	var md, csv strings.Builder
 	WriteBenchMarkdown(&md, rows, bc)
-	if err := WriteBenchCSV(&csv, rows); err != nil || !strings.Contains(md.String(), "### stable / one more node") || strings.Count(csv.String(), "\n") != 1+2*(2*6+1) {
+	if err := WriteBenchCSV(&csv, rows); err != nil || !strings.Contains(md.String(), "### stable / one more node") || strings.Count(csv.String(), "\n") != 1+2*(2*7+1) {
 		t.Fatalf("%v\n%s\n%s", err, md.String(), csv.String())
 	}
 }

@@ -319,3 +319,33 @@ func TestPaperRewardMeans(t *testing.T) {
 		t.Fatalf("reward %v, want %v", s.Reward, want)
 	}
 }
+
+// TestFastestSpreadByHand: two 4-core nodes, tasks of 1 core for 10 s.
+// The first task goes to node 0 under both rules (a tie, the first);
+// with node 0 at 3 of 4 cores free, Fastest packs the second on node 0
+// (action 0), FastestSpread spreads it to node 1 (action 1).
+func TestFastestSpreadByHand(t *testing.T) {
+	c := Config{
+		Clusters:  []Cluster{{Name: "y", Nodes: 2, Node: Resources{CPU: 4}}},
+		TaskTypes: []TaskType{{Name: "f", Strategies: []Strategy{{Cluster: "y", Processor: "cpu", Demand: Resources{CPU: 1}, Runtime: 10}}}},
+		Queue:     Queue{Tasks: 2, Horizon: 1}, Weights: Weights{Alpha: 1},
+	}
+	e, err := NewEnv(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := e.ResetQueue([]int{0, 0}, []float64{0, 0})
+	if a, _ := FastestSpread().Decide(o); a.Index != 0 {
+		t.Fatalf("first task: action %d, want 0", a.Index)
+	}
+	s := step(t, e, 0)
+	for name, want := range map[string]int{"fastest": 0, "spread": 1} {
+		p := Fastest()
+		if name == "spread" {
+			p = FastestSpread()
+		}
+		if a, _ := p.Decide(s.Obs); a.Index != want {
+			t.Errorf("%s: action %d, want %d", name, a.Index, want)
+		}
+	}
+}
