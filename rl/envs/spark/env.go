@@ -154,9 +154,10 @@ const MaxStages = 32
 
 // ActionSpace implements rl.Env: action slot·Executors + (limit − 1)
 // runs stage slot (Obs.Stages' index) with the job's executor limit
-// `limit`; slots are MaxJobs × MaxStages.
+// `limit`; slots are MaxJobs × MaxStages; the last action (Obs.Void)
+// commits the source executors to nothing (they wait).
 func (e *Env) ActionSpace() rl.Space {
-	return rl.Space{Kind: rl.Discrete, N: e.Cfg.MaxJobs * MaxStages * e.Cfg.Executors}
+	return rl.Space{Kind: rl.Discrete, N: e.Cfg.MaxJobs*MaxStages*e.Cfg.Executors + 1}
 }
 
 // Reset implements rl.Env: a job stream drawn from seed (every draw of

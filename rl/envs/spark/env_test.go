@@ -235,3 +235,42 @@ func TestExecutorKey(t *testing.T) {
 		t.Errorf("no first wave at 20: key %d, want 10 (the largest)", k)
 	}
 }
+
+// TestLimitsByHand: the executor limit counts what the job already holds.
+// Stages 0 (2 tasks) and 1 (4 tasks), independent; 4 executors.
+//
+//	t=0     stage 0 with limit 2: 2 executors (the job holds none).
+//	t=0     stage 1 with limit 3 (the least allowed: 2 already committed
+//	        to the job + 1): 1 executor; the last one is committed to
+//	        nothing (no stage left to offer).
+//	2000    the three arrive; fresh tasks (1,000 ms) to 3000.
+//	3000    stage 0's first executor ends: its stage has no task left,
+//	        its 2 executors are the source; stage 1 with limit 4 (the job
+//	        holds 3, 2 of them the source): both go to stage 1, from the
+//	        first wave (800 ms: new to the stage, not to the job) to 3800;
+//	        stage 1's own executor runs a rest-wave task (500 ms) to 3500.
+//	3800    the job is done: 3.8 s.
+func TestLimitsByHand(t *testing.T) {
+	job := mkJob("limits", []tpch.Stage{mkStage(2, 1000, 800, 500), mkStage(4, 1000, 800, 500)}, nil)
+	e, o := handEnv(t, 4, job)
+	script := [][2]int{{0, 2}, {1, 3}, {1, 4}}
+	var times []float64
+	var info map[string]float64
+	for i := 0; !o.Done; i++ {
+		if i >= len(script) {
+			t.Fatalf("decision %d at %v: the script has %d", i, o.Time, len(script))
+		}
+		times = append(times, o.Time)
+		if i == 1 && o.Jobs[0].MinLimit != 3 {
+			t.Errorf("second decision: least limit %d, want 3", o.Jobs[0].MinLimit)
+		}
+		s, err := e.Step(o.Action(script[i][0], script[i][1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, info = s.Obs, s.Info
+	}
+	if len(times) != 3 || times[1] != 0 || times[2] != 3000 || !near(info["avg_jct_s"], 3.8) {
+		t.Errorf("decisions at %v, info %v; want 0, 0, 3000 and 3.8 s", times, info)
+	}
+}

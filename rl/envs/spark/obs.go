@@ -8,6 +8,8 @@ import (
 
 // JobObs is a job in the system.
 type JobObs struct {
+	// ID is the job's index in the episode (arrival order).
+	ID      int
 	Name    string
 	Arrival float64 // ms
 	// Executors counts the executors on the job, moving to it and
@@ -20,6 +22,10 @@ type JobObs struct {
 	MinLimit int
 	// Stages are the job's stage slots in Obs.Stages: [First, First+N).
 	First, N int
+	// Runnable are the slots of its stages whose parents are done and
+	// which have tasks to start, in decima-sim's order (job_dag's
+	// frontier_nodes).
+	Runnable []int
 }
 
 // StageObs is one stage of a job in the system.
@@ -29,7 +35,10 @@ type StageObs struct {
 	TasksLeft  int     // not yet started
 	MeanMs     float64 // the mean measured task duration (decima-sim's rough duration)
 	Running    int     // executors on it
-	Done       bool
+	// Covered counts its tasks started, plus the executors committed or
+	// moving to it (Covered ≥ Tasks: saturated).
+	Covered int
+	Done    bool
 	// Children and Parents are stage slots in Obs.Stages.
 	Children, Parents []int
 }
@@ -62,18 +71,34 @@ func (o Obs) ActionMask() []bool {
 		return nil
 	}
 	e := o.Cfg.Executors
-	m := make([]bool, o.Cfg.MaxJobs*MaxStages*e)
+	m := make([]bool, o.Cfg.MaxJobs*MaxStages*e+1)
 	for _, slot := range o.Valid {
 		for l := o.Jobs[o.Stages[slot].Job].MinLimit; l <= e; l++ {
 			m[slot*e+l-1] = true
 		}
 	}
+	m[len(m)-1] = !o.Done
 	return m
 }
 
 // Action returns the action running stage slot with executor limit.
 func (o Obs) Action(slot, limit int) rl.Action {
 	return rl.Action{Index: slot*o.Cfg.Executors + limit - 1}
+}
+
+// Void is the action committing the source executors to nothing.
+func (o Obs) Void() rl.Action { return rl.Action{Index: o.Cfg.MaxJobs * MaxStages * o.Cfg.Executors} }
+
+// Use returns the action committing `use` executors (≥ 1) to stage slot:
+// the limit that makes Step commit min(use, the stage's uncovered tasks,
+// the source executors).
+func (o Obs) Use(slot, use int) rl.Action {
+	j := o.Jobs[o.Stages[slot].Job]
+	limit := j.Executors + use
+	if o.Stages[slot].Job == o.SourceJob {
+		limit -= o.SourceExecs
+	}
+	return o.Action(slot, max(j.MinLimit, min(limit, o.Cfg.Executors)))
 }
 
 // execMap is decima-sim's exec_map for job j.
@@ -128,12 +153,15 @@ func (e *Env) obs() Obs {
 		if j == e.sourceJob {
 			o.SourceJob = k
 		}
-		o.Jobs = append(o.Jobs, JobObs{Name: jb.spec.Name, Arrival: jb.arrival, Executors: e.execMap(j), MinLimit: e.minLimit(j), First: len(o.Stages), N: len(jb.stages)})
+		o.Jobs = append(o.Jobs, JobObs{ID: j, Name: jb.spec.Name, Arrival: jb.arrival, Executors: e.execMap(j), MinLimit: e.minLimit(j), First: len(o.Stages), N: len(jb.stages)})
 		for s := range jb.stages {
 			st := &jb.stages[s]
 			slotOf[ref{j, s}] = len(o.Stages)
 			o.Stages = append(o.Stages, StageObs{Job: k, Stage: s, Tasks: st.spec.Tasks, TasksLeft: st.spec.Tasks - st.next,
-				MeanMs: st.spec.MeanMs, Running: len(st.executors), Done: st.allDone})
+				MeanMs: st.spec.MeanMs, Running: len(st.executors), Covered: st.next + st.commit + st.moving, Done: st.allDone})
+		}
+		for _, s := range jb.frontier {
+			o.Jobs[k].Runnable = append(o.Jobs[k].Runnable, slotOf[ref{j, s}])
 		}
 	}
 	for i := range o.Stages {
@@ -157,7 +185,8 @@ func (e *Env) obs() Obs {
 	return o
 }
 
-// Step implements rl.Env: action slot·Executors + limit − 1 commits
+// Step implements rl.Env: the void action (Obs.Void) commits the source
+// executors to nothing; action slot·Executors + limit − 1 commits
 // min(the stage's tasks not yet covered, limit − the job's executors
 // (+ the source executors when they are the job's), the source executors)
 // executors to stage slot (decima-sim's actor agent), then runs the
@@ -168,9 +197,28 @@ func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
 	if !e.started || e.done {
 		return rl.Step[Obs]{}, rl.ErrEpisodeOver
 	}
+	node, use, err := e.decode(a)
+	if err != nil {
+		return rl.Step[Obs]{}, err
+	}
+	before := e.area
+	e.decisions++
+	e.apply(node, use)
+	e.skipVoid()
+	step := rl.Step[Obs]{Obs: e.obs(), Reward: -(e.area - before) / e.Cfg.RewardScale, Terminated: e.done}
+	if e.done {
+		step.Info = e.metrics()
+	}
+	return step, nil
+}
+
+// decode turns an action into decima-sim's (stage, executors committed).
+func (e *Env) decode(a rl.Action) (ref, int, error) {
 	ex := e.Cfg.Executors
+	if a.Index == e.ActionSpace().N-1 { // void: the source executors wait
+		return none, e.numSource, nil
+	}
 	slot, limit := a.Index/ex, a.Index%ex+1
-	valid := e.offered()
 	var r ref
 	k := 0
 	found := false
@@ -181,28 +229,18 @@ func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
 		}
 		k += len(e.jobs[j].stages)
 	}
-	if a.Index < 0 || !found || !containsRef(valid, r) {
-		return rl.Step[Obs]{}, fmt.Errorf("%w: stage slot %d is not offered", rl.ErrInvalidAction, slot)
+	if a.Index < 0 || !found || !containsRef(e.offered(), r) {
+		return none, 0, fmt.Errorf("%w: stage slot %d is not offered", rl.ErrInvalidAction, slot)
 	}
-	ml := e.minLimit(r.j)
-	if limit < ml {
-		return rl.Step[Obs]{}, fmt.Errorf("%w: executor limit %d below the job's %d", rl.ErrInvalidAction, limit, ml)
+	if ml := e.minLimit(r.j); limit < ml {
+		return none, 0, fmt.Errorf("%w: executor limit %d below the job's %d", rl.ErrInvalidAction, limit, ml)
 	}
 	st := e.stage(r)
 	agent := limit - e.execMap(r.j)
 	if r.j == e.sourceJob {
 		agent += e.numSource
 	}
-	use := min(st.spec.Tasks-st.next-st.commit-st.moving, agent, e.numSource)
-	before := e.area
-	e.decisions++
-	e.apply(r, use)
-	e.skipVoid()
-	step := rl.Step[Obs]{Obs: e.obs(), Reward: -(e.area - before) / e.Cfg.RewardScale, Terminated: e.done}
-	if e.done {
-		step.Info = e.metrics()
-	}
-	return step, nil
+	return r, min(st.spec.Tasks-st.next-st.commit-st.moving, agent, e.numSource), nil
 }
 
 func containsRef(l []ref, r ref) bool {
