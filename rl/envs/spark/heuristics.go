@@ -110,3 +110,110 @@ func StaticPartition(cap int) rl.Policy[Obs] {
 
 // FIFO is StaticPartition with no cap below the cluster's size.
 func FIFO() rl.Policy[Obs] { return StaticPartition(math.MaxInt32) }
+
+// remaining is a job's remaining work (ms): its tasks not yet started ×
+// their stage's mean duration.
+func remaining(o Obs, k int) float64 {
+	j := o.Jobs[k]
+	w := 0.0
+	for s := j.First; s < j.First+j.N; s++ {
+		w += float64(o.Stages[s].TasksLeft) * o.Stages[s].MeanMs
+	}
+	return w
+}
+
+// criticalPath is a job's longest chain of remaining stage work (ms):
+// over the DAG, each stage weighing its tasks not yet started × their
+// mean duration (the work one executor would take; Decima's SJF-CP
+// heuristic weighs the path this way).
+func criticalPath(o Obs, k int) float64 {
+	j := o.Jobs[k]
+	memo := make([]float64, j.N)
+	done := make([]bool, j.N)
+	var longest func(s int) float64
+	longest = func(s int) float64 {
+		i := s - j.First
+		if done[i] {
+			return memo[i]
+		}
+		best := 0.0
+		for _, c := range o.Stages[s].Children {
+			best = math.Max(best, longest(c))
+		}
+		memo[i], done[i] = best+float64(o.Stages[s].TasksLeft)*o.Stages[s].MeanMs, true
+		return memo[i]
+	}
+	cp := 0.0
+	for s := j.First; s < j.First+j.N; s++ {
+		cp = math.Max(cp, longest(s))
+	}
+	return cp
+}
+
+// SJF is shortest-job-first by critical path: the source executors go to
+// the job with the shortest remaining critical path that has a stage to
+// offer (its first runnable offered stage), as many as that stage can
+// use; ties go to the source job, then by arrival.
+func SJF() rl.Policy[Obs] {
+	return rl.PolicyFunc[Obs](func(o Obs) (rl.Action, error) {
+		best, bestCP := -1, math.Inf(1)
+		for k := range o.Jobs {
+			s := jobStage(o, k)
+			if s < 0 {
+				continue
+			}
+			cp := criticalPath(o, k)
+			if cp < bestCP || cp == bestCP && k == o.SourceJob {
+				best, bestCP = k, cp
+			}
+		}
+		if best < 0 {
+			return o.Void(), nil
+		}
+		s := jobStage(o, best)
+		return o.Use(s, min(uncovered(o, s), o.SourceExecs)), nil
+	})
+}
+
+// WeightedFair is the weighted fair scheduler Decima compares with (its
+// strongest heuristic once tuned): like DynamicPartition, but job k may
+// hold ⌈Executors × w_k / Σw⌉ executors with w = remaining work^Alpha
+// (Alpha 0: equal shares, DynamicPartition's), at most Cap (0: no cap).
+func WeightedFair(alpha float64, capExec int) rl.Policy[Obs] {
+	return rl.PolicyFunc[Obs](func(o Obs) (rl.Action, error) {
+		if a, ok := pickFor(o); ok {
+			return a, nil
+		}
+		w := make([]float64, len(o.Jobs))
+		sum := 0.0
+		for k, j := range o.Jobs {
+			unfinished := false
+			for s := j.First; s < j.First+j.N; s++ {
+				if uncovered(o, s) > 0 {
+					unfinished = true
+					break
+				}
+			}
+			if unfinished {
+				w[k] = math.Pow(math.Max(remaining(o, k), 1), alpha)
+				sum += w[k]
+			}
+		}
+		for k, j := range o.Jobs {
+			if w[k] == 0 {
+				continue
+			}
+			share := int(math.Ceil(float64(o.Cfg.Executors) * w[k] / sum))
+			if capExec > 0 {
+				share = min(share, capExec)
+			}
+			if j.Executors >= share {
+				continue
+			}
+			if s := jobStage(o, k); s >= 0 {
+				return o.Use(s, min(uncovered(o, s), share-j.Executors, o.SourceExecs)), nil
+			}
+		}
+		return o.Void(), nil
+	})
+}

@@ -77,3 +77,41 @@ func TestHeuristicsFinishRealBatches(t *testing.T) {
 		}
 	}
 }
+
+// TestSJFByHand: jobs a (4 tasks) and b (1 task), one executor. SJF
+// runs b first (critical path 800 ms against 3,200): 2000 + 1000 = 3000;
+// a then moves (5000), runs fresh (6000) and three rest-wave tasks:
+// 7500; mean 5250 ms. FIFO runs a first: 4500, then b: 7500; mean 6000;
+// so does weighted fair with α = 0 (fair: a share of ⌈1/2⌉ = 1, a first
+// by arrival).
+// The diamond's critical path: 900 + max(600, 350) + 100 = 1600 ms, its
+// remaining work 1950.
+func TestSJFByHand(t *testing.T) {
+	a := mkJob("a", []tpch.Stage{mkStage(4, 1000, 800, 500)}, nil)
+	b := mkJob("b", []tpch.Stage{mkStage(1, 1000, 800, 500)}, nil)
+	for name, c := range map[string]struct {
+		p    rl.Policy[Obs]
+		mean float64
+	}{"sjf": {SJF(), 5.25}, "fifo": {FIFO(), 6}, "wf α=0 (fair)": {WeightedFair(0, 0), 6}} {
+		e, _ := handEnv(t, 1, a)
+		o, _ := e.ResetJobs([]*tpch.Job{a, b}, []float64{0, 0})
+		var info map[string]float64
+		for !o.Done {
+			act, _ := c.p.Decide(o)
+			s, err := e.Step(act)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			o, info = s.Obs, s.Info
+		}
+		if !near(info["avg_jct_s"], c.mean) {
+			t.Errorf("%s: mean JCT %v s, want %v", name, info["avg_jct_s"], c.mean)
+		}
+	}
+	d := mkJob("diamond", []tpch.Stage{mkStage(1, 1000, 900, 900), mkStage(1, 700, 600, 600), mkStage(1, 400, 350, 350), mkStage(1, 200, 100, 100)},
+		[][2]int{{0, 1}, {0, 2}, {1, 3}, {2, 3}})
+	_, o := handEnv(t, 1, d)
+	if cp, w := criticalPath(o, 0), remaining(o, 0); cp != 1600 || w != 1950 {
+		t.Errorf("diamond: critical path %v, remaining work %v; want 1600, 1950", cp, w)
+	}
+}
