@@ -31,9 +31,16 @@ type selector struct {
 
 // newSelector scores at the first step that reaches each multiple of
 // cfg.SelectEvery after start (a resumed run's step: the scorings of an
-// uninterrupted run) and keeps what beats threshold.
+// uninterrupted run) and keeps what beats threshold. A run from step 0
+// also scores at its first report (the first episode's end, before the
+// first update of PPO and REINFORCE, and of DQN when its learning starts
+// later): training that only makes the policy worse keeps its start.
 func newSelector(cfg Config, start int64, module func() nn.Module, method func() Method, threshold float64, onBest func(int64, float64) error) *selector {
-	return &selector{cfg: cfg, method: method, module: module, next: (start/cfg.SelectEvery + 1) * cfg.SelectEvery, score: threshold, onBest: onBest}
+	next := (start/cfg.SelectEvery + 1) * cfg.SelectEvery
+	if start == 0 {
+		next = 0
+	}
+	return &selector{cfg: cfg, method: method, module: module, next: next, score: threshold, onBest: onBest}
 }
 
 // observe scores the model when step has reached the next scoring point;

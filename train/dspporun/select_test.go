@@ -24,9 +24,11 @@ func (m oneParam) Params(visit func(string, *nn.Param)) { visit("p", m.p) }
 // TestSelectorRestoresTheBest: a one-parameter "model" whose policy is
 // first-fit when the parameter is 1 or 3 and fastest-fit when it is 2
 // (fastest-fit scores better on small()'s selection queue: checked).
-// Scored at 1, 2, 3, the selector restores 2, calls onBest twice (the
-// first score beats +Inf, the second beats the first), and scores only
-// at its steps; with a threshold below every score it keeps nothing.
+// A run from step 0 scores its first report (step 100: the initial
+// parameter 0), then at the first report from each multiple of 256 (256,
+// 512, 768; not 300). Scored at 0, 1, 2, 3, the selector restores 2,
+// calls onBest twice (the first score beats +Inf, 2's beats it); with a
+// threshold below every score it keeps nothing.
 func TestSelectorRestoresTheBest(t *testing.T) {
 	cfg := Config{Env: small(), SelectEvery: 256, SelectQueues: 1}
 	m := oneParam{nn.NewParam(1, 1)}
@@ -42,27 +44,27 @@ func TestSelectorRestoresTheBest(t *testing.T) {
 		return nil
 	})
 	var scores []float64
-	vals := []float32{0, 1, 1, 2, 3} // 100 and 300 are not due
+	vals := []float32{0, 1, 1, 2, 3} // 300 is not due
 	for i, step := range []int64{100, 256, 300, 512, 768} {
 		m.p.V.Data[0] = vals[i]
 		c, ok, err := s.observe(step)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok != (step == 256 || step == 512 || step == 768) {
+		if ok != (step != 300) {
 			t.Fatalf("step %d: scored %v", step, ok)
 		}
 		if ok {
 			scores = append(scores, c)
 		}
 	}
-	if len(scores) != 3 || !(scores[1] < scores[0]) || scores[2] != scores[0] {
-		t.Fatalf("scores %v: want first-fit, fastest-fit (lower), first-fit", scores)
+	if len(scores) != 4 || !(scores[2] < scores[0]) || scores[1] != scores[0] || scores[3] != scores[0] {
+		t.Fatalf("scores %v: want first-fit, first-fit, fastest-fit (lower), first-fit", scores)
 	}
-	if !s.restore() || m.p.V.Data[0] != 2 || len(bests) != 2 || bests[1] != 512 {
+	if !s.restore() || m.p.V.Data[0] != 2 || len(bests) != 2 || bests[0] != 100 || bests[1] != 512 {
 		t.Fatalf("restored %v, onBest at %v", m.p.V.Data[0], bests)
 	}
-	if step, score, ok := s.selected(); !ok || step != 512 || score != scores[1] {
+	if step, score, ok := s.selected(); !ok || step != 512 || score != scores[2] {
 		t.Fatalf("selected %d %v %v", step, score, ok)
 	}
 	m.p.V.Data[0] = 1
