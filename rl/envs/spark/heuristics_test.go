@@ -7,6 +7,25 @@ import (
 	"github.com/cpntrain/cpntrain/rl"
 )
 
+// runPolicy plays p from o to the end of the episode and returns the
+// final Info.
+func runPolicy(t *testing.T, e *Env, o Obs, p rl.Policy[Obs]) map[string]float64 {
+	t.Helper()
+	var info map[string]float64
+	for !o.Done {
+		act, err := p.Decide(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := e.Step(act)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, info = s.Obs, s.Info
+	}
+	return info
+}
+
 // TestHeuristicsByHand: two one-stage jobs of 4 tasks (fresh 1,000 ms,
 // rest wave 500 ms) at t = 0 on 2 executors.
 //
@@ -28,15 +47,7 @@ func TestHeuristicsByHand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var info map[string]float64
-		for !o.Done {
-			act, _ := c.p.Decide(o)
-			s, err := e.Step(act)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			o, info = s.Obs, s.Info
-		}
+		info := runPolicy(t, e, o, c.p)
 		if !near(info["avg_jct_s"], c.mean) || info["jobs_done"] != 2 {
 			t.Errorf("%s: %v, want a mean JCT of %v s", name, info, c.mean)
 		}
@@ -95,15 +106,7 @@ func TestSJFByHand(t *testing.T) {
 	}{"sjf": {SJF(), 5.25}, "fifo": {FIFO(), 6}, "wf α=0 (fair)": {WeightedFair(0, 0), 6}} {
 		e, _ := handEnv(t, 1, a)
 		o, _ := e.ResetJobs([]*tpch.Job{a, b}, []float64{0, 0})
-		var info map[string]float64
-		for !o.Done {
-			act, _ := c.p.Decide(o)
-			s, err := e.Step(act)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			o, info = s.Obs, s.Info
-		}
+		info := runPolicy(t, e, o, c.p)
 		if !near(info["avg_jct_s"], c.mean) {
 			t.Errorf("%s: mean JCT %v s, want %v", name, info["avg_jct_s"], c.mean)
 		}
