@@ -258,19 +258,26 @@ func TestFlatLayout(t *testing.T) {
 	}
 }
 
-// TestPrior: the fastest-fit prior by hand (placements of 20 s and 30 s
-// allowed: 0 and −ln 1.5; waiting −ln 2; masked 0), and a large prior
-// makes the policy's mode a fastest allowed placement.
-func TestPrior(t *testing.T) {
-	c := cluster.Config{
+// twoWays is cluster x (one 2-core node) and y (two 4-core nodes); type
+// f runs 30 s on y with 1 core, 10 s on x with 2, 20 s on y with 4;
+// queues of `tasks` tasks.
+func twoWays(tasks int) cluster.Config {
+	return cluster.Config{
 		Clusters: []cluster.Cluster{{Name: "x", Nodes: 1, Node: cluster.Resources{CPU: 2}}, {Name: "y", Nodes: 2, Node: cluster.Resources{CPU: 4}}},
 		TaskTypes: []cluster.TaskType{{Name: "f", Strategies: []cluster.Strategy{
 			{Cluster: "y", Processor: "cpu", Demand: cluster.Resources{CPU: 1}, Runtime: 30},
 			{Cluster: "x", Processor: "cpu", Demand: cluster.Resources{CPU: 2}, Runtime: 10},
 			{Cluster: "y", Processor: "cpu", Demand: cluster.Resources{CPU: 4}, Runtime: 20},
 		}}},
-		Queue: cluster.Queue{Tasks: 2, Horizon: 1}, Weights: cluster.Weights{Alpha: 1},
+		Queue: cluster.Queue{Tasks: tasks, Horizon: 1}, Weights: cluster.Weights{Alpha: 1},
 	}
+}
+
+// TestPrior: the fastest-fit prior by hand (placements of 20 s and 30 s
+// allowed: 0 and −ln 1.5; waiting −ln 2; masked 0), and a large prior
+// makes the policy's mode a fastest allowed placement.
+func TestPrior(t *testing.T) {
+	c := twoWays(2)
 	e, _ := cluster.NewEnv(c)
 	e.ResetQueue([]int{0, 0}, []float64{0, 0})
 	s, _ := e.Step(rl.Action{Index: 0}) // x busy
@@ -317,15 +324,7 @@ func TestPrior(t *testing.T) {
 // first runs on x: the second is decided at 0 (x full), one running, one
 // to arrive, u = 2/10.
 func TestFeaturesByHand(t *testing.T) {
-	c := cluster.Config{
-		Clusters: []cluster.Cluster{{Name: "x", Nodes: 1, Node: cluster.Resources{CPU: 2}}, {Name: "y", Nodes: 2, Node: cluster.Resources{CPU: 4}}},
-		TaskTypes: []cluster.TaskType{{Name: "f", Strategies: []cluster.Strategy{
-			{Cluster: "y", Processor: "cpu", Demand: cluster.Resources{CPU: 1}, Runtime: 30},
-			{Cluster: "x", Processor: "cpu", Demand: cluster.Resources{CPU: 2}, Runtime: 10},
-			{Cluster: "y", Processor: "cpu", Demand: cluster.Resources{CPU: 4}, Runtime: 20},
-		}}},
-		Queue: cluster.Queue{Tasks: 3, Horizon: 1}, Weights: cluster.Weights{Alpha: 1},
-	}
+	c := twoWays(3)
 	e, _ := cluster.NewEnv(c)
 	e.ResetQueue([]int{0, 0, 0}, []float64{0, 0, 5})
 	s, _ := e.Step(rl.Action{Index: 0})
