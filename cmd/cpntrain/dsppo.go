@@ -38,22 +38,15 @@ func dsppoCommand() *cli.Command {
 				"the agent to <run>/" + dspporun.ModelFile + ", PPO's resumable state to <run>/" + dspporun.StateFile + "\n" +
 				"(rerun with --out <run> to resume). At the end the agent and the greedy baselines are scored\n" +
 				"on validation queues (not the test queues of 'dsppo eval' and the bench).",
-			Flags: append(append([]cli.Flag{}, systemFlags...),
+			Flags: append(append(append([]cli.Flag{}, systemFlags...),
 				&cli.StringFlag{Name: "algo", Value: "ppo", Usage: "ppo (DS-PPO), or a baseline: ppo-mlp (the MLP ablation), dqn (DRL-DQN), reinforce (DRL-REINFORCE), the last three with the same features; only ppo's agent is saved"},
 				&cli.Int64Flag{Name: "steps", Value: 100000, Usage: "decisions to train for (at most; see --patience)"},
-				&cli.StringFlag{Name: "reward", Value: cluster.RewardJCT, Usage: "jct (−tasks in the system × time: the completion time) or paper (equations 13–17)"},
 				&cli.IntFlag{Name: "width", Value: 64, Usage: "width of φ, ρ and the heads"},
-				&cli.Float64Flag{Name: "prior", Value: 5, Usage: "fastest-fit prior on the logits (5: start near fastest-fit and learn corrections; 0: none, the paper's plain policy)"},
-				&cli.Float64Flag{Name: "lr", Value: 3e-4, Usage: "Adam learning rate (the paper: 1e-3)"},
-				&cli.Float64Flag{Name: "wait-cost", Value: 500, Usage: "jct reward: what a wait costs, in task-seconds (a wait moves no clock; docs/dsppo.md)"},
-				&cli.Float64Flag{Name: "gamma", Value: 1, Usage: "discount per decision (1: the jct return is exactly minus the mean completion time; the paper: 0.99)"},
 				&cli.IntFlag{Name: "patience", Value: 70, Usage: "stop when the best return is this many episodes old (0: never)"},
-				&cli.Int64Flag{Name: "select-every", Value: 10240, Usage: "score the policy on --select-queues selection queues (a split of their own) every this many decisions and keep the best parameters (0: keep the last)"},
-				&cli.IntFlag{Name: "select-queues", Value: 2, Usage: "validation queues per selection scoring"},
 				&cli.Int64Flag{Name: "checkpoint-every", Value: 1, Usage: "PPO iterations between resumable checkpoints (0: only when interrupted)"},
 				&cli.IntFlag{Name: "eval-queues", Value: 3, Usage: "validation queues scored at the end (0: none)"},
 				forceFlag(),
-			),
+			), dsppoTrainingFlags()...),
 			Action: dsppoTrain,
 		}, {
 			Name:      "eval",
@@ -70,6 +63,45 @@ func dsppoCommand() *cli.Command {
 			Action: dsppoEval,
 		}},
 	}
+}
+
+// dsppoTrainingFlags are the training settings 'dsppo train' and 'bench
+// dsppo' share (their defaults: the settings tuned on validation queues,
+// docs/dsppo.md).
+func dsppoTrainingFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "reward", Value: cluster.RewardJCT, Usage: "jct (−tasks in the system × time: the completion time) or paper (equations 13–17)"},
+		&cli.Float64Flag{Name: "gamma", Value: 1, Usage: "discount per decision (1: the jct return is exactly minus the mean completion time; the paper: 0.99)"},
+		&cli.Float64Flag{Name: "prior", Value: 5, Usage: "fastest-fit prior on the logits of the policies trained by PPO and REINFORCE (5: start near fastest-fit and learn corrections; 0: none, the paper's plain policy)"},
+		&cli.Float64Flag{Name: "lr", Value: 3e-4, Usage: "learning rate (the paper: 1e-3)"},
+		&cli.Float64Flag{Name: "wait-cost", Value: 500, Usage: "jct reward: what a wait costs, in task-seconds (a wait moves no clock; docs/dsppo.md)"},
+		&cli.Int64Flag{Name: "select-every", Value: 10240, Usage: "score the policy on --select-queues selection queues (a split of their own) every this many decisions and keep the best parameters (0: keep the last)"},
+		&cli.IntFlag{Name: "select-queues", Value: 2, Usage: "selection queues per scoring"},
+	}
+}
+
+// checkTrainingFlags checks dsppoTrainingFlags.
+func checkTrainingFlags(c *cli.Context) error {
+	bad := func(format string, a ...any) error {
+		return &usageError{msg: fmt.Sprintf(format, a...), cmd: c.Command.HelpName}
+	}
+	switch {
+	case c.String("reward") != cluster.RewardJCT && c.String("reward") != cluster.RewardPaper:
+		return bad("--reward %q: want jct or paper.", c.String("reward"))
+	case !(c.Float64("gamma") >= 0 && c.Float64("gamma") <= 1):
+		return bad("--gamma %v outside [0, 1].", c.Float64("gamma"))
+	case !(c.Float64("prior") >= 0 && c.Float64("prior") <= 100):
+		return bad("--prior %v outside [0, 100].", c.Float64("prior"))
+	case !(c.Float64("lr") > 0 && c.Float64("lr") <= 1):
+		return bad("--lr %v outside (0, 1].", c.Float64("lr"))
+	case !(c.Float64("wait-cost") > 0 && c.Float64("wait-cost") <= 1e6):
+		return bad("--wait-cost %v outside (0, 1e6].", c.Float64("wait-cost"))
+	case c.Int64("select-every") < 0 || c.Int64("select-every") > 1e9:
+		return bad("--select-every %d outside [0, 1e9].", c.Int64("select-every"))
+	case c.Int("select-queues") < 1 || c.Int("select-queues") > 1000:
+		return bad("--select-queues %d outside [1, 1000].", c.Int("select-queues"))
+	}
+	return nil
 }
 
 // dsppoSystem reads --queue and --cluster.
@@ -102,34 +134,23 @@ func dsppoTrain(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkTrainingFlags(c); err != nil {
+		return err
+	}
 	steps, every, evalQ := c.Int64("steps"), c.Int64("checkpoint-every"), c.Int("eval-queues")
 	switch {
 	case steps < 2048 || steps > 1e9:
 		return &usageError{msg: fmt.Sprintf("--steps %d outside [2048, 1e9] (one rollout is 2,048 decisions).", steps), cmd: c.Command.HelpName}
 	case !slices.Contains(dspporun.Algos, c.String("algo")):
 		return &usageError{msg: fmt.Sprintf("--algo %q: want one of %v.", c.String("algo"), dspporun.Algos), cmd: c.Command.HelpName}
-	case c.String("reward") != cluster.RewardJCT && c.String("reward") != cluster.RewardPaper:
-		return &usageError{msg: fmt.Sprintf("--reward %q: want jct or paper.", c.String("reward")), cmd: c.Command.HelpName}
 	case c.Int("width") < 1 || c.Int("width") > 1024:
 		return &usageError{msg: fmt.Sprintf("--width %d outside [1, 1024].", c.Int("width")), cmd: c.Command.HelpName}
-	case !(c.Float64("lr") > 0 && c.Float64("lr") <= 1):
-		return &usageError{msg: fmt.Sprintf("--lr %v outside (0, 1].", c.Float64("lr")), cmd: c.Command.HelpName}
-	case !(c.Float64("gamma") >= 0 && c.Float64("gamma") <= 1):
-		return &usageError{msg: fmt.Sprintf("--gamma %v outside [0, 1].", c.Float64("gamma")), cmd: c.Command.HelpName}
-	case !(c.Float64("prior") >= 0 && c.Float64("prior") <= 100):
-		return &usageError{msg: fmt.Sprintf("--prior %v outside [0, 100].", c.Float64("prior")), cmd: c.Command.HelpName}
 	case c.Int("patience") < 0:
 		return &usageError{msg: "--patience must not be negative.", cmd: c.Command.HelpName}
-	case !(c.Float64("wait-cost") > 0 && c.Float64("wait-cost") <= 1e6):
-		return &usageError{msg: fmt.Sprintf("--wait-cost %v outside (0, 1e6].", c.Float64("wait-cost")), cmd: c.Command.HelpName}
 	case every < 0:
 		return &usageError{msg: "--checkpoint-every must not be negative.", cmd: c.Command.HelpName}
 	case evalQ < 0 || evalQ > 10000:
 		return &usageError{msg: fmt.Sprintf("--eval-queues %d outside [0, 10000].", evalQ), cmd: c.Command.HelpName}
-	case c.Int64("select-every") < 0 || c.Int64("select-every") > 1e9:
-		return &usageError{msg: fmt.Sprintf("--select-every %d outside [0, 1e9].", c.Int64("select-every")), cmd: c.Command.HelpName}
-	case c.Int("select-queues") < 1 || c.Int("select-queues") > 1000:
-		return &usageError{msg: fmt.Sprintf("--select-queues %d outside [1, 1000].", c.Int("select-queues")), cmd: c.Command.HelpName}
 	}
 	g := globalsFrom(c)
 	cfg := dspporun.DefaultConfig(sys.Queue)
@@ -217,25 +238,18 @@ func benchDSPPOCommand() *cli.Command {
 			"learned ones without retraining. Every learned method trains with the same settings (those of\n" +
 			"'dsppo train'). The table's 'DS-PPO faster on' column counts the (training seed, test queue)\n" +
 			"pairs where DS-PPO's average completion time is lower.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "queues", Value: cli.NewStringSlice("stable", "burst"), Usage: "queue kinds: stable, burst"},
 			&cli.StringFlag{Name: "cluster", Usage: "cluster file (JSON or YAML); default: the paper's testbed"},
 			&cli.IntFlag{Name: "test-queues", Value: 5, Usage: "held-out queues per kind"},
 			&cli.StringSliceFlag{Name: "algos", Value: cli.NewStringSlice("ppo", "ppo-mlp", "dqn", "reinforce"), Usage: "learned methods to train (none: only the heuristics)"},
 			&cli.IntFlag{Name: "seeds", Value: 5, Usage: "training runs per learned method and queue kind"},
 			&cli.Int64Flag{Name: "steps", Value: 100000, Usage: "decisions per training run (at most)"},
-			&cli.StringFlag{Name: "reward", Value: cluster.RewardJCT, Usage: "training reward: jct or paper"},
-			&cli.Float64Flag{Name: "gamma", Value: 1, Usage: "discount per decision (the paper: 0.99)"},
-			&cli.Float64Flag{Name: "prior", Value: 5, Usage: "fastest-fit prior on the logits of the policies trained by PPO and REINFORCE (0: none, the paper's plain policy)"},
-			&cli.Float64Flag{Name: "wait-cost", Value: 500, Usage: "jct reward: what a wait costs, in task-seconds"},
-			&cli.Float64Flag{Name: "lr", Value: 3e-4, Usage: "learning rate of every learned method (the paper: 1e-3)"},
 			&cli.IntFlag{Name: "jobs", Value: 1, Usage: "training runs at a time (the scoring stays sequential)"},
-			&cli.Int64Flag{Name: "select-every", Value: 10240, Usage: "keep each run's parameters that scored best on --select-queues selection queues (a split of their own), scored every this many decisions (0: the last)"},
-			&cli.IntFlag{Name: "select-queues", Value: 2, Usage: "validation queues per selection scoring"},
 			&cli.BoolFlag{Name: "variants", Value: true, Usage: "also score every method on the testbed with 6 more edge nodes and with one cloud server lost (learned methods without retraining); not with --cluster"},
 			&cli.StringFlag{Name: "csv", Usage: "also write every run to this CSV file"},
 			&cli.StringFlag{Name: "plots", Usage: "also write PNG figures into this folder"},
-		},
+		}, dsppoTrainingFlags()...),
 		Action: benchDSPPO,
 	}
 }
@@ -248,6 +262,9 @@ func benchDSPPO(c *cli.Context) error {
 		Seeds: c.Int("seeds"), Steps: c.Int64("steps"), Reward: c.String("reward"), Gamma: c.Float64("gamma"), Prior: c.Float64("prior"),
 		WaitCost: c.Float64("wait-cost"), LR: c.Float64("lr"), Jobs: c.Int("jobs"),
 		SelectEvery: c.Int64("select-every"), SelectQueues: c.Int("select-queues"), Log: infoWriter(c)}
+	if err := checkTrainingFlags(c); err != nil {
+		return err
+	}
 	for _, a := range c.StringSlice("algos") {
 		if a == "none" {
 			continue
@@ -269,22 +286,8 @@ func benchDSPPO(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("--seeds %d outside [1, 100].", bc.Seeds), cmd: c.Command.HelpName}
 	case len(bc.Algos) > 0 && (bc.Steps < 2048 || bc.Steps > 1e9):
 		return &usageError{msg: fmt.Sprintf("--steps %d outside [2048, 1e9].", bc.Steps), cmd: c.Command.HelpName}
-	case bc.Reward != cluster.RewardJCT && bc.Reward != cluster.RewardPaper:
-		return &usageError{msg: fmt.Sprintf("--reward %q: want jct or paper.", bc.Reward), cmd: c.Command.HelpName}
-	case !(bc.Prior >= 0 && bc.Prior <= 100):
-		return &usageError{msg: fmt.Sprintf("--prior %v outside [0, 100].", bc.Prior), cmd: c.Command.HelpName}
-	case !(bc.Gamma >= 0 && bc.Gamma <= 1):
-		return &usageError{msg: fmt.Sprintf("--gamma %v outside [0, 1].", bc.Gamma), cmd: c.Command.HelpName}
-	case !(bc.WaitCost > 0 && bc.WaitCost <= 1e6):
-		return &usageError{msg: fmt.Sprintf("--wait-cost %v outside (0, 1e6].", bc.WaitCost), cmd: c.Command.HelpName}
-	case bc.SelectEvery < 0 || bc.SelectEvery > 1e9:
-		return &usageError{msg: fmt.Sprintf("--select-every %d outside [0, 1e9].", bc.SelectEvery), cmd: c.Command.HelpName}
-	case bc.SelectQueues < 1 || bc.SelectQueues > 1000:
-		return &usageError{msg: fmt.Sprintf("--select-queues %d outside [1, 1000].", bc.SelectQueues), cmd: c.Command.HelpName}
 	case bc.Jobs < 1 || bc.Jobs > 256:
 		return &usageError{msg: fmt.Sprintf("--jobs %d outside [1, 256].", bc.Jobs), cmd: c.Command.HelpName}
-	case !(bc.LR > 0 && bc.LR <= 1):
-		return &usageError{msg: fmt.Sprintf("--lr %v outside (0, 1].", bc.LR), cmd: c.Command.HelpName}
 	}
 	if path := c.String("cluster"); path != "" {
 		sys, err := cluster.LoadConfig(path)
