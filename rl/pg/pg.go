@@ -70,6 +70,19 @@ type Config struct {
 	// TotalTimesteps (CleanRL's anneal_lr), which lets the policy settle
 	// precisely (e.g. on split ratios).
 	AnnealLR bool
+	// SameInput resets every episode of a batch with one seed (drawn per
+	// batch), so the batch's rollouts face the same input (e.g. the same
+	// job arrivals) and differ by the policy's sampled actions only:
+	// Decima's input-dependent baseline (Mao et al. 2019, §5.3) then
+	// compares like with like. The environment must make its random
+	// draws from the Reset seed.
+	SameInput bool
+	// EvalChunk bounds the observations evaluated on one tape in the
+	// gradient step (0: the whole batch at once): the loss is summed over
+	// chunks of at most EvalChunk observations, each weighted by its share
+	// of the batch, and the gradients accumulate, which is the same
+	// gradient in less memory (graph observations of hundreds of nodes).
+	EvalChunk int
 
 	// Checkpoint makes the run resumable (per update; batches are whole
 	// episodes, so no environment state is saved).
@@ -98,6 +111,7 @@ func (c Config) Validate() error {
 	settings.AtLeast(f, "TotalTimesteps", c.TotalTimesteps, 0)
 	settings.AtLeast(f, "NumEnvs", c.NumEnvs, 1)
 	settings.AtLeast(f, "NumEpisodes", c.NumEpisodes, 1)
+	settings.AtLeast(f, "EvalChunk", c.EvalChunk, 0)
 	settings.AtLeast(f, "Checkpoint.Every", c.Checkpoint.Every, 0)
 	return f.NonNeg("LearningRate", c.LearningRate).NonNeg("LearningRateCritic", c.LearningRateCritic).
 		Unit("Gamma", c.Gamma).NonNeg("EntCoef", c.EntCoef).NonNeg("MaxGradNorm", c.MaxGradNorm).Err()
@@ -274,8 +288,13 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 		cur := make([]*Episode[O], nE) // nil: env idle
 		obs := make([]O, nE)
 		started := 0
+		batchSeed := envRng.Uint64()
 		startEp := func(e int) error {
-			o, err := envs[e].Reset(envRng.Uint64())
+			seed := batchSeed
+			if !cfg.SameInput && started > 0 {
+				seed = envRng.Uint64()
+			}
+			o, err := envs[e].Reset(seed)
 			if err != nil {
 				return fmt.Errorf("pg: reset env %d: %w", e, err)
 			}
@@ -370,11 +389,25 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 				rets = append(rets, float32(g))
 			}
 		}
+		chunk := n
+		if cfg.EvalChunk > 0 {
+			chunk = min(n, cfg.EvalChunk)
+		}
 		adv := make([]float32, n)
 		tape.Reset()
-		var v *nn.Tensor
+		var v *nn.Tensor // the critic's values of the whole batch, on tape
+		var vals []float32
 		if ag.Critic != nil {
-			v = ag.Critic.Value(tape, allObs)
+			if chunk == n {
+				v = ag.Critic.Value(tape, allObs)
+				vals = v.Data
+			} else { // values for the advantages; the chunks record theirs
+				vals = make([]float32, n)
+				for lo := 0; lo < n; lo += chunk {
+					inf.Reset()
+					copy(vals[lo:], ag.Critic.Value(inf, allObs[lo:min(n, lo+chunk)]).Data)
+				}
+			}
 		}
 		switch {
 		case baseline != nil:
@@ -390,9 +423,9 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 					i++
 				}
 			}
-		case v != nil:
+		case vals != nil:
 			for i := range adv {
-				adv[i] = rets[i] - v.Data[i]
+				adv[i] = rets[i] - vals[i]
 			}
 		default:
 			copy(adv, rets)
@@ -401,29 +434,48 @@ func Train[O any](ctx context.Context, cfg Config, newEnv func() rl.Env[O], ag a
 			rl.NormalizeAdvantages(adv)
 		}
 
-		// --- One gradient step. ---
-		A := tape.Const(n, 1, adv)
-		var loss *nn.Tensor
+		// --- One gradient step (gradients summed over the chunks). ---
 		var pgSum, entSum, vLossVal float64
-		for k, ac := range ag.Actors {
-			lp, ent := agent.EvaluateWith(ac, tape, allObs, allActs[:k], allActs[k])
-			pgk := tape.Neg(tape.Mean(tape.Mul(A, lp)))
-			h := tape.Mean(ent)
-			l := tape.Sub(pgk, tape.Scale(h, float32(cfg.EntCoef)))
-			if loss == nil {
-				loss = l
-			} else {
-				loss = tape.Add(loss, l)
+		prev := make([][]rl.Action, nA)
+		for lo := 0; lo < n; lo += chunk {
+			hi := min(n, lo+chunk)
+			m := hi - lo
+			cObs := allObs[lo:hi]
+			if lo > 0 {
+				tape.Reset()
 			}
-			pgSum += float64(pgk.Item())
-			entSum += float64(h.Item())
+			if ag.Critic != nil && chunk < n {
+				v = ag.Critic.Value(tape, cObs)
+			}
+			w := float64(m) / float64(n) // the chunk's share of the batch means
+			for k := range prev {
+				prev[k] = allActs[k][lo:hi]
+			}
+			A := tape.Const(m, 1, adv[lo:hi])
+			var loss *nn.Tensor
+			for k, ac := range ag.Actors {
+				lp, ent := agent.EvaluateWith(ac, tape, cObs, prev[:k], prev[k])
+				pgk := tape.Neg(tape.Mean(tape.Mul(A, lp)))
+				h := tape.Mean(ent)
+				l := tape.Sub(pgk, tape.Scale(h, float32(cfg.EntCoef)))
+				if loss == nil {
+					loss = l
+				} else {
+					loss = tape.Add(loss, l)
+				}
+				pgSum += w * float64(pgk.Item())
+				entSum += w * float64(h.Item())
+			}
+			if v != nil {
+				vl := tape.Scale(tape.Mean(tape.Square(tape.Sub(v, tape.Const(m, 1, rets[lo:hi])))), 0.5)
+				vLossVal += w * float64(vl.Item())
+				loss = tape.Add(loss, vl)
+			}
+			if m < n {
+				loss = tape.Scale(loss, float32(w))
+			}
+			tape.Backward(loss)
 		}
-		if v != nil {
-			vl := tape.Scale(tape.Mean(tape.Square(tape.Sub(v, tape.Const(n, 1, rets)))), 0.5)
-			vLossVal = float64(vl.Item())
-			loss = tape.Add(loss, vl)
-		}
-		tape.Backward(loss)
 		if cfg.MaxGradNorm > 0 {
 			optim.ClipGradNorm(actorParams, cfg.MaxGradNorm)
 			if criticParams != nil {

@@ -67,8 +67,8 @@ const nStates = 32
 // table is a per-state R×1 parameter read through a zero leaf: out_i =
 // w[obs_i] + 0, and after Backward leaf.Grad[i] = ∂L/∂out_i.
 type table struct {
-	w    *nn.Param
-	leaf *nn.Tensor
+	w      *nn.Param
+	leaves []*nn.Tensor // one per recording call (per chunk) since the last grad
 }
 
 func newTable(vals map[int]float32) *table {
@@ -84,11 +84,21 @@ func (tb *table) out(t *nn.Tape, obs []int) *nn.Tensor {
 	if !t.Recording() {
 		return x
 	}
-	tb.leaf = t.Leaf(len(obs), 1, make([]float32, len(obs)))
-	return t.Add(x, tb.leaf)
+	leaf := nn.NewParam(len(obs), 1).V // not in the tape's arena: outlives a Reset
+	tb.leaves = append(tb.leaves, leaf)
+	return t.Add(x, leaf)
 }
 
-func (tb *table) grad() []float32 { return append([]float32(nil), tb.leaf.Grad...) }
+// grad returns ∂L/∂out of the rows evaluated since the last call, in
+// order (chunk after chunk).
+func (tb *table) grad() []float32 {
+	var g []float32
+	for _, l := range tb.leaves {
+		g = append(g, l.Grad...)
+	}
+	tb.leaves = nil
+	return g
+}
 
 // tabCritic is a tabular V(s) that records its inference calls.
 type tabCritic struct {
@@ -288,14 +298,21 @@ func TestFinishEpisode(t *testing.T) {
 
 // TestKnownCriticBaseline: with the critic as the baseline, A = G − V:
 // V(10, 12, 0, 1, 2) = 1, −½, ½, 2, 4 ⇒ A = 3, 2.5, 3, 4, 4 (mean 3.3).
+// With EvalChunk 2 the batch is evaluated as {10, 12}, {0, 1}, {2}, each
+// chunk's loss weighted by its share (2/5, 2/5, 1/5): every row's
+// gradient and every loss is the whole batch's.
 func TestKnownCriticBaseline(t *testing.T) {
-	for _, normAdv := range []bool{false, true} {
-		t.Run(fmt.Sprintf("normadv=%v", normAdv), func(t *testing.T) {
+	for _, tc := range []struct {
+		normAdv bool
+		chunk   int
+	}{{false, 0}, {true, 0}, {false, 2}, {true, 2}} {
+		normAdv, chunk := tc.normAdv, tc.chunk
+		t.Run(fmt.Sprintf("normadv=%v,chunk=%d", normAdv, chunk), func(t *testing.T) {
 			var errs []string
 			critic := &tabCritic{table: newTable(pgValues)}
 			actor := newTabActor(0, constMap(pgObs, -1), constMap(pgObs, 0.5), &errs)
 			cfg := pgCfg()
-			cfg.NormAdv = normAdv
+			cfg.NormAdv, cfg.EvalChunk = normAdv, chunk
 			var gV, gLP, gH []float32
 			c := &capture{grads: func() { gV, gLP, gH = critic.grad(), actor.lp.grad(), actor.h.grad() }}
 			// A Train that never ends (no steps, no update) must fail, not
@@ -316,9 +333,14 @@ func TestKnownCriticBaseline(t *testing.T) {
 				t.Errorf("episodes %s, want [1 2 10.5] [1 1 3]", got)
 			}
 			// The critic is asked (inference) for the truncated B1's final
-			// state only, not for the terminated-and-truncated B2's.
-			if got := fmt.Sprint(critic.infCalls); got != "[[11]]" {
-				t.Errorf("critic inference calls %s, want [[11]]", got)
+			// state only, not for the terminated-and-truncated B2's (and,
+			// with chunks, for the advantages chunk by chunk).
+			wantInf := "[[11]]"
+			if chunk > 0 {
+				wantInf = "[[11] [10 12] [0 1] [2]]"
+			}
+			if got := fmt.Sprint(critic.infCalls); got != wantInf {
+				t.Errorf("critic inference calls %s, want %s", got, wantInf)
 			}
 			adv := []float64{3, 2.5, 3, 4, 4}
 			// ∂L/∂V_i = (V_i − G_i)/5 = −A_i/5: the critic regresses on G.
@@ -628,5 +650,45 @@ func TestKnownClip(t *testing.T) {
 	}
 	if v := actor.lp.w.V.Data[0]; !near(float64(v), 0.2*step, 1e-6) {
 		t.Errorf("log π(0) = %v after a clipped step, want %v", v, 0.2*step)
+	}
+}
+
+// seedEnv is oneStepEnv recording its Reset seeds in a shared list.
+type seedEnv struct {
+	oneStepEnv
+	seeds *[]uint64
+}
+
+func (e *seedEnv) Reset(seed uint64) (int, error) { *e.seeds = append(*e.seeds, seed); return 0, nil }
+
+// TestSameInput: with SameInput the 3 episodes of each batch (on 2
+// environments) reset with one seed, a new one per batch; without it all
+// 6 seeds differ, and the first episode's seed is the same either way
+// (runs without SameInput draw what they drew before the option).
+func TestSameInput(t *testing.T) {
+	run := func(same bool) []uint64 {
+		var seeds []uint64
+		var errs []string
+		cfg := pgCfg()
+		cfg.TotalTimesteps, cfg.SameInput = 6, same
+		mk := func() rl.Env[int] { return &seedEnv{seeds: &seeds} }
+		if _, err := Train(context.Background(), cfg, mk, rlagent.Agent[int]{Actors: []rlagent.Actor[int]{newTabActor(0, nil, nil, &errs)}}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		return seeds
+	}
+	same, diff := run(true), run(false)
+	if len(same) != 6 || len(diff) != 6 {
+		t.Fatalf("%d and %d resets, want 6 (2 batches of 3 one-step episodes)", len(same), len(diff))
+	}
+	if !(same[0] == same[1] && same[1] == same[2] && same[3] == same[4] && same[4] == same[5] && same[0] != same[3]) {
+		t.Errorf("SameInput seeds %v: want one seed per batch of 3, new per batch", same)
+	}
+	seen := map[uint64]bool{}
+	for _, s := range diff {
+		seen[s] = true
+	}
+	if len(seen) != 6 || diff[0] != same[0] {
+		t.Errorf("seeds without SameInput %v: want 6 distinct, the first %d", diff, same[0])
 	}
 }
