@@ -36,3 +36,39 @@ func benchMLP(b *testing.B, batch int, train bool) {
 func BenchmarkMLPTrainStepBatch64(b *testing.B) { benchMLP(b, 64, true) }
 func BenchmarkMLPInferBatch1(b *testing.B)      { benchMLP(b, 1, false) }
 func BenchmarkMLPInferBatch64(b *testing.B)     { benchMLP(b, 64, false) }
+
+// BenchmarkLeakyReLU: forward and backward over 2^16 values of random
+// sign (the branch-free op), next to the branchy loop it replaced.
+func BenchmarkLeakyReLU(b *testing.B) {
+	rng := rand.New(rand.NewPCG(0, 0))
+	x := nn.New(1024, 64)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	b.Run("op", func(b *testing.B) {
+		tp := nn.NewTape()
+		for b.Loop() {
+			tp.Reset()
+			tp.Backward(tp.Sum(tp.LeakyReLU(tp.Leaf(x.Rows, x.Cols, x.Data), 0.01)))
+		}
+	})
+	b.Run("branchy", func(b *testing.B) {
+		out, g := make([]float32, len(x.Data)), make([]float32, len(x.Data))
+		for b.Loop() {
+			for i, v := range x.Data {
+				if v > 0 {
+					out[i] = v
+				} else {
+					out[i] = 0.01 * v
+				}
+			}
+			for i, v := range x.Data {
+				if v > 0 {
+					g[i] += 1
+				} else {
+					g[i] += 0.01
+				}
+			}
+		}
+	})
+}
