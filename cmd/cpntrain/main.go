@@ -93,6 +93,7 @@ func commands() []*cli.Command {
 		rlmsCommand(),
 		offloadCommand(),
 		dsppoCommand(),
+		decimaCommand(),
 		checkpointCommand(),
 	}
 }

@@ -1,6 +1,7 @@
 package spark
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/datasets/tpch"
@@ -41,7 +42,8 @@ func TestHeuristicsByHand(t *testing.T) {
 	for name, c := range map[string]struct {
 		p    rl.Policy[Obs]
 		mean float64
-	}{"fifo": {FIFO(), 5.25}, "fair": {DynamicPartition(), 4.5}} {
+		jcts string
+	}{"fifo": {FIFO(), 5.25, "[3.5 7]"}, "fair": {DynamicPartition(), 4.5, "[4.5 4.5]"}} {
 		e, _ := handEnv(t, 2, a)
 		o, err := e.ResetJobs([]*tpch.Job{a, b}, []float64{0, 0})
 		if err != nil {
@@ -50,6 +52,9 @@ func TestHeuristicsByHand(t *testing.T) {
 		info := runPolicy(t, e, o, c.p)
 		if !near(info["avg_jct_s"], c.mean) || info["jobs_done"] != 2 {
 			t.Errorf("%s: %v, want a mean JCT of %v s", name, info, c.mean)
+		}
+		if got := fmt.Sprint(e.JCTs()); got != c.jcts {
+			t.Errorf("%s: job completion times %s s, want %s", name, got, c.jcts)
 		}
 	}
 }

@@ -272,3 +272,15 @@ func (e *Env) metrics() map[string]float64 {
 }
 
 var _ rl.Env[Obs] = (*Env)(nil)
+
+// JCTs returns the completion times (s) of the jobs completed so far in
+// the episode, in arrival order (for CDFs; avg_jct_s is their mean).
+func (e *Env) JCTs() []float64 {
+	var out []float64
+	for _, jb := range e.jobs {
+		if jb.completed {
+			out = append(out, (jb.completion-jb.arrival)/1000)
+		}
+	}
+	return out
+}
