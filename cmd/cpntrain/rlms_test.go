@@ -139,10 +139,11 @@ func TestGroupWithoutSubcommand(t *testing.T) {
 		"rlms":        "give a subcommand: train, eval.",
 		"data":        "give a subcommand: fetch.",
 		"data fetchh": `unknown command "fetchh" for "cpntrain data". Did you mean "fetch"?`,
-		"bench":       "give a subcommand: engine, latency, rlms, offload, dsppo.",
+		"bench":       "give a subcommand: engine, latency, rlms, offload, dsppo, decima.",
 		"offload":     "give a subcommand: train, eval, bench.",
 		"checkpoint":  "give a subcommand: inspect.",
 		"rl":          "give a subcommand: smoke.",
+		"decima":      "give a subcommand: train, eval.",
 	} {
 		var so, se bytes.Buffer
 		if code := run(append([]string{"cpntrain"}, strings.Fields(args)...), &so, &se); code != exitUsage || !strings.Contains(se.String(), want) {

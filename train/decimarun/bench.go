@@ -132,7 +132,7 @@ func Bench(ctx context.Context, bc BenchConfig) (BenchResult, error) {
 			return out, err
 		}
 		out.WF[mode] = wf
-		fmt.Fprintf(logw, "%s: tuned %s on %d training streams (%.2f s) in %v\n", mode, wf.Best, bc.TuneStreams, mean(wf.Scores[:1])*0+wf.Scores[slices.Index(wf.Grid, wf.Best)], time.Since(t0).Round(time.Second))
+		fmt.Fprintf(logw, "%s: tuned %s on %d training streams (%.2f s) in %v\n", mode, wf.Best, bc.TuneStreams, wf.Scores[slices.Index(wf.Grid, wf.Best)], time.Since(t0).Round(time.Second))
 		seeds := Seeds(TestSeed0, bc.TestStreams)
 		var tl []TimelinePoint
 		trace := func(m, i int, o spark.Obs) {
@@ -152,7 +152,7 @@ func Bench(ctx context.Context, bc BenchConfig) (BenchResult, error) {
 			fmt.Fprintf(logw, "%s: %s %.2f s\n", mode, r.Method, r.Mean())
 		}
 		for _, arch := range bc.Archs {
-			runs, err := bc.trainSeeds(ctx, mode, arch, lib)
+			runs, err := bc.trainSeeds(ctx, mode, arch, lib, wf.Best)
 			if err != nil {
 				return out, err
 			}
@@ -200,7 +200,7 @@ type seedRun struct {
 }
 
 // trainSeeds trains seeds 1…bc.Seeds, bc.Jobs at a time.
-func (bc BenchConfig) trainSeeds(ctx context.Context, mode, arch string, lib []*tpch.Job) ([]seedRun, error) {
+func (bc BenchConfig) trainSeeds(ctx context.Context, mode, arch string, lib []*tpch.Job, wf WF) ([]seedRun, error) {
 	runs := make([]seedRun, bc.Seeds)
 	errs := make([]error, bc.Seeds)
 	sem := make(chan struct{}, bc.Jobs)
@@ -217,6 +217,9 @@ func (bc BenchConfig) trainSeeds(ctx context.Context, mode, arch string, lib []*
 			cfg.PG.Seed, cfg.PG.TotalTimesteps = uint64(s+1), bc.Steps
 			if bc.Train != nil {
 				bc.Train(&cfg)
+			}
+			if cfg.Warm.Epochs > 0 {
+				cfg.Warm.WF = wf // the tuned setting
 			}
 			ag, res, err := Train(ctx, cfg, lib, nil)
 			runs[s], errs[s] = seedRun{ag, res}, err

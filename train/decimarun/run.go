@@ -55,7 +55,8 @@ type RunConfig struct {
 	CheckpointEvery int64
 	// EvalStreams scores the scheduler and the heuristics on that many
 	// validation streams (ValidationSeed0 on); TuneStreams tunes the
-	// weighted fair scheduler first.
+	// weighted fair scheduler first (the warm start imitates the tuned
+	// setting: Train.Warm.WF is replaced).
 	EvalStreams, TuneStreams int
 }
 
@@ -82,6 +83,16 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 	lib, err := tpch.LoadAll(rc.Data, rc.Train.Env.Sizes)
 	if err != nil {
 		return rep, err
+	}
+	// The weighted fair scheduler tuned on training streams: the warm
+	// start imitates it, the validation table scores it.
+	if rc.Train.Warm.Epochs > 0 || rc.EvalStreams > 0 {
+		if rep.WF, err = TuneWF(rc.Train.Env, lib, rc.TuneStreams); err != nil {
+			return rep, err
+		}
+		if rc.Train.Warm.Epochs > 0 {
+			rc.Train.Warm.WF = rep.WF.Best
+		}
 	}
 	statePath := filepath.Join(rc.Dir, StateFile)
 	run, err := runlog.Start(rc.Dir, runlog.StartOptions{Config: rc.Train, Settings: rc.Train, Force: rc.Force,
@@ -149,9 +160,6 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 		return rep, err
 	}
 	if rc.EvalStreams > 0 {
-		if rep.WF, err = TuneWF(cfg.Env, lib, rc.TuneStreams); err != nil {
-			return rep, err
-		}
 		rep.Rows, err = Evaluate(cfg.Env, lib, append(Baselines(rep.WF.Best), AgentMethod(Name(cfg.Arch), ag)), Seeds(ValidationSeed0, rc.EvalStreams))
 	}
 	return rep, err

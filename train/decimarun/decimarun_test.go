@@ -1,0 +1,148 @@
+package decimarun
+
+import (
+	"context"
+	"math"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/cpntrain/cpntrain/datasets/tpch"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/envs/spark"
+)
+
+var (
+	libOnce sync.Once
+	lib     []*tpch.Job
+	libErr  error
+)
+
+func library(t *testing.T) []*tpch.Job {
+	t.Helper()
+	root := os.Getenv("CPNTRAIN_DATA")
+	if root == "" {
+		t.Skip("CPNTRAIN_DATA is not set: skipping the tests on the TPC-H jobs")
+	}
+	libOnce.Do(func() { lib, libErr = tpch.LoadAll(root, nil) })
+	if libErr != nil {
+		t.Fatal(libErr)
+	}
+	return lib
+}
+
+// small is a batch of 4 jobs: episodes of a few dozen decisions.
+func small() spark.Config {
+	c := spark.Batch()
+	c.InitJobs = 4
+	return c
+}
+
+// TestWinsByHand: a learned row (2 seeds × 3 streams) against a
+// heuristic (3 streams) pairs each seed's stream i with the heuristic's
+// stream i: seed 1 (1, 5, 3) vs (2, 4, 3) wins once (1 < 2; 3 = 3 is no
+// win), seed 2 (1, 1, 1) three times: 4 of 6. Two learned rows pair seed
+// with seed: (1, 5, 3) vs (1, 1, 1) and (1, 1, 1) vs (2, 2, 2): 3 of 6.
+func TestWinsByHand(t *testing.T) {
+	l := BenchRow{Learned: true, PerStream: [][]float64{{1, 5, 3}, {1, 1, 1}}}
+	h := BenchRow{PerStream: [][]float64{{2, 4, 3}}}
+	if k, n := Wins(l, h); k != 4 || n != 6 {
+		t.Errorf("learned vs heuristic: %d of %d, want 4 of 6", k, n)
+	}
+	l2 := BenchRow{Learned: true, PerStream: [][]float64{{1, 1, 1}, {2, 2, 2}}}
+	if k, n := Wins(l, l2); k != 0+3 || n != 6 {
+		// seed 1: 1<1 no, 5<1 no, 3<1 no; seed 2: 1<2 ×3.
+		t.Errorf("learned vs learned: %d of %d, want 3 of 6", k, n)
+	}
+}
+
+// TestQuantile: nearest rank on 1…10: the median is 5, p90 9, p100 10.
+func TestQuantile(t *testing.T) {
+	x := []float64{10, 9, 8, 7, 6, 5, 4, 3, 2, 1}
+	for q, want := range map[float64]float64{0.5: 5, 0.9: 9, 1: 10, 0.01: 1} {
+		if got := quantile(x, q); got != want {
+			t.Errorf("quantile %v = %v, want %v", q, got, want)
+		}
+	}
+	if !math.IsNaN(quantile(nil, 0.5)) {
+		t.Error("quantile of nothing is not NaN")
+	}
+}
+
+// TestTuneWF: the setting chosen is the grid's lowest score, and that
+// score is what evaluating the setting on its own gives.
+func TestTuneWF(t *testing.T) {
+	l := library(t)
+	env := small()
+	tu, err := TuneWF(env, l, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bi := slices.Index(tu.Grid, tu.Best)
+	if bi < 0 || len(tu.Scores) != len(tu.Grid) || tu.Scores[bi] != slices.Min(tu.Scores) {
+		t.Fatalf("best %v (index %d) with scores %v", tu.Best, bi, tu.Scores)
+	}
+	rows, err := Evaluate(env, l, []Method{{"wf", func() rl.Policy[spark.Obs] { return spark.WeightedFair(tu.Best.Alpha, tu.Best.Cap) }}}, Seeds(TuneSeed0, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows[0].Mean() != tu.Scores[bi] {
+		t.Errorf("the best setting scores %v alone, %v in the grid", rows[0].Mean(), tu.Scores[bi])
+	}
+}
+
+// TestTrainSelects: a short run with selection after every update ends
+// with the parameters that scored best, and scoring the returned agent on
+// the selection streams gives that score again (the restore is right);
+// the same seed gives the same run.
+func TestTrainSelects(t *testing.T) {
+	l := library(t)
+	cfg, _ := DefaultConfig(ModeBatch)
+	cfg.Env = small()
+	cfg.PG.TotalTimesteps, cfg.PG.NumEnvs, cfg.PG.NumEpisodes = 300, 2, 2
+	cfg.SelectEvery, cfg.SelectStreams = 1, 1
+	cfg.Warm = WarmStart{WF: WF{Alpha: -1}, Streams: 1, Epochs: 2}
+	run := func() (float64, Result) {
+		ag, res, err := Train(context.Background(), cfg, l, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := Evaluate(cfg.Env, l, []Method{AgentMethod("x", ag)}, Seeds(SelectionSeed0, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows[0].Mean(), res
+	}
+	got, res := run()
+	if !res.Selected || res.Updates < 2 || len(res.Curve) != int(res.Updates) {
+		t.Fatalf("result %+v: want a selection over ≥ 2 updates and one curve point per update", res)
+	}
+	if got != res.SelectedScore {
+		t.Errorf("the returned agent scores %v on the selection stream, the selection recorded %v", got, res.SelectedScore)
+	}
+	again, res2 := run()
+	if again != got || !slices.Equal(res.Curve, res2.Curve) {
+		t.Errorf("same seed, different runs: %v vs %v, curves %v vs %v", got, again, res.Curve, res2.Curve)
+	}
+}
+
+// TestConfigErrors: settings out of range are errors naming them.
+func TestConfigErrors(t *testing.T) {
+	for name, mut := range map[string]func(*Config){
+		"mode":    func(c *Config) { c.Mode = "stream" },
+		"arch":    func(c *Config) { c.Arch = "gcn" },
+		"horizon": func(c *Config) { c.TrainMaxTime = math.NaN() },
+		"warm":    func(c *Config) { c.Warm.Streams = 0 },
+		"select":  func(c *Config) { c.SelectStreams = 0 },
+	} {
+		cfg, _ := DefaultConfig(ModeContinuous)
+		mut(&cfg)
+		if err := cfg.Validate(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := DefaultConfig("stream"); err == nil {
+		t.Error("DefaultConfig accepted an unknown mode")
+	}
+}
