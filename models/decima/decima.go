@@ -22,9 +22,11 @@
 //     vectors in arrival order (Config.LSTM; Decima's Σ_j GlobalNet(y_j)
 //     without);
 //  5. stage score Stage([x_v ‖ e_v ‖ y_j(v) ‖ z]), a softmax over the
-//     valid stages; executor limit score Limit([y_j ‖ z ‖ l/50]) for
-//     l = 1 … the cluster's executors, a softmax over the limits from the
-//     chosen job's MinLimit.
+//     valid stages; executor limit score Limit([y_j ‖ z ‖ l/50 ‖
+//     l/(E/J) ‖ (l − executors of j)/50]) for l = 1 … E (the cluster's
+//     executors, J jobs in the system: l/(E/J) is the limit against a
+//     fair share), a softmax over the limits from the chosen job's
+//     MinLimit.
 //
 // The policy is π(stage, limit | s) = π(stage | s)·π(limit | s, stage),
 // one Actor whose action is the environment's (Obs.Action(slot, limit));

@@ -1,7 +1,9 @@
 package decimarun
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"math"
 	"os"
 	"slices"
@@ -144,5 +146,47 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := DefaultConfig("stream"); err == nil {
 		t.Error("DefaultConfig accepted an unknown mode")
+	}
+}
+
+// TestResume: a run interrupted after its first updates and resumed in
+// its folder ends with the same scheduler, byte for byte, as the same run
+// uninterrupted (training state, selection schedule and the selection's
+// best so far all survive the interruption).
+func TestResume(t *testing.T) {
+	l := library(t)
+	_ = l
+	cfg, _ := DefaultConfig(ModeBatch)
+	cfg.Env = small()
+	cfg.PG.TotalTimesteps, cfg.PG.NumEnvs, cfg.PG.NumEpisodes = 500, 2, 2
+	cfg.SelectEvery, cfg.SelectStreams = 2, 1
+	cfg.Warm = WarmStart{Streams: 1, Epochs: 2}
+	rc := RunConfig{Train: cfg, Data: os.Getenv("CPNTRAIN_DATA"), Quiet: true, CheckpointEvery: 1, TuneStreams: 1}
+	whole := rc
+	whole.Dir = t.TempDir()
+	repA, err := RunTrain(context.Background(), whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if repA.Result.Updates < 4 {
+		t.Fatalf("%d updates: the test needs a run of several", repA.Result.Updates)
+	}
+	cut := rc
+	cut.Dir, cut.stopAt = t.TempDir(), 150
+	if _, err := RunTrain(context.Background(), cut); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v, want context.Canceled", err)
+	}
+	cut.stopAt = 0
+	repB, err := RunTrain(context.Background(), cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !repB.Resumed {
+		t.Fatal("the second run did not resume")
+	}
+	a, _ := os.ReadFile(repA.ModelPath)
+	b, _ := os.ReadFile(repB.ModelPath)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("resumed model differs from the uninterrupted one (%d vs %d bytes); results %+v vs %+v", len(a), len(b), repA.Result, repB.Result)
 	}
 }

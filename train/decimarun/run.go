@@ -58,6 +58,8 @@ type RunConfig struct {
 	// weighted fair scheduler first (the warm start imitates the tuned
 	// setting: Train.Warm.WF is replaced).
 	EvalStreams, TuneStreams int
+
+	stopAt int64 // tests: cancel the run once a metric at this step or later is logged
 }
 
 // TrainReport is what RunTrain did.
@@ -133,7 +135,12 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 		ss.updates = lastUpdate(run.Dir())
 	}
 	var last int64
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	ag, res, err := train(ctx, cfg, lib, func(step int64, m map[string]float64) {
+		if rc.stopAt > 0 && step >= rc.stopAt {
+			cancel()
+		}
 		run.Scalars(step, m)
 		if step > last {
 			msg := ""
