@@ -609,6 +609,8 @@ var cliSeeds = [][]string{
 	{"decima", "train", "--eval-streams", "-1"},
 	{"decima", "train", "--tune-streams", "0"},
 	{"decima", "train", "--checkpoint-every", "-1"},
+	{"decima", "train", "--warm-epochs", "-1"},
+	{"bench", "decima", "--warm-only=false", "--seeds", "0"},
 	{"decima", "eval"},
 	{"decima", "eval", "--model", "/nonexistent.safetensors"},
 	{"decima", "eval", "--model", "/dev/null", "--streams", "0"},

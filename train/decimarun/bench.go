@@ -37,6 +37,10 @@ type BenchConfig struct {
 	// Jobs trains that many runs at once (scoring stays sequential, so
 	// decision times are not shared with training).
 	Jobs int
+	// WarmOnly also scores the first architecture's warm start alone
+	// (imitation of the tuned heuristic, no policy gradient): where the
+	// learned policy's gain comes from.
+	WarmOnly bool
 	// Train adjusts each run's config (nil: DefaultConfig).
 	Train func(*Config)
 	Log   io.Writer
@@ -151,12 +155,24 @@ func Bench(ctx context.Context, bc BenchConfig) (BenchResult, error) {
 			out.Rows = append(out.Rows, BenchRow{Mode: mode, Method: r.Method, JCT: r.JCT, Jobs: r.Jobs, PerStream: [][]float64{r.JCT}, Decision: r.Decision, Timeline: tl})
 			fmt.Fprintf(logw, "%s: %s %.2f s\n", mode, r.Method, r.Mean())
 		}
+		type variant struct {
+			arch, name string
+			steps      int64
+		}
+		var variants []variant
 		for _, arch := range bc.Archs {
-			runs, err := bc.trainSeeds(ctx, mode, arch, lib, wf.Best)
+			variants = append(variants, variant{arch, Name(arch), bc.Steps})
+		}
+		if bc.WarmOnly && len(bc.Archs) > 0 {
+			variants = append(variants, variant{bc.Archs[0], Name(bc.Archs[0]) + ", imitation only", 0})
+		}
+		for _, v := range variants {
+			arch := v.arch
+			runs, err := bc.trainSeeds(ctx, mode, arch, lib, wf.Best, v.steps)
 			if err != nil {
 				return out, err
 			}
-			row := BenchRow{Mode: mode, Method: Name(arch), Learned: true}
+			row := BenchRow{Mode: mode, Method: v.name, Learned: true}
 			var spent time.Duration
 			for si, r := range runs {
 				tl = nil
@@ -164,7 +180,7 @@ func Bench(ctx context.Context, bc BenchConfig) (BenchResult, error) {
 				if si > 0 {
 					tr = nil
 				}
-				rows, err := EvaluateTrace(env, lib, []Method{AgentMethod(Name(arch), r.ag)}, seeds, tr)
+				rows, err := EvaluateTrace(env, lib, []Method{AgentMethod(v.name, r.ag)}, seeds, tr)
 				if err != nil {
 					return out, err
 				}
@@ -200,7 +216,7 @@ type seedRun struct {
 }
 
 // trainSeeds trains seeds 1…bc.Seeds, bc.Jobs at a time.
-func (bc BenchConfig) trainSeeds(ctx context.Context, mode, arch string, lib []*tpch.Job, wf WF) ([]seedRun, error) {
+func (bc BenchConfig) trainSeeds(ctx context.Context, mode, arch string, lib []*tpch.Job, wf WF, steps int64) ([]seedRun, error) {
 	runs := make([]seedRun, bc.Seeds)
 	errs := make([]error, bc.Seeds)
 	sem := make(chan struct{}, bc.Jobs)
@@ -214,7 +230,7 @@ func (bc BenchConfig) trainSeeds(ctx context.Context, mode, arch string, lib []*
 			cfg, _ := DefaultConfig(mode)
 			cfg.Arch = arch
 			cfg.Model, _ = ModelConfig(arch)
-			cfg.PG.Seed, cfg.PG.TotalTimesteps = uint64(s+1), bc.Steps
+			cfg.PG.Seed, cfg.PG.TotalTimesteps = uint64(s+1), steps
 			if bc.Train != nil {
 				bc.Train(&cfg)
 			}
