@@ -2,6 +2,7 @@ package spark
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/datasets/tpch"
@@ -121,5 +122,62 @@ func TestSJFByHand(t *testing.T) {
 	_, o := handEnv(t, 1, d)
 	if cp, w := criticalPath(o, 0), remaining(o, 0); cp != 1600 || w != 1950 {
 		t.Errorf("diamond: critical path %v, remaining work %v; want 1600, 1950", cp, w)
+	}
+}
+
+// TestWeightedFairShares: jobs a (4 tasks) and b (12 tasks) of one stage
+// whose mean task takes 800 ms arrive at t = 0 on 4 executors: remaining
+// work 3,200 and 9,600 ms. The decisions at t = 0 place the free pool
+// (job +executors committed):
+//
+//	α = 1:  shares ⌈4·3200/12800⌉ = 1 and ⌈4·9600/12800⌉ = 3: a+1, b+3.
+//	α = −1: weights 1/3200 and 1/9600 (¾ and ¼ of their sum): shares 3
+//	        and 1: a+3, b+1.
+//	α = 1, cap 2: b's share 3 capped at 2: a+1, b+2; the last executor
+//	        gets no decision (each stage is offered once per scheduling
+//	        round, as in decima-sim) and waits.
+//	α = 0:  equal shares of 2 (fair sharing): a+2, b+2.
+func TestWeightedFairShares(t *testing.T) {
+	a := mkJob("a", []tpch.Stage{mkStage(4, 1000, 800, 500)}, nil)
+	b := mkJob("b", []tpch.Stage{mkStage(12, 1000, 800, 500)}, nil)
+	for _, c := range []struct {
+		alpha float64
+		cap   int
+		want  string
+	}{
+		{1, 0, "a+1 b+3"},
+		{-1, 0, "a+3 b+1"},
+		{1, 2, "a+1 b+2"},
+		{0, 0, "a+2 b+2"},
+	} {
+		e, _ := handEnv(t, 4, a)
+		o, err := e.ResetJobs([]*tpch.Job{a, b}, []float64{0, 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := WeightedFair(c.alpha, c.cap)
+		var got []string
+		for o.Time == 0 && !o.Done {
+			act, err := p.Decide(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if act.Index == o.Void().Index {
+				got = append(got, "void")
+			} else {
+				slot, limit := act.Index/4, act.Index%4+1
+				k := o.Stages[slot].Job
+				n := min(limit-o.Jobs[k].Executors, o.SourceExecs, uncovered(o, slot))
+				got = append(got, fmt.Sprintf("%s+%d", o.Jobs[k].Name, n))
+			}
+			s, err := e.Step(act)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o = s.Obs
+		}
+		if s := strings.Join(got, " "); s != c.want {
+			t.Errorf("α %v, cap %d: %s, want %s", c.alpha, c.cap, s, c.want)
+		}
 	}
 }
