@@ -118,6 +118,7 @@ type Env struct {
 	area, prevArea float64 // ∫ jobs in the system dt (ms), at the last step
 	lastT          float64
 	started, done  bool
+	cut            bool // done by Cfg.MaxTime with work left (a truncation)
 	decisions      int
 }
 
@@ -231,7 +232,7 @@ func (e *Env) ResetJobs(specs []*tpch.Job, arrivals []float64) (Obs, error) {
 	}
 	e.sourceJob, e.numSource = -1, e.Cfg.Executors
 	e.toSchedule = slices.Clone(e.free[-1])
-	e.started, e.done = true, false
+	e.started, e.done, e.cut = true, false, false
 	if len(e.system) == 0 { // nothing at t = 0: run to the first arrival
 		e.numSource = 0
 		e.toSchedule = nil
@@ -683,7 +684,12 @@ func (e *Env) skipVoid() {
 	for e.numSource > 0 && len(e.offered()) == 0 {
 		e.apply(none, e.numSource)
 	}
-	e.done = e.numSource == 0 && (len(e.tl) == 0 || e.Cfg.MaxTime > 0 && e.now >= e.Cfg.MaxTime)
+	// The episode ends when nothing is left to happen, or at the first
+	// decision at or after MaxTime (executors may still be waiting for
+	// one: the decision is not offered).
+	over := e.numSource == 0 && len(e.tl) == 0
+	e.cut = !over && e.Cfg.MaxTime > 0 && e.now >= e.Cfg.MaxTime
+	e.done = over || e.cut
 }
 
 // offered are the valid stages within the action space (the first

@@ -3,6 +3,7 @@ package spark
 import (
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 
@@ -273,5 +274,47 @@ func TestLimitsByHand(t *testing.T) {
 	}
 	if len(times) != 3 || times[1] != 0 || times[2] != 3000 || !near(info["avg_jct_s"], 4) {
 		t.Errorf("decisions at %v, info %v; want 0, 0, 3000 and 4 s", times, info)
+	}
+}
+
+// TestMaxTimeCuts: with MaxTime 100 s a stream ends at its first decision
+// at or after 100 s, as a truncation (work is left), with no stage
+// offered; the decisions before it are those of the uncut stream.
+func TestMaxTimeCuts(t *testing.T) {
+	l := library(t)
+	cfg := Continuous()
+	times := func(maxTime float64) (ts []float64, last rl.Step[Obs]) {
+		c := cfg
+		c.MaxTime = maxTime
+		e, err := NewEnv(c, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _ := e.Reset(7)
+		p := DynamicPartition()
+		for !o.Done {
+			ts = append(ts, o.Time)
+			a, _ := p.Decide(o)
+			s, err := e.Step(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, last = s.Obs, s
+		}
+		return ts, last
+	}
+	full, end := times(0)
+	cut, last := times(100000)
+	if !end.Terminated || end.Truncated {
+		t.Fatalf("uncut stream ends terminated %v, truncated %v", end.Terminated, end.Truncated)
+	}
+	if !last.Truncated || last.Terminated || len(last.Obs.Valid) != 0 || last.Obs.Time < 100000 {
+		t.Fatalf("cut stream ends terminated %v, truncated %v at %v ms with %d stages offered", last.Terminated, last.Truncated, last.Obs.Time, len(last.Obs.Valid))
+	}
+	if len(cut) == 0 || cut[len(cut)-1] >= 100000 || !slices.Equal(cut, full[:len(cut)]) || full[len(cut)] != last.Obs.Time {
+		t.Errorf("cut stream decides at %v… (last %v), the uncut one at %v…", cut[:min(3, len(cut))], cut[len(cut)-1], full[:min(3, len(full))])
+	}
+	if last.Info["jobs_done"] >= 110 {
+		t.Errorf("a 100 s cut finished every job: %v", last.Info)
 	}
 }

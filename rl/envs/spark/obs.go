@@ -205,7 +205,7 @@ func (e *Env) Step(a rl.Action) (rl.Step[Obs], error) {
 	e.decisions++
 	e.apply(node, use)
 	e.skipVoid()
-	step := rl.Step[Obs]{Obs: e.obs(), Reward: -(e.area - before) / e.Cfg.RewardScale, Terminated: e.done}
+	step := rl.Step[Obs]{Obs: e.obs(), Reward: -(e.area - before) / e.Cfg.RewardScale, Terminated: e.done && !e.cut, Truncated: e.cut}
 	if e.done {
 		step.Info = e.metrics()
 	}
