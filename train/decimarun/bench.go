@@ -510,6 +510,11 @@ func BenchPlot(dir string, res BenchResult, modes []string) ([]string, error) {
 
 // shortName is a method's name on a plot axis.
 func shortName(m string) string {
+	for _, a := range Archs {
+		if p := Name(a) + ", "; len(m) > len(p) && m[:len(p)] == p {
+			return shortName(Name(a)) + ", " + m[len(p):]
+		}
+	}
 	switch {
 	case m == Name(ArchPatent):
 		return "patent"

@@ -190,3 +190,18 @@ func TestResume(t *testing.T) {
 		t.Errorf("resumed model differs from the uninterrupted one (%d vs %d bytes); results %+v vs %+v", len(a), len(b), repA.Result, repB.Result)
 	}
 }
+
+// TestShortName: plot labels.
+func TestShortName(t *testing.T) {
+	for in, want := range map[string]string{
+		Name(ArchPatent):                      "patent",
+		Name(ArchDecima):                      "decima",
+		Name(ArchPatent) + ", imitation only": "patent, imitation only",
+		WF{Alpha: -1, Cap: 10}.String():       "wf (α=-1, cap 10)",
+		"fair":                                "fair",
+	} {
+		if got := shortName(in); got != want {
+			t.Errorf("shortName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
