@@ -67,7 +67,7 @@ func decimaTrainingFlags() []cli.Flag {
 		&cli.StringFlag{Name: "arch", Value: decimarun.ArchPatent, Usage: "patent (attention over children, LSTM over jobs) or decima (sums: Decima's own, the ablation)"},
 		&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam learning rate (Decima: 1e-3)"},
 		&cli.Float64Flag{Name: "entropy", Value: 0.01, Usage: "entropy bonus weight"},
-		&cli.Float64Flag{Name: "horizon", Value: 500, Usage: "continuous mode: training episodes end at this time in seconds (Decima's early termination; evaluation runs every stream to its end; 0: never)"},
+		&cli.Float64Flag{Name: "horizon", Value: 1000, Usage: "continuous mode: training episodes end at this time in seconds (Decima's early termination; evaluation runs every stream to its end; 0: never)"},
 		&cli.Int64Flag{Name: "select-every", Value: 10, Usage: "score the policy on --select-streams selection streams every this many updates and keep the best parameters (0: keep the last)"},
 		&cli.IntFlag{Name: "select-streams", Value: 5, Usage: "selection streams per scoring"},
 		&cli.IntFlag{Name: "warm-epochs", Value: 60, Usage: "first imitate the weighted fair scheduler tuned on training streams for this many passes over its decisions on 5 training streams (0: start from random parameters, as Decima; docs/decima.md)"},

@@ -101,7 +101,7 @@ type Config struct {
 // time-based baseline over 8 rollouts of one job sequence per update
 // (8 environments in lockstep), Adam 1e-3, γ 1 (the reward already
 // integrates time), entropy 0.01, advantages normalised per batch,
-// gradient norm clipped at 1; continuous streams cut at 500 s in
+// gradient norm clipped at 1; continuous streams cut at 1,000 s in
 // training; selection every 10 updates on 5 streams; a warm start
 // imitating fair sharing (RunTrain and Bench imitate the tuned weighted
 // fair setting).
@@ -117,7 +117,7 @@ func DefaultConfig(mode string) (Config, error) {
 	c := Config{Mode: mode, Arch: ArchPatent, Env: env, Model: decima.DefaultConfig(), PG: p, SelectEvery: 10, SelectStreams: 5,
 		Warm: WarmStart{WF: WF{Alpha: 0}, Streams: 5, Epochs: 60}}
 	if mode == ModeContinuous {
-		c.TrainMaxTime = 500_000
+		c.TrainMaxTime = 1_000_000
 	}
 	return c, nil
 }
