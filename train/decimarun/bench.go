@@ -20,6 +20,7 @@ import (
 	"github.com/cpntrain/cpntrain/datasets/tpch"
 	"github.com/cpntrain/cpntrain/rl/agent"
 	"github.com/cpntrain/cpntrain/rl/envs/spark"
+	"github.com/cpntrain/cpntrain/train/benchplot"
 	"github.com/cpntrain/cpntrain/train/metrics"
 )
 
@@ -369,39 +370,16 @@ func BenchPlot(dir string, res BenchResult, modes []string) ([]string, error) {
 			continue
 		}
 		// Bars.
-		bars := plot.New()
-		bars.Title.Text = fmt.Sprintf("Decima, %s: average job completion time (mean ± std)", mode)
-		bars.Y.Label.Text = "seconds"
-		var vals plotter.Values
-		var errs plotter.YErrors
 		var names []string
+		var means, stds []float64
 		for _, r := range rows {
 			m, s := metrics.MeanStd(r.JCT)
-			if math.IsNaN(s) {
-				s = 0
-			}
-			vals, errs, names = append(vals, m), append(errs, struct{ Low, High float64 }{s, s}), append(names, shortName(r.Method))
+			names, means, stds = append(names, shortName(r.Method)), append(means, m), append(stds, s)
 		}
-		b, err := plotter.NewBarChart(vals, vg.Points(24))
+		bars, err := benchplot.Bars(fmt.Sprintf("Decima, %s: average job completion time (mean ± std)", mode), "seconds", names, means, stds)
 		if err != nil {
 			return files, err
 		}
-		b.LineStyle.Width = vg.Length(0)
-		b.Color = plotutil.Color(0)
-		bars.Add(b)
-		pts := make(plotter.XYs, len(vals))
-		for i, v := range vals {
-			pts[i] = plotter.XY{X: float64(i), Y: v}
-		}
-		eb, err := plotter.NewYErrorBars(struct {
-			plotter.XYs
-			plotter.YErrors
-		}{pts, errs})
-		if err != nil {
-			return files, err
-		}
-		bars.Add(eb)
-		bars.NominalX(names...)
 		if err := save(bars, fmt.Sprintf("decima-%s-jct.png", mode)); err != nil {
 			return files, err
 		}
@@ -434,20 +412,7 @@ func BenchPlot(dir string, res BenchResult, modes []string) ([]string, error) {
 			if len(r.Curves) == 0 {
 				continue
 			}
-			var xy plotter.XYs
-			for u := 0; ; u++ {
-				var s float64
-				n := 0
-				for _, c := range r.Curves {
-					if u < len(c) {
-						s, n = s+c[u], n+1
-					}
-				}
-				if n == 0 {
-					break
-				}
-				xy = append(xy, plotter.XY{X: float64(u + 1), Y: s / float64(n)})
-			}
+			xy := benchplot.MeanCurve(r.Curves)
 			args = append(args, shortName(r.Method), xy)
 		}
 		if len(args) > 0 {
@@ -500,7 +465,7 @@ func BenchPlot(dir string, res BenchResult, modes []string) ([]string, error) {
 				l.Color = plotutil.Color(k)
 				p.Add(l)
 			}
-			if err := save(p, fmt.Sprintf("decima-%s-timeline-%s.png", mode, slugOf(rows[i].Method))); err != nil {
+			if err := save(p, fmt.Sprintf("decima-%s-timeline-%s.png", mode, benchplot.Slug(shortName(rows[i].Method)))); err != nil {
 				return files, err
 			}
 		}
@@ -524,20 +489,4 @@ func shortName(m string) string {
 		return "wf" + m[13:]
 	}
 	return m
-}
-
-func slugOf(m string) string {
-	out := []rune{}
-	dash := false
-	for _, r := range shortName(m) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			if dash && len(out) > 0 {
-				out = append(out, '-')
-			}
-			out, dash = append(out, r), false
-		} else {
-			dash = true
-		}
-	}
-	return string(out)
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -203,5 +204,33 @@ func TestShortName(t *testing.T) {
 		if got := shortName(in); got != want {
 			t.Errorf("shortName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestBenchOutputs: on a hand-made result (a heuristic at 100 s, the
+// patent network at 90 s over two seeds) the table says −10.0 % against
+// the best heuristic and 2 of 2 paired wins, the CSV has a line per
+// stream or seed, and the plots are the bars, CDF, learning curves and
+// both timelines.
+func TestBenchOutputs(t *testing.T) {
+	tl := []TimelinePoint{{T: 0, PerJob: map[int]int{0: 5, 1: 3}}, {T: 1, PerJob: map[int]int{1: 8}}}
+	res := BenchResult{WF: map[string]Tuned{ModeBatch: {Best: WF{Alpha: -1}, Grid: []WF{{Alpha: -1}}, Scores: []float64{100}}}, Rows: []BenchRow{
+		{Mode: ModeBatch, Method: "fair", JCT: []float64{100}, Jobs: []float64{50, 150}, PerStream: [][]float64{{100}}, Timeline: tl},
+		{Mode: ModeBatch, Method: Name(ArchPatent), Learned: true, JCT: []float64{85, 95}, Jobs: []float64{40, 140}, PerStream: [][]float64{{85}, {95}},
+			Curves: [][]float64{{120, 100}, {110}}, Timeline: tl},
+	}}
+	bc := BenchConfig{Modes: []string{ModeBatch}, Seeds: 2, Steps: 10, TestStreams: 1, TuneStreams: 1}
+	var md strings.Builder
+	WriteBenchMarkdown(&md, res, bc)
+	if !strings.Contains(md.String(), "| patent (attention + LSTM) | 90.00 ± 7.07 | -10.0 % | – |") || !strings.Contains(md.String(), "| fair | 100.00 ± 0.00 | – | 2/2 |") {
+		t.Errorf("table:\n%s", md.String())
+	}
+	var csv strings.Builder
+	if err := WriteBenchCSV(&csv, res); err != nil || strings.Count(csv.String(), "\n") != 4 {
+		t.Errorf("CSV (%v):\n%s", err, csv.String())
+	}
+	files, err := BenchPlot(t.TempDir(), res, bc.Modes)
+	if err != nil || len(files) != 5 {
+		t.Errorf("plots %v, %v: want bars, CDF, learning curves and 2 timelines", files, err)
 	}
 }

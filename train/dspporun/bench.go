@@ -6,21 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/cpntrain/cpntrain/rl/envs/cluster"
+	"github.com/cpntrain/cpntrain/train/benchplot"
 	"github.com/cpntrain/cpntrain/train/metrics"
 )
 
@@ -374,44 +372,20 @@ func BenchPlot(dir string, rows []BenchRow) ([]string, error) {
 	}
 	var files []string
 	for _, q := range queues {
-		bars := plot.New()
-		bars.Title.Text = fmt.Sprintf("DS-PPO, %s queue: average completion time (mean ± std)", q)
-		bars.Y.Label.Text = "seconds"
-		var vals plotter.Values
-		var errs plotter.YErrors
 		var names []string
+		var means, stds []float64
 		for _, r := range rows {
 			if r.Queue != q {
 				continue
 			}
 			m, s := metrics.MeanStd(r.Completion)
-			if math.IsNaN(s) {
-				s = 0
-			}
-			vals, errs, names = append(vals, m), append(errs, struct{ Low, High float64 }{s, s}), append(names, r.Method)
+			names, means, stds = append(names, r.Method), append(means, m), append(stds, s)
 		}
-		b, err := plotter.NewBarChart(vals, vg.Points(24))
+		bars, err := benchplot.Bars(fmt.Sprintf("DS-PPO, %s queue: average completion time (mean ± std)", q), "seconds", names, means, stds)
 		if err != nil {
 			return files, err
 		}
-		b.LineStyle.Width = vg.Length(0)
-		b.Color = plotutil.Color(0)
-		bars.Add(b)
-		type xyErr struct {
-			plotter.XYs
-			plotter.YErrors
-		}
-		pts := make(plotter.XYs, len(vals))
-		for i, v := range vals {
-			pts[i] = plotter.XY{X: float64(i), Y: v}
-		}
-		eb, err := plotter.NewYErrorBars(xyErr{pts, errs})
-		if err != nil {
-			return files, err
-		}
-		bars.Add(eb)
-		bars.NominalX(names...)
-		name := filepath.Join(dir, fmt.Sprintf("dsppo-%s-completion.png", slug(q)))
+		name := filepath.Join(dir, fmt.Sprintf("dsppo-%s-completion.png", benchplot.Slug(q)))
 		if err := bars.Save(8*vg.Inch, 4.5*vg.Inch, name); err != nil {
 			return files, err
 		}
@@ -425,20 +399,7 @@ func BenchPlot(dir string, rows []BenchRow) ([]string, error) {
 			if r.Queue != q || len(r.Curves) == 0 {
 				continue
 			}
-			var xy plotter.XYs
-			for ep := 0; ; ep++ {
-				var s float64
-				n := 0
-				for _, c := range r.Curves {
-					if ep < len(c) {
-						s, n = s+c[ep], n+1
-					}
-				}
-				if n == 0 {
-					break
-				}
-				xy = append(xy, plotter.XY{X: float64(ep + 1), Y: s / float64(n)})
-			}
+			xy := benchplot.MeanCurve(r.Curves)
 			args = append(args, r.Method, xy)
 		}
 		if len(args) == 0 {
@@ -447,30 +408,11 @@ func BenchPlot(dir string, rows []BenchRow) ([]string, error) {
 		if err := plotutil.AddLines(curves, args...); err != nil {
 			return files, err
 		}
-		name = filepath.Join(dir, fmt.Sprintf("dsppo-%s-learning.png", slug(q)))
+		name = filepath.Join(dir, fmt.Sprintf("dsppo-%s-learning.png", benchplot.Slug(q)))
 		if err := curves.Save(8*vg.Inch, 4.5*vg.Inch, name); err != nil {
 			return files, err
 		}
 		files = append(files, name)
 	}
 	return files, nil
-}
-
-// slug makes a queue's name ("burst / edge +6") a file-name part
-// ("burst-edge-6"): letters and digits kept, every other run a dash.
-func slug(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r)
-			dash = false
-		} else {
-			dash = true
-		}
-	}
-	return b.String()
 }
