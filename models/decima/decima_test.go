@@ -833,8 +833,10 @@ func TestLoadErrors(t *testing.T) {
 func TestPanics(t *testing.T) {
 	a := New(testConfigs[0].cfg, rand.New(rand.NewPCG(1, 1)))
 	o := obsA()
-	noCfg, noValid := obsA(), obsA()
+	noCfg, noValid, outside, twice := obsA(), obsA(), obsA(), obsA()
 	noCfg.Cfg, noValid.Valid = nil, nil
+	outside.Valid = []int{len(outside.Stages)}
+	twice.Valid = []int{twice.Valid[0], twice.Valid[0]}
 	cases := map[string]struct {
 		f    func()
 		want string
@@ -844,6 +846,8 @@ func TestPanics(t *testing.T) {
 		"negative": {func() { a.Evaluate(nn.NewInference(), []spark.Obs{o}, []rl.Action{{Index: -1}}) }, "is not a stage's"},
 		"no cfg":   {func() { a.Mode(nn.NewInference(), []spark.Obs{o, noCfg}) }, "observation 1 has no cluster config"},
 		"no valid": {func() { a.Mode(nn.NewInference(), []spark.Obs{noValid}) }, "offers no stage"},
+		"outside":  {func() { a.Mode(nn.NewInference(), []spark.Obs{outside, o}) }, "repeated or outside"},
+		"twice":    {func() { a.Mode(nn.NewInference(), []spark.Obs{twice}) }, "repeated or outside"},
 	}
 	for name, c := range cases {
 		func() {
@@ -860,16 +864,24 @@ func TestPanics(t *testing.T) {
 // TestValidate: widths out of range are refused by Validate, NewAgent
 // (an error) and New (a panic); the two shipped configs are valid.
 func TestValidate(t *testing.T) {
-	for _, c := range []Config{DefaultConfig(), DecimaConfig()} {
+	edge := DefaultConfig()
+	edge.Dim, edge.JobDim, edge.Hidden, edge.ScoreHidden = 1024, 1, []int{1, 4096}, []int{4096}
+	for _, c := range []Config{DefaultConfig(), DecimaConfig(), edge} {
 		if err := c.Validate(); err != nil {
 			t.Error(err)
 		}
 	}
+	edge.Dim, edge.JobDim = 1, 1024
+	if err := edge.Validate(); err != nil {
+		t.Errorf("the widths' other ends: %v", err)
+	}
 	bad := map[string]func(*Config){
 		"dim":          func(c *Config) { c.Dim = 0 },
-		"job dim":      func(c *Config) { c.JobDim = 2000 },
+		"dim 1025":     func(c *Config) { c.Dim = 1025 },
+		"job dim 0":    func(c *Config) { c.JobDim = 0 },
+		"job dim":      func(c *Config) { c.JobDim = 1025 },
 		"hidden":       func(c *Config) { c.Hidden = []int{4, 0} },
-		"score hidden": func(c *Config) { c.ScoreHidden = []int{5000} },
+		"score hidden": func(c *Config) { c.ScoreHidden = []int{4097} },
 	}
 	for name, f := range bad {
 		c := DefaultConfig()
