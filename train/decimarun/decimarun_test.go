@@ -234,3 +234,42 @@ func TestBenchOutputs(t *testing.T) {
 		t.Errorf("plots %v, %v: want bars, CDF, learning curves and 2 timelines", files, err)
 	}
 }
+
+// TestBenchRuns: the bench end to end on small training runs, two at a
+// time (the race detector covers this: make test-race): every heuristic
+// and learned row is there, learned rows have one score per seed and a
+// curve, the first stream's timeline is recorded, and the table names the
+// tuned setting.
+func TestBenchRuns(t *testing.T) {
+	bc := BenchConfig{Data: os.Getenv("CPNTRAIN_DATA"), Modes: []string{ModeBatch}, Archs: Archs, Seeds: 2, Steps: 60,
+		TestStreams: 1, TuneStreams: 1, Jobs: 2, WarmOnly: true,
+		Train: func(c *Config) {
+			c.Env = small()
+			c.PG.NumEnvs, c.PG.NumEpisodes = 2, 2
+			c.Warm.Streams, c.Warm.Epochs = 1, 1
+			c.SelectEvery, c.SelectStreams = 1, 1
+		}}
+	library(t)
+	res, err := Bench(context.Background(), bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range res.Rows {
+		names = append(names, r.Method)
+		if r.Learned && (len(r.JCT) != 2 || len(r.Curves) != 2) {
+			t.Errorf("%s: %d scores, %d curves; want one per seed", r.Method, len(r.JCT), len(r.Curves))
+		}
+		if len(r.Timeline) == 0 || len(r.Jobs) == 0 {
+			t.Errorf("%s: no timeline or no job times", r.Method)
+		}
+	}
+	if len(res.Rows) != 7 {
+		t.Errorf("rows %v: want 4 heuristics, 2 architectures and the imitation only", names)
+	}
+	var md strings.Builder
+	WriteBenchMarkdown(&md, res, bc)
+	if !strings.Contains(md.String(), "Weighted fair tuned on 24 settings × 1 training streams: "+res.WF[ModeBatch].Best.String()) {
+		t.Errorf("table:\n%s", md.String())
+	}
+}
