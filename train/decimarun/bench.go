@@ -325,10 +325,18 @@ func WriteBenchMarkdown(w io.Writer, res BenchResult, bc BenchConfig) {
 			if r.Learned {
 				tt = r.TrainTime.Round(time.Second).String()
 			}
-			fmt.Fprintf(w, "| %s | %.2f ± %.2f | %s | %s | %.1f | %.1f | %v | %s |\n", r.Method, m, s, vs, wins, quantile(r.Jobs, 0.5), quantile(r.Jobs, 0.9), r.Decision.Round(time.Microsecond), tt)
+			fmt.Fprintf(w, "| %s | %.2f ± %.2f | %s | %s | %.1f | %.1f | %s | %s |\n", r.Method, m, s, vs, wins, quantile(r.Jobs, 0.5), quantile(r.Jobs, 0.9), perDecision(r.Decision), tt)
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// perDecision prints a decision time to the microsecond ("< 1µs" below).
+func perDecision(d time.Duration) string {
+	if d < time.Microsecond {
+		return "< 1µs"
+	}
+	return d.Round(time.Microsecond).String()
 }
 
 // WriteBenchCSV writes one line per (mode, method, seed or stream).

@@ -222,7 +222,7 @@ func TestBenchOutputs(t *testing.T) {
 	bc := BenchConfig{Modes: []string{ModeBatch}, Seeds: 2, Steps: 10, TestStreams: 1, TuneStreams: 1}
 	var md strings.Builder
 	WriteBenchMarkdown(&md, res, bc)
-	if !strings.Contains(md.String(), "| patent (attention + LSTM) | 90.00 ± 7.07 | -10.0 % | – |") || !strings.Contains(md.String(), "| fair | 100.00 ± 0.00 | – | 2/2 |") {
+	if !strings.Contains(md.String(), "| patent (attention + LSTM) | 90.00 ± 7.07 | -10.0 % | – |") || !strings.Contains(md.String(), "| fair | 100.00 ± 0.00 | – | 2/2 | 50.0 | 150.0 | < 1µs | – |") {
 		t.Errorf("table:\n%s", md.String())
 	}
 	var csv strings.Builder
