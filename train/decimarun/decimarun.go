@@ -102,20 +102,20 @@ type Config struct {
 // (8 environments in lockstep), Adam 1e-3, γ 1 (the reward already
 // integrates time), entropy 0.01, advantages normalised per batch,
 // gradient norm clipped at 1; continuous streams cut at 1,000 s in
-// training; selection every 10 updates on 5 streams; a warm start
-// imitating fair sharing (RunTrain and Bench imitate the tuned weighted
-// fair setting).
+// training; selection every 10 updates on 5 streams; no warm start
+// (Warm.Epochs 0: random parameters, as Decima; with epochs, RunTrain and
+// Bench imitate the tuned weighted fair setting).
 func DefaultConfig(mode string) (Config, error) {
 	env, err := EnvConfig(mode)
 	if err != nil {
 		return Config{}, err
 	}
 	p := pg.DefaultConfig()
-	p.NumEnvs, p.NumEpisodes, p.TotalTimesteps = 8, 8, 200_000
+	p.NumEnvs, p.NumEpisodes, p.TotalTimesteps = 8, 8, 2_000_000
 	p.LearningRate, p.Gamma, p.EntCoef, p.NormAdv, p.MaxGradNorm = 1e-3, 1, 0.01, true, 1
 	p.SameInput, p.EvalChunk = true, 1024
 	c := Config{Mode: mode, Arch: ArchPatent, Env: env, Model: decima.DefaultConfig(), PG: p, SelectEvery: 10, SelectStreams: 5,
-		Warm: WarmStart{WF: WF{Alpha: 0}, Streams: 5, Epochs: 60}}
+		Warm: WarmStart{WF: WF{Alpha: 0}, Streams: 5}}
 	if mode == ModeContinuous {
 		c.TrainMaxTime = 1_000_000
 	}

@@ -136,7 +136,7 @@ func TestConfigErrors(t *testing.T) {
 		"mode":    func(c *Config) { c.Mode = "stream" },
 		"arch":    func(c *Config) { c.Arch = "gcn" },
 		"horizon": func(c *Config) { c.TrainMaxTime = math.NaN() },
-		"warm":    func(c *Config) { c.Warm.Streams = 0 },
+		"warm":    func(c *Config) { c.Warm.Epochs, c.Warm.Streams = 10, 0 },
 		"select":  func(c *Config) { c.SelectStreams = 0 },
 	} {
 		cfg, _ := DefaultConfig(ModeContinuous)
