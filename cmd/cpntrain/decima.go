@@ -36,7 +36,7 @@ func decimaCommand() *cli.Command {
 				"the weighted fair scheduler (tuned on training streams) are scored on validation streams.\n" +
 				"Data: --data-dir/tpch (cpntrain data fetch tpch).",
 			Flags: append([]cli.Flag{modeFlag}, append(decimaTrainingFlags(),
-				&cli.Int64Flag{Name: "steps", Value: 2000000, Usage: "decisions to train for (2,000,000: about 17 min on one core)"},
+				&cli.Int64Flag{Name: "steps", Value: 2000000, Usage: "decisions to train for (2,000,000: 20.5 min measured on one core of a 2-core machine with other jobs running)"},
 				&cli.Int64Flag{Name: "checkpoint-every", Value: 10, Usage: "updates between resumable checkpoints (0: only when interrupted)"},
 				&cli.IntFlag{Name: "eval-streams", Value: 3, Usage: "validation streams scored at the end (0: none)"},
 				&cli.IntFlag{Name: "tune-streams", Value: 5, Usage: "training streams the weighted fair scheduler is tuned on"},
