@@ -281,6 +281,33 @@ func Wins(ref, other BenchRow) (won, pairs int) {
 	return won, pairs
 }
 
+// rowsOf are the rows of one mode, in bench order.
+func (res BenchResult) rowsOf(mode string) []BenchRow {
+	var rows []BenchRow
+	for _, r := range res.Rows {
+		if r.Mode == mode {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+// bestAndRef are the indices of the heuristic with the lowest mean JCT
+// (the reference of "vs best heuristic") and of the first learned row
+// (the one "learned faster on" compares); −1 when there is none.
+func bestAndRef(rows []BenchRow) (best, ref int) {
+	best, ref = -1, -1
+	for i, r := range rows {
+		if !r.Learned && (best < 0 || mean(r.JCT) < mean(rows[best].JCT)) {
+			best = i
+		}
+		if r.Learned && ref < 0 {
+			ref = i
+		}
+	}
+	return best, ref
+}
+
 // WriteBenchMarkdown prints one table per mode: mean ± std of the average
 // JCT, the change of each method against the best heuristic, the paired
 // wins of the first learned row, job percentiles and decision times.
@@ -288,21 +315,8 @@ func WriteBenchMarkdown(w io.Writer, res BenchResult, bc BenchConfig) {
 	fmt.Fprintf(w, "Held-out streams: %d (seeds %d…), learned methods: %d seeds × %d decisions; heuristics ± over streams, learned ± over seeds (each the mean over the streams).\n\n",
 		bc.TestStreams, TestSeed0, bc.Seeds, bc.Steps)
 	for _, mode := range bc.Modes {
-		var rows []BenchRow
-		for _, r := range res.Rows {
-			if r.Mode == mode {
-				rows = append(rows, r)
-			}
-		}
-		best, ref := -1, -1
-		for i, r := range rows {
-			if !r.Learned && (best < 0 || mean(r.JCT) < mean(rows[best].JCT)) {
-				best = i
-			}
-			if r.Learned && ref < 0 {
-				ref = i
-			}
-		}
+		rows := res.rowsOf(mode)
+		best, ref := bestAndRef(rows)
 		wf := res.WF[mode]
 		fmt.Fprintf(w, "### %s\n\nWeighted fair tuned on %d settings × %d training streams: %s.\n\n", mode, len(wf.Grid), bc.TuneStreams, wf.Best)
 		fmt.Fprintln(w, "| method | avg JCT (s) | vs best heuristic | learned faster on | p50 job (s) | p90 job (s) | time per decision | training |")
@@ -368,12 +382,7 @@ func BenchPlot(dir string, res BenchResult, modes []string) ([]string, error) {
 		return nil
 	}
 	for _, mode := range modes {
-		var rows []BenchRow
-		for _, r := range res.Rows {
-			if r.Mode == mode {
-				rows = append(rows, r)
-			}
-		}
+		rows := res.rowsOf(mode)
 		if len(rows) == 0 {
 			continue
 		}
@@ -432,15 +441,7 @@ func BenchPlot(dir string, res BenchResult, modes []string) ([]string, error) {
 			}
 		}
 		// Executor timelines: the best heuristic and the first learned row.
-		best, ref := -1, -1
-		for i, r := range rows {
-			if !r.Learned && (best < 0 || mean(r.JCT) < mean(rows[best].JCT)) {
-				best = i
-			}
-			if r.Learned && ref < 0 {
-				ref = i
-			}
-		}
+		best, ref := bestAndRef(rows)
 		for _, i := range []int{best, ref} {
 			if i < 0 || len(rows[i].Timeline) == 0 {
 				continue
