@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"os"
 	"path/filepath"
 	"time"
@@ -19,7 +22,54 @@ func tsftFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cache", Usage: "folder of cached pretrained base models (default: <user cache>/cpntrain/models)"},
 		&cli.IntFlag{Name: "epochs", Value: tsftrun.DefaultPretrainConfig().Epochs, Usage: "pretraining epochs over the training devices"},
 		&cli.IntFlag{Name: "gnn-dim", Value: tsft.DefaultConfig().GNNDim, Usage: "width of the GCN encoder over the cell graph (0: one-hot edge operations only)"},
+		&cli.BoolFlag{Name: "prior", Value: tsft.DefaultConfig().Prior, Usage: "give the base model the layer-wise prior (a ridge fit of the reference latencies on operation counts) as an input"},
 	}
+}
+
+// selectFlags are the settings of the cross-validated selection of the
+// adapted predictor (tsftrun.Select).
+func selectFlags() []cli.Flag {
+	d := tsftrun.DefaultSelectConfig()
+	return []cli.Flag{
+		&cli.IntFlag{Name: "select-folds", Value: d.Folds, Usage: "cross-validation folds choosing the adapted predictor (0: leave-one-out)"},
+		&cli.IntFlag{Name: "select-repeats", Value: d.Repeats, Usage: "cross-validations (different folds) averaged"},
+		&cli.Float64Flag{Name: "select-se", Value: d.SE, Usage: "standard errors by which a candidate must beat the calibrated base model (0: the lowest error wins)"},
+		&cli.StringFlag{Name: "select-steps", Value: "20,50,100", Usage: "fine-tune step counts tried (comma-separated, increasing)"},
+		&cli.StringFlag{Name: "select-weights", Value: "1,0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.2,0.1,0", Usage: "blend weights W of W·candidate + (1−W)·layer-wise tried ('1': no blend)"},
+		&cli.BoolFlag{Name: "select-rank-guard", Value: d.RankGuard, Usage: "only candidates ranking the measured cells (cross-validated Kendall τ) at least as well as the base model"},
+	}
+}
+
+// selectConfig reads selectFlags.
+func selectConfig(c *cli.Context) (tsftrun.SelectConfig, error) {
+	cfg := tsftrun.DefaultSelectConfig()
+	cfg.Folds, cfg.Repeats, cfg.SE, cfg.RankGuard = c.Int("select-folds"), c.Int("select-repeats"), c.Float64("select-se"), c.Bool("select-rank-guard")
+	steps, err := parseInts(c.String("select-steps"), "select-steps", 1)
+	if err != nil || !slices.IsSorted(steps) || len(steps) > 20 || slices.Max(steps) > 100000 {
+		return cfg, &usageError{msg: "--select-steps must list up to 20 increasing step counts between 1 and 100000.", cmd: c.Command.HelpName}
+	}
+	cfg.Steps = steps
+	cfg.Weights = nil
+	for _, f := range strings.Split(c.String("select-weights"), ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
+		if err != nil || !(v >= 0 && v <= 1) {
+			return cfg, &usageError{msg: fmt.Sprintf("--select-weights: %q is not a weight between 0 and 1.", f), cmd: c.Command.HelpName}
+		}
+		cfg.Weights = append(cfg.Weights, float32(v))
+	}
+	if cfg.Weights[0] != 1 {
+		cfg.Weights = append([]float32{1}, cfg.Weights...)
+	}
+	if cfg.Folds < 0 || cfg.Folds == 1 || cfg.Folds > 1000 {
+		return cfg, &usageError{msg: "--select-folds must be 0 (leave-one-out) or between 2 and 1000.", cmd: c.Command.HelpName}
+	}
+	if cfg.Repeats < 1 || cfg.Repeats > 100 {
+		return cfg, &usageError{msg: "--select-repeats must be between 1 and 100.", cmd: c.Command.HelpName}
+	}
+	if !(cfg.SE >= 0 && cfg.SE <= 100) {
+		return cfg, &usageError{msg: "--select-se must be between 0 and 100.", cmd: c.Command.HelpName}
+	}
+	return cfg, nil
 }
 
 func tsftCommand() *cli.Command {
@@ -33,16 +83,23 @@ func tsftCommand() *cli.Command {
 			"Loads the pretrained base model from the cache (or pretrains it on the 18 training devices\n" +
 			"and caches it), then adapts it to --device in two stages: fine-tuning on --shots measured\n" +
 			"cells (the 10 reference architectures that form the device embedding count toward the\n" +
-			"budget, the rest come from the 900-cell training pool), then pseudo-labelling --pseudo\n" +
-			"unmeasured cells with the fine-tuned model and training again. The prediction blends the\n" +
-			"network with a layer-wise model (ridge regression on operation counts) with a weight chosen\n" +
-			"by --blend-folds cross-validation on the measured cells (--blend-folds 0: the paper's\n" +
-			"TSFT alone; see docs/tsft.md for why). Prints the normalised MSE\n" +
+			"budget, the rest come from the 900-cell training pool; from 20 shots on one of them is a\n" +
+			"dead cell). With --method select (the default) the adapted predictor is chosen by\n" +
+			"cross-validation on the measured cells only, among the base model (calibrated to the\n" +
+			"device's scale), the model fine-tuned for 20, 50 or 100 steps, the base model with a\n" +
+			"layer-wise correction, and each blended with a layer-wise model (ridge regression on\n" +
+			"operation counts); a candidate must beat the base model by --select-se standard errors, so\n" +
+			"an adaptation that does not measurably help leaves the base model's ranking. The choice\n" +
+			"is printed. --method tsft runs the paper's two stages instead: fine-tuning, then\n" +
+			"pseudo-labelling --pseudo unmeasured cells and training again, blended with the\n" +
+			"layer-wise model by --blend-folds cross-validation (0: the paper's TSFT alone).\n" +
+			"See docs/tsft.md for the measurements behind these choices. Prints the normalised MSE\n" +
 			"and Spearman ρ on the query set (every unmeasured cell from index 900 on) and the stage\n" +
 			"times, and writes the adapted model to the run folder (--out). Pretraining resumes after an\n" +
 			"interruption (see 'tsft pretrain --help'); the adaptation itself takes seconds and restarts.",
-		Flags: append(tsftFlags(),
+		Flags: append(append(tsftFlags(), selectFlags()...),
 			&cli.StringFlag{Name: "device", Usage: "target device (e.g. fpga, raspi4, pixel2; 'cpntrain tsft --device list' lists them)"},
+			&cli.StringFlag{Name: "method", Value: "select", Usage: "'select' (cross-validated choice) or 'tsft' (the paper's two stages + blend)"},
 			&cli.IntFlag{Name: "shots", Value: 50, Usage: "measured samples of the target device (≥ 10)"},
 			&cli.IntFlag{Name: "pseudo", Value: ad.Pseudo, Usage: "pseudo-labelled cells of stage 2 (0 skips it)"},
 			&cli.IntFlag{Name: "blend-folds", Value: ad.BlendFolds, Usage: "cross-validation folds choosing the TSFT / layer-wise blend weight (0: TSFT alone)"},
@@ -77,6 +134,7 @@ func cacheDir(c *cli.Context) string {
 func baseSpec(c *cli.Context) tsftrun.BaseSpec {
 	mc := tsft.DefaultConfig()
 	mc.GNNDim = c.Int("gnn-dim")
+	mc.Prior = c.Bool("prior")
 	pc := tsftrun.DefaultPretrainConfig()
 	pc.Epochs = c.Int("epochs")
 	return tsftrun.BaseSpec{Model: mc, Pretrain: pc, Devices: tsftrun.DefaultSplit().Train, Seed: uint64(globalsFrom(c).Seed)}
@@ -157,8 +215,20 @@ func tsftAdapt(c *cli.Context) error {
 	}
 	cfg := tsftrun.DefaultAdaptConfig()
 	cfg.Pseudo, cfg.BlendFolds = pseudo, c.Int("blend-folds")
+	var sel *tsftrun.SelectConfig
+	switch c.String("method") {
+	case "select":
+		sc, err := selectConfig(c)
+		if err != nil {
+			return err
+		}
+		sel = &sc
+	case "tsft":
+	default:
+		return &usageError{msg: fmt.Sprintf("--method must be 'select' or 'tsft', not %q.", c.String("method")), cmd: c.Command.HelpName}
+	}
 	rep, err := tsftrun.RunAdapt(c.Context, tsftrun.AdaptRun{RunConfig: tsftRunConfig(c, "tsft-"+dev), Device: dev, Shots: shots, Adapt: cfg,
-		Seed: uint64(globalsFrom(c).Seed)})
+		Select: sel, Seed: uint64(globalsFrom(c).Seed)})
 	if rep.ModelPath != "" && err == nil {
 		rep.Write(c.App.Writer)
 	}

@@ -38,6 +38,12 @@ type Config struct {
 	GNNLayers int `json:"gnn_layers"`
 	// Hidden lists the widths of the head's hidden layers.
 	Hidden []int `json:"hidden"`
+	// Prior adds one input: the layer-wise prior of the cell on the
+	// device, the ridge regression of the reference architectures'
+	// latencies (the embedding) on the operation counts, evaluated at the
+	// cell (Features.SetPrior). It is linear in the embedding, so the
+	// model computes it as Σ_k Ref[cell, k]·emb[k].
+	Prior bool `json:"prior,omitempty"`
 }
 
 // DefaultConfig returns the configuration used by `cpntrain tsft`.
@@ -80,6 +86,9 @@ func New(cfg Config, rng *rand.Rand) *Model {
 	}
 	m := &Model{Config: cfg}
 	in := EdgeFeatures + cfg.Embed
+	if cfg.Prior {
+		in++
+	}
 	if cfg.GNNDim > 0 {
 		m.GNN = newCellGCN(NodeTypes, cfg.GNNDim, cfg.GNNLayers, rng)
 		in += NumNodes * cfg.GNNDim
@@ -124,14 +133,21 @@ func (m *Model) CopyFrom(src *Model) {
 
 // Forward predicts the normalised latency (B×1) of a batch: edge is B×30
 // one-hot edge operations, emb is B×Embed (or 1×Embed, shared) device
-// embeddings, and g is the batch's cell graphs (nil when the model has no
-// GNN).
-func (m *Model) Forward(t *nn.Tape, edge *nn.Tensor, g *Graphs, emb *nn.Tensor) *nn.Tensor {
+// embeddings, g is the batch's cell graphs (nil when the model has no
+// GNN) and ref the batch's B×Embed prior weights (Batch.Ref; nil when the
+// model has no prior).
+func (m *Model) Forward(t *nn.Tape, edge *nn.Tensor, g *Graphs, emb, ref *nn.Tensor) *nn.Tensor {
 	b := edge.Rows
 	if emb.Rows == 1 && b != 1 {
 		emb = t.Add(emb, t.Zeros(b, emb.Cols))
 	}
 	parts := []*nn.Tensor{edge, emb}
+	if m.Config.Prior {
+		if ref == nil || ref.Rows != b || ref.Cols != emb.Cols {
+			panic("tsft: Forward needs the batch's prior weights")
+		}
+		parts = append(parts, t.SumRows(t.Mul(ref, emb)))
+	}
 	if m.GNN != nil {
 		if g == nil || g.Batch != b {
 			panic("tsft: Forward needs the batch's cell graphs")

@@ -2,6 +2,7 @@ package tsftrun
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -66,6 +67,9 @@ func NewEnv(d *nasbench201.Data) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := f.SetPrior(d.RefIndices); err != nil {
+		return nil, err
+	}
 	e := &Env{Data: d, Features: f, Devices: map[string]Device{}, Raw: map[string][]float32{}}
 	for name, lat := range d.Latency {
 		lo, hi := nasbench201.MinMax(lat, nasbench201.Pool(0, TrainPool))
@@ -81,6 +85,26 @@ func NewEnv(d *nasbench201.Data) (*Env, error) {
 		e.Raw[name] = lat
 	}
 	return e, nil
+}
+
+// QuantFloor returns, for a device whose latencies are all whole
+// milliseconds (the phones), the MSE of normalised latency that the
+// rounding alone costs a perfect predictor: q²/12 for a rounding step of
+// q = (High−Low)/(max−min over the training pool) in normalised units,
+// the variance of a uniform rounding error. ok is false for other devices.
+func (e *Env) QuantFloor(device string) (floor float64, ok bool) {
+	lat, found := e.Raw[device]
+	if !found {
+		return 0, false
+	}
+	for _, v := range lat {
+		if v != float32(math.Round(float64(v))) {
+			return 0, false
+		}
+	}
+	lo, hi := nasbench201.MinMax(lat, nasbench201.Pool(0, TrainPool))
+	q := (High - Low) / float64(hi-lo)
+	return q * q / 12, true
 }
 
 // Device returns a loaded device or an error listing the loaded ones.
@@ -107,10 +131,18 @@ type Task struct {
 	Unlabelled []int     // every cell not measured (pseudo-label candidates)
 }
 
+// DeadShotMin is the number of pool cells in a budget from which one of
+// them is a dead cell (no path from input to output): 20 of the 900 pool
+// cells are dead, so a random draw of 10 would measure one only one time
+// in five.
+const DeadShotMin = 10
+
 // NewTask draws the labelled samples of a shots-sample budget: the
 // reference architectures count toward it (they are measured to build the
 // embedding), and shots − len(refs) further cells come from the training
-// pool. shots must be at least the number of reference architectures.
+// pool, at random except that when they are at least DeadShotMin, one of
+// them is a dead cell. shots must be at least the number of reference
+// architectures.
 func (e *Env) NewTask(device string, shots int, rng *rand.Rand) (Task, error) {
 	d, err := e.Device(device)
 	if err != nil {
@@ -132,7 +164,16 @@ func (e *Env) NewTask(device string, shots int, rng *rand.Rand) (Task, error) {
 		}
 	}
 	rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
-	for _, i := range pool[:shots-len(refs)] {
+	draw := pool[:shots-len(refs)]
+	if len(draw) >= DeadShotMin {
+		// Measure one dead cell (the first in the shuffled pool): whether
+		// the device's runtime drops dead computation is a property of the
+		// device that only a measurement shows (see Select's DeadRule).
+		if k := slices.IndexFunc(pool, func(i int) bool { return !e.Data.Archs[i].Connected() }); k >= len(draw) {
+			draw[len(draw)-1], pool[k] = pool[k], draw[len(draw)-1]
+		}
+	}
+	for _, i := range draw {
 		lab = append(lab, i)
 		measured[i] = true
 	}

@@ -175,6 +175,36 @@ func TestNewTaskKnownSplit(t *testing.T) {
 			t.Fatalf("reversed predictions: ρ %v, want −1", rho)
 		}
 	}
+	// From DeadShotMin pool draws on, one drawn cell is dead; with fewer the
+	// draw is the plain shuffle. On synthData 7.7 % of the pool is dead
+	// (counted here), so 15 random draws from several seeds miss dead cells
+	// sometimes, while every 20-draw contains one.
+	dead := func(i int) bool { return !env.Data.Archs[i].Connected() }
+	nDead := 0
+	for i := 0; i < TrainPool; i++ {
+		if dead(i) {
+			nDead++
+		}
+	}
+	if nDead == 0 {
+		t.Fatal("synthData has no dead pool cell")
+	}
+	missed := 0
+	for seed := uint64(0); seed < 20; seed++ {
+		for _, shots := range []int{10 + DeadShotMin - 1, 10 + DeadShotMin} {
+			task, _ := env.NewTask("lin", shots, rand.New(rand.NewPCG(seed, 3)))
+			has := slices.ContainsFunc(task.Labelled[10:], dead)
+			if shots-10 >= DeadShotMin && !has {
+				t.Fatalf("seed %d, %d shots: no dead cell among %v", seed, shots, task.Labelled[10:])
+			}
+			if shots-10 < DeadShotMin && !has {
+				missed++
+			}
+		}
+	}
+	if missed == 0 {
+		t.Fatalf("%d-cell draws always held a dead cell: the rule applies below DeadShotMin", DeadShotMin-1)
+	}
 	// 900 shots: the 9 pool references and all 890 other pool cells but
 	// one (the reference 950 takes one sample of the budget): 899 pool cells.
 	task, _ := env.NewTask("lin", 900, rand.New(rand.NewPCG(1, 1)))
@@ -227,19 +257,23 @@ func benchSetup(t *testing.T) (*Env, BenchConfig, func(BaseSpec) (*tsft.Model, e
 	brp := baselines.DefaultBRPConfig()
 	brp.Layers, brp.Hidden, brp.Epochs, brp.BatchSize, brp.Dropout = 1, 4, 1, 8, 0
 	cfg := BenchConfig{
-		Devices: []string{"lin", "add"},
-		Shots:   []int{10, 12},
-		Seeds:   2,
-		Seed:    40,
-		Base:    BaseSpec{Model: tsft.Config{Embed: 10, Hidden: []int{4}}},
+		Partitions: []Partition{{Name: "p", Train: []string{"add"}, Test: []string{"lin", "add"}}},
+		Shots:      []int{10, 12},
+		Seeds:      2,
+		Seed:       40,
+		Base:       BaseSpec{Model: tsft.Config{Embed: 10, Hidden: []int{4}}},
 		// Stage 2 is 300× longer than stage 1, so the reported time
 		// (stage 1 + stage 2) is dominated by stage 2.
 		Adapt:      AdaptConfig{FineTuneSteps: 1, FineTuneLR: 0.01, Pseudo: 20, PseudoSteps: 300, PseudoLR: 0.01, PseudoBatch: 8, LabelWeight: 2, BlendFolds: 2},
+		Select:     SelectConfig{Folds: 3, Repeats: 1, SE: 1, Steps: []int{1, 2}, Blend: true, DeadRule: true},
 		BRP:        brp,
 		BRPSamples: 30,
 	}
 	var specs []uint64
 	getBase := func(s BaseSpec) (*tsft.Model, error) {
+		if !slices.Equal(s.Devices, []string{"add"}) {
+			return nil, fmt.Errorf("base model asked for devices %v, want the partition's [add]", s.Devices)
+		}
 		specs = append(specs, s.Seed)
 		m := tsft.New(s.Model, rand.New(rand.NewPCG(s.Seed, 0)))
 		for _, l := range m.Head.Layers {
@@ -256,7 +290,7 @@ func benchSetup(t *testing.T) (*Env, BenchConfig, func(BaseSpec) (*tsft.Model, e
 // counts, BRP-NAS on 30 samples) and checks every row against an
 // independent recomputation from the protocol's documented parts: the task
 // of (seed, device, shots) is drawn with PCG(seed, shots·7919 +
-// hashName(device)); stage 1 alone uses PCG(seed, 1), TSFT and the paper's
+// hashName(device)); the selection uses PCG(seed, 4); stage 1 alone uses PCG(seed, 1), TSFT and the paper's
 // TSFT PCG(seed, 2); the baselines are fitted on the labelled cells with
 // PCG(seed, 3); BRP-NAS trains on the first BRPSamples pool cells with
 // PCG(seed, 0xb2b + hashName(device)). The base model predicts 0.5
@@ -272,9 +306,9 @@ func TestBenchBookkeeping(t *testing.T) {
 	if !slices.Equal(*specs, []uint64{40, 41}) {
 		t.Fatalf("base models asked for seeds %v, want [40 41]", *specs)
 	}
-	// Per seed and device: 2 shot counts × 6 methods, then BRP-NAS.
-	if len(rs) != 2*2*(2*6+1) {
-		t.Fatalf("%d result rows, want 52", len(rs))
+	// Per seed and device: 2 shot counts × 7 methods, then BRP-NAS.
+	if len(rs) != 2*2*(2*7+1) {
+		t.Fatalf("%d result rows, want 60", len(rs))
 	}
 	samples := func(idx []int) []baselines.Sample {
 		out := make([]baselines.Sample, len(idx))
@@ -290,8 +324,8 @@ func TestBenchBookkeeping(t *testing.T) {
 	next := func() Result { r := rs[k]; k++; return r }
 	for s := 0; s < 2; s++ {
 		seed := uint64(40 + s)
-		base, _ := getBase(BaseSpec{Model: cfg.Base.Model, Seed: seed})
-		for _, dev := range cfg.Devices {
+		base, _ := getBase(BaseSpec{Model: cfg.Base.Model, Seed: seed, Devices: []string{"add"}})
+		for _, dev := range cfg.Partitions[0].Test {
 			d := env.Devices[dev]
 			for _, shots := range cfg.Shots {
 				task, err := env.NewTask(dev, shots, rand.New(rand.NewPCG(seed, uint64(shots)*7919+hashName(dev))))
@@ -305,7 +339,7 @@ func TestBenchBookkeeping(t *testing.T) {
 				check := func(method string, wantMSE, wantRho float64) Result {
 					t.Helper()
 					r := next()
-					if r.Device != dev || r.Method != method || r.Shots != shots || r.Seed != s {
+					if r.Partition != "p" || r.Device != dev || r.Method != method || r.Shots != shots || r.Seed != s {
 						t.Fatalf("row %d: %s/%s/%d/seed %d, want %s/%s/%d/seed %d", k-1, r.Device, r.Method, r.Shots, r.Seed, dev, method, shots, s)
 					}
 					if !near(r.MSE, wantMSE, 1e-9) || !(r.Rho == wantRho || math.IsNaN(r.Rho) && math.IsNaN(wantRho)) {
@@ -317,6 +351,14 @@ func TestBenchBookkeeping(t *testing.T) {
 					return r
 				}
 				check(MethodBase, baseMSE, math.NaN())
+				sel, _, err := Select(base, env.Features, d.Emb, task.Labelled, task.Y, cfg.Adapt, cfg.Select, rand.New(rand.NewPCG(seed, 4)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ms, rsel := task.Score(sel.Predict(env.Features, task.Query, nil))
+				if r := check(MethodSelect, ms, rsel); r.Choice != sel.String() || r.Choice == "" {
+					t.Fatalf("selection row chose %q, want %q", r.Choice, sel.String())
+				}
 				adapt := func(c AdaptConfig, stream uint64) (float64, float64) {
 					a, _, err := Adapt(base, env.Features, d.Emb, task.Labelled, task.Y, task.Unlabelled, c, rand.New(rand.NewPCG(seed, stream)))
 					if err != nil {
@@ -346,10 +388,11 @@ func TestBenchBookkeeping(t *testing.T) {
 					mse, rho := task.Score(p.Predict(samples(task.Query), nil))
 					check(name, mse, rho)
 				}
-				line := fmt.Sprintf("seed %d %-14s %3d shots: TSFT MSE %.5f ρ %.4f (%.2f s)\n", s, dev, shots, ts.MSE, ts.Rho, ts.Seconds)
+				line := fmt.Sprintf("p seed %d %-14s %3d shots: base ρ NaN; chosen %s: MSE %.5f ρ %.4f (", s, dev, shots, sel.String(), ms, rsel)
 				if !strings.Contains(log.String(), line) {
-					t.Fatalf("log lacks the TSFT line %q:\n%s", line, log.String())
+					t.Fatalf("log lacks the selection line %q:\n%s", line, log.String())
 				}
+				_ = ts
 			}
 			rng := rand.New(rand.NewPCG(seed, 0xb2b+hashName(dev)))
 			task, _ := env.NewTask(dev, 10, rng)
@@ -374,16 +417,17 @@ func TestBenchBookkeeping(t *testing.T) {
 	}
 
 	// BRPSamples 0 skips BRP-NAS: one seed, one device, one shot count
-	// give exactly the 6 rows of the other methods.
+	// give exactly the 7 rows of the other methods.
+	one := []Partition{{Name: "p", Train: []string{"add"}, Test: []string{"lin"}}}
 	c0 := cfg
-	c0.Seeds, c0.Shots, c0.Devices, c0.BRPSamples = 1, []int{10}, []string{"lin"}, 0
+	c0.Seeds, c0.Shots, c0.Partitions, c0.BRPSamples = 1, []int{10}, one, 0
 	rs, err = Bench(context.Background(), env, c0, getBase, nil)
-	if err != nil || len(rs) != 6 || rs[5].Method != MethodLayerWis {
+	if err != nil || len(rs) != 7 || rs[6].Method != MethodLayerWis {
 		t.Fatalf("without BRP-NAS: %v, %d rows", err, len(rs))
 	}
 
 	// BRP-NAS's sample count is capped by the training pool.
-	cfg.Seeds, cfg.Shots, cfg.Devices, cfg.BRPSamples = 1, nil, []string{"lin"}, 5000
+	cfg.Seeds, cfg.Shots, cfg.Partitions, cfg.BRPSamples = 1, nil, one, 5000
 	rs, err = Bench(context.Background(), env, cfg, getBase, nil)
 	if err != nil || len(rs) != 1 || rs[0].Shots != TrainPool {
 		t.Fatalf("BRP-NAS on 5000 samples: %v, rows %+v", err, rs)
@@ -401,11 +445,11 @@ func TestBenchStops(t *testing.T) {
 	if _, err := Bench(ctx, env, cfg, getBase, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
 	}
-	cfg.Devices = []string{"nosuch"}
+	cfg.Partitions = []Partition{{Name: "p", Train: []string{"add"}, Test: []string{"nosuch"}}}
 	if _, err := Bench(context.Background(), env, cfg, getBase, nil); err == nil {
 		t.Fatal("unknown device accepted")
 	}
-	cfg.Devices, cfg.Shots = []string{"lin"}, []int{5}
+	cfg.Partitions, cfg.Shots = []Partition{{Name: "p", Train: []string{"add"}, Test: []string{"lin"}}}, []int{5}
 	if _, err := Bench(context.Background(), env, cfg, getBase, nil); err == nil {
 		t.Fatal("5 shots (fewer than the 10 references) accepted")
 	}
@@ -476,33 +520,46 @@ func TestWriteCSVKnownOutput(t *testing.T) {
 	if err := WriteCSV(&b, benchRows()[:2]); err != nil {
 		t.Fatal(err)
 	}
-	want := "device,method,samples,seed,mse,spearman,seconds\n" +
-		"fpga,TSFT + layer-wise blend,50,0,0.001,0.9,0.2\n" +
-		"pixel2,TSFT + layer-wise blend,50,0,0.003,0.8,0.4\n"
+	want := "partition,device,method,samples,seed,mse,spearman,seconds,choice\n" +
+		",fpga,TSFT + layer-wise blend,50,0,0.001,0.9,0.2,\n" +
+		",pixel2,TSFT + layer-wise blend,50,0,0.003,0.8,0.4,\n"
 	if b.String() != want {
 		t.Fatalf("CSV:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
 
 // TestWriteMarkdownKnownRows: the per-device rows are Summarise's values;
-// the bar rows MeanOver's for the bar's devices (all five MSE devices and
-// all six ρ devices, so two devices alone give "–").
+// HELP's bar rows MeanOver's for the bar's devices of the help partition
+// (all five MSE devices and all six ρ devices, so one device alone gives
+// "–"); the partition rows MeanOver's over the partition's devices and
+// WorstDrop's worst device; a quantised device carries its floor.
 func TestWriteMarkdownKnownRows(t *testing.T) {
 	var rs []Result
 	for s := 0; s < 2; s++ {
 		for i, d := range RhoDevices {
-			rs = append(rs, Result{Device: d, Method: MethodTSFT, Shots: 50, Seed: s, MSE: 0.001 * float64(i+1+s), Rho: 0.9, Seconds: 0.5})
-			rs = append(rs, Result{Device: d, Method: MethodTSFT, Shots: 10, Seed: s, MSE: 0.1, Rho: 0.95 + 0.01*float64(s), Seconds: 0.5})
+			rs = append(rs, Result{Partition: "help", Device: d, Method: MethodTSFT, Shots: 50, Seed: s, MSE: 0.001 * float64(i+1+s), Rho: 0.9, Seconds: 0.5})
+			rs = append(rs, Result{Partition: "help", Device: d, Method: MethodTSFT, Shots: 10, Seed: s, MSE: 0.1, Rho: 0.95 + 0.01*float64(s), Seconds: 0.5})
+			rs = append(rs, Result{Partition: "help", Device: d, Method: MethodBase, Shots: 10, Seed: s, MSE: 0.2, Rho: 0.94, Seconds: 0})
+			rs = append(rs, Result{Partition: "help", Device: d, Method: MethodSelect, Shots: 10, Seed: s, MSE: 0.1, Rho: 0.94 + 0.001*float64(i), Seconds: 0.1, Choice: "c" + fmt.Sprint(s)})
 		}
+		rs = append(rs, Result{Partition: "x", Device: "fpga", Method: MethodSelect, Shots: 10, Seed: s, MSE: 0.3, Rho: 0.5, Seconds: 0.1, Choice: "c"})
+		rs = append(rs, Result{Partition: "x", Device: "fpga", Method: MethodBase, Shots: 10, Seed: s, MSE: 0.3, Rho: 0.6 + 0.1*float64(s), Seconds: 0})
 	}
-	rs = append(rs, Result{Device: "fpga", Method: MethodBRPNAS, Shots: 900, Seed: 0, MSE: 0.005, Rho: 0.8, Seconds: 3})
+	rs = append(rs, Result{Partition: "help", Device: "fpga", Method: MethodBRPNAS, Shots: 900, Seed: 0, MSE: 0.005, Rho: 0.8, Seconds: 3})
+	parts := []Partition{{Name: "help", Rule: "r1", Train: []string{"a", "b"}, Test: RhoDevices}, {Name: "x", Rule: "r2", Train: []string{"a"}, Test: []string{"fpga"}}}
 	var b bytes.Buffer
-	WriteMarkdown(&b, rs, BenchConfig{Seeds: 2, BRP: baselines.BRPConfig{Layers: 4, Hidden: 600, BatchSize: 1, Epochs: 250}, BRPSamples: 5000})
+	cfg := BenchConfig{Partitions: parts, Shots: []int{10, 50}, Seeds: 2, Select: DefaultSelectConfig(), BRP: baselines.BRPConfig{Layers: 4, Hidden: 600, BatchSize: 1, Epochs: 250}, BRPSamples: 5000}
+	WriteMarkdown(&b, rs, cfg, map[string]float64{"pixel2": 0.00003})
 	out := b.String()
 	for _, want := range []string{
 		"2 seeds;",
+		"| help | r1 | a, b (2) | titan_rtx_256, gold_6226, fpga, raspi4, eyeriss, pixel2 |",
+		"| x | r2 | a (1) | fpga |",
 		// fpga is RhoDevices[2]: MSE 0.003 and 0.004 → 0.0035 ± 0.000707.
-		"| fpga | TSFT + layer-wise blend | 50 | 0.00350 ± 0.00071 | 0.9000 ± 0.0000 | 0.500 |",
+		"| fpga | TSFT + layer-wise blend | 50 | 0.00350 ± 0.00071 | 0.9000 ± 0.0000 | 0.500 |  |",
+		"| pixel2 (whole ms: MSE floor 0.00003) | TSFT + layer-wise blend | 50 |",
+		// The selection's choices per seed.
+		"| fpga | TSFT, chosen by CV (default) | 10 | 0.10000 ± 0.00000 | 0.9420 ± 0.0000 | 0.100 | c0 ×1; c1 ×1 |",
 		// MSE bar: the first five devices, seed 0 mean (1+…+5)/5·0.001 =
 		// 0.003, seed 1 (2+…+6)/5·0.001 = 0.004 → 0.0035 ± 0.00071;
 		// ρ at 10 shots: 0.95 and 0.96 → 0.9550 ± 0.0071.
@@ -510,15 +567,80 @@ func TestWriteMarkdownKnownRows(t *testing.T) {
 		"| FLOPS | – (0 seeds) | – (0 seeds) |",
 		// BRP-NAS: 5000 samples capped at 900; one device of five: no mean.
 		"| BRP-NAS (5000 samples, 4×600 GCN, batch 1, 250 epochs; paper 0.00512 / ρ 0.789) | – (0 seeds) | – (0 seeds) |",
+		// Partition rows: base ρ@10 0.94; selection (0.940+…+0.945)/6 =
+		// 0.9425; worst device titan_rtx_256 (Δ 0) — the first at the least
+		// Δ; partition x: base 0.6, 0.7 → 0.65 ± 0.0707, selection 0.5,
+		// Δ 0.5 − 0.65 = −0.15.
+		"| help | 0.9400 ± 0.0000 | 0.9425 ± 0.0000 | 0.9550 ± 0.0071 | – |",
+		"+0.0000 (help/titan_rtx_256, 10 shots) |",
+		"| x | 0.6500 ± 0.0707 | 0.5000 ± 0.0000 | – | – |",
+		"-0.1500 (x/fpga, 10 shots) |",
+		// All partitions: per seed the mean over the 7 (partition, device)
+		// pairs; worst is x's.
+		"| **all 2 partitions** |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)
 		}
 	}
 	b.Reset()
-	WriteMarkdown(&b, rs, BenchConfig{Seeds: 2})
+	cfg.BRPSamples = 0
+	WriteMarkdown(&b, rs, cfg, nil)
 	if strings.Contains(b.String(), "BRP-NAS (") {
 		t.Error("BRP-NAS row written without BRP-NAS samples")
+	}
+	// Without a help partition there is no HELP bar table.
+	b.Reset()
+	WriteMarkdown(&b, OfPartition(rs, "x"), BenchConfig{Partitions: parts[1:], Shots: []int{10}, Seeds: 2}, nil)
+	if strings.Contains(b.String(), "HELP's split against its bar") || strings.Contains(b.String(), "all 1 partitions") {
+		t.Errorf("single non-HELP partition:\n%s", b.String())
+	}
+}
+
+// TestWorstDropKnownValues: per (partition, device, shots) the seed-mean of
+// method ρ − base ρ; the most negative wins.
+func TestWorstDropKnownValues(t *testing.T) {
+	rs := []Result{
+		{Partition: "a", Device: "d1", Method: MethodBase, Shots: 10, Seed: 0, Rho: 0.9},
+		{Partition: "a", Device: "d1", Method: MethodSelect, Shots: 10, Seed: 0, Rho: 0.92},
+		{Partition: "a", Device: "d1", Method: MethodBase, Shots: 10, Seed: 1, Rho: 0.9},
+		{Partition: "a", Device: "d1", Method: MethodSelect, Shots: 10, Seed: 1, Rho: 0.86}, // mean Δ (0.02 − 0.04)/2 = −0.01
+		{Partition: "b", Device: "d1", Method: MethodBase, Shots: 50, Seed: 0, Rho: 0.8},
+		{Partition: "b", Device: "d1", Method: MethodSelect, Shots: 50, Seed: 0, Rho: 0.795}, // −0.005
+		{Partition: "b", Device: "d2", Method: MethodTSFT, Shots: 50, Seed: 0, Rho: 0.1},
+	}
+	d, where := WorstDrop(rs, MethodSelect)
+	if !near(d, -0.01, 1e-12) || where != "a/d1, 10 shots" {
+		t.Fatalf("worst drop %v at %q, want −0.01 at a/d1, 10 shots", d, where)
+	}
+	if d, _ := WorstDrop(rs, MethodFLOPS); !math.IsNaN(d) {
+		t.Fatalf("no FLOPS rows: %v", d)
+	}
+	if got := OfPartition(rs, "b"); len(got) != 3 || got[0].Device != "d1" || got[2].Device != "d2" {
+		t.Fatalf("OfPartition b: %+v", got)
+	}
+}
+
+// TestMeanOverPartitions: the same device in two partitions counts twice;
+// devices nil takes every (partition, device) pair; a seed lacking one
+// pair is left out.
+func TestMeanOverPartitions(t *testing.T) {
+	rs := []Result{
+		{Partition: "a", Device: "d", Method: MethodSelect, Shots: 10, Seed: 0, Rho: 0.9},
+		{Partition: "b", Device: "d", Method: MethodSelect, Shots: 10, Seed: 0, Rho: 0.7},
+		{Partition: "b", Device: "e", Method: MethodSelect, Shots: 10, Seed: 0, Rho: 0.5},
+		{Partition: "a", Device: "d", Method: MethodSelect, Shots: 10, Seed: 1, Rho: 1.0},
+	}
+	// Seed 0: (0.9 + 0.7 + 0.5)/3 = 0.7; seed 1 lacks two pairs.
+	if m, s, n := MeanOver(rs, MethodSelect, 10, nil, true); !near(m, 0.7, 1e-12) || s != 0 || n != 1 {
+		t.Fatalf("all pairs: %v ± %v over %d, want 0.7 over 1 seed", m, s, n)
+	}
+	// Only d: seed 0 (0.9 + 0.7)/2 = 0.8, seed 1 still lacks b/d.
+	if m, _, n := MeanOver(rs, MethodSelect, 10, []string{"d"}, true); !near(m, 0.8, 1e-12) || n != 1 {
+		t.Fatalf("device d: %v over %d, want 0.8 over 1", m, n)
+	}
+	if m, _, n := MeanOver(rs, MethodSelect, 10, []string{"d", "zz"}, true); !math.IsNaN(m) || n != 0 {
+		t.Fatalf("a device never benchmarked: %v over %d", m, n)
 	}
 }
 

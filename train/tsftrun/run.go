@@ -115,6 +115,9 @@ type AdaptRun struct {
 	Device string
 	Shots  int
 	Adapt  AdaptConfig
+	// Select chooses the predictor by cross-validation (the default); nil
+	// runs TSFT's two stages (with Adapt.BlendFolds' blend).
+	Select *SelectConfig
 	// Seed draws the shots and seeds the adaptation.
 	Seed uint64
 }
@@ -127,7 +130,11 @@ type AdaptReport struct {
 	// W is the blend weight of the network, Lambda the additive model's
 	// ridge strength (+Inf: none).
 	W, Lambda float64
-	Times     Timing
+	// Choice is what the selection chose ("" without selection), with its
+	// cross-validated MSE and the calibrated base model's.
+	Choice           string
+	CVMSE, BaseCVMSE float64
+	Times            Timing
 	// BasePath is the base model's file; BaseLoaded says whether it came
 	// from the cache.
 	BasePath   string
@@ -177,8 +184,16 @@ func RunAdapt(ctx context.Context, ar AdaptRun) (rep AdaptReport, err error) {
 	}
 	rep.Device, rep.Shots, rep.Pseudo, rep.Query = ar.Device, ar.Shots, ar.Adapt.Pseudo, len(task.Query)
 	rep.BaseMSE, rep.BaseRho = task.Score(Predict(base, env.Features, task.Query, task.Device.Emb, nil))
-	m, tm, err := Adapt(base, env.Features, task.Device.Emb, task.Labelled, task.Y, task.Unlabelled, ar.Adapt, rng)
-	if err != nil {
+	var m *Adapted
+	var tm Timing
+	if ar.Select != nil {
+		sel, dt, err := Select(base, env.Features, task.Device.Emb, task.Labelled, task.Y, ar.Adapt, *ar.Select, rng)
+		if err != nil {
+			return rep, err
+		}
+		m, tm.FineTune = &sel.Adapted, dt
+		rep.Choice, rep.CVMSE, rep.BaseCVMSE = sel.String(), sel.CVMSE, sel.BaseCVMSE
+	} else if m, tm, err = Adapt(base, env.Features, task.Device.Emb, task.Labelled, task.Y, task.Unlabelled, ar.Adapt, rng); err != nil {
 		return rep, err
 	}
 	rep.MSE, rep.Rho = task.Score(m.Predict(env.Features, task.Query, nil))
@@ -186,7 +201,8 @@ func RunAdapt(ctx context.Context, ar AdaptRun) (rep AdaptReport, err error) {
 	run.Scalars(0, map[string]float64{"query/mse": rep.MSE, "query/spearman": rep.Rho, "query/base_mse": rep.BaseMSE,
 		"query/base_spearman": rep.BaseRho, "time/finetune_s": tm.FineTune.Seconds(), "time/pseudo_s": tm.Pseudo.Seconds()})
 	rep.ModelPath = filepath.Join(run.Dir(), "tsft-"+ar.Device+".safetensors")
-	meta := map[string]any{"device": ar.Device, "shots": ar.Shots, "embedding": task.Device.Emb, "additive": m.Add, "blend_weight": m.W}
+	meta := map[string]any{"device": ar.Device, "shots": ar.Shots, "embedding": task.Device.Emb, "additive": m.Add, "blend_weight": m.W,
+		"correction": m.Corr, "dead_offset": m.Dead, "choice": rep.Choice}
 	err = SaveModel(rep.ModelPath, m.Net, meta, int64(ar.Adapt.FineTuneSteps+ar.Adapt.PseudoSteps))
 	return rep, err
 }
@@ -200,6 +216,8 @@ func (r AdaptReport) Write(w io.Writer) {
 	fmt.Fprintf(w, "| base model alone | %.5f | %.4f |\n", r.BaseMSE, r.BaseRho)
 	label := "TSFT (fine-tune + pseudo-label)"
 	switch {
+	case r.Choice != "":
+		label = "chosen by cross-validation: " + r.Choice
 	case r.W < 1 && math.IsInf(r.Lambda, 1):
 		label = fmt.Sprintf("TSFT (fine-tune + pseudo-label), scaled by %.1f (no layer-wise model fits these shots)", r.W)
 	case r.W < 1:
@@ -207,6 +225,11 @@ func (r AdaptReport) Write(w io.Writer) {
 	}
 	fmt.Fprintf(w, "| %s | %.5f | %.4f |\n", label, r.MSE, r.Rho)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+	if r.Choice != "" {
+		fmt.Fprintf(w, "cross-validated MSE on the measured cells: chosen %.5f, calibrated base model %.5f; selection %.0f ms\n", r.CVMSE, r.BaseCVMSE, ms(r.Times.FineTune))
+		fmt.Fprintf(w, "adapted model: %s\n", r.ModelPath)
+		return
+	}
 	fmt.Fprintf(w, "stage 1 (fine-tune) %.0f ms, stage 2 (pseudo-label) %.0f ms, total %.0f ms\n",
 		ms(r.Times.FineTune), ms(r.Times.Pseudo), ms(r.Times.FineTune+r.Times.Pseudo))
 	fmt.Fprintf(w, "adapted model: %s\n", r.ModelPath)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cpntrain/cpntrain/checkpoints"
+	"github.com/cpntrain/cpntrain/datasets/nasbench201"
 	"github.com/cpntrain/cpntrain/models/tsft"
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/optim"
@@ -171,7 +172,7 @@ func (b *batchBuf) step(tp *nn.Tape, m *tsft.Model, f *tsft.Features, idx []int,
 	b.feat.Fill(f, idx, m.GNN != nil)
 	n := len(idx)
 	embRows := len(b.emb) / m.Config.Embed
-	pred := m.Forward(tp, b.feat.Edge(tp), b.feat.Graphs(), tp.Const(embRows, m.Config.Embed, b.emb))
+	pred := m.Forward(tp, b.feat.Edge(tp), b.feat.Graphs(), tp.Const(embRows, m.Config.Embed, b.emb), b.feat.Ref(tp))
 	diff := tp.Sub(pred, tp.Const(n, 1, b.y))
 	sq := tp.Square(diff)
 	var loss *nn.Tensor
@@ -199,7 +200,7 @@ func Predict(m *tsft.Model, f *tsft.Features, idx []int, emb []float32, dst []fl
 		e := min(s+bs, len(idx))
 		tp.Reset()
 		fb.Fill(f, idx[s:e], m.GNN != nil)
-		out := m.Forward(tp, fb.Edge(tp), fb.Graphs(), embT())
+		out := m.Forward(tp, fb.Edge(tp), fb.Graphs(), embT(), fb.Ref(tp))
 		copy(dst[s:e], out.Data)
 	}
 	return dst
@@ -238,16 +239,23 @@ type Timing struct {
 	FineTune, Pseudo time.Duration
 }
 
-// Adapted is a model adapted to one device: W·network + (1−W)·additive,
+// Adapted is a model adapted to one device:
+//
+//	W·(A·network(x) + B + Σ_op Beta[op]·count(op in x)) + (1−W)·additive(x) + Dead·[x is dead]
+//
 // where the additive (layer-wise) model Add (models/tsft.Additive) is a
-// ridge regression of the labelled latencies on the operation counts and W
-// is chosen by cross-validation on the labelled cells (W = 1 when blending
-// is off).
+// ridge regression of the measured latencies on the operation counts, the
+// correction Corr (A, B, Beta) is the identity unless Select chose a
+// calibrated or corrected base model, W is chosen by cross-validation on
+// the measured cells (W = 1 when blending is off), and Dead is Select's
+// dead-cell offset (0: none).
 type Adapted struct {
-	Net *tsft.Model
-	Add tsft.Additive
-	W   float32
-	Emb []float32
+	Net  *tsft.Model
+	Corr Correction
+	Add  tsft.Additive
+	W    float32
+	Emb  []float32
+	Dead float32
 }
 
 // Predict returns the adapted predictions for the cells idx. With an
@@ -255,12 +263,23 @@ type Adapted struct {
 // is W·network: the cross-validation that chose W scored it so.
 func (a *Adapted) Predict(f *tsft.Features, idx []int, dst []float32) []float32 {
 	p := Predict(a.Net, f, idx, a.Emb, dst)
-	if a.W == 1 {
-		return p
+	corr := a.Corr
+	if corr == (Correction{}) { // an Adapted built without a correction
+		corr = identity
 	}
-	add := a.Add.Apply(f, idx, make([]float32, len(idx)))
-	for i := range p {
-		p[i] = a.W*p[i] + (1-a.W)*add[i]
+	corr.apply(f, idx, p)
+	if a.W != 1 {
+		add := applyLayerWise(a.Add, f, idx)
+		for i := range p {
+			p[i] = a.W*p[i] + (1-a.W)*add[i]
+		}
+	}
+	if a.Dead != 0 {
+		for i, j := range idx {
+			if !nasbench201.Arch(f.Cells[j]).Connected() {
+				p[i] += a.Dead
+			}
+		}
 	}
 	return p
 }
