@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
