@@ -37,7 +37,7 @@ func benchLatencyCommand() *cli.Command {
 			"--devices instead benchmarks one partition of the devices given, trained on every device the\n" +
 			"rule allows. Writes latency.md, latency.csv and latency.png into --out.",
 		Flags: append(append(tsftFlags(), selectFlags()...),
-			&cli.IntFlag{Name: "partitions", Value: 6, Usage: "the first N documented partitions (help, nasflat-nd, mix-1…4, phones, cpus, gpus, edge, then generated ones)"},
+			&cli.IntFlag{Name: "partitions", Value: tsftrun.NumFixedPartitions, Usage: "the first N documented partitions (help, nasflat-nd, mix-1…4, phones, cpus, gpus, edge, then generated ones)"},
 			&cli.StringFlag{Name: "devices", Usage: "comma-separated target devices: one partition instead of --partitions"},
 			&cli.StringFlag{Name: "shots", Value: "10,20,50", Usage: "comma-separated shot counts (≥ 10)"},
 			&cli.IntFlag{Name: "seeds", Value: 3, Usage: "seeds (base model, sample draws, training)"},

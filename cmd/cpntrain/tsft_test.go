@@ -26,13 +26,24 @@ func TestTSFTSmoke(t *testing.T) {
 	if code := run(args, &so, &se); code != 0 {
 		t.Fatalf("exit %d: %s", code, se.String())
 	}
-	for _, want := range []string{"TSFT (fine-tune + pseudo-label)", "base model alone", "stage 1 (fine-tune)"} {
+	for _, want := range []string{"chosen by cross-validation: ", "base model alone", "cross-validated MSE on the measured cells: chosen"} {
 		if !strings.Contains(so.String(), want) {
 			t.Fatalf("output lacks %q:\n%s", want, so.String())
 		}
 	}
 	if _, err := os.Stat(filepath.Join(out, "tsft-fpga.safetensors")); err != nil {
 		t.Fatalf("adapted checkpoint not written: %v", err)
+	}
+	// The paper's two stages on request.
+	so.Reset()
+	args = append(args[:len(args):len(args)], "--method", "tsft", "--force")
+	if code := run(args, &so, &se); code != 0 {
+		t.Fatalf("--method tsft: exit %d: %s", code, se.String())
+	}
+	for _, want := range []string{"TSFT (fine-tune + pseudo-label)", "base model alone", "stage 1 (fine-tune)"} {
+		if !strings.Contains(so.String(), want) {
+			t.Fatalf("--method tsft output lacks %q:\n%s", want, so.String())
+		}
 	}
 }
 
@@ -47,6 +58,12 @@ func TestTSFTUsageErrors(t *testing.T) {
 		{[]string{"tsft", "--device", "fpga", "--blend-folds", "1"}, "--blend-folds must be 0 (no blend) or between 2 and --shots"},
 		{[]string{"bench", "latency", "--shots", "10,x"}, `"x" is not an integer`},
 		{[]string{"bench", "latency", "--brp-config", "slow"}, "--brp-config must be"},
+		{[]string{"bench", "latency", "--partitions", "2", "--devices", "fpga"}, "not both"},
+		{[]string{"bench", "latency", "--partitions", "0"}, "--partitions must be between 1 and 100"},
+		{[]string{"bench", "latency", "--select-weights", "1,2"}, `--select-weights: "2" is not a weight`},
+		{[]string{"tsft", "--device", "fpga", "--method", "paper"}, "--method must be 'select' or 'tsft'"},
+		{[]string{"tsft", "--device", "fpga", "--select-folds", "1"}, "--select-folds must be 0 (leave-one-out) or between 2"},
+		{[]string{"tsft", "--device", "fpga", "--select-steps", "50,20"}, "--select-steps must list up to 20 increasing"},
 		{[]string{"data", "fetch", "imagenet"}, `unknown dataset "imagenet"`},
 	} {
 		var so, se bytes.Buffer
@@ -101,8 +118,22 @@ func TestBenchLatencySmoke(t *testing.T) {
 			t.Fatalf("%s not written: %v", f, err)
 		}
 	}
-	if !strings.Contains(so.String(), "| fpga | BRP-NAS | 30 |") || !strings.Contains(so.String(), "| raspi4 | layer-wise | 20 |") {
+	if !strings.Contains(so.String(), "| fpga | BRP-NAS | 30 |") || !strings.Contains(so.String(), "| raspi4 | layer-wise | 20 |") ||
+		!strings.Contains(so.String(), "| custom | the devices asked for (--devices) |") {
 		t.Fatalf("table lacks expected rows:\n%s", so.String())
+	}
+	// Two documented partitions: HELP's split and NASFLAT's ND, each with
+	// its table, and the row over both.
+	so.Reset()
+	args = []string{"cpntrain", "--quiet", "--data-dir", root, "--out", t.TempDir(), "bench", "latency", "--epochs", "1", "--cache", t.TempDir(),
+		"--partitions", "2", "--shots", "10", "--seeds", "1", "--brp-samples", "0"}
+	if code := run(args, &so, &se); code != 0 {
+		t.Fatalf("--partitions 2: exit %d: %s", code, se.String())
+	}
+	for _, want := range []string{"### Partition help", "### Partition nasflat-nd", "| **all 2 partitions** |", "### HELP's split against its bar", "| pixel2 (whole ms: MSE floor "} {
+		if !strings.Contains(so.String(), want) {
+			t.Fatalf("--partitions 2 output lacks %q:\n%s", want, so.String())
+		}
 	}
 }
 
@@ -116,11 +147,11 @@ func TestTSFTSeedFlagAfterCommand(t *testing.T) {
 			t.Fatalf("%v: exit %d: %s", args, code, se.String())
 		}
 		for _, l := range strings.Split(so.String(), "\n") {
-			if strings.HasPrefix(l, "| TSFT") {
+			if strings.HasPrefix(l, "| chosen by cross-validation") {
 				return l
 			}
 		}
-		t.Fatalf("no TSFT row:\n%s", so.String())
+		t.Fatalf("no adapted-model row:\n%s", so.String())
 		return ""
 	}
 	common := []string{"--device", "fpga", "--shots", "20", "--pseudo", "50", "--epochs", "1", "--cache", cache}
