@@ -90,6 +90,21 @@ func TestPickChoiceRankGuard(t *testing.T) {
 	}
 }
 
+// TestPickChoiceAveragesRepeats: two cross-validations; a cell's squared
+// error is the mean over them. y = 0; the reference predicts 0.1 in the
+// first and 0.3 in the second: (0.01 + 0.09)/2 = 0.05 per cell. The
+// candidate predicts 0.2 in both (0.04): better on average, though worse
+// than the reference's first repeat.
+func TestPickChoiceAveragesRepeats(t *testing.T) {
+	y := []float32{0, 0}
+	oof := [][][]float32{{{0.1, 0.1}, {0.2, 0.2}}, {{0.3, 0.3}, {0.2, 0.2}}}
+	add := [][]float32{{9, 9}, {9, 9}}
+	c, _, mse, refMSE := pickChoice(oof, add, y, []float32{1}, 0, false)
+	if c != 1 || !near(mse, 0.04, 1e-7) || !near(refMSE, 0.05, 1e-7) {
+		t.Fatalf("candidate %d MSE %v reference %v, want 1, 0.04, 0.05", c, mse, refMSE)
+	}
+}
+
 // TestAffineFitKnownValues: exact lines are recovered; a negative slope
 // or a constant predictor gives the mean.
 func TestAffineFitKnownValues(t *testing.T) {
@@ -513,4 +528,73 @@ func spearmanOf(a, b []float32) float64 {
 		sbb += (rb[i] - mb) * (rb[i] - mb)
 	}
 	return sab / math.Sqrt(saa*sbb)
+}
+
+// TestQuantFloorKnownValue: a device measured in whole milliseconds,
+// latency 3 + (i mod 40) ms: over the pool min 3, max 42, so one
+// millisecond is q = 0.9/39 normalised and the floor q²/12 =
+// 0.81/(1521·12) = 4.43787e-5. "lin" (hundredths of a ms) has none.
+func TestQuantFloorKnownValue(t *testing.T) {
+	d := synthData()
+	lat := make([]float32, len(d.Archs))
+	for i := range lat {
+		lat[i] = float32(3 + i%40)
+	}
+	d.Latency["int"] = lat
+	env, err := NewEnv(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := env.QuantFloor("int")
+	if !ok || !near(f, 0.81/(1521*12), 1e-12) {
+		t.Fatalf("floor %v (%v), want 4.43787e-5", f, ok)
+	}
+	if _, ok := env.QuantFloor("lin"); ok {
+		t.Fatal("lin reported as quantised")
+	}
+	if _, ok := env.QuantFloor("nosuch"); ok {
+		t.Fatal("unknown device reported as quantised")
+	}
+}
+
+// TestGenerateEndsAtALocalOptimum: on random correlation matrices (8
+// devices, halves of 4, no trimming), no swap of a test and a training
+// device lowers the correlation between the halves, Σ ρ over the cut,
+// recomputed here from the matrix.
+func TestGenerateEndsAtALocalOptimum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	names := []string{"d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7"}
+	for trial := 0; trial < 20; trial++ {
+		m := map[string]float64{}
+		for i, a := range names {
+			for _, b := range names[i+1:] {
+				v := 0.98 * rng.Float64()
+				m[a+b], m[b+a] = v, v
+			}
+		}
+		c := handCorrelations(names, func(a, b string) float64 { return m[a+b] })
+		p := c.Generate(names, 4, uint64(trial))
+		if len(p.Test) != 4 || len(p.Train) != 4 {
+			t.Fatalf("trial %d: halves %v / %v", trial, p.Test, p.Train)
+		}
+		cut := func(test, train []string) float64 {
+			var s float64
+			for _, a := range test {
+				for _, b := range train {
+					s += m[a+b]
+				}
+			}
+			return s
+		}
+		base := cut(p.Test, p.Train)
+		for i := range p.Test {
+			for j := range p.Train {
+				te, tr := slices.Clone(p.Test), slices.Clone(p.Train)
+				te[i], tr[j] = tr[j], te[i]
+				if s := cut(te, tr); s < base-1e-9 {
+					t.Fatalf("trial %d: swapping %s and %s lowers the cut from %v to %v", trial, p.Test[i], p.Train[j], base, s)
+				}
+			}
+		}
+	}
 }
