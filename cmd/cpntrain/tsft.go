@@ -36,6 +36,7 @@ func selectFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "select-se", Value: d.SE, Usage: "standard errors by which a candidate must beat the calibrated base model (0: the lowest error wins)"},
 		&cli.StringFlag{Name: "select-steps", Value: "20,50,100", Usage: "fine-tune step counts tried (comma-separated, increasing)"},
 		&cli.StringFlag{Name: "select-weights", Value: "1,0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.2,0.1,0", Usage: "blend weights W of W·candidate + (1−W)·layer-wise tried ('1': no blend)"},
+		&cli.BoolFlag{Name: "select-pseudo", Usage: "also try TSFT's pseudo-labelled stage 2 (one stage-2 run per fold: several times slower)"},
 		&cli.BoolFlag{Name: "select-rank-guard", Value: d.RankGuard, Usage: "only candidates ranking the measured cells (cross-validated Kendall τ) at least as well as the base model"},
 	}
 }
@@ -44,6 +45,7 @@ func selectFlags() []cli.Flag {
 func selectConfig(c *cli.Context) (tsftrun.SelectConfig, error) {
 	cfg := tsftrun.DefaultSelectConfig()
 	cfg.Folds, cfg.Repeats, cfg.SE, cfg.RankGuard = c.Int("select-folds"), c.Int("select-repeats"), c.Float64("select-se"), c.Bool("select-rank-guard")
+	cfg.Pseudo = c.Bool("select-pseudo")
 	steps, err := parseInts(c.String("select-steps"), "select-steps", 1)
 	if err != nil || !slices.IsSorted(steps) || len(steps) > 20 || slices.Max(steps) > 100000 {
 		return cfg, &usageError{msg: "--select-steps must list up to 20 increasing step counts between 1 and 100000.", cmd: c.Command.HelpName}

@@ -4,6 +4,7 @@ package tsftrun
 // partition rule, on hand-built numbers, networks and correlations.
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cpntrain/cpntrain/datasets/nasbench201"
 	"github.com/cpntrain/cpntrain/models/tsft"
+	"github.com/cpntrain/cpntrain/nn"
 )
 
 // grid is the default blend grid.
@@ -596,5 +598,50 @@ func TestGenerateEndsAtALocalOptimum(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestFitComponentsCandidates: the candidates in order — calibrated base,
+// one fine-tuned snapshot per step count (sharing one run: the 2-step
+// snapshot equals a separate 2-step fine-tune), the layer-wise
+// correction, and with Pseudo the pseudo-labelled model.
+func TestFitComponentsCandidates(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	cells := randomCells(30, rng)
+	f := cellsFeatures(t, cells)
+	base := handNet()
+	emb := []float32{0.3, 0, 0, 0}
+	y := make([]float32, 20)
+	for i := range y {
+		y[i] = rng.Float32()
+	}
+	ad := AdaptConfig{FineTuneLR: 0.01, Pseudo: 5, PseudoSteps: 2, PseudoLR: 0.01, PseudoBatch: 4, LabelWeight: 2}
+	cfg := SelectConfig{Folds: 2, Repeats: 1, Steps: []int{1, 2}}
+	tp := nn.NewTape()
+	comps, preds := fitComponents(tp, base, f, emb, seq(0, 20), y, seq(20, 30), ad, cfg, rand.New(rand.NewPCG(1, 1)))
+	var names []string
+	for _, c := range comps {
+		names = append(names, fmt.Sprintf("%s/%d", c.choice, c.steps))
+	}
+	want := []string{ChoiceBase + "/0", ChoiceFineTuned + "/1", ChoiceFineTuned + "/2", ChoiceCorrected + "/0"}
+	if !slices.Equal(names, want) || len(preds) != 4 {
+		t.Fatalf("candidates %v, want %v", names, want)
+	}
+	ad2 := ad
+	ad2.FineTuneSteps = 2
+	sep := fineTune(tp, base, f, emb, seq(0, 20), y, ad2)
+	got := Predict(sep, f, seq(20, 30), emb, nil)
+	for i := range got {
+		if got[i] != preds[2][i] {
+			t.Fatalf("2-step snapshot %v differs from a separate 2-step fine-tune %v", preds[2], got)
+		}
+	}
+	cfg.Pseudo = true
+	comps, _ = fitComponents(tp, base, f, emb, seq(0, 20), y, seq(20, 30), ad, cfg, rand.New(rand.NewPCG(1, 1)))
+	if len(comps) != 5 || comps[4].choice != ChoicePseudo || comps[4].steps != 2 {
+		t.Fatalf("with Pseudo: %d candidates, last %q", len(comps), comps[len(comps)-1].choice)
+	}
+	if _, _, err := Select(base, f, emb, seq(0, 20), y, ad, SelectConfig{Folds: 2, Repeats: 1, SE: 1, Steps: []int{1}, Pseudo: true}, rand.New(rand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
 	}
 }
