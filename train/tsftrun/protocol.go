@@ -132,9 +132,9 @@ type Task struct {
 }
 
 // DeadShotMin is the number of pool cells in a budget from which one of
-// them is a dead cell (no path from input to output): 20 of the 900 pool
-// cells are dead, so a random draw of 10 would measure one only one time
-// in five.
+// them is a dead cell (no path from input to output): 21 of the 900 pool
+// cells are dead (and none of the 10 reference cells), so a random draw of
+// 10 would measure one only about one time in five.
 const DeadShotMin = 10
 
 // NewTask draws the labelled samples of a shots-sample budget: the
