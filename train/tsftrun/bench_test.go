@@ -3,7 +3,6 @@ package tsftrun
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/models/tsft"
@@ -15,7 +14,7 @@ import (
 // base model is pretrained for one epoch (its quality does not change the
 // work done). Needs CPNTRAIN_DATA.
 func BenchmarkSelect(b *testing.B) {
-	env := realEnvB(b)
+	env := realEnv(b)
 	spec := BaseSpec{Model: tsft.DefaultConfig(), Pretrain: PretrainConfig{Epochs: 1, BatchSize: 512, LR: 2e-3, MinLR: 1e-4}, Devices: DefaultSplit().Train, Seed: 1}
 	base, _, _, err := Base(context.Background(), env, spec, BaseOptions{CacheDir: b.TempDir()})
 	if err != nil {
@@ -34,17 +33,4 @@ func BenchmarkSelect(b *testing.B) {
 			}
 		})
 	}
-}
-
-func realEnvB(b *testing.B) *Env {
-	b.Helper()
-	root := os.Getenv("CPNTRAIN_DATA")
-	if root == "" {
-		b.Skip("CPNTRAIN_DATA not set")
-	}
-	env, err := LoadEnv(root)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return env
 }

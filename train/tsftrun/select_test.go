@@ -482,7 +482,7 @@ func TestPartitionsOnHELPData(t *testing.T) {
 }
 
 // realEnv loads HELP's data (every device) or skips without CPNTRAIN_DATA.
-func realEnv(t *testing.T) *Env {
+func realEnv(t testing.TB) *Env {
 	t.Helper()
 	root := os.Getenv("CPNTRAIN_DATA")
 	if root == "" {

@@ -375,39 +375,7 @@ func Adapt(base *tsft.Model, f *tsft.Features, emb []float32, labelled []int, y 
 		return stage1, tm, nil
 	}
 	start = time.Now()
-	np := min(cfg.Pseudo, len(unlabelled))
-	perm := rng.Perm(len(unlabelled))[:np]
-	pidx := make([]int, np)
-	for i, p := range perm {
-		pidx[i] = unlabelled[p]
-	}
-	py := Predict(ft, f, pidx, emb, nil)
-	all := append(append([]int(nil), labelled...), pidx...)
-	ally := append(append([]float32(nil), y...), py...)
-	allw := make([]float32, len(all))
-	for i := range allw {
-		allw[i] = 1
-		if i < len(labelled) {
-			allw[i] = cfg.LabelWeight
-		}
-	}
-	st := base.Clone()
-	opt := optim.NewAdam(nn.Collect(st), optim.AdamConfig{LR: cfg.PseudoLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
-	bs := min(cfg.PseudoBatch, len(all))
-	bi := make([]int, bs)
-	b2 := batchBuf{emb: stage1.Emb}
-	wb := make([]float32, bs)
-	for s := 0; s < cfg.PseudoSteps; s++ {
-		b2.y = b2.y[:0]
-		for k := 0; k < bs; k++ {
-			j := rng.IntN(len(all))
-			bi[k] = all[j]
-			b2.y = append(b2.y, ally[j])
-			wb[k] = allw[j]
-		}
-		b2.step(tp, st, f, bi, wb)
-		opt.Step()
-	}
+	st := pseudoStage(tp, base, ft, f, emb, labelled, y, unlabelled, cfg, rng)
 	out := &Adapted{Net: st, Add: add, W: w, Emb: stage1.Emb}
 	tm.Pseudo = time.Since(start)
 	return out, tm, nil
