@@ -137,28 +137,28 @@ func benchLatency(c *cli.Context) (err error) {
 		log = io.Discard
 	}
 	dir := cacheDir(c)
-	pretrainTimes := map[uint64]float64{}
+	var pretrainTimes []float64
 	getBase := func(spec tsftrun.BaseSpec) (*tsft.Model, error) {
 		prog, done := pretrainProgress(c, spec.Pretrain.Epochs)
 		start := time.Now()
 		m, path, loaded, err := tsftrun.LoadOrPretrain(c.Context, env, spec, dir, prog)
 		if !loaded {
 			done()
-			pretrainTimes[spec.Seed] = time.Since(start).Seconds()
-			fmt.Fprintf(log, "seed %d: pretrained in %.1f s → %s\n", spec.Seed, time.Since(start).Seconds(), path)
+			pretrainTimes = append(pretrainTimes, time.Since(start).Seconds())
+			fmt.Fprintf(log, "seed %d, %d training devices: pretrained in %.1f s → %s\n", spec.Seed, len(spec.Devices), time.Since(start).Seconds(), path)
 		}
 		return m, err
-	}
-	start := time.Now()
-	rs, err := tsftrun.Bench(c.Context, env, cfg, getBase, log)
-	if err != nil {
-		return err
 	}
 	run, err := openRun(c, "bench-latency", cfg)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, run.Close()) }()
+	start := time.Now()
+	rs, err := tsftrun.Bench(c.Context, env, cfg, getBase, log)
+	if err != nil {
+		return err
+	}
 	md, err := os.Create(filepath.Join(run.Dir(), "latency.md"))
 	if err != nil {
 		return err
@@ -166,11 +166,7 @@ func benchLatency(c *cli.Context) (err error) {
 	w := io.MultiWriter(c.App.Writer, md)
 	tsftrun.WriteMarkdown(w, rs, cfg, floors)
 	if len(pretrainTimes) > 0 {
-		fmt.Fprintf(w, "\nPretraining (per seed, not cached): ")
-		for s, t := range pretrainTimes {
-			fmt.Fprintf(w, "seed %d %.1f s; ", s, t)
-		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, "\nPretraining: %d base models not cached, %.1f–%.1f s each.\n", len(pretrainTimes), slices.Min(pretrainTimes), slices.Max(pretrainTimes))
 	}
 	fmt.Fprintf(w, "\nTotal bench time %.0f s. Command: cpntrain %s\n", time.Since(start).Seconds(), strings.Join(os.Args[1:], " "))
 	if err := md.Close(); err != nil {
