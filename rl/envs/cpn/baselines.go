@@ -66,7 +66,7 @@ func (e *Env) WaterFilling() (rl.Action, error) {
 func (e *Env) Fastest() int {
 	best, bt := -1, math.Inf(1)
 	for i, c := range e.cands {
-		t := e.Net.Latency(c, e.task)/1000 + math.Max(0, e.busy[c]-e.now)
+		t := e.Net.Predicted(c, e.task)/1000 + math.Max(0, e.busy[c]-e.now)
 		if t < bt {
 			best, bt = i, t
 		}

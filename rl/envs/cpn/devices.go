@@ -40,6 +40,10 @@ var (
 	gpuBatches  = []int{1, 32, 256}
 )
 
+// LatencyDevices lists the HELP devices (latency files) the simulator
+// reads: the CPUs, every GPU at batch sizes 1, 32 and 256, and the others.
+func LatencyDevices() []string { return latencyDevices() }
+
 // latencyDevices lists the HELP devices the simulator reads.
 func latencyDevices() []string {
 	var d []string
@@ -76,6 +80,42 @@ func LoadLatencies(dir string) (*Latencies, error) {
 	for _, g := range gpuModels {
 		for _, b := range gpuBatches {
 			l.per[g] = append(l.per[g], d.Latency[fmt.Sprintf("%s_%d", g, b)])
+		}
+	}
+	return l, nil
+}
+
+// NewLatencies builds latency tables from one latency per architecture for
+// each of LatencyDevices (by HELP device name, e.g. "titanx_32"), as
+// LoadLatencies does from the files: the tables of predicted latencies a
+// controller sees in place of the measured ones (Network.SetPredictions).
+// A missing device, a table of the wrong length or a value that is not a
+// finite positive number is an error.
+func NewLatencies(byDevice map[string][]float32) (*Latencies, error) {
+	for _, d := range latencyDevices() {
+		t, ok := byDevice[d]
+		if !ok {
+			return nil, fmt.Errorf("cpn: no latencies for device %s", d)
+		}
+		if len(t) != NumArchs {
+			return nil, fmt.Errorf("cpn: device %s has %d latencies, want %d", d, len(t), NumArchs)
+		}
+		for i, v := range t {
+			if !(v > 0) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("cpn: device %s: latency of architecture %d is %v", d, i, v)
+			}
+		}
+	}
+	l := &Latencies{per: map[string][][]float32{}}
+	for _, m := range cpuModels {
+		l.per[m] = [][]float32{byDevice[m]}
+	}
+	for _, m := range otherModels {
+		l.per[m] = [][]float32{byDevice[m]}
+	}
+	for _, g := range gpuModels {
+		for _, b := range gpuBatches {
+			l.per[g] = append(l.per[g], byDevice[fmt.Sprintf("%s_%d", g, b)])
 		}
 	}
 	return l, nil

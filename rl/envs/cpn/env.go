@@ -193,7 +193,7 @@ func (e *Env) observe() Obs {
 	bits := e.task.Bytes * 8
 	for i, c := range e.cands {
 		o.NodeMask[i] = true
-		comp := n.Latency(c, e.task)
+		comp := n.Predicted(c, e.task)
 		wait := 1000 * math.Max(0, e.busy[c]-e.now)
 		nd := &o.Nodes[i]
 		nd.ComputeMs, nd.WaitMs, nd.Hops, nd.Class = comp, wait, h[n.Compute[c].Node], n.Compute[c].Class

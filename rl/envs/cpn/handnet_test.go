@@ -1165,3 +1165,85 @@ func TestFlowHeapTies(t *testing.T) {
 		t.Errorf("released %+v then %+v; want the first pushed (rate 1) first", a, b)
 	}
 }
+
+// TestPredictionsSteerTheControllerNotTheSimulation: two CPUs one link
+// away from the access point, "fast" measured at 1 ms per inference and
+// "slow" at 5 ms. The controller's predictions swap them. The observation
+// shows the predictions (10 inferences: fast 50 ms, slow 10 ms), the
+// Fastest heuristic and wf pick the slow node (predicted faster), and the
+// simulation runs the measured latency: 50 ms of compute on the slow node.
+// Restoring exact predictions (nil) brings the measured values back.
+func TestPredictionsSteerTheControllerNotTheSimulation(t *testing.T) {
+	n := handNetwork(t, 3, []topology.Link{link(0, 1, 1e9, 5), link(0, 2, 1e9, 5)}, []int{0},
+		[]ComputeNode{cpuNode(1, "fast", 1), cpuNode(2, "slow", 5)}, []float64{0, 0}, nil)
+	n.SetPredictions(&Latencies{per: map[string][][]float32{"fast": {flat(5)}, "slow": {flat(1)}}})
+	if n.Exact() {
+		t.Fatal("Exact with predicted tables")
+	}
+	e := handEnv(t, n)
+	e.begin(Task{Images: 10, Bytes: 1e6})
+	o := e.obs
+	var byNode [2]float64
+	for i, c := range e.cands {
+		byNode[c] = o.Nodes[i].ComputeMs
+	}
+	if !near(byNode[0], 50) || !near(byNode[1], 10) {
+		t.Fatalf("observed compute %v ms, want the predictions [50 10]", byNode)
+	}
+	if c := e.cands[e.Fastest()]; c != 1 {
+		t.Fatalf("Fastest picked compute node %d, want 1 (predicted 10 ms)", c)
+	}
+	a, err := WaterFillingFromObs(o)
+	if err != nil || e.cands[a.Index] != 1 {
+		t.Fatalf("wf picked %v (%v), want compute node 1", a, err)
+	}
+	out, err := e.Evaluate(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Transfer 5 + 8 ms on the idle link; compute measured 10 · 5 ms.
+	checkOutcome(t, "slow node", out, 1, 13, 0, 50)
+	n.SetPredictions(nil)
+	if !n.Exact() || !near(n.Predicted(0, Task{Images: 10}), 10) {
+		t.Fatal("nil did not restore the measured latencies")
+	}
+}
+
+// TestNewLatencies: tables by HELP device name are assembled per model,
+// GPUs' in batch order 1, 32, 256 (a GPU at 3, 40 and 200 ms per batch
+// runs 300 images fastest as 2 batches of 256: 400 ms, against 10·40 =
+// 400 — a tie — and 300·3 = 900); missing, short or non-positive tables
+// are errors naming the device.
+func TestNewLatencies(t *testing.T) {
+	by := map[string][]float32{}
+	for _, d := range LatencyDevices() {
+		by[d] = flat(2)
+	}
+	by["titanx_1"], by["titanx_32"], by["titanx_256"] = flat(3), flat(40), flat(200)
+	l, err := NewLatencies(by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.compute("titanx", 0, 300); !near(got, 400) {
+		t.Fatalf("titanx, 300 images: %v ms, want 400", got)
+	}
+	if got := l.compute("fpga", 7, 3); !near(got, 6) {
+		t.Fatalf("fpga, 3 images: %v ms, want 6", got)
+	}
+	for name, mod := range map[string]func(map[string][]float32){
+		"missing":  func(m map[string][]float32) { delete(m, "raspi4") },
+		"short":    func(m map[string][]float32) { m["gold_6226"] = m["gold_6226"][:10] },
+		"NaN":      func(m map[string][]float32) { m["eyeriss"] = flat(float32(math.NaN())) },
+		"zero":     func(m map[string][]float32) { m["2080ti_32"] = flat(0) },
+		"infinite": func(m map[string][]float32) { m["fpga"] = flat(float32(math.Inf(1))) },
+	} {
+		m := map[string][]float32{}
+		for k, v := range by {
+			m[k] = v
+		}
+		mod(m)
+		if _, err := NewLatencies(m); err == nil {
+			t.Errorf("%s table accepted", name)
+		}
+	}
+}

@@ -22,7 +22,8 @@ type ComputeNode struct {
 	Class Class
 	Model string
 
-	tab [][]float32 // the model's latency tables (Latencies.per[Model])
+	tab  [][]float32 // the model's latency tables (Latencies.per[Model])
+	pred [][]float32 // the controller's predictions of them (tab when exact)
 }
 
 // Network is the static part of a simulation, shared (read-only, with
@@ -38,6 +39,7 @@ type Network struct {
 
 	bg      *background
 	lat     *Latencies
+	pred    *Latencies // the controller's predictions (lat when exact)
 	models  [numClasses][]string // distinct models present, per class
 	mu      sync.Mutex
 	byClass map[int]*[numClasses][]int // AP → compute indices per class, nearest first
@@ -95,7 +97,7 @@ func newNetwork(cfg Config, g *topology.Graph, tm *topology.TrafficMatrices, lat
 	if g.N < 3 {
 		return nil, fmt.Errorf("cpn: topology %s has %d nodes; need at least 3", g.Name, g.N)
 	}
-	n := &Network{Cfg: cfg, G: g, lat: lat,
+	n := &Network{Cfg: cfg, G: g, lat: lat, pred: lat,
 		byClass: map[int]*[numClasses][]int{}, hops: map[int][]int{}, paths: map[[2]int]*pathSet{},
 		finder: g.PathFinder(topology.DelayCost)}
 	rng := rand.New(rand.NewPCG(cfg.PlacementSeed, 0x91ace))
@@ -148,7 +150,7 @@ func newNetwork(cfg Config, g *topology.Graph, tm *topology.TrafficMatrices, lat
 		}
 		m := models[count[c]%len(models)]
 		count[c]++
-		n.Compute = append(n.Compute, ComputeNode{Node: node, Class: c, Model: m, tab: lat.per[m]})
+		n.Compute = append(n.Compute, ComputeNode{Node: node, Class: c, Model: m, tab: lat.per[m], pred: lat.per[m]})
 		if !slices.Contains(n.models[c], m) {
 			n.models[c] = append(n.models[c], m)
 		}
@@ -169,10 +171,48 @@ func newNetwork(cfg Config, g *topology.Graph, tm *topology.TrafficMatrices, lat
 	return n, nil
 }
 
-// Latency returns the measured latency in ms of a task on compute node c.
+// Latency returns the measured latency in ms of a task on compute node c:
+// what the simulation runs.
 func (n *Network) Latency(c int, t Task) float64 {
 	return computeOn(n.Compute[c].tab, t.Arch, t.Images)
 }
+
+// Predicted returns the controller's prediction of Latency: the measured
+// latency unless SetPredictions gave predicted tables.
+func (n *Network) Predicted(c int, t Task) float64 {
+	tab := n.Compute[c].pred
+	if tab == nil {
+		tab = n.Compute[c].tab
+	}
+	return computeOn(tab, t.Arch, t.Images)
+}
+
+// SetPredictions makes the controller — the filter's choice of device
+// class, the observation's compute latencies and everything computed from
+// them (the water-filling controller's estimates, the Fastest baseline) —
+// see p instead of the measured latencies, while the simulation keeps
+// running the measured ones. nil restores the exact predictions. Call it
+// before making environments from n.
+func (n *Network) SetPredictions(p *Latencies) {
+	if p == nil {
+		p = n.lat
+	}
+	n.pred = p
+	for i := range n.Compute {
+		n.Compute[i].pred = p.per[n.Compute[i].Model]
+	}
+}
+
+// predictions returns the controller's latency tables.
+func (n *Network) predictions() *Latencies {
+	if n.pred == nil {
+		return n.lat
+	}
+	return n.pred
+}
+
+// Exact reports whether the controller sees the measured latencies.
+func (n *Network) Exact() bool { return n.pred == nil || n.pred == n.lat }
 
 // fastestClass returns the device class with the lowest mean predicted
 // latency for t over the models present.
@@ -184,7 +224,7 @@ func (n *Network) fastestClass(t Task) Class {
 		}
 		var s float64
 		for _, m := range n.models[c] {
-			s += n.lat.compute(m, t.Arch, t.Images)
+			s += n.predictions().compute(m, t.Arch, t.Images)
 		}
 		if s /= float64(len(n.models[c])); s < bestT {
 			best, bestT = c, s
