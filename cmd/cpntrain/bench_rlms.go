@@ -69,7 +69,11 @@ func benchRLMS(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	cfg := rlmsrun.BenchConfig{Env: ec, Train: tc, Topologies: topos, Seeds: c.Int("seeds"), TestSeed0: 1_000_000,
+	lat, pc, err := predictions(c)
+	if err != nil {
+		return err
+	}
+	cfg := rlmsrun.BenchConfig{Env: ec, Train: tc, Predictions: lat, Topologies: topos, Seeds: c.Int("seeds"), TestSeed0: 1_000_000,
 		Ablation: c.Bool("ablation"), DQN: c.Bool("dqn"), PPO: c.Bool("ppo"), DQNSteps: c.Int64("dqn-steps"), SweepsOnly: c.Bool("sweeps-only")}
 	if s := c.String("ks"); s != "" {
 		if cfg.Ks, err = parseInts(s, "ks", 1); err != nil {
@@ -85,7 +89,7 @@ func benchRLMS(c *cli.Context) (err error) {
 			cfg.Mixes = append(cfg.Mixes, mix)
 		}
 	}
-	run, err := openRun(c, "bench-rlms", map[string]any{"bench": cfg})
+	run, err := openRun(c, "bench-rlms", map[string]any{"bench": cfg, "predictor": pc})
 	if err != nil {
 		return err
 	}

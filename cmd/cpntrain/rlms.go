@@ -8,10 +8,13 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cpntrain/cpntrain/datasets/nasbench201"
 	"github.com/cpntrain/cpntrain/datasets/topology"
 	"github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 	"github.com/cpntrain/cpntrain/train/rlmsrun"
+	"github.com/cpntrain/cpntrain/train/runlog"
+	"github.com/cpntrain/cpntrain/train/tsftrun"
 )
 
 // topologyNames are the --topology values.
@@ -26,7 +29,40 @@ func simFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "load", Value: d.Load, Usage: "background traffic: mean utilisation of the busiest link"},
 		&cli.Float64Flag{Name: "arrival-rate", Value: d.ArrivalRate, Usage: "tasks per second"},
 		&cli.IntFlag{Name: "tasks", Value: d.Tasks, Usage: "tasks per episode (and per test episode)"},
+		&cli.IntFlag{Name: "tsft-shots", Value: 0, Usage: "the controller sees compute latencies predicted by TSFT adapted from this many measured architectures per device (0: the measured latencies, a perfect predictor); base models are cached in the user cache"},
 	}
+}
+
+// predictions returns the compute latencies the controller sees by
+// --tsft-shots (nil: the measured ones) and their settings, printing how
+// well each device is predicted.
+func predictions(c *cli.Context) (*cpn.Latencies, *rlmsrun.PredictorConfig, error) {
+	shots := c.Int("tsft-shots")
+	if shots == 0 {
+		return nil, nil, nil
+	}
+	if shots < nasbench201.NumRefs || shots > tsftrun.TrainPool {
+		return nil, nil, &usageError{msg: fmt.Sprintf("--tsft-shots must be 0 (measured latencies) or between %d and %d.", nasbench201.NumRefs, tsftrun.TrainPool), cmd: c.Command.HelpName}
+	}
+	g := globalsFrom(c)
+	pc := rlmsrun.DefaultPredictorConfig(shots, uint64(g.Seed), cacheDir(c))
+	var prog *runlog.Progress
+	pc.Progress = func(fam string, ep, n int) {
+		if prog == nil {
+			prog = runlog.NewProgress(c.App.ErrWriter, n, "pretrain "+fam, g.Quiet)
+		}
+		prog.Add(1, "")
+		if ep == n {
+			prog.Finish()
+			prog = nil
+		}
+	}
+	lat, rep, err := rlmsrun.TSFTLatencies(c.Context, g.DataDir, pc, infoWriter(c))
+	if err != nil {
+		return nil, nil, err
+	}
+	rlmsrun.WritePredictions(infoWriter(c), shots, rep)
+	return lat, &pc, nil
 }
 
 // simConfig reads the simulator flags (K given by the caller).
@@ -168,6 +204,10 @@ func rlmsTrain(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	lat, pc, err := predictions(c)
+	if err != nil {
+		return err
+	}
 	g := globalsFrom(c)
 	name := "rlms-train-" + strings.ToLower(ec.Topology)
 	dir := g.Out
@@ -175,7 +215,7 @@ func rlmsTrain(c *cli.Context) error {
 		dir = defaultRunDir(name, time.Now())
 	}
 	rep, err := rlmsrun.RunTrain(c.Context, rlmsrun.RunConfig{
-		Env: ec, Train: tc, Dir: dir, Record: func(cfg any) any { return runRecord(c, name, cfg) },
+		Env: ec, Train: tc, Predictions: lat, Predictor: pc, Dir: dir, Record: func(cfg any) any { return runRecord(c, name, cfg) },
 		CheckpointEvery: c.Int("checkpoint-every"), EvalSeeds: c.Int("eval-seeds"), Force: c.Bool("force"),
 		Log: infoWriter(c), Quiet: g.Quiet,
 	})
@@ -203,10 +243,15 @@ func rlmsEval(c *cli.Context) error {
 	if ec.P != m.Config.P {
 		return &usageError{msg: fmt.Sprintf("the model splits over %d paths; pass --paths %d.", m.Config.P, m.Config.P), cmd: c.Command.HelpName}
 	}
+	lat, _, err := predictions(c)
+	if err != nil {
+		return err
+	}
 	net, err := cpn.NewNetwork(ec)
 	if err != nil {
 		return err
 	}
+	net.SetPredictions(lat)
 	rows, err := rlmsrun.EvalPolicy(net, rlmsrun.ModelPolicy(m), c.Int("seeds"), cpn.BaselineNames)
 	if err != nil {
 		return err

@@ -34,6 +34,9 @@ type BenchConfig struct {
 	Env cpn.Config
 	// Train is the RLMS-CPN training template (seeds are set per run).
 	Train Config
+	// Predictions are the compute latencies the controller sees (nil: the
+	// measured ones).
+	Predictions *cpn.Latencies
 	// Topologies are evaluated with Env's K and Mix; Seeds per topology.
 	Topologies []string
 	Seeds      int
@@ -111,6 +114,7 @@ func Bench(ctx context.Context, cfg BenchConfig, log io.Writer) ([]Row, error) {
 		if err != nil {
 			return rows, err
 		}
+		net.SetPredictions(cfg.Predictions)
 		fmt.Fprintf(log, "== %s: %s, K=%d, %s tasks (%d nodes, %d access points, %d compute nodes)\n",
 			x.kind, net.G.Name, x.k, x.mix, net.G.N, len(net.APs), len(net.Compute))
 		add := func(r Row) {

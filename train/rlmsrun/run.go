@@ -30,6 +30,10 @@ type RunConfig struct {
 	// Env is the simulator; Train the model and its trainer.
 	Env   cpn.Config
 	Train Config
+	// Predictions are the compute latencies the controller sees (nil: the
+	// measured ones), made by Predictor (recorded with the settings).
+	Predictions *cpn.Latencies
+	Predictor   *PredictorConfig
 	// Dir is the run folder. A folder holding a training state (StateFile)
 	// is resumed.
 	Dir string
@@ -79,6 +83,9 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 	}
 	tc := rc.Train
 	cfgRec := map[string]any{"env": rc.Env, "train": tc}
+	if rc.Predictor != nil {
+		cfgRec["predictor"] = rc.Predictor
+	}
 	rec := any(cfgRec)
 	if rc.Record != nil {
 		rec = rc.Record(cfgRec)
@@ -88,7 +95,7 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 	settingsEnv.DataDir = ""
 	statePath := filepath.Join(rc.Dir, StateFile)
 	run, err := runlog.Start(rc.Dir, runlog.StartOptions{
-		Config: rec, Settings: map[string]any{"env": settingsEnv, "train": tc}, Force: rc.Force,
+		Config: rec, Settings: map[string]any{"env": settingsEnv, "train": tc, "predictor": rc.Predictor}, Force: rc.Force,
 		Checkpoint: func() (int64, bool, error) { return checkpoints.StepOf(statePath) },
 	})
 	if err != nil {
@@ -106,6 +113,7 @@ func RunTrain(ctx context.Context, rc RunConfig) (rep TrainReport, err error) {
 	if err != nil {
 		return rep, err
 	}
+	net.SetPredictions(rc.Predictions)
 	fmt.Fprintf(logw, "%s: %d nodes, %d access points, %d compute nodes (built in %.1f s)\n",
 		net.G.Name, net.G.N, len(net.APs), len(net.Compute), time.Since(start).Seconds())
 	prog := runlog.NewProgress(logw, int(tc.Steps()), "train", rc.Quiet)
