@@ -39,7 +39,7 @@ type Network struct {
 
 	bg      *background
 	lat     *Latencies
-	pred    *Latencies // the controller's predictions (lat when exact)
+	pred    *Latencies           // the controller's predictions (lat when exact)
 	models  [numClasses][]string // distinct models present, per class
 	mu      sync.Mutex
 	byClass map[int]*[numClasses][]int // AP → compute indices per class, nearest first
