@@ -680,6 +680,11 @@ var cliSeeds = [][]string{
 	// rlms.
 	{"rlms"},
 	{"rlms", "train", "--steps", "100"},
+	{"rlms", "train", "--tsft-shots", "5"},
+	{"rlms", "train", "--tsft-shots", "-1"},
+	{"rlms", "train", "--tsft-shots", "100000"},
+	{"rlms", "eval", "--tsft-shots", "9", "--model", "nosuch"},
+	{"bench", "rlms", "--tsft-shots", "1e9"},
 	{"rlms", "train", "--topology", "waxman", "--steps", "100"},
 	{"rlms", "train", "--topology", "nosuch"},
 	{"rlms", "train", "--k", "0"},
