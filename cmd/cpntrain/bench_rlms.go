@@ -35,6 +35,7 @@ func benchRLMSCommand() *cli.Command {
 			&cli.BoolFlag{Name: "ppo", Value: true, Usage: "train RLMS-CPN with PPO too (row rlms-ppo; the --algo flag is ignored here)"},
 			&cli.Int64Flag{Name: "dqn-steps", Value: 100000, Usage: "GNN+DQN training tasks"},
 			&cli.BoolFlag{Name: "sweeps-only", Usage: "run only the --ks and --mixes experiments on the first topology"},
+			&cli.BoolFlag{Name: "generalise", Usage: "instead: train RLMS-CPN on each of --topologies and test every model on every topology, next to Base1, Base3, wf and the oracle (writes generalise.md)"},
 		}, simFlags()...), trainFlags()...),
 		Action: benchRLMS,
 	}
@@ -99,6 +100,20 @@ func benchRLMS(c *cli.Context) (err error) {
 		log = io.Discard
 	}
 	start := time.Now()
+	if c.Bool("generalise") {
+		gr, err := rlmsrun.Generalise(c.Context, cfg, log)
+		if err != nil {
+			return err
+		}
+		md, err := os.Create(filepath.Join(run.Dir(), "generalise.md"))
+		if err != nil {
+			return err
+		}
+		w := io.MultiWriter(c.App.Writer, md)
+		rlmsrun.WriteGeneralisation(w, gr, cfg.Seeds, ec.Tasks)
+		fmt.Fprintf(w, "\nTraining: %d tasks per policy. Total bench time %.0f s. Command: cpntrain %s\n", tc.AC.TotalTimesteps, time.Since(start).Seconds(), strings.Join(os.Args[1:], " "))
+		return md.Close()
+	}
 	rows, err := rlmsrun.Bench(c.Context, cfg, log)
 	if err != nil {
 		return err

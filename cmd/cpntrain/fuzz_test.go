@@ -685,6 +685,7 @@ var cliSeeds = [][]string{
 	{"rlms", "train", "--tsft-shots", "100000"},
 	{"rlms", "eval", "--tsft-shots", "9", "--model", "nosuch"},
 	{"bench", "rlms", "--tsft-shots", "1e9"},
+	{"bench", "rlms", "--generalise", "--topologies", "waxman", "--seeds", "1", "--steps", "100"},
 	{"rlms", "train", "--topology", "waxman", "--steps", "100"},
 	{"rlms", "train", "--topology", "nosuch"},
 	{"rlms", "train", "--k", "0"},
