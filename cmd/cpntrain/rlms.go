@@ -29,6 +29,8 @@ func simFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "load", Value: d.Load, Usage: "background traffic: mean utilisation of the busiest link"},
 		&cli.Float64Flag{Name: "arrival-rate", Value: d.ArrivalRate, Usage: "tasks per second"},
 		&cli.IntFlag{Name: "tasks", Value: d.Tasks, Usage: "tasks per episode (and per test episode)"},
+		&cli.Float64Flag{Name: "tenants", Value: 0, Usage: "share of every compute node's time taken by other tenants' jobs the controller does not see (0: dedicated nodes, the paper's setting)"},
+		&cli.Float64Flag{Name: "tenant-job-ms", Value: 50, Usage: "mean duration of another tenant's job (with --tenants)"},
 		&cli.IntFlag{Name: "tsft-shots", Value: 0, Usage: "the controller sees compute latencies predicted by TSFT adapted from this many measured architectures per device (0: the measured latencies, a perfect predictor); base models are cached in the user cache"},
 	}
 }
@@ -72,6 +74,9 @@ func simConfig(c *cli.Context, topo string, k int) (cpn.Config, error) {
 	cfg.Topology, cfg.K, cfg.P = topo, k, c.Int("paths")
 	cfg.Mix = cpn.Mix(c.String("mix"))
 	cfg.Load, cfg.ArrivalRate, cfg.Tasks = c.Float64("load"), c.Float64("arrival-rate"), c.Int("tasks")
+	if cfg.Tenants = c.Float64("tenants"); cfg.Tenants > 0 {
+		cfg.TenantJobMs = c.Float64("tenant-job-ms")
+	}
 	if !slices.Contains(topologyNames(), strings.ToLower(topo)) {
 		return cfg, &usageError{msg: fmt.Sprintf("unknown topology %q; available: %s.", topo, strings.Join(topologyNames(), ", ")), cmd: c.Command.HelpName}
 	}
@@ -145,6 +150,7 @@ var rlmsFlagNames = map[string]string{
 	"LearningRateActor": "--lr-actor", "LearningRateCritic": "--lr-critic", "LearningRate": "--lr-actor",
 	"Gamma": "--gamma", "EntCoef": "--ent-coef", "CheckpointEvery": "--checkpoint-every", "Checkpoint.Every": "--checkpoint-every",
 	"Dim": "--dim", "Hidden": "--dim", "Rounds": "--rounds", "MinSplit": "--paths",
+	"Tenants": "--tenants", "TenantJobMs": "--tenant-job-ms",
 }
 
 func rlmsCommand() *cli.Command {

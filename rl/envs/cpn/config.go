@@ -76,6 +76,13 @@ type Config struct {
 	MinSplit float64
 	// RewardScale is the latency, in ms, of one unit of negative reward.
 	RewardScale float64
+	// Tenants is the share of every compute node's time taken by other
+	// tenants' jobs the controller does not see (0: none, the paper's
+	// dedicated nodes). Their jobs alternate with idle gaps on each node,
+	// both exponential, busy periods of mean TenantJobMs; neither side
+	// preempts the other (see Env).
+	Tenants     float64 `json:",omitempty"`
+	TenantJobMs float64 `json:",omitempty"`
 }
 
 // DefaultConfig returns the Abilene setting: 2 access points, 5 CPUs and
@@ -109,6 +116,9 @@ const (
 	MinArrivalRate = 1e-3 // tasks per second: one every ~17 minutes
 	MaxArrivalRate = 1e6
 	MaxTasks       = 1_000_000
+	// MaxTenants bounds Config.Tenants: a node always busy with other
+	// tenants would never serve a task.
+	MaxTenants = 0.95
 )
 
 // Validate reports settings out of range.
@@ -144,6 +154,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cpn: MinSplit %v outside [0, 1/P = %v)", c.MinSplit, 1/float64(c.P))
 	case !(c.RewardScale > 0) || math.IsInf(c.RewardScale, 0):
 		return fmt.Errorf("cpn: RewardScale %v must be positive", c.RewardScale)
+	case !(c.Tenants >= 0 && c.Tenants <= MaxTenants):
+		return fmt.Errorf("cpn: Tenants %v outside [0, %g]", c.Tenants, MaxTenants)
+	case c.Tenants > 0 && !(c.TenantJobMs > 0 && c.TenantJobMs <= 1e6):
+		return fmt.Errorf("cpn: TenantJobMs %v outside (0, 1e6] ms", c.TenantJobMs)
 	}
 	return nil
 }

@@ -57,6 +57,11 @@ type Env struct {
 	done   bool
 	reset  bool
 
+	// Other tenants' jobs per compute node (Config.Tenants): the current
+	// or next busy period [tenS, tenE) (s) and the node's own generator.
+	tenS, tenE []float64
+	tenRNG     []rand.PCG
+
 	share               []int32 // scratch: the task's flows per link
 	uses                []pathUse
 	bw, inv, dly, bwAll []float64 // scratch of observe
@@ -95,8 +100,66 @@ func (e *Env) Reset(seed uint64) (Obs, error) {
 	e.res = make([]float64, len(n.G.Links))
 	e.nflows = make([]int32, len(n.G.Links))
 	e.taskNo, e.done, e.reset = 0, false, true
+	e.resetTenants(seed)
 	e.nextTask()
 	return e.obs, nil
+}
+
+// resetTenants starts every node's tenant timeline: an idle gap, then the
+// first busy period, drawn from the node's own generator (seeded from the
+// episode seed and the node), so the timelines do not depend on the
+// decisions until a task postpones a tenant job.
+func (e *Env) resetTenants(seed uint64) {
+	e.tenS, e.tenE, e.tenRNG = nil, nil, nil
+	if e.Net.Cfg.Tenants <= 0 {
+		return
+	}
+	n := len(e.Net.Compute)
+	e.tenS, e.tenE, e.tenRNG = make([]float64, n), make([]float64, n), make([]rand.PCG, n)
+	for c := range n {
+		e.tenRNG[c] = *rand.NewPCG(seed, 0x7e0a+uint64(c))
+		e.tenS[c], e.tenE[c] = e.tenantPeriod(&e.tenRNG[c], 0)
+	}
+}
+
+// tenantPeriod draws the next tenant busy period after time t: an idle
+// gap of mean D·(1−u)/u, then a job of mean D (D = TenantJobMs, u =
+// Tenants), so that the long-run busy share is u.
+func (e *Env) tenantPeriod(src *rand.PCG, t float64) (start, end float64) {
+	cfg := e.Net.Cfg
+	r := rand.New(src)
+	d := cfg.TenantJobMs / 1000
+	start = t + r.ExpFloat64()*d*(1-cfg.Tenants)/cfg.Tenants
+	return start, start + r.ExpFloat64()*d
+}
+
+// tenantStart returns when a task ready at time ready (its data arrived
+// and the node's earlier tasks done) starts on node c given the tenants'
+// jobs: at ready, or when the tenant job running then ends. With commit
+// the node's timeline advances to the task and a tenant job that would
+// start during the task's compute is postponed to its end; otherwise the
+// state is left alone (Evaluate and the oracle work on copies).
+func (e *Env) tenantStart(c int, ready, compute float64, commit bool) float64 {
+	if e.tenS == nil {
+		return ready
+	}
+	src, s, end := e.tenRNG[c], e.tenS[c], e.tenE[c]
+	for end <= ready {
+		s, end = e.tenantPeriod(&src, end)
+	}
+	start := ready
+	if s <= ready {
+		start = end // a tenant job is running: wait for it
+		s, end = e.tenantPeriod(&src, end)
+	}
+	if commit {
+		if s < start+compute { // postponed behind the task
+			end += start + compute - s
+			s = start + compute
+		}
+		e.tenRNG[c], e.tenS[c], e.tenE[c] = src, s, end
+	}
+	return start
 }
 
 // Obs returns the current observation.
@@ -344,7 +407,8 @@ func (e *Env) outcome(i int, x []float32, commit bool) Outcome {
 	}
 	compute := n.Latency(c, e.task) / 1000
 	arrive := e.now + transfer
-	wait := math.Max(0, e.busy[c]-arrive)
+	start := e.tenantStart(c, math.Max(arrive, e.busy[c]), compute, commit)
+	wait := start - arrive
 	if commit {
 		e.busy[c] = arrive + wait + compute
 		for _, u := range e.uses {
@@ -392,6 +456,10 @@ type snapshot struct {
 	Task     Task      `json:"task"`
 	Obs      Obs       `json:"obs"`
 	Done     bool      `json:"done"`
+	// The tenants' timelines (Config.Tenants > 0).
+	TenantS   []float64 `json:"tenant_start,omitempty"`
+	TenantE   []float64 `json:"tenant_end,omitempty"`
+	TenantRNG [][]byte  `json:"tenant_rng,omitempty"`
 }
 
 // snapshotFormat is the version of the snapshot layout: 2 since Obs holds
@@ -407,8 +475,16 @@ func (e *Env) Snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(snapshot{Format: snapshotFormat, Topology: e.Net.G.Name, RNG: rs, Now: e.now, TM: e.tm, Busy: e.busy, Flows: e.flows,
-		Res: e.res, NFlows: e.nflows, TaskNo: e.taskNo, Task: e.task, Obs: e.obs, Done: e.done})
+	snap := snapshot{Format: snapshotFormat, Topology: e.Net.G.Name, RNG: rs, Now: e.now, TM: e.tm, Busy: e.busy, Flows: e.flows,
+		Res: e.res, NFlows: e.nflows, TaskNo: e.taskNo, Task: e.task, Obs: e.obs, Done: e.done, TenantS: e.tenS, TenantE: e.tenE}
+	for c := range e.tenRNG {
+		b, err := e.tenRNG[c].MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		snap.TenantRNG = append(snap.TenantRNG, b)
+	}
+	return json.Marshal(snap)
 }
 
 // Restore implements rl.Snapshotter.
@@ -434,6 +510,21 @@ func (e *Env) Restore(b []byte) (Obs, error) {
 	src := &rand.PCG{}
 	if err := src.UnmarshalBinary(s.RNG); err != nil {
 		return Obs{}, fmt.Errorf("cpn: restore: %w", err)
+	}
+	tenants := n.Cfg.Tenants > 0
+	if tenants && (len(s.TenantS) != len(n.Compute) || len(s.TenantE) != len(n.Compute) || len(s.TenantRNG) != len(n.Compute)) ||
+		!tenants && (s.TenantS != nil || s.TenantE != nil || s.TenantRNG != nil) {
+		return Obs{}, fmt.Errorf("cpn: restore: the snapshot's tenant timelines do not match Tenants %v", n.Cfg.Tenants)
+	}
+	e.tenS, e.tenE, e.tenRNG = nil, nil, nil
+	if tenants {
+		e.tenRNG = make([]rand.PCG, len(n.Compute))
+		for c, b := range s.TenantRNG {
+			if err := e.tenRNG[c].UnmarshalBinary(b); err != nil {
+				return Obs{}, fmt.Errorf("cpn: restore: %w", err)
+			}
+		}
+		e.tenS, e.tenE = s.TenantS, s.TenantE
 	}
 	e.src, e.rng = src, rand.New(src)
 	e.now, e.tm, e.busy, e.flows, e.res, e.nflows = s.Now, s.TM, s.Busy, s.Flows, s.Res, s.NFlows

@@ -1247,3 +1247,74 @@ func TestNewLatencies(t *testing.T) {
 		}
 	}
 }
+
+// tenantNet is oneLink with other tenants on the compute node (their
+// timeline is then set by hand).
+func tenantNet(t *testing.T) *Env {
+	n := handNetwork(t, 2, []topology.Link{link(0, 1, 1e9, 5)}, []int{0},
+		[]ComputeNode{cpuNode(1, "cpu", 1)}, []float64{0}, func(c *Config) { c.Tenants, c.TenantJobMs = 0.5, 20 })
+	return handEnv(t, n)
+}
+
+// TestTenantsKnownValues: a task of 10 inferences (10 ms of compute) over
+// the idle link arrives at the node at 13 ms (5 ms propagation + 8 ms of
+// data). (a) A tenant job running over [0, 30) ms: the task waits 17 ms,
+// latency 13 + 17 + 10 = 40 ms, while the observation shows no wait (the
+// controller does not see tenants), and Evaluate leaves the timeline
+// alone. (b) A tenant job due at [15, 20) ms: the task starts at 13 ms and
+// the job is postponed behind it to [23, 28) ms on commit. (c) Without
+// tenants, the same task does not wait.
+func TestTenantsKnownValues(t *testing.T) {
+	task := Task{Images: 10, Bytes: 1e6}
+	e := tenantNet(t)
+	e.tenS[0], e.tenE[0] = 0, 0.030
+	e.begin(task)
+	if w := e.obs.Nodes[0].WaitMs; w != 0 {
+		t.Fatalf("observed wait %v ms, want 0 (tenants are hidden)", w)
+	}
+	out, err := e.Evaluate(actionOf(0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutcome(t, "tenant running", out, 0, 13, 17, 10)
+	if e.tenS[0] != 0 || e.tenE[0] != 0.030 {
+		t.Fatalf("Evaluate moved the timeline to [%v, %v)", e.tenS[0], e.tenE[0])
+	}
+
+	e = tenantNet(t)
+	e.tenS[0], e.tenE[0] = 0.015, 0.020
+	e.begin(task)
+	out = e.outcome(0, []float32{1}, true)
+	checkOutcome(t, "tenant job due during the task", out, 0, 13, 0, 10)
+	if !near(e.tenS[0], 0.023) || !near(e.tenE[0], 0.028) {
+		t.Fatalf("tenant job at [%v, %v), want postponed to [0.023, 0.028)", e.tenS[0], e.tenE[0])
+	}
+
+	e = handEnv(t, oneLink(t, 0))
+	e.begin(task)
+	out, _ = e.Evaluate(actionOf(0, 1))
+	checkOutcome(t, "no tenants", out, 0, 13, 0, 10)
+}
+
+// TestTenantTimelineShares: over 20,000 drawn periods, the tenants' busy
+// share is Tenants (0.3) and their mean job TenantJobMs (20 ms), each
+// within 3 %.
+func TestTenantTimelineShares(t *testing.T) {
+	n := handNetwork(t, 2, []topology.Link{link(0, 1, 1e9, 5)}, []int{0},
+		[]ComputeNode{cpuNode(1, "cpu", 1)}, []float64{0}, func(c *Config) { c.Tenants, c.TenantJobMs = 0.3, 20 })
+	e := handEnv(t, n)
+	src := e.tenRNG[0]
+	var busy, end float64
+	const periods = 20000
+	for range periods {
+		s, en := e.tenantPeriod(&src, end)
+		busy += en - s
+		end = en
+	}
+	if share := busy / end; math.Abs(share-0.3) > 0.03*0.3 {
+		t.Fatalf("busy share %v, want 0.3", share)
+	}
+	if job := 1000 * busy / periods; math.Abs(job-20) > 0.03*20 {
+		t.Fatalf("mean job %v ms, want 20", job)
+	}
+}

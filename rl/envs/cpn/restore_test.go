@@ -62,3 +62,62 @@ func TestRestoreKeepsTheControllersEstimates(t *testing.T) {
 	}
 	var _ rl.Snapshotter[Obs] = c
 }
+
+// TestRestoreWithTenants: with other tenants on the nodes (busy 40 % of
+// the time, jobs of 30 ms), a restored environment steps exactly as the
+// original (the tenants' timelines and generators travel in the
+// snapshot), the tenants make the same decisions slower than without
+// them, and a snapshot without the timelines is refused.
+func TestRestoreWithTenants(t *testing.T) {
+	net := testNetwork(t, func(c *Config) { c.Tenants, c.TenantJobMs = 0.4, 30 })
+	a := NewEnv(net)
+	if _, err := a.Reset(12); err != nil {
+		t.Fatal(err)
+	}
+	var withT float64
+	for i := 0; i < 20; i++ {
+		act, _ := a.WaterFilling()
+		st, err := a.Step(act)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withT += st.Info["wait_ms"]
+	}
+	snap, err := a.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewEnv(net)
+	if _, err := b.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		wa, _ := a.WaterFilling()
+		wb, _ := b.WaterFilling()
+		sa, _ := a.Step(wa)
+		sb, _ := b.Step(wb)
+		if sa.Reward != sb.Reward || !reflect.DeepEqual(sa.Obs, sb.Obs) {
+			t.Fatalf("step %d after restore: reward %v vs %v", i, sa.Reward, sb.Reward)
+		}
+	}
+	plain := NewEnv(testNetwork(t, nil))
+	if _, err := plain.Reset(12); err != nil {
+		t.Fatal(err)
+	}
+	var without float64
+	for i := 0; i < 20; i++ {
+		act, _ := plain.WaterFilling()
+		st, _ := plain.Step(act)
+		without += st.Info["wait_ms"]
+	}
+	if !(withT > without) {
+		t.Fatalf("waiting with tenants %v ms, without %v ms", withT, without)
+	}
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(snap, &m)
+	delete(m, "tenant_rng")
+	bad, _ := json.Marshal(m)
+	if _, err := NewEnv(net).Restore(bad); err == nil || !strings.Contains(err.Error(), "tenant timelines") {
+		t.Fatalf("snapshot without the tenants' generators: %v", err)
+	}
+}
