@@ -31,6 +31,7 @@ func simFlags() []cli.Flag {
 		&cli.IntFlag{Name: "tasks", Value: d.Tasks, Usage: "tasks per episode (and per test episode)"},
 		&cli.Float64Flag{Name: "tenants", Value: 0, Usage: "share of every compute node's time taken by other tenants' jobs the controller does not see (0: dedicated nodes, the paper's setting)"},
 		&cli.Float64Flag{Name: "tenant-job-ms", Value: 50, Usage: "mean duration of another tenant's job (with --tenants)"},
+		&cli.Float64Flag{Name: "probe-noise", Value: 0, Usage: "probes are samples: each sees every link's cross traffic at bg·(1 + σz), z normal (σ: the variation within a 5-minute traffic interval; 0: exact)"},
 		&cli.IntFlag{Name: "tsft-shots", Value: 0, Usage: "the controller sees compute latencies predicted by TSFT adapted from this many measured architectures per device (0: the measured latencies, a perfect predictor); base models are cached in the user cache"},
 	}
 }
@@ -74,6 +75,7 @@ func simConfig(c *cli.Context, topo string, k int) (cpn.Config, error) {
 	cfg.Topology, cfg.K, cfg.P = topo, k, c.Int("paths")
 	cfg.Mix = cpn.Mix(c.String("mix"))
 	cfg.Load, cfg.ArrivalRate, cfg.Tasks = c.Float64("load"), c.Float64("arrival-rate"), c.Int("tasks")
+	cfg.ProbeNoise = c.Float64("probe-noise")
 	if cfg.Tenants = c.Float64("tenants"); cfg.Tenants > 0 {
 		cfg.TenantJobMs = c.Float64("tenant-job-ms")
 	}
@@ -150,7 +152,7 @@ var rlmsFlagNames = map[string]string{
 	"LearningRateActor": "--lr-actor", "LearningRateCritic": "--lr-critic", "LearningRate": "--lr-actor",
 	"Gamma": "--gamma", "EntCoef": "--ent-coef", "CheckpointEvery": "--checkpoint-every", "Checkpoint.Every": "--checkpoint-every",
 	"Dim": "--dim", "Hidden": "--dim", "Rounds": "--rounds", "MinSplit": "--paths",
-	"Tenants": "--tenants", "TenantJobMs": "--tenant-job-ms",
+	"Tenants": "--tenants", "TenantJobMs": "--tenant-job-ms", "ProbeNoise": "--probe-noise",
 }
 
 func rlmsCommand() *cli.Command {

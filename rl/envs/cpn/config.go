@@ -83,6 +83,12 @@ type Config struct {
 	// preempts the other (see Env).
 	Tenants     float64 `json:",omitempty"`
 	TenantJobMs float64 `json:",omitempty"`
+	// ProbeNoise makes probes samples: each probe sees every link's cross
+	// traffic at bg·max(0, 1 + ProbeNoise·z), z standard normal (the
+	// variation within a traffic-matrix interval), and the observation's
+	// delays, utilisations and available bandwidths are the means over the
+	// probes (0: the probes see the interval's exact state).
+	ProbeNoise float64 `json:",omitempty"`
 }
 
 // DefaultConfig returns the Abilene setting: 2 access points, 5 CPUs and
@@ -156,6 +162,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cpn: RewardScale %v must be positive", c.RewardScale)
 	case !(c.Tenants >= 0 && c.Tenants <= MaxTenants):
 		return fmt.Errorf("cpn: Tenants %v outside [0, %g]", c.Tenants, MaxTenants)
+	case !(c.ProbeNoise >= 0 && c.ProbeNoise <= 10):
+		return fmt.Errorf("cpn: ProbeNoise %v outside [0, 10]", c.ProbeNoise)
 	case c.Tenants > 0 && !(c.TenantJobMs > 0 && c.TenantJobMs <= 1e6):
 		return fmt.Errorf("cpn: TenantJobMs %v outside (0, 1e6] ms", c.TenantJobMs)
 	}

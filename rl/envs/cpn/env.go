@@ -61,6 +61,9 @@ type Env struct {
 	// or next busy period [tenS, tenE) (s) and the node's own generator.
 	tenS, tenE []float64
 	tenRNG     []rand.PCG
+	// probeSrc draws the probes' cross-traffic samples (Config.ProbeNoise
+	// > 0), apart from the task stream.
+	probeSrc *rand.PCG
 
 	share               []int32 // scratch: the task's flows per link
 	uses                []pathUse
@@ -101,6 +104,10 @@ func (e *Env) Reset(seed uint64) (Obs, error) {
 	e.nflows = make([]int32, len(n.G.Links))
 	e.taskNo, e.done, e.reset = 0, false, true
 	e.resetTenants(seed)
+	e.probeSrc = nil
+	if n.Cfg.ProbeNoise > 0 {
+		e.probeSrc = rand.NewPCG(seed, 0x9b0e)
+	}
 	e.nextTask()
 	return e.obs, nil
 }
@@ -221,11 +228,46 @@ func (e *Env) interval() int {
 	return (e.tm + int(e.now/TMInterval)) % e.Net.bg.intervals()
 }
 
+// sampledProbes measures path j of ps with Config.ProbeNoise: each probe
+// samples every link's cross traffic (bg·max(0, 1 + σz)) and sees the
+// queue, utilisation and available bandwidth of that sample. It returns
+// the means over the probes of the path's queueing delay, its largest
+// utilisation, its bottleneck and shared bottleneck bandwidths, and the sum
+// of the probes' delays (Probes of them; the caller divides).
+func (e *Env) sampledProbes(iv int, ps *pathSet, j int) (queue, maxU, bott, bottAll, probeSum float64) {
+	cfg := e.Net.Cfg
+	r := rand.New(e.probeSrc)
+	for range cfg.Probes {
+		var q, mu float64
+		b, ba := math.Inf(1), math.Inf(1)
+		for li, l := range ps.links[j] {
+			bg := e.Net.bg.at(iv, l) * math.Max(0, 1+cfg.ProbeNoise*r.NormFloat64())
+			_, u, ql := e.linkStateBG(l, bg)
+			q += ql
+			mu = math.Max(mu, u)
+			a := e.availBG(l, bg)
+			b = math.Min(b, a)
+			ba = math.Min(ba, a/ps.users[j][li])
+		}
+		queue += q
+		maxU += mu
+		bott += b
+		bottAll += ba
+		probeSum += ps.prop[j] + q + cfg.ProbeBytes*8/b + e.rng.ExpFloat64()*(0.1*q+10e-6)
+	}
+	k := float64(cfg.Probes)
+	return queue / k, maxU / k, bott / k, bottAll / k, probeSum
+}
+
 // linkState returns link l's background load, its utilisation and
 // queueing delay (s) now.
 func (e *Env) linkState(iv, l int) (bg, util, queue float64) {
+	return e.linkStateBG(l, e.Net.bg.at(iv, l))
+}
+
+// linkStateBG is linkState with background load bg.
+func (e *Env) linkStateBG(l int, bg float64) (_, util, queue float64) {
 	lk := e.Net.G.Links[l]
-	bg = e.Net.bg.at(iv, l)
 	util = math.Min(0.99, (bg+e.res[l])/lk.Capacity)
 	queue = e.Net.Cfg.QueueBurst * 8 / lk.Capacity * util / (1 - util)
 	return bg, util, queue
@@ -236,8 +278,12 @@ func (e *Env) linkState(iv, l int) (bg, util, queue float64) {
 // the flows already there plus this one, and at least MinShare of the
 // capacity.
 func (e *Env) avail(iv, l int) float64 {
+	return e.availBG(l, e.Net.bg.at(iv, l))
+}
+
+// availBG is avail with background load bg.
+func (e *Env) availBG(l int, bg float64) float64 {
 	lk := e.Net.G.Links[l]
-	bg := e.Net.bg.at(iv, l)
 	free := lk.Capacity - bg
 	return math.Max(e.Net.Cfg.MinShare*lk.Capacity, math.Max(free-e.res[l], free/float64(e.nflows[l]+1)))
 }
@@ -269,19 +315,22 @@ func (e *Env) observe() Obs {
 				continue
 			}
 			o.PathMask[i*P+j] = true
-			var queue, maxU float64
+			var queue, maxU, probe float64
 			bott, bottAll := math.Inf(1), math.Inf(1)
-			for li, l := range ps.links[j] {
-				_, u, q := e.linkState(iv, l)
-				queue += q
-				maxU = math.Max(maxU, u)
-				a := e.avail(iv, l)
-				bott = math.Min(bott, a)
-				bottAll = math.Min(bottAll, a/ps.users[j][li])
-			}
-			var probe float64
-			for range cfg.Probes {
-				probe += ps.prop[j] + queue + cfg.ProbeBytes*8/bott + e.rng.ExpFloat64()*(0.1*queue+10e-6)
+			if e.probeSrc == nil {
+				for li, l := range ps.links[j] {
+					_, u, q := e.linkState(iv, l)
+					queue += q
+					maxU = math.Max(maxU, u)
+					a := e.avail(iv, l)
+					bott = math.Min(bott, a)
+					bottAll = math.Min(bottAll, a/ps.users[j][li])
+				}
+				for range cfg.Probes {
+					probe += ps.prop[j] + queue + cfg.ProbeBytes*8/bott + e.rng.ExpFloat64()*(0.1*queue+10e-6)
+				}
+			} else {
+				queue, maxU, bott, bottAll, probe = e.sampledProbes(iv, ps, j)
 			}
 			probe /= float64(cfg.Probes)
 			paths[j] = Path{ProbeMs: 1000 * probe, PropMs: 1000 * ps.prop[j], BottleneckBps: bott, Hops: len(ps.links[j]),
@@ -460,6 +509,8 @@ type snapshot struct {
 	TenantS   []float64 `json:"tenant_start,omitempty"`
 	TenantE   []float64 `json:"tenant_end,omitempty"`
 	TenantRNG [][]byte  `json:"tenant_rng,omitempty"`
+	// The probes' generator (Config.ProbeNoise > 0).
+	ProbeRNG []byte `json:"probe_rng,omitempty"`
 }
 
 // snapshotFormat is the version of the snapshot layout: 2 since Obs holds
@@ -477,6 +528,11 @@ func (e *Env) Snapshot() ([]byte, error) {
 	}
 	snap := snapshot{Format: snapshotFormat, Topology: e.Net.G.Name, RNG: rs, Now: e.now, TM: e.tm, Busy: e.busy, Flows: e.flows,
 		Res: e.res, NFlows: e.nflows, TaskNo: e.taskNo, Task: e.task, Obs: e.obs, Done: e.done, TenantS: e.tenS, TenantE: e.tenE}
+	if e.probeSrc != nil {
+		if snap.ProbeRNG, err = e.probeSrc.MarshalBinary(); err != nil {
+			return nil, err
+		}
+	}
 	for c := range e.tenRNG {
 		b, err := e.tenRNG[c].MarshalBinary()
 		if err != nil {
@@ -525,6 +581,16 @@ func (e *Env) Restore(b []byte) (Obs, error) {
 			}
 		}
 		e.tenS, e.tenE = s.TenantS, s.TenantE
+	}
+	e.probeSrc = nil
+	if n.Cfg.ProbeNoise > 0 {
+		if s.ProbeRNG == nil {
+			return Obs{}, fmt.Errorf("cpn: restore: the snapshot has no probe generator for ProbeNoise %v", n.Cfg.ProbeNoise)
+		}
+		e.probeSrc = &rand.PCG{}
+		if err := e.probeSrc.UnmarshalBinary(s.ProbeRNG); err != nil {
+			return Obs{}, fmt.Errorf("cpn: restore: %w", err)
+		}
 	}
 	e.src, e.rng = src, rand.New(src)
 	e.now, e.tm, e.busy, e.flows, e.res, e.nflows = s.Now, s.TM, s.Busy, s.Flows, s.Res, s.NFlows

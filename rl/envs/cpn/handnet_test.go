@@ -1318,3 +1318,41 @@ func TestTenantTimelineShares(t *testing.T) {
 		t.Fatalf("mean job %v ms, want 20", job)
 	}
 }
+
+// TestProbeSamples: one link of 1 Gbit/s carrying 0.5 Gbit/s of cross
+// traffic, 2 probes. Exact probes see 0.5 Gbit/s available every time.
+// With ProbeNoise 0.2 each probe sees 1e9 − 0.5e9·(1 + 0.2z): the
+// observed bandwidth (the mean of 2 probes) has mean 0.5e9 and standard
+// deviation 0.5e9·0.2/√2 = 70.71 Mbit/s; over 4,000 observations the mean
+// is within 3 standard errors (±3.4 Mbit/s) and the deviation within 5 %.
+// The transfer itself still sees the exact state: 5 ms + 0.5 ms of queue
+// + 8e6 bits / 0.5e9 bit/s = 21.5 ms (as in TestOneLinkLatency).
+func TestProbeSamples(t *testing.T) {
+	task := Task{Images: 10, Bytes: 1e6}
+	exact := handEnv(t, oneLink(t, 0.5e9))
+	exact.begin(task)
+	if b := exact.obs.Paths[0].BottleneckBps; !near(b, 0.5e9) {
+		t.Fatalf("exact probes: %v bit/s, want 5e8", b)
+	}
+	n := handNetwork(t, 2, []topology.Link{link(0, 1, 1e9, 5)}, []int{0},
+		[]ComputeNode{cpuNode(1, "cpu", 1)}, []float64{0.5e9}, func(c *Config) { c.ProbeNoise = 0.2 })
+	e := handEnv(t, n)
+	const runs = 4000
+	var sum, sq float64
+	for range runs {
+		e.begin(task)
+		b := e.obs.Paths[0].BottleneckBps
+		sum += b
+		sq += b * b
+	}
+	mean := sum / runs
+	sd := math.Sqrt(sq/runs - mean*mean)
+	if math.Abs(mean-0.5e9) > 3.4e6 || math.Abs(sd-70.71e6) > 0.05*70.71e6 {
+		t.Fatalf("observed bandwidth %.4g ± %.4g, want 5e8 ± 7.071e7", mean, sd)
+	}
+	out, err := e.Evaluate(actionOf(0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutcome(t, "transfer on the exact state", out, 0, 21.5, 0, 10)
+}
