@@ -64,12 +64,13 @@ func TestRestoreKeepsTheControllersEstimates(t *testing.T) {
 }
 
 // TestRestoreWithTenants: with other tenants on the nodes (busy 40 % of
-// the time, jobs of 30 ms), a restored environment steps exactly as the
-// original (the tenants' timelines and generators travel in the
-// snapshot), the tenants make the same decisions slower than without
-// them, and a snapshot without the timelines is refused.
+// the time, jobs of 30 ms) and sampled probes (σ 0.2), a restored
+// environment steps exactly as the original (the tenants' timelines and
+// both generators travel in the snapshot), tasks wait longer than without
+// tenants, and a snapshot without the tenants' or the probes' generator is
+// refused.
 func TestRestoreWithTenants(t *testing.T) {
-	net := testNetwork(t, func(c *Config) { c.Tenants, c.TenantJobMs = 0.4, 30 })
+	net := testNetwork(t, func(c *Config) { c.Tenants, c.TenantJobMs, c.ProbeNoise = 0.4, 30, 0.2 })
 	a := NewEnv(net)
 	if _, err := a.Reset(12); err != nil {
 		t.Fatal(err)
@@ -119,5 +120,11 @@ func TestRestoreWithTenants(t *testing.T) {
 	bad, _ := json.Marshal(m)
 	if _, err := NewEnv(net).Restore(bad); err == nil || !strings.Contains(err.Error(), "tenant timelines") {
 		t.Fatalf("snapshot without the tenants' generators: %v", err)
+	}
+	_ = json.Unmarshal(snap, &m)
+	delete(m, "probe_rng")
+	bad, _ = json.Marshal(m)
+	if _, err := NewEnv(net).Restore(bad); err == nil || !strings.Contains(err.Error(), "probe generator") {
+		t.Fatalf("snapshot without the probes' generator: %v", err)
 	}
 }
