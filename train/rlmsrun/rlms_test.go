@@ -42,7 +42,7 @@ func TestBenchSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"base1": 2, "base2": 2, "base3": 2, "base4": 2, "wf": 2, "oracle": 2, PolicyRLMS: 2, PolicyMLP: 2, PolicyDQN: 2}
+	want := map[string]int{"base1": 2, "base2": 2, "base3": 2, "base4": 2, "wf": 2, "oracle": 2, "oracle-la": 2, PolicyRLMS: 2, PolicyMLP: 2, PolicyDQN: 2}
 	for _, r := range rows {
 		want[r.Policy]--
 		if len(r.MeanMs) != 2 || len(r.PerTaskMs) != ec.Tasks {

@@ -26,10 +26,13 @@ var Baselines = map[string]Baseline{
 	"base4":  func(e *Env) (rl.Action, error) { return e.baseline(e.Nearest(), true) },
 	"wf":     func(e *Env) (rl.Action, error) { return e.WaterFilling() },
 	"oracle": func(e *Env) (rl.Action, error) { return e.Oracle(20) },
+	// The oracle with lookahead over the next 10 tasks (rollouts by the
+	// myopic oracle on a 1/10 grid).
+	"oracle-la": func(e *Env) (rl.Action, error) { return e.Lookahead(10, 20, 10) },
 }
 
 // BaselineNames lists Baselines in report order.
-var BaselineNames = []string{"base1", "base2", "base3", "base4", "wf", "oracle"}
+var BaselineNames = []string{"base1", "base2", "base3", "base4", "wf", "oracle", "oracle-la"}
 
 // WaterFillingFromObs is the wf baseline, a policy of the observation
 // alone: the allowed candidate of smallest estimated response latency
@@ -176,10 +179,26 @@ func (e *Env) baseline(i int, useLP bool) (rl.Action, error) {
 // is myopic — it does not plan for the tasks that follow — which makes it
 // the ceiling of any per-task decision rule on the observed state.
 func (e *Env) Oracle(grid int) (rl.Action, error) {
-	if !e.reset || e.done {
-		return rl.Action{}, rl.ErrEpisodeOver
+	acts, err := e.oracleByCandidate(grid)
+	if err != nil {
+		return rl.Action{}, err
 	}
 	best, bestLat := rl.Action{}, math.Inf(1)
+	for _, a := range acts {
+		if lat := e.outcome(a.Index, a.Values, false).LatencyMs; lat < bestLat {
+			best, bestLat = a, lat
+		}
+	}
+	return best, nil
+}
+
+// oracleByCandidate returns, per candidate, the split of its distinct paths
+// on the 1/grid grid with the least latency of the current task.
+func (e *Env) oracleByCandidate(grid int) ([]rl.Action, error) {
+	if !e.reset || e.done {
+		return nil, rl.ErrEpisodeOver
+	}
+	out := make([]rl.Action, 0, len(e.cands))
 	x := make([]float32, e.Net.Cfg.P)
 	for i := range e.cands {
 		ps := e.psets[i]
@@ -189,6 +208,7 @@ func (e *Env) Oracle(grid int) (rl.Action, error) {
 				distinct = append(distinct, j)
 			}
 		}
+		best, bestLat := rl.Action{}, math.Inf(1)
 		var rec func(k, left int)
 		rec = func(k, left int) {
 			if k == len(distinct)-1 {
@@ -206,6 +226,61 @@ func (e *Env) Oracle(grid int) (rl.Action, error) {
 		}
 		clear(x)
 		rec(0, grid)
+		out = append(out, best)
+	}
+	return out, nil
+}
+
+// Lookahead is the oracle with lookahead: each candidate's best split for
+// the current task (oracleByCandidate) is scored by the task's latency plus
+// the latencies of the next horizon tasks, decided by the myopic oracle
+// (grid rolloutGrid) on a copy of the environment that meets the true
+// future (the same task stream, tenants and background); the best total
+// wins. It plans a short future the controller cannot see, so it bounds
+// what any policy that trades the current task for the next ones can gain.
+// The environment itself is left alone.
+func (e *Env) Lookahead(horizon, grid, rolloutGrid int) (rl.Action, error) {
+	acts, err := e.oracleByCandidate(grid)
+	if err != nil {
+		return rl.Action{}, err
+	}
+	if horizon <= 0 || len(acts) == 1 {
+		best, bestLat := rl.Action{}, math.Inf(1)
+		for _, a := range acts {
+			if lat := e.outcome(a.Index, a.Values, false).LatencyMs; lat < bestLat {
+				best, bestLat = a, lat
+			}
+		}
+		return best, nil
+	}
+	snap, err := e.Snapshot()
+	if err != nil {
+		return rl.Action{}, err
+	}
+	sim := NewEnv(e.Net)
+	best, bestTotal := rl.Action{}, math.Inf(1)
+	for _, a := range acts {
+		if _, err := sim.Restore(snap); err != nil {
+			return rl.Action{}, err
+		}
+		st, err := sim.Step(a)
+		if err != nil {
+			return rl.Action{}, err
+		}
+		total := st.Info["latency_ms"]
+		for h := 0; h < horizon && !st.Truncated && total < bestTotal; h++ {
+			ra, err := sim.Oracle(rolloutGrid)
+			if err != nil {
+				return rl.Action{}, err
+			}
+			if st, err = sim.Step(ra); err != nil {
+				return rl.Action{}, err
+			}
+			total += st.Info["latency_ms"]
+		}
+		if total < bestTotal {
+			best, bestTotal = a, total
+		}
 	}
 	return best, nil
 }

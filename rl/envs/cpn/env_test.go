@@ -1,8 +1,10 @@
 package cpn
 
 import (
+	"bytes"
 	"math"
 	"os"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -314,5 +316,58 @@ func TestOverlap(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("no overlapping paths on Ebone")
+	}
+}
+
+// TestLookahead: with no horizon the lookahead oracle decides as the
+// myopic oracle; with a horizon it leaves the environment as it found it
+// (byte-identical snapshots), and its decision's latency plus the next
+// tasks' (the same rollout) is never above that of the myopic oracle's
+// decision, which is one of the actions it scores.
+func TestLookahead(t *testing.T) {
+	net := testNetwork(t, nil)
+	e := NewEnv(net)
+	if _, err := e.Reset(21); err != nil {
+		t.Fatal(err)
+	}
+	total := func(a rl.Action) float64 {
+		snap, _ := e.Snapshot()
+		sim := NewEnv(net)
+		if _, err := sim.Restore(snap); err != nil {
+			t.Fatal(err)
+		}
+		st, _ := sim.Step(a)
+		s := st.Info["latency_ms"]
+		for h := 0; h < 4 && !st.Truncated; h++ {
+			ra, _ := sim.Oracle(10)
+			st, _ = sim.Step(ra)
+			s += st.Info["latency_ms"]
+		}
+		return s
+	}
+	for i := 0; i < 12; i++ {
+		my, err := e.Oracle(20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		la0, _ := e.Lookahead(0, 20, 10)
+		if !reflect.DeepEqual(my, la0) {
+			t.Fatalf("task %d: horizon 0 chose %v, the oracle %v", i, la0, my)
+		}
+		before, _ := e.Snapshot()
+		la, err := e.Lookahead(4, 20, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, _ := e.Snapshot()
+		if !bytes.Equal(before, after) {
+			t.Fatalf("task %d: Lookahead changed the environment", i)
+		}
+		if tl, tm := total(la), total(my); tl > tm+1e-9 {
+			t.Fatalf("task %d: lookahead's total %v above the myopic decision's %v", i, tl, tm)
+		}
+		if _, err := e.Step(la); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
