@@ -682,6 +682,8 @@ var cliSeeds = [][]string{
 	{"rlms", "train", "--steps", "100"},
 	{"rlms", "train", "--tsft-shots", "5"},
 	{"rlms", "train", "--tenants", "0.99"},
+	{"rlms", "train", "--regime", "harsh"},
+	{"bench", "rlms", "--regime", "realistic", "--tsft-shots", "0", "--topologies", "waxman", "--seeds", "1", "--steps", "100", "--ks", "", "--mixes", ""},
 	{"rlms", "train", "--probe-noise", "-0.1"},
 	{"rlms", "train", "--probe-noise", "11"},
 	{"rlms", "train", "--probe-noise", "0.3", "--steps", "100"},

@@ -29,6 +29,7 @@ func simFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "load", Value: d.Load, Usage: "background traffic: mean utilisation of the busiest link"},
 		&cli.Float64Flag{Name: "arrival-rate", Value: d.ArrivalRate, Usage: "tasks per second"},
 		&cli.IntFlag{Name: "tasks", Value: d.Tasks, Usage: "tasks per episode (and per test episode)"},
+		&cli.StringFlag{Name: "regime", Value: "paper", Usage: "'paper' (dedicated nodes, exact probes, measured latencies) or 'realistic' (--tenants 0.3, --probe-noise 0.3, --tsft-shots 50 unless given; see docs/rlms.md)"},
 		&cli.Float64Flag{Name: "tenants", Value: 0, Usage: "share of every compute node's time taken by other tenants' jobs the controller does not see (0: dedicated nodes, the paper's setting)"},
 		&cli.Float64Flag{Name: "tenant-job-ms", Value: 50, Usage: "mean duration of another tenant's job (with --tenants)"},
 		&cli.Float64Flag{Name: "probe-noise", Value: 0, Usage: "probes are samples: each sees every link's cross traffic at bg·(1 + σz), z normal (σ: the variation within a 5-minute traffic interval; 0: exact)"},
@@ -40,7 +41,11 @@ func simFlags() []cli.Flag {
 // --tsft-shots (nil: the measured ones) and their settings, printing how
 // well each device is predicted.
 func predictions(c *cli.Context) (*cpn.Latencies, *rlmsrun.PredictorConfig, error) {
-	shots := c.Int("tsft-shots")
+	r, err := regimeOf(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	shots := r.shots
 	if shots == 0 {
 		return nil, nil, nil
 	}
@@ -68,6 +73,42 @@ func predictions(c *cli.Context) (*cpn.Latencies, *rlmsrun.PredictorConfig, erro
 	return lat, &pc, nil
 }
 
+// regime is the realism of a run: the paper's setting, or the switches of
+// the realistic regime (docs/rlms.md), each overridden by its own flag.
+type regime struct {
+	name                string
+	tenants, probeNoise float64
+	shots               int
+}
+
+// Realistic regime settings (docs/rlms.md says why these values).
+const (
+	realisticTenants    = 0.3
+	realisticProbeNoise = 0.3
+	realisticShots      = 50
+)
+
+// regimeOf reads --regime and the switches it sets.
+func regimeOf(c *cli.Context) (regime, error) {
+	r := regime{name: c.String("regime"), tenants: c.Float64("tenants"), probeNoise: c.Float64("probe-noise"), shots: c.Int("tsft-shots")}
+	switch r.name {
+	case "paper":
+	case "realistic":
+		if !c.IsSet("tenants") {
+			r.tenants = realisticTenants
+		}
+		if !c.IsSet("probe-noise") {
+			r.probeNoise = realisticProbeNoise
+		}
+		if !c.IsSet("tsft-shots") {
+			r.shots = realisticShots
+		}
+	default:
+		return r, &usageError{msg: fmt.Sprintf("--regime must be 'paper' or 'realistic', not %q.", r.name), cmd: c.Command.HelpName}
+	}
+	return r, nil
+}
+
 // simConfig reads the simulator flags (K given by the caller).
 func simConfig(c *cli.Context, topo string, k int) (cpn.Config, error) {
 	cfg := cpn.DefaultConfig()
@@ -75,8 +116,12 @@ func simConfig(c *cli.Context, topo string, k int) (cpn.Config, error) {
 	cfg.Topology, cfg.K, cfg.P = topo, k, c.Int("paths")
 	cfg.Mix = cpn.Mix(c.String("mix"))
 	cfg.Load, cfg.ArrivalRate, cfg.Tasks = c.Float64("load"), c.Float64("arrival-rate"), c.Int("tasks")
-	cfg.ProbeNoise = c.Float64("probe-noise")
-	if cfg.Tenants = c.Float64("tenants"); cfg.Tenants > 0 {
+	r, err := regimeOf(c)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.ProbeNoise = r.probeNoise
+	if cfg.Tenants = r.tenants; cfg.Tenants > 0 {
 		cfg.TenantJobMs = c.Float64("tenant-job-ms")
 	}
 	if !slices.Contains(topologyNames(), strings.ToLower(topo)) {
