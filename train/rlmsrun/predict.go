@@ -114,7 +114,7 @@ func TSFTLatencies(ctx context.Context, dataDir string, cfg PredictorConfig, log
 				return nil, nil, err
 			}
 			t0 := time.Now()
-			rng := rand.New(rand.NewPCG(cfg.Seed, hashString(d)))
+			rng := rand.New(rand.NewPCG(cfg.Seed, tsftrun.HashName(d)))
 			task, err := env.NewTask(d, cfg.Shots, rng)
 			if err != nil {
 				return nil, nil, err
@@ -178,16 +178,6 @@ func toMs(p, raw []float32, measured []int) []float32 {
 		out[i] = float32(math.Max(a*float64(v)+b, floor))
 	}
 	return out
-}
-
-// hashString is FNV-1a.
-func hashString(s string) uint64 {
-	var h uint64 = 1469598103934665603
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
 }
 
 // WritePredictions prints the per-device prediction quality.

@@ -237,18 +237,9 @@ func (e *Env) interval() int {
 func (e *Env) sampledProbes(iv int, ps *pathSet, j int) (queue, maxU, bott, bottAll, probeSum float64) {
 	cfg := e.Net.Cfg
 	r := rand.New(e.probeSrc)
+	sample := func(l int) float64 { return e.Net.bg.at(iv, l) * math.Max(0, 1+cfg.ProbeNoise*r.NormFloat64()) }
 	for range cfg.Probes {
-		var q, mu float64
-		b, ba := math.Inf(1), math.Inf(1)
-		for li, l := range ps.links[j] {
-			bg := e.Net.bg.at(iv, l) * math.Max(0, 1+cfg.ProbeNoise*r.NormFloat64())
-			_, u, ql := e.linkStateBG(l, bg)
-			q += ql
-			mu = math.Max(mu, u)
-			a := e.availBG(l, bg)
-			b = math.Min(b, a)
-			ba = math.Min(ba, a/ps.users[j][li])
-		}
+		q, mu, b, ba := e.pathState(ps, j, sample)
 		queue += q
 		maxU += mu
 		bott += b
@@ -257,6 +248,25 @@ func (e *Env) sampledProbes(iv int, ps *pathSet, j int) (queue, maxU, bott, bott
 	}
 	k := float64(cfg.Probes)
 	return queue / k, maxU / k, bott / k, bottAll / k, probeSum
+}
+
+// pathState returns, for path j of ps with each link's background load
+// given by bg (called once per link, in path order), the path's queueing
+// delay, its largest utilisation, its bottleneck available bandwidth and
+// its shared bottleneck (each link's available bandwidth divided among the
+// set's paths on it).
+func (e *Env) pathState(ps *pathSet, j int, bg func(l int) float64) (queue, maxU, bott, bottAll float64) {
+	bott, bottAll = math.Inf(1), math.Inf(1)
+	for li, l := range ps.links[j] {
+		b := bg(l)
+		_, u, q := e.linkStateBG(l, b)
+		queue += q
+		maxU = math.Max(maxU, u)
+		a := e.availBG(l, b)
+		bott = math.Min(bott, a)
+		bottAll = math.Min(bottAll, a/ps.users[j][li])
+	}
+	return queue, maxU, bott, bottAll
 }
 
 // linkState returns link l's background load, its utilisation and
@@ -315,17 +325,9 @@ func (e *Env) observe() Obs {
 				continue
 			}
 			o.PathMask[i*P+j] = true
-			var queue, maxU, probe float64
-			bott, bottAll := math.Inf(1), math.Inf(1)
+			var queue, maxU, bott, bottAll, probe float64
 			if e.probeSrc == nil {
-				for li, l := range ps.links[j] {
-					_, u, q := e.linkState(iv, l)
-					queue += q
-					maxU = math.Max(maxU, u)
-					a := e.avail(iv, l)
-					bott = math.Min(bott, a)
-					bottAll = math.Min(bottAll, a/ps.users[j][li])
-				}
+				queue, maxU, bott, bottAll = e.pathState(ps, j, func(l int) float64 { return n.bg.at(iv, l) })
 				for range cfg.Probes {
 					probe += ps.prop[j] + queue + cfg.ProbeBytes*8/bott + e.rng.ExpFloat64()*(0.1*queue+10e-6)
 				}
