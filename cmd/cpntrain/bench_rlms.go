@@ -57,6 +57,9 @@ func benchRLMS(c *cli.Context) (err error) {
 	if len(topos) == 0 {
 		return &usageError{msg: "--topologies is empty.", cmd: c.Command.HelpName}
 	}
+	if c.String("regime") == "both" {
+		return benchRegimes(c, topos)
+	}
 	ec, err := simConfig(c, topos[0], c.Int("k"))
 	if err != nil {
 		return err
@@ -147,4 +150,85 @@ func benchRLMS(c *cli.Context) (err error) {
 	}
 	fmt.Fprintf(infoWriter(c), "wrote %s/{rlms.md,rlms.csv,rlms-per-task.csv} and %d plots\n", run.Dir(), len(files))
 	return nil
+}
+
+// benchRegimes runs the bench in the paper's and the realistic regime on
+// the same test streams and writes both side by side (regimes.md), then
+// each regime's full tables and CSV.
+func benchRegimes(c *cli.Context, topos []string) (err error) {
+	if c.Bool("generalise") {
+		return &usageError{msg: "--generalise runs one regime; pick --regime paper or realistic.", cmd: c.Command.HelpName}
+	}
+	type result struct {
+		name string
+		cfg  rlmsrun.BenchConfig
+		rows []rlmsrun.Row
+	}
+	var res []result
+	for _, name := range []string{"paper", "realistic"} {
+		r, err := regimeNamed(c, name)
+		if err != nil {
+			return err
+		}
+		ec, err := simConfigFor(c, topos[0], c.Int("k"), r)
+		if err != nil {
+			return err
+		}
+		for _, t := range topos[1:] {
+			if _, err := simConfigFor(c, t, c.Int("k"), r); err != nil {
+				return err
+			}
+		}
+		tc, err := trainConfig(c, ec.K, ec.P)
+		if err != nil {
+			return err
+		}
+		lat, _, err := predictionsFor(c, r)
+		if err != nil {
+			return err
+		}
+		cfg := rlmsrun.BenchConfig{Env: ec, Train: tc, Predictions: lat, Topologies: topos, Seeds: c.Int("seeds"), TestSeed0: 1_000_000,
+			Ablation: c.Bool("ablation"), DQN: c.Bool("dqn"), PPO: c.Bool("ppo"), DQNSteps: c.Int64("dqn-steps"), SweepsOnly: true}
+		res = append(res, result{name: name, cfg: cfg})
+	}
+	run, err := openRun(c, "bench-rlms-regimes", map[string]any{"paper": res[0].cfg, "realistic": res[1].cfg})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, run.Close()) }()
+	log := c.App.ErrWriter
+	if globalsFrom(c).Quiet {
+		log = io.Discard
+	}
+	start := time.Now()
+	for i := range res {
+		fmt.Fprintf(log, "== regime %s\n", res[i].name)
+		cfg := res[i].cfg
+		cfg.SweepsOnly = false
+		if res[i].rows, err = rlmsrun.Bench(c.Context, cfg, log); err != nil {
+			return err
+		}
+		if err := rlmsrun.WriteCSV(filepath.Join(run.Dir(), "rlms-"+res[i].name+".csv"), res[i].rows); err != nil {
+			return err
+		}
+	}
+	md, err := os.Create(filepath.Join(run.Dir(), "regimes.md"))
+	if err != nil {
+		return err
+	}
+	w := io.MultiWriter(c.App.Writer, md)
+	rlmsrun.WriteRegimes(w, res[0].rows, res[1].rows, c.Int("seeds"), res[0].cfg.Env.Tasks)
+	rr, _ := regimeNamed(c, "realistic")
+	pred := "the measured compute latencies"
+	if rr.shots > 0 {
+		pred = fmt.Sprintf("TSFT with %d measured architectures per device", rr.shots)
+	}
+	fmt.Fprintf(w, "Realistic regime: other tenants %.2f of each node (jobs of %g ms), probe noise %.2f, %s (docs/rlms.md).\n",
+		res[1].cfg.Env.Tenants, res[1].cfg.Env.TenantJobMs, res[1].cfg.Env.ProbeNoise, pred)
+	for _, r := range res {
+		fmt.Fprintf(w, "\n## Regime %s\n\n", r.name)
+		rlmsrun.WriteMarkdown(w, r.rows, r.cfg.Seeds, r.cfg.Env.Tasks)
+	}
+	fmt.Fprintf(w, "\nTotal bench time %.0f s. Command: cpntrain %s\n", time.Since(start).Seconds(), strings.Join(os.Args[1:], " "))
+	return md.Close()
 }

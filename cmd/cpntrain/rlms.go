@@ -29,7 +29,7 @@ func simFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "load", Value: d.Load, Usage: "background traffic: mean utilisation of the busiest link"},
 		&cli.Float64Flag{Name: "arrival-rate", Value: d.ArrivalRate, Usage: "tasks per second"},
 		&cli.IntFlag{Name: "tasks", Value: d.Tasks, Usage: "tasks per episode (and per test episode)"},
-		&cli.StringFlag{Name: "regime", Value: "paper", Usage: "'paper' (dedicated nodes, exact probes, measured latencies) or 'realistic' (--tenants 0.3, --probe-noise 0.3, --tsft-shots 50 unless given; see docs/rlms.md)"},
+		&cli.StringFlag{Name: "regime", Value: "paper", Usage: "'paper' (dedicated nodes, exact probes, measured latencies) or 'realistic' (--tenants 0.3, --probe-noise 0.3, --tsft-shots 50 unless given; see docs/rlms.md); bench rlms also takes 'both' (side by side)"},
 		&cli.Float64Flag{Name: "tenants", Value: 0, Usage: "share of every compute node's time taken by other tenants' jobs the controller does not see (0: dedicated nodes, the paper's setting)"},
 		&cli.Float64Flag{Name: "tenant-job-ms", Value: 50, Usage: "mean duration of another tenant's job (with --tenants)"},
 		&cli.Float64Flag{Name: "probe-noise", Value: 0, Usage: "probes are samples: each sees every link's cross traffic at bg·(1 + σz), z normal (σ: the variation within a 5-minute traffic interval; 0: exact)"},
@@ -45,6 +45,11 @@ func predictions(c *cli.Context) (*cpn.Latencies, *rlmsrun.PredictorConfig, erro
 	if err != nil {
 		return nil, nil, err
 	}
+	return predictionsFor(c, r)
+}
+
+// predictionsFor is predictions in regime r.
+func predictionsFor(c *cli.Context, r regime) (*cpn.Latencies, *rlmsrun.PredictorConfig, error) {
 	shots := r.shots
 	if shots == 0 {
 		return nil, nil, nil
@@ -90,7 +95,12 @@ const (
 
 // regimeOf reads --regime and the switches it sets.
 func regimeOf(c *cli.Context) (regime, error) {
-	r := regime{name: c.String("regime"), tenants: c.Float64("tenants"), probeNoise: c.Float64("probe-noise"), shots: c.Int("tsft-shots")}
+	return regimeNamed(c, c.String("regime"))
+}
+
+// regimeNamed is the regime name with the switches given by flags.
+func regimeNamed(c *cli.Context, name string) (regime, error) {
+	r := regime{name: name, tenants: c.Float64("tenants"), probeNoise: c.Float64("probe-noise"), shots: c.Int("tsft-shots")}
 	switch r.name {
 	case "paper":
 	case "realistic":
@@ -111,15 +121,20 @@ func regimeOf(c *cli.Context) (regime, error) {
 
 // simConfig reads the simulator flags (K given by the caller).
 func simConfig(c *cli.Context, topo string, k int) (cpn.Config, error) {
+	r, err := regimeOf(c)
+	if err != nil {
+		return cpn.Config{}, err
+	}
+	return simConfigFor(c, topo, k, r)
+}
+
+// simConfigFor is simConfig in regime r.
+func simConfigFor(c *cli.Context, topo string, k int, r regime) (cpn.Config, error) {
 	cfg := cpn.DefaultConfig()
 	cfg.DataDir = globalsFrom(c).DataDir
 	cfg.Topology, cfg.K, cfg.P = topo, k, c.Int("paths")
 	cfg.Mix = cpn.Mix(c.String("mix"))
 	cfg.Load, cfg.ArrivalRate, cfg.Tasks = c.Float64("load"), c.Float64("arrival-rate"), c.Int("tasks")
-	r, err := regimeOf(c)
-	if err != nil {
-		return cfg, err
-	}
 	cfg.ProbeNoise = r.probeNoise
 	if cfg.Tenants = r.tenants; cfg.Tenants > 0 {
 		cfg.TenantJobMs = c.Float64("tenant-job-ms")

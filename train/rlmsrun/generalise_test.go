@@ -47,3 +47,22 @@ func TestGeneraliseTable(t *testing.T) {
 		t.Errorf("diagonal not marked once per topology:\n%s", out)
 	}
 }
+
+// TestWriteRegimesKnownRows: per experiment, each policy's mean in both
+// regimes and the difference: wf 40 and 42 (seeds 39, 41 and 41, 43) →
+// +2.00; a policy only in the paper's rows gets dashes.
+func TestWriteRegimesKnownRows(t *testing.T) {
+	row := func(p string, ms ...float64) Row {
+		return Row{Experiment: "topology", Topology: "Abilene", K: 5, Mix: "mixed", Policy: p, MeanMs: ms}
+	}
+	paper := []Row{row("wf", 39, 41), row("rlms-cpn", 38, 40)}
+	real := []Row{row("wf", 41, 43)}
+	var b bytes.Buffer
+	WriteRegimes(&b, paper, real, 2, 100)
+	out := b.String()
+	for _, want := range []string{"### Abilene, K = 5, mixed tasks", "| wf | 40.00 ± 1.41 | 42.00 ± 1.41 | +2.00 |", "| rlms-cpn | 39.00 ± 1.41 | – | – |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+}

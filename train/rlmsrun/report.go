@@ -151,3 +151,26 @@ func PlotPerTask(dir string, rows []Row) ([]string, error) {
 	}
 	return files, nil
 }
+
+// WriteRegimes writes, per experiment, every policy's latency in the
+// paper's regime next to the realistic one (same test streams), with the
+// difference.
+func WriteRegimes(w io.Writer, paper, realistic []Row, seeds, tasks int) {
+	fmt.Fprintf(w, "Mean response latency (ms) over %d test tasks, mean ± std over %d seeds, in both regimes.\n\n", tasks, seeds)
+	for _, k := range experiments(paper) {
+		gp := group(paper, k.exp, k.topo, k.k, k.mix)
+		gr := group(realistic, k.exp, k.topo, k.k, k.mix)
+		fmt.Fprintf(w, "### %s, K = %d, %s tasks\n\n| policy | paper | realistic | realistic − paper |\n|---|---|---|---|\n", k.topo, k.k, k.mix)
+		for _, p := range gp {
+			mp, sp := p.Mean()
+			r, ok := find(gr, p.Policy)
+			if !ok {
+				fmt.Fprintf(w, "| %s | %.2f ± %.2f | – | – |\n", p.Policy, mp, sp)
+				continue
+			}
+			mr, sr := r.Mean()
+			fmt.Fprintf(w, "| %s | %.2f ± %.2f | %.2f ± %.2f | %+.2f |\n", p.Policy, mp, sp, mr, sr, mr-mp)
+		}
+		fmt.Fprintln(w)
+	}
+}
