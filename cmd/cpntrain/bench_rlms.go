@@ -60,39 +60,15 @@ func benchRLMS(c *cli.Context) (err error) {
 	if c.String("regime") == "both" {
 		return benchRegimes(c, topos)
 	}
-	ec, err := simConfig(c, topos[0], c.Int("k"))
+	r, err := regimeOf(c)
 	if err != nil {
 		return err
 	}
-	for _, t := range topos[1:] {
-		if _, err := simConfig(c, t, c.Int("k")); err != nil {
-			return err
-		}
-	}
-	tc, err := trainConfig(c, ec.K, ec.P)
+	cfg, pc, err := benchConfig(c, topos, r)
 	if err != nil {
 		return err
 	}
-	lat, pc, err := predictions(c)
-	if err != nil {
-		return err
-	}
-	cfg := rlmsrun.BenchConfig{Env: ec, Train: tc, Predictions: lat, Topologies: topos, Seeds: c.Int("seeds"), TestSeed0: 1_000_000,
-		Ablation: c.Bool("ablation"), DQN: c.Bool("dqn"), PPO: c.Bool("ppo"), DQNSteps: c.Int64("dqn-steps"), SweepsOnly: c.Bool("sweeps-only")}
-	if s := c.String("ks"); s != "" {
-		if cfg.Ks, err = parseInts(s, "ks", 1); err != nil {
-			return &usageError{msg: err.Error(), cmd: c.Command.HelpName}
-		}
-	}
-	if s := c.String("mixes"); s != "" {
-		for _, m := range strings.Split(s, ",") {
-			mix := cpn.Mix(strings.TrimSpace(m))
-			if mix != cpn.Mixed && mix != cpn.IOHeavy && mix != cpn.ComputeHeavy {
-				return &usageError{msg: fmt.Sprintf("unknown mix %q in --mixes; available: mixed, io, compute.", m), cmd: c.Command.HelpName}
-			}
-			cfg.Mixes = append(cfg.Mixes, mix)
-		}
-	}
+	ec, tc := cfg.Env, cfg.Train
 	run, err := openRun(c, "bench-rlms", map[string]any{"bench": cfg, "predictor": pc})
 	if err != nil {
 		return err
@@ -108,34 +84,25 @@ func benchRLMS(c *cli.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		md, err := os.Create(filepath.Join(run.Dir(), "generalise.md"))
-		if err != nil {
-			return err
-		}
-		w := io.MultiWriter(c.App.Writer, md)
-		rlmsrun.WriteGeneralisation(w, gr, cfg.Seeds, ec.Tasks)
-		fmt.Fprintf(w, "\nTraining: %d tasks per policy. Total bench time %.0f s. Command: cpntrain %s\n", tc.AC.TotalTimesteps, time.Since(start).Seconds(), strings.Join(os.Args[1:], " "))
-		return md.Close()
+		return writeReport(c, filepath.Join(run.Dir(), "generalise.md"), start, func(w io.Writer) {
+			rlmsrun.WriteGeneralisation(w, gr, cfg.Seeds, ec.Tasks)
+			fmt.Fprintf(w, "\nTraining: %d tasks per policy.\n", tc.AC.TotalTimesteps)
+		})
 	}
 	rows, err := rlmsrun.Bench(c.Context, cfg, log)
 	if err != nil {
 		return err
 	}
-	md, err := os.Create(filepath.Join(run.Dir(), "rlms.md"))
-	if err != nil {
-		return err
-	}
-	w := io.MultiWriter(c.App.Writer, md)
-	rlmsrun.WriteMarkdown(w, rows, cfg.Seeds, ec.Tasks)
-	fmt.Fprintf(w, "Training: %d tasks per policy (%s encoder width %d, prior %v, subset actor %v, %s split); actor-critic γ = %g, Adam %g / %g, %d simulators × %d steps per update; GNN+DQN %d tasks.\n",
-		tc.AC.TotalTimesteps, tc.Model.Encoder, tc.Model.Dim, tc.Model.Prior, tc.Model.Subsets, tc.Model.Split, tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic, tc.AC.NumEnvs, tc.AC.NSteps, cfg.DQNSteps)
-	if cfg.PPO {
-		p := tc.PPO
-		fmt.Fprintf(w, "PPO (rlms-ppo): γ = %g, Adam %g (annealed %v), %d simulators × %d steps per iteration, %d epochs × %d minibatches, clip %g, value clip %v, entropy %g.\n",
-			p.Gamma, p.LearningRate, p.AnnealLR, p.NumEnvs, p.NumSteps, p.UpdateEpochs, p.NumMinibatches, p.ClipCoef, p.ClipVLoss, p.EntCoef)
-	}
-	fmt.Fprintf(w, "\nTotal bench time %.0f s. Command: cpntrain %s\n", time.Since(start).Seconds(), strings.Join(os.Args[1:], " "))
-	if err := md.Close(); err != nil {
+	if err := writeReport(c, filepath.Join(run.Dir(), "rlms.md"), start, func(w io.Writer) {
+		rlmsrun.WriteMarkdown(w, rows, cfg.Seeds, ec.Tasks)
+		fmt.Fprintf(w, "Training: %d tasks per policy (%s encoder width %d, prior %v, subset actor %v, %s split); actor-critic γ = %g, Adam %g / %g, %d simulators × %d steps per update; GNN+DQN %d tasks.\n",
+			tc.AC.TotalTimesteps, tc.Model.Encoder, tc.Model.Dim, tc.Model.Prior, tc.Model.Subsets, tc.Model.Split, tc.AC.Gamma, tc.AC.LearningRateActor, tc.AC.LearningRateCritic, tc.AC.NumEnvs, tc.AC.NSteps, cfg.DQNSteps)
+		if cfg.PPO {
+			p := tc.PPO
+			fmt.Fprintf(w, "PPO (rlms-ppo): γ = %g, Adam %g (annealed %v), %d simulators × %d steps per iteration, %d epochs × %d minibatches, clip %g, value clip %v, entropy %g.\n",
+				p.Gamma, p.LearningRate, p.AnnealLR, p.NumEnvs, p.NumSteps, p.UpdateEpochs, p.NumMinibatches, p.ClipCoef, p.ClipVLoss, p.EntCoef)
+		}
+	}); err != nil {
 		return err
 	}
 	if err := rlmsrun.WriteCSV(filepath.Join(run.Dir(), "rlms.csv"), rows); err != nil {
@@ -160,7 +127,7 @@ func benchRegimes(c *cli.Context, topos []string) (err error) {
 		return &usageError{msg: "--generalise runs one regime; pick --regime paper or realistic.", cmd: c.Command.HelpName}
 	}
 	type result struct {
-		name string
+		reg  regime
 		cfg  rlmsrun.BenchConfig
 		rows []rlmsrun.Row
 	}
@@ -170,26 +137,11 @@ func benchRegimes(c *cli.Context, topos []string) (err error) {
 		if err != nil {
 			return err
 		}
-		ec, err := simConfigFor(c, topos[0], c.Int("k"), r)
+		cfg, _, err := benchConfig(c, topos, r)
 		if err != nil {
 			return err
 		}
-		for _, t := range topos[1:] {
-			if _, err := simConfigFor(c, t, c.Int("k"), r); err != nil {
-				return err
-			}
-		}
-		tc, err := trainConfig(c, ec.K, ec.P)
-		if err != nil {
-			return err
-		}
-		lat, _, err := predictionsFor(c, r)
-		if err != nil {
-			return err
-		}
-		cfg := rlmsrun.BenchConfig{Env: ec, Train: tc, Predictions: lat, Topologies: topos, Seeds: c.Int("seeds"), TestSeed0: 1_000_000,
-			Ablation: c.Bool("ablation"), DQN: c.Bool("dqn"), PPO: c.Bool("ppo"), DQNSteps: c.Int64("dqn-steps"), SweepsOnly: true}
-		res = append(res, result{name: name, cfg: cfg})
+		res = append(res, result{reg: r, cfg: cfg})
 	}
 	run, err := openRun(c, "bench-rlms-regimes", map[string]any{"paper": res[0].cfg, "realistic": res[1].cfg})
 	if err != nil {
@@ -202,33 +154,80 @@ func benchRegimes(c *cli.Context, topos []string) (err error) {
 	}
 	start := time.Now()
 	for i := range res {
-		fmt.Fprintf(log, "== regime %s\n", res[i].name)
-		cfg := res[i].cfg
-		cfg.SweepsOnly = false
-		if res[i].rows, err = rlmsrun.Bench(c.Context, cfg, log); err != nil {
+		fmt.Fprintf(log, "== regime %s\n", res[i].reg.name)
+		if res[i].rows, err = rlmsrun.Bench(c.Context, res[i].cfg, log); err != nil {
 			return err
 		}
-		if err := rlmsrun.WriteCSV(filepath.Join(run.Dir(), "rlms-"+res[i].name+".csv"), res[i].rows); err != nil {
+		if err := rlmsrun.WriteCSV(filepath.Join(run.Dir(), "rlms-"+res[i].reg.name+".csv"), res[i].rows); err != nil {
 			return err
 		}
 	}
-	md, err := os.Create(filepath.Join(run.Dir(), "regimes.md"))
+	return writeReport(c, filepath.Join(run.Dir(), "regimes.md"), start, func(w io.Writer) {
+		rlmsrun.WriteRegimes(w, res[0].rows, res[1].rows, c.Int("seeds"), res[0].cfg.Env.Tasks)
+		real := res[1]
+		pred := "the measured compute latencies"
+		if real.reg.shots > 0 {
+			pred = fmt.Sprintf("TSFT with %d measured architectures per device", real.reg.shots)
+		}
+		fmt.Fprintf(w, "Realistic regime: other tenants %.2f of each node (jobs of %g ms), probe noise %.2f, %s (docs/rlms.md).\n",
+			real.cfg.Env.Tenants, real.cfg.Env.TenantJobMs, real.cfg.Env.ProbeNoise, pred)
+		for _, r := range res {
+			fmt.Fprintf(w, "\n## Regime %s\n\n", r.reg.name)
+			rlmsrun.WriteMarkdown(w, r.rows, r.cfg.Seeds, r.cfg.Env.Tasks)
+		}
+	})
+}
+
+// benchConfig builds the bench of regime r from the flags: the simulator
+// on every topology (checked), the trainer, the controller's predictions,
+// the --ks and --mixes sweeps.
+func benchConfig(c *cli.Context, topos []string, r regime) (rlmsrun.BenchConfig, *rlmsrun.PredictorConfig, error) {
+	var cfg rlmsrun.BenchConfig
+	ec, err := simConfigFor(c, topos[0], c.Int("k"), r)
+	if err != nil {
+		return cfg, nil, err
+	}
+	for _, t := range topos[1:] {
+		if _, err := simConfigFor(c, t, c.Int("k"), r); err != nil {
+			return cfg, nil, err
+		}
+	}
+	tc, err := trainConfig(c, ec.K, ec.P)
+	if err != nil {
+		return cfg, nil, err
+	}
+	lat, pc, err := predictionsFor(c, r)
+	if err != nil {
+		return cfg, nil, err
+	}
+	cfg = rlmsrun.BenchConfig{Env: ec, Train: tc, Predictions: lat, Topologies: topos, Seeds: c.Int("seeds"), TestSeed0: 1_000_000,
+		Ablation: c.Bool("ablation"), DQN: c.Bool("dqn"), PPO: c.Bool("ppo"), DQNSteps: c.Int64("dqn-steps"), SweepsOnly: c.Bool("sweeps-only")}
+	if s := c.String("ks"); s != "" {
+		if cfg.Ks, err = parseInts(s, "ks", 1); err != nil {
+			return cfg, nil, &usageError{msg: err.Error(), cmd: c.Command.HelpName}
+		}
+	}
+	if s := c.String("mixes"); s != "" {
+		for _, m := range strings.Split(s, ",") {
+			mix := cpn.Mix(strings.TrimSpace(m))
+			if mix != cpn.Mixed && mix != cpn.IOHeavy && mix != cpn.ComputeHeavy {
+				return cfg, nil, &usageError{msg: fmt.Sprintf("unknown mix %q in --mixes; available: mixed, io, compute.", m), cmd: c.Command.HelpName}
+			}
+			cfg.Mixes = append(cfg.Mixes, mix)
+		}
+	}
+	return cfg, pc, nil
+}
+
+// writeReport writes a Markdown report to path and to standard output
+// (write's text, then the bench time since start and the command line).
+func writeReport(c *cli.Context, path string, start time.Time, write func(w io.Writer)) error {
+	md, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := io.MultiWriter(c.App.Writer, md)
-	rlmsrun.WriteRegimes(w, res[0].rows, res[1].rows, c.Int("seeds"), res[0].cfg.Env.Tasks)
-	rr, _ := regimeNamed(c, "realistic")
-	pred := "the measured compute latencies"
-	if rr.shots > 0 {
-		pred = fmt.Sprintf("TSFT with %d measured architectures per device", rr.shots)
-	}
-	fmt.Fprintf(w, "Realistic regime: other tenants %.2f of each node (jobs of %g ms), probe noise %.2f, %s (docs/rlms.md).\n",
-		res[1].cfg.Env.Tenants, res[1].cfg.Env.TenantJobMs, res[1].cfg.Env.ProbeNoise, pred)
-	for _, r := range res {
-		fmt.Fprintf(w, "\n## Regime %s\n\n", r.name)
-		rlmsrun.WriteMarkdown(w, r.rows, r.cfg.Seeds, r.cfg.Env.Tasks)
-	}
+	write(w)
 	fmt.Fprintf(w, "\nTotal bench time %.0f s. Command: cpntrain %s\n", time.Since(start).Seconds(), strings.Join(os.Args[1:], " "))
 	return md.Close()
 }
