@@ -150,7 +150,7 @@ type component struct {
 	choice string
 	steps  int
 	net    *tsft.Model
-	corr   Correction
+	corr   *Correction // nil: the network alone
 }
 
 // fitComponents fits every candidate on the cells idx (latencies y) and
@@ -166,7 +166,7 @@ func fitComponents(tp *nn.Tape, base *tsft.Model, f *tsft.Features, emb []float3
 	cal := Correction{A: float32(a), B: float32(b)}
 	p := slices.Clone(be)
 	cal.apply(f, eval, p)
-	comps, preds = append(comps, component{choice: ChoiceBase, net: base, corr: cal}), append(preds, p)
+	comps, preds = append(comps, component{choice: ChoiceBase, net: base, corr: &cal}), append(preds, p)
 	// Fine-tuned snapshots.
 	ft := base.Clone()
 	bb := batchBuf{y: slices.Clone(y), emb: slices.Clone(emb)}
@@ -177,20 +177,35 @@ func fitComponents(tp *nn.Tape, base *tsft.Model, f *tsft.Features, emb []float3
 			bb.step(tp, ft, f, idx, nil)
 			opt.Step()
 		}
-		comps = append(comps, component{choice: ChoiceFineTuned, steps: s, net: ft.Clone(), corr: identity})
+		comps = append(comps, component{choice: ChoiceFineTuned, steps: s, net: ft.Clone()})
 		preds = append(preds, Predict(ft, f, eval, emb, nil))
 	}
 	// The layer-wise correction of the base model.
 	corr := fitCorrection(f, idx, y, bl)
 	p = slices.Clone(be)
 	corr.apply(f, eval, p)
-	comps, preds = append(comps, component{choice: ChoiceCorrected, net: base, corr: corr}), append(preds, p)
+	comps, preds = append(comps, component{choice: ChoiceCorrected, net: base, corr: &corr}), append(preds, p)
 	if cfg.Pseudo && adapt.Pseudo > 0 {
 		st := pseudoStage(tp, base, comps[len(cfg.Steps)].net, f, emb, idx, y, unmeasured(f, idx), adapt, rng)
-		comps = append(comps, component{choice: ChoicePseudo, steps: cfg.Steps[len(cfg.Steps)-1], net: st, corr: identity})
+		comps = append(comps, component{choice: ChoicePseudo, steps: cfg.Steps[len(cfg.Steps)-1], net: st})
 		preds = append(preds, Predict(st, f, eval, emb, nil))
 	}
 	return comps, preds
+}
+
+// oofChoice names candidate c of fitComponents under cfg (the order:
+// calibrated base, one fine-tuned model per step count, layer-wise
+// correction, pseudo-labelled).
+func oofChoice(cfg SelectConfig, c int) component {
+	switch {
+	case c == 0:
+		return component{choice: ChoiceBase}
+	case c <= len(cfg.Steps):
+		return component{choice: ChoiceFineTuned, steps: cfg.Steps[c-1]}
+	case c == len(cfg.Steps)+1:
+		return component{choice: ChoiceCorrected}
+	}
+	return component{choice: ChoicePseudo, steps: cfg.Steps[len(cfg.Steps)-1]}
 }
 
 // unmeasured returns every cell of f not in idx (the pseudo-label pool).
@@ -422,9 +437,18 @@ func Select(base *tsft.Model, f *tsft.Features, emb []float32, labelled []int, y
 		}
 	}
 	c, w, bestMSE, baseMSE := pickChoice(oof, oofAdd, y, weights, cfg.SE, cfg.RankGuard)
-	// Refit the winner on every measured cell.
-	all, _ := fitComponents(tp, base, f, emb, labelled, y, nil, adapt, cfg, rng)
-	win := all[c]
+	// Refit the winner on every measured cell: the fine-tune run only as
+	// far as the winner needs it, stage 2 only if it won.
+	won := oofChoice(cfg, c)
+	rc := cfg
+	rc.Pseudo = won.choice == ChoicePseudo
+	if won.choice == ChoiceFineTuned {
+		rc.Steps = cfg.Steps[:slices.Index(cfg.Steps, won.steps)+1]
+	} else if !rc.Pseudo {
+		rc.Steps = nil
+	}
+	all, _ := fitComponents(tp, base, f, emb, labelled, y, nil, adapt, rc, rng)
+	win := all[slices.IndexFunc(all, func(x component) bool { return x.choice == won.choice && x.steps == won.steps })]
 	sel := &Selected{
 		Adapted: Adapted{Net: win.net, Corr: win.corr, W: w, Emb: slices.Clone(emb)},
 		Choice:  win.choice, Steps: win.steps, CVMSE: bestMSE, BaseCVMSE: baseMSE,

@@ -315,7 +315,7 @@ func TestDeadOffsetRule(t *testing.T) {
 		t.Fatalf("blended offset %v, want −0.25", d)
 	}
 	// Predict applies the offset to dead cells only.
-	a := &Adapted{Net: constModel(0.5), Corr: identity, W: 1, Emb: []float32{0, 0, 0, 0}, Dead: -0.3}
+	a := &Adapted{Net: constModel(0.5), W: 1, Emb: []float32{0, 0, 0, 0}, Dead: -0.3}
 	got := a.Predict(f, []int{0, 1}, nil)
 	if !near(float64(got[0]), 0.2, 1e-6) || !near(float64(got[1]), 0.5, 1e-6) {
 		t.Fatalf("Predict with a dead offset: %v, want [0.2 0.5]", got)
@@ -640,6 +640,13 @@ func TestFitComponentsCandidates(t *testing.T) {
 	comps, _ = fitComponents(tp, base, f, emb, seq(0, 20), y, seq(20, 30), ad, cfg, rand.New(rand.NewPCG(1, 1)))
 	if len(comps) != 5 || comps[4].choice != ChoicePseudo || comps[4].steps != 2 {
 		t.Fatalf("with Pseudo: %d candidates, last %q", len(comps), comps[len(comps)-1].choice)
+	}
+	// oofChoice names each index as fitComponents orders them (Select's
+	// refit finds the winner by that name).
+	for i, comp := range comps {
+		if n := oofChoice(cfg, i); n.choice != comp.choice || n.steps != comp.steps {
+			t.Fatalf("oofChoice(%d) = %s/%d, fitComponents has %s/%d", i, n.choice, n.steps, comp.choice, comp.steps)
+		}
 	}
 	if _, _, err := Select(base, f, emb, seq(0, 20), y, ad, SelectConfig{Folds: 2, Repeats: 1, SE: 1, Steps: []int{1}, Pseudo: true}, rand.New(rand.NewPCG(1, 1))); err != nil {
 		t.Fatal(err)

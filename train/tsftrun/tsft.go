@@ -245,13 +245,13 @@ type Timing struct {
 //
 // where the additive (layer-wise) model Add (models/tsft.Additive) is a
 // ridge regression of the measured latencies on the operation counts, the
-// correction Corr (A, B, Beta) is the identity unless Select chose a
+// correction Corr (A, B, Beta; nil: none) is set when Select chose a
 // calibrated or corrected base model, W is chosen by cross-validation on
 // the measured cells (W = 1 when blending is off), and Dead is Select's
 // dead-cell offset (0: none).
 type Adapted struct {
 	Net  *tsft.Model
-	Corr Correction
+	Corr *Correction
 	Add  tsft.Additive
 	W    float32
 	Emb  []float32
@@ -263,11 +263,9 @@ type Adapted struct {
 // is W·network: the cross-validation that chose W scored it so.
 func (a *Adapted) Predict(f *tsft.Features, idx []int, dst []float32) []float32 {
 	p := Predict(a.Net, f, idx, a.Emb, dst)
-	corr := a.Corr
-	if corr == (Correction{}) { // an Adapted built without a correction
-		corr = identity
+	if a.Corr != nil {
+		a.Corr.apply(f, idx, p)
 	}
-	corr.apply(f, idx, p)
 	if a.W != 1 {
 		add := applyLayerWise(a.Add, f, idx)
 		for i := range p {
