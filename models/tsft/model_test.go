@@ -143,6 +143,14 @@ func TestSetPriorMatchesRidge(t *testing.T) {
 	if err := f.SetPrior([]int{1}); err == nil {
 		t.Error("one reference accepted")
 	}
+	// Two references are the fewest that define a line: accepted, and
+	// Σ_k Ref[c,k] = 1 (the intercept reproduces a constant device).
+	if err := f.SetPrior([]int{3, 7}); err != nil {
+		t.Fatalf("two references refused: %v", err)
+	}
+	if s := f.Ref[0] + f.Ref[1]; math.Abs(float64(s)-1) > 1e-6 {
+		t.Errorf("prior weights of cell 0 sum to %v, want 1", s)
+	}
 	if err := f.SetPrior([]int{1, 50}); err == nil {
 		t.Error("reference out of range accepted")
 	}
