@@ -111,7 +111,7 @@ func benchRLMS(c *cli.Context) (err error) {
 	if err := rlmsrun.WritePerTaskCSV(filepath.Join(run.Dir(), "rlms-per-task.csv"), rows); err != nil {
 		return err
 	}
-	files, err := rlmsrun.PlotPerTask(run.Dir(), rows)
+	files, err := rlmsrun.Plot(run.Dir(), "", rows)
 	if err != nil {
 		return err
 	}
@@ -161,16 +161,15 @@ func benchRegimes(c *cli.Context, topos []string) (err error) {
 		if err := rlmsrun.WriteCSV(filepath.Join(run.Dir(), "rlms-"+res[i].reg.name+".csv"), res[i].rows); err != nil {
 			return err
 		}
+		if _, err := rlmsrun.Plot(run.Dir(), res[i].reg.name+"-", res[i].rows); err != nil {
+			return err
+		}
 	}
 	return writeReport(c, filepath.Join(run.Dir(), "regimes.md"), start, func(w io.Writer) {
 		rlmsrun.WriteRegimes(w, res[0].rows, res[1].rows, c.Int("seeds"), res[0].cfg.Env.Tasks)
-		real := res[1]
-		pred := "the measured compute latencies"
-		if real.reg.shots > 0 {
-			pred = fmt.Sprintf("TSFT with %d measured architectures per device", real.reg.shots)
+		for _, r := range res {
+			fmt.Fprintf(w, "Regime %s: %s (docs/rlms.md).\n\n", r.reg.name, r.reg.describe(r.cfg.Env.TenantJobMs, r.cfg.Env.BurstSize, r.cfg.Env.BurstMs))
 		}
-		fmt.Fprintf(w, "Realistic regime: other tenants %.2f of each node (jobs of %g ms), probe noise %.2f, %s (docs/rlms.md).\n",
-			real.cfg.Env.Tenants, real.cfg.Env.TenantJobMs, real.cfg.Env.ProbeNoise, pred)
 		for _, r := range res {
 			fmt.Fprintf(w, "\n## Regime %s\n\n", r.reg.name)
 			rlmsrun.WriteMarkdown(w, r.rows, r.cfg.Seeds, r.cfg.Env.Tasks)

@@ -32,6 +32,11 @@ func TestMain(m *testing.M) {
 		os.Args = argv
 		main()
 	}
+	// The controller sees the measured compute latencies in these tests
+	// unless a test says otherwise: the default (TSFT from 50 shots)
+	// pretrains 12 base models into the empty test cache, minutes per run.
+	// TestTSFTShotsDefault checks the default itself.
+	os.Setenv(tsftShotsEnv, "0")
 	_, err := os.Stat("runs")
 	before := err == nil
 	code := m.Run()

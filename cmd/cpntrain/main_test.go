@@ -382,3 +382,22 @@ func TestRLSmoke(t *testing.T) {
 		t.Fatalf("unknown algo: exit %d", code)
 	}
 }
+
+// TestTSFTShotsDefault: rlms commands feed the controller TSFT's
+// predictions from 50 measured architectures unless told otherwise (the
+// other tests set CPNTRAIN_TSFT_SHOTS=0 in TestMain), and the variable
+// reaches the flag's check.
+func TestTSFTShotsDefault(t *testing.T) {
+	t.Setenv(tsftShotsEnv, "")
+	os.Unsetenv(tsftShotsEnv)
+	r := runArgs(t, nil, "rlms", "train", "--help")
+	if r.code != exitOK || !strings.Contains(r.stdout, "--tsft-shots value") || !strings.Contains(r.stdout, "(default: 50)") ||
+		!strings.Contains(r.stdout, "$"+tsftShotsEnv) {
+		t.Fatalf("rlms train --help: exit %d, no --tsft-shots default 50 from $%s:\n%s", r.code, tsftShotsEnv, r.stdout)
+	}
+	t.Setenv(tsftShotsEnv, "7")
+	r = runArgs(t, nil, "rlms", "train", "--steps", "100")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--tsft-shots must be 0") {
+		t.Fatalf("%s=7: exit %d, stderr %q", tsftShotsEnv, r.code, r.stderr)
+	}
+}

@@ -68,8 +68,10 @@ type Row struct {
 	Policy     string
 	// MeanMs holds one mean latency per seed.
 	MeanMs []float64
-	// PerTaskMs is the first seed's latency per task (for the plots).
+	// PerTaskMs is the first seed's latency per task (the per-task CSV);
+	// TaskMs every seed's, one after the other (the latency CDFs).
 	PerTaskMs []float64
+	TaskMs    []float64 `json:"-"`
 	// DecisionUs is the mean decision time per task; TrainS the mean
 	// training time per seed (learned policies).
 	DecisionUs, TrainS float64
@@ -174,6 +176,7 @@ func EvalSeeds(net *cpn.Network, name string, policy func(seed int) PolicyMaker,
 		if s == 1 {
 			r.PerTaskMs = ep.LatencyMs
 		}
+		r.TaskMs = append(r.TaskMs, ep.LatencyMs...)
 		dec += ep.DecisionNs / 1000
 	}
 	r.DecisionUs = dec / float64(cfg.Seeds)
@@ -302,7 +305,7 @@ func writeCSV(path string, header []string, body func(w *csv.Writer)) error {
 }
 
 // WritePerTaskCSV writes the first seed's per-task latencies of every
-// policy and experiment (the data of PlotPerTask).
+// policy and experiment (the latency CDFs of Plot pool every seed's).
 func WritePerTaskCSV(path string, rows []Row) error {
 	return writeCSV(path, []string{"experiment", "topology", "k", "mix", "policy", "task", "latency_ms"}, func(w *csv.Writer) {
 		for _, r := range rows {

@@ -45,8 +45,8 @@ func TestBenchSmall(t *testing.T) {
 	want := map[string]int{"base1": 2, "base2": 2, "base3": 2, "base4": 2, "wf": 2, "oracle": 2, "oracle-la": 2, PolicyRLMS: 2, PolicyMLP: 2, PolicyDQN: 2}
 	for _, r := range rows {
 		want[r.Policy]--
-		if len(r.MeanMs) != 2 || len(r.PerTaskMs) != ec.Tasks {
-			t.Fatalf("%s: %d seeds, %d tasks", r.Policy, len(r.MeanMs), len(r.PerTaskMs))
+		if len(r.MeanMs) != 2 || len(r.PerTaskMs) != ec.Tasks || len(r.TaskMs) != 2*ec.Tasks {
+			t.Fatalf("%s: %d seeds, %d tasks, %d over the seeds", r.Policy, len(r.MeanMs), len(r.PerTaskMs), len(r.TaskMs))
 		}
 		for _, m := range r.MeanMs {
 			if !(m > 0) {
@@ -85,8 +85,8 @@ func TestBenchSmall(t *testing.T) {
 	if err := WriteCSV(filepath.Join(dir, "r.csv"), rows); err != nil {
 		t.Fatal(err)
 	}
-	files, err := PlotPerTask(dir, rows)
-	if err != nil || len(files) != 4 {
+	files, err := Plot(dir, "x-", rows)
+	if err != nil || len(files) != 5 {
 		t.Fatalf("plots %v, %v", files, err)
 	}
 }

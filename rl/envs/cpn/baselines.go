@@ -122,7 +122,6 @@ func ECMPFromObs(o Obs, i int) []float32 {
 // traffic-engineering baselines.
 func (e *Env) LPSplit(i int) ([]float32, error) {
 	ps := e.psets[i]
-	iv := e.interval()
 	var distinct []int
 	for j, o := range ps.orig {
 		if o == j {
@@ -139,7 +138,7 @@ func (e *Env) LPSplit(i int) ([]float32, error) {
 			if !ok {
 				r = len(a)
 				rows[l] = r
-				bg, _, _ := e.linkState(iv, l)
+				bg, _, _ := e.linkState(e.probeTime(), l) // the background as the probes saw it
 				a = append(a, (bg+e.res[l])/e.Net.G.Links[l].Capacity)
 				B = append(B, make([]float64, len(distinct)))
 			}

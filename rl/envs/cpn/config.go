@@ -89,6 +89,25 @@ type Config struct {
 	// delays, utilisations and available bandwidths are the means over the
 	// probes (0: the probes see the interval's exact state).
 	ProbeNoise float64 `json:",omitempty"`
+	// TrafficDrift interpolates the background linearly between
+	// consecutive traffic-matrix intervals (matrix i holds at the start of
+	// interval i and turns into matrix i+1 over its 5 minutes) instead of
+	// holding each matrix for its whole interval.
+	TrafficDrift bool `json:",omitempty"`
+	// BurstShare > 0 adds bursts of cross traffic on top of the matrices:
+	// time is cut into slots of BurstMs, and in each slot every link
+	// independently carries BurstSize·capacity more with probability
+	// BurstShare (on/off bursts, runs of geometric length). A slot's state
+	// is a hash of the episode seed, the link and the slot, so the future
+	// is fixed (the lookahead oracle meets the same bursts).
+	BurstShare float64 `json:",omitempty"`
+	BurstSize  float64 `json:",omitempty"`
+	BurstMs    float64 `json:",omitempty"`
+	// ProbeAgeMs is the age of the controller's measurements: the probes
+	// saw the background ProbeAgeMs before the decision (a controller that
+	// probes periodically), while the transfer meets it when it starts.
+	// The controller's own flows are known to it and seen as they are now.
+	ProbeAgeMs float64 `json:",omitempty"`
 }
 
 // DefaultConfig returns the Abilene setting: 2 access points, 5 CPUs and
@@ -164,6 +183,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cpn: Tenants %v outside [0, %g]", c.Tenants, MaxTenants)
 	case !(c.ProbeNoise >= 0 && c.ProbeNoise <= 10):
 		return fmt.Errorf("cpn: ProbeNoise %v outside [0, 10]", c.ProbeNoise)
+	case !(c.BurstShare >= 0 && c.BurstShare <= 1):
+		return fmt.Errorf("cpn: BurstShare %v outside [0, 1]", c.BurstShare)
+	case c.BurstShare > 0 && !(c.BurstSize > 0 && c.BurstSize <= 10):
+		return fmt.Errorf("cpn: BurstSize %v outside (0, 10] (a multiple of each link's capacity)", c.BurstSize)
+	case c.BurstShare > 0 && !(c.BurstMs >= 0.001 && c.BurstMs <= 1e6):
+		return fmt.Errorf("cpn: BurstMs %v outside [0.001, 1e6] ms", c.BurstMs)
+	case !(c.ProbeAgeMs >= 0 && c.ProbeAgeMs <= 1e6):
+		return fmt.Errorf("cpn: ProbeAgeMs %v outside [0, 1e6] ms", c.ProbeAgeMs)
 	case c.Tenants > 0 && !(c.TenantJobMs > 0 && c.TenantJobMs <= 1e6):
 		return fmt.Errorf("cpn: TenantJobMs %v outside (0, 1e6] ms", c.TenantJobMs)
 	}

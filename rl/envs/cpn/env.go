@@ -64,6 +64,8 @@ type Env struct {
 	// probeSrc draws the probes' cross-traffic samples (Config.ProbeNoise
 	// > 0), apart from the task stream.
 	probeSrc *rand.PCG
+	// burstSeed fixes the bursts of cross traffic (Config.BurstShare).
+	burstSeed uint64
 
 	share               []int32 // scratch: the task's flows per link
 	uses                []pathUse
@@ -108,6 +110,7 @@ func (e *Env) Reset(seed uint64) (Obs, error) {
 	if n.Cfg.ProbeNoise > 0 {
 		e.probeSrc = rand.NewPCG(seed, 0x9b0e)
 	}
+	e.burstSeed = mix64(seed ^ 0xb0b5)
 	e.nextTask()
 	return e.obs, nil
 }
@@ -223,9 +226,53 @@ func (e *Env) begin(t Task) {
 	e.obs = e.observe()
 }
 
-// interval is the current traffic-matrix interval.
-func (e *Env) interval() int {
-	return (e.tm + int(e.now/TMInterval)) % e.Net.bg.intervals()
+// intervalAt is the traffic-matrix interval at time t (s; t may be
+// negative: probes taken before the first task).
+func (e *Env) intervalAt(t float64) int {
+	n := e.Net.bg.intervals()
+	i := (e.tm + int(math.Floor(t/TMInterval))) % n
+	if i < 0 {
+		i += n
+	}
+	return i
+}
+
+// bgAt returns link l's background load (bit/s) at time t: the traffic
+// matrix of t's interval, interpolated towards the next one with
+// Config.TrafficDrift, plus a burst when one is on (Config.BurstShare).
+func (e *Env) bgAt(t float64, l int) float64 {
+	n, cfg := e.Net, e.Net.Cfg
+	i := e.intervalAt(t)
+	b := n.bg.at(i, l)
+	if cfg.TrafficDrift {
+		f := t/TMInterval - math.Floor(t/TMInterval)
+		b = (1-f)*b + f*n.bg.at((i+1)%n.bg.intervals(), l)
+	}
+	if cfg.BurstShare > 0 && burstUniform(e.burstSeed, l, int64(math.Floor(t*1000/cfg.BurstMs))) < cfg.BurstShare {
+		b += cfg.BurstSize * n.G.Links[l].Capacity
+	}
+	return b
+}
+
+// probeTime is when the current observation's probes saw the background.
+func (e *Env) probeTime() float64 {
+	return e.now - e.Net.Cfg.ProbeAgeMs/1000
+}
+
+// burstUniform is a uniform number in [0, 1) fixed by the seed, the link
+// and the slot (a hash, so any time can be looked up in any order).
+func burstUniform(seed uint64, l int, slot int64) float64 {
+	z := mix64(seed + uint64(l)*0x9e3779b97f4a7c15)
+	z = mix64(z ^ uint64(slot)*0xbf58476d1ce4e5b9)
+	return float64(z>>11) / (1 << 53)
+}
+
+// mix64 is SplitMix64's finaliser.
+func mix64(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
 
 // sampledProbes measures path j of ps with Config.ProbeNoise: each probe
@@ -234,10 +281,10 @@ func (e *Env) interval() int {
 // the means over the probes of the path's queueing delay, its largest
 // utilisation, its bottleneck and shared bottleneck bandwidths, and the sum
 // of the probes' delays (Probes of them; the caller divides).
-func (e *Env) sampledProbes(iv int, ps *pathSet, j int) (queue, maxU, bott, bottAll, probeSum float64) {
+func (e *Env) sampledProbes(tp float64, ps *pathSet, j int) (queue, maxU, bott, bottAll, probeSum float64) {
 	cfg := e.Net.Cfg
 	r := rand.New(e.probeSrc)
-	sample := func(l int) float64 { return e.Net.bg.at(iv, l) * math.Max(0, 1+cfg.ProbeNoise*r.NormFloat64()) }
+	sample := func(l int) float64 { return e.bgAt(tp, l) * math.Max(0, 1+cfg.ProbeNoise*r.NormFloat64()) }
 	for range cfg.Probes {
 		q, mu, b, ba := e.pathState(ps, j, sample)
 		queue += q
@@ -270,9 +317,9 @@ func (e *Env) pathState(ps *pathSet, j int, bg func(l int) float64) (queue, maxU
 }
 
 // linkState returns link l's background load, its utilisation and
-// queueing delay (s) now.
-func (e *Env) linkState(iv, l int) (bg, util, queue float64) {
-	return e.linkStateBG(l, e.Net.bg.at(iv, l))
+// queueing delay (s) at time t.
+func (e *Env) linkState(t float64, l int) (bg, util, queue float64) {
+	return e.linkStateBG(l, e.bgAt(t, l))
 }
 
 // linkStateBG is linkState with background load bg.
@@ -287,8 +334,8 @@ func (e *Env) linkStateBG(l int, bg float64) (_, util, queue float64) {
 // capacity, but at least a fair share of the non-background capacity among
 // the flows already there plus this one, and at least MinShare of the
 // capacity.
-func (e *Env) avail(iv, l int) float64 {
-	return e.availBG(l, e.Net.bg.at(iv, l))
+func (e *Env) avail(t float64, l int) float64 {
+	return e.availBG(l, e.bgAt(t, l))
 }
 
 // availBG is avail with background load bg.
@@ -304,7 +351,7 @@ func (e *Env) observe() Obs {
 	K, P := cfg.K, cfg.P
 	o := Obs{K: K, P: P, Task: e.task, Nodes: make([]Candidate, K), Paths: make([]Path, K*P),
 		NodeMask: make([]bool, K), PathMask: make([]bool, K*P), Overlap: make([]bool, K*P*P)}
-	iv := e.interval()
+	tp := e.probeTime()
 	h, _ := n.nearest(n.APs[e.task.AP])
 	e.bw, e.inv, e.dly, e.bwAll = growF(e.bw, P), growF(e.inv, P), growF(e.dly, P), growF(e.bwAll, P)
 	e.wfAll, e.wfNaive = grow32(e.wfAll, P), grow32(e.wfNaive, P)
@@ -327,12 +374,12 @@ func (e *Env) observe() Obs {
 			o.PathMask[i*P+j] = true
 			var queue, maxU, bott, bottAll, probe float64
 			if e.probeSrc == nil {
-				queue, maxU, bott, bottAll = e.pathState(ps, j, func(l int) float64 { return n.bg.at(iv, l) })
+				queue, maxU, bott, bottAll = e.pathState(ps, j, func(l int) float64 { return e.bgAt(tp, l) })
 				for range cfg.Probes {
 					probe += ps.prop[j] + queue + cfg.ProbeBytes*8/bott + e.rng.ExpFloat64()*(0.1*queue+10e-6)
 				}
 			} else {
-				queue, maxU, bott, bottAll, probe = e.sampledProbes(iv, ps, j)
+				queue, maxU, bott, bottAll, probe = e.sampledProbes(tp, ps, j)
 			}
 			probe /= float64(cfg.Probes)
 			paths[j] = Path{ProbeMs: 1000 * probe, PropMs: 1000 * ps.prop[j], BottleneckBps: bott, Hops: len(ps.links[j]),
@@ -405,7 +452,6 @@ func (e *Env) Evaluate(a rl.Action) (Outcome, error) {
 func (e *Env) outcome(i int, x []float32, commit bool) Outcome {
 	n, cfg := e.Net, e.Net.Cfg
 	c, ps := e.cands[i], e.psets[i]
-	iv := e.interval()
 	// Ratios given to repeated rows go to the path they repeat.
 	var merged [16]float64
 	for j, v := range x {
@@ -439,9 +485,9 @@ func (e *Env) outcome(i int, x []float32, commit bool) Outcome {
 		rate := math.Inf(1)
 		queue := 0.0
 		for _, l := range ps.links[j] {
-			_, _, q := e.linkState(iv, l)
+			_, _, q := e.linkState(e.now, l)
 			queue += q
-			rate = math.Min(rate, e.avail(iv, l)/float64(e.share[l]))
+			rate = math.Min(rate, e.avail(e.now, l)/float64(e.share[l]))
 		}
 		dt := merged[j] * bits / rate
 		transfer = math.Max(transfer, ps.prop[j]+queue+dt)
@@ -513,6 +559,8 @@ type snapshot struct {
 	TenantRNG [][]byte  `json:"tenant_rng,omitempty"`
 	// The probes' generator (Config.ProbeNoise > 0).
 	ProbeRNG []byte `json:"probe_rng,omitempty"`
+	// The bursts' seed (Config.BurstShare > 0).
+	BurstSeed uint64 `json:"burst_seed,omitempty"`
 }
 
 // snapshotFormat is the version of the snapshot layout: 2 since Obs holds
@@ -529,7 +577,8 @@ func (e *Env) Snapshot() ([]byte, error) {
 		return nil, err
 	}
 	snap := snapshot{Format: snapshotFormat, Topology: e.Net.G.Name, RNG: rs, Now: e.now, TM: e.tm, Busy: e.busy, Flows: e.flows,
-		Res: e.res, NFlows: e.nflows, TaskNo: e.taskNo, Task: e.task, Obs: e.obs, Done: e.done, TenantS: e.tenS, TenantE: e.tenE}
+		Res: e.res, NFlows: e.nflows, TaskNo: e.taskNo, Task: e.task, Obs: e.obs, Done: e.done, TenantS: e.tenS, TenantE: e.tenE,
+		BurstSeed: e.burstSeed}
 	if e.probeSrc != nil {
 		if snap.ProbeRNG, err = e.probeSrc.MarshalBinary(); err != nil {
 			return nil, err
@@ -594,6 +643,10 @@ func (e *Env) Restore(b []byte) (Obs, error) {
 			return Obs{}, fmt.Errorf("cpn: restore: %w", err)
 		}
 	}
+	if n.Cfg.BurstShare > 0 && s.BurstSeed == 0 {
+		return Obs{}, fmt.Errorf("cpn: restore: the snapshot has no burst seed for BurstShare %v", n.Cfg.BurstShare)
+	}
+	e.burstSeed = s.BurstSeed
 	e.src, e.rng = src, rand.New(src)
 	e.now, e.tm, e.busy, e.flows, e.res, e.nflows = s.Now, s.TM, s.Busy, s.Flows, s.Res, s.NFlows
 	e.taskNo, e.task, e.obs, e.done, e.reset = s.TaskNo, s.Task, s.Obs, s.Done, true

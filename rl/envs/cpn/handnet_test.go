@@ -3,6 +3,7 @@ package cpn
 import (
 	"container/heap"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -1355,4 +1356,121 @@ func TestProbeSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkOutcome(t, "transfer on the exact state", out, 0, 21.5, 0, 10)
+}
+
+// TestTrafficDrift: with TrafficDrift the background moves linearly from
+// one matrix to the next over the interval. oneLink's 0.5 Gbit/s with the
+// series (1, 0.5): at 75 s into interval 0 the load is 0.75·0.5 + 0.25·0.25
+// = 0.4375 Gbit/s: queue 0.5 ms · 0.4375/0.5625 = 7/18 ms, rate 0.5625
+// Gbit/s, 8e6/0.5625e9 = 128/9 ms. Starting in interval 1 it wraps to
+// interval 0: 0.75·0.25 + 0.25·0.5 = 0.3125 Gbit/s, queue 0.5·0.3125/0.6875
+// = 5/22 ms, 8/0.6875 = 128/11 ms. Without drift: the interval's matrix.
+func TestTrafficDrift(t *testing.T) {
+	for _, c := range []struct {
+		drift    bool
+		tm       int
+		at, want float64
+	}{
+		{true, 0, 0, 21.5},
+		{true, 0, 75, 5 + 7.0/18 + 128.0/9},
+		{true, 1, 75, 5 + 5.0/22 + 128.0/11},
+		{true, 0, 300 + 75, 5 + 5.0/22 + 128.0/11},
+		{false, 0, 75, 21.5},
+		{false, 1, 75, 5 + 1.0/6 + 32.0/3},
+	} {
+		n := handNetwork(t, 2, []topology.Link{link(0, 1, 1e9, 5)}, []int{0},
+			[]ComputeNode{cpuNode(1, "cpu", 1)}, []float64{0.5e9}, func(cf *Config) { cf.TrafficDrift = c.drift })
+		n.bg.series = []float64{1, 0.5}
+		e := handEnv(t, n)
+		e.tm = c.tm
+		e.begin(Task{Arrival: c.at, Images: 1, Bytes: 1e6})
+		checkOutcome(t, fmt.Sprintf("drift %v from interval %d at %v s", c.drift, c.tm, c.at), e.outcome(0, []float32{1}, false), 0, c.want, 0, 1)
+	}
+}
+
+// TestProbeAge: the probes saw the background ProbeAgeMs before the
+// decision, the transfer meets it as it is. Series (1, 0) on oneLink's 0.5
+// Gbit/s with drift: a task at 60 s probed at 0 s sees 0.5 Gbit/s (a 0.5
+// Gbit/s bottleneck), but its transfer meets 0.8·0.5 = 0.4 Gbit/s: queue
+// 0.5·0.4/0.6 = 1/3 ms, 8e6/0.6e9 = 40/3 ms. A task at 0 s probed at −60 s
+// (interval −1 = 1, 80 % of the way to interval 0) saw 0.4 Gbit/s, a 0.6
+// Gbit/s bottleneck, and meets 0.5 Gbit/s (21.5 ms).
+func TestProbeAge(t *testing.T) {
+	n := handNetwork(t, 2, []topology.Link{link(0, 1, 1e9, 5)}, []int{0},
+		[]ComputeNode{cpuNode(1, "cpu", 1)}, []float64{0.5e9}, func(c *Config) { c.TrafficDrift, c.ProbeAgeMs = true, 60000 })
+	n.bg.series = []float64{1, 0}
+	e := handEnv(t, n)
+	e.tm = 0
+	for _, c := range []struct{ at, bott, transfer float64 }{
+		{60, 0.5e9, 5 + 1.0/3 + 40.0/3},
+		{0, 0.6e9, 21.5},
+	} {
+		e.begin(Task{Arrival: c.at, Images: 1, Bytes: 1e6})
+		if b := e.obs.Paths[0].BottleneckBps; !near(b, c.bott) {
+			t.Errorf("at %v s: probed bottleneck %v, want %v", c.at, b, c.bott)
+		}
+		checkOutcome(t, fmt.Sprintf("at %v s", c.at), e.outcome(0, []float32{1}, false), 0, c.transfer, 0, 1)
+	}
+}
+
+// TestBursts: a burst adds BurstSize·capacity to a link for a slot of
+// BurstMs. Always on (share 1, size 0.25): oneLink's 0.5 Gbit/s becomes
+// 0.75: queue 0.5·0.75/0.25 = 1.5 ms, rate 0.25 Gbit/s, 32 ms. At share
+// 0.3 over 20,000 slots about 30 % are on (standard error 0.0032; bounds
+// at 0.015), a slot's state is the same anywhere inside it, consecutive
+// slots are independent (P(on | previous on) ≈ 0.3, standard error 0.006,
+// bounds 0.03), and probes 50 ms old (5 slots) disagree with the transfer
+// in 2·0.3·0.7 = 42 % of tasks.
+func TestBursts(t *testing.T) {
+	on := func(share, ageMs float64) *Env {
+		n := handNetwork(t, 2, []topology.Link{link(0, 1, 1e9, 5)}, []int{0},
+			[]ComputeNode{cpuNode(1, "cpu", 1)}, []float64{0.5e9}, func(c *Config) {
+				c.BurstShare, c.BurstSize, c.BurstMs, c.ProbeAgeMs = share, 0.25, 10, ageMs
+			})
+		return handEnv(t, n)
+	}
+	e := on(1, 0)
+	e.begin(Task{Arrival: 1.234, Images: 1, Bytes: 1e6})
+	checkOutcome(t, "burst on", e.outcome(0, []float32{1}, false), 0, 5+1.5+32, 0, 1)
+	if b := e.obs.Paths[0].BottleneckBps; !near(b, 0.25e9) {
+		t.Errorf("probed during a burst: bottleneck %v, want 2.5e8", b)
+	}
+	e = on(0.3, 50)
+	const slots = 20000
+	var nOn, pairs, both, disagree int
+	prev := false
+	for s := range slots {
+		t0 := float64(s) * 0.010
+		b := e.bgAt(t0+0.001, 0)
+		if b2 := e.bgAt(t0+0.009, 0); b2 != b {
+			t.Fatalf("slot %d: %v then %v inside one slot", s, b, b2)
+		}
+		isOn := b > 0.6e9
+		if isOn {
+			nOn++
+		}
+		if s > 0 && prev {
+			pairs++
+			if isOn {
+				both++
+			}
+		}
+		prev = isOn
+		if s%4 == 0 {
+			e.begin(Task{Arrival: t0 + 0.005, Images: 1, Bytes: 1e6})
+			seen := e.obs.Paths[0].BottleneckBps < 0.4e9
+			if seen != isOn {
+				disagree++
+			}
+		}
+	}
+	if f := float64(nOn) / slots; math.Abs(f-0.3) > 0.015 {
+		t.Errorf("bursts on in %.4f of the slots, want 0.3", f)
+	}
+	if f := float64(both) / float64(pairs); math.Abs(f-0.3) > 0.03 {
+		t.Errorf("P(on | previous on) = %.4f, want 0.3 (independent slots)", f)
+	}
+	if f := float64(disagree) / (slots / 4); math.Abs(f-0.42) > 0.03 {
+		t.Errorf("old probes disagree with the transfer in %.4f of the tasks, want 0.42", f)
+	}
 }

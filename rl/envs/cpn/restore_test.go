@@ -64,13 +64,17 @@ func TestRestoreKeepsTheControllersEstimates(t *testing.T) {
 }
 
 // TestRestoreWithTenants: with other tenants on the nodes (busy 40 % of
-// the time, jobs of 30 ms) and sampled probes (σ 0.2), a restored
-// environment steps exactly as the original (the tenants' timelines and
-// both generators travel in the snapshot), tasks wait longer than without
-// tenants, and a snapshot without the tenants' or the probes' generator is
-// refused.
+// the time, jobs of 30 ms), sampled probes (σ 0.2), drifting traffic and
+// bursts seen by 50 ms old probes, a restored environment steps exactly as
+// the original (the tenants' timelines, both generators and the bursts'
+// seed travel in the snapshot), tasks wait longer than without tenants,
+// and a snapshot without the tenants' or the probes' generator or the
+// bursts' seed is refused.
 func TestRestoreWithTenants(t *testing.T) {
-	net := testNetwork(t, func(c *Config) { c.Tenants, c.TenantJobMs, c.ProbeNoise = 0.4, 30, 0.2 })
+	net := testNetwork(t, func(c *Config) {
+		c.Tenants, c.TenantJobMs, c.ProbeNoise = 0.4, 30, 0.2
+		c.TrafficDrift, c.BurstShare, c.BurstSize, c.BurstMs, c.ProbeAgeMs = true, 0.4, 0.5, 5, 50
+	})
 	a := NewEnv(net)
 	if _, err := a.Reset(12); err != nil {
 		t.Fatal(err)
@@ -126,5 +130,11 @@ func TestRestoreWithTenants(t *testing.T) {
 	bad, _ = json.Marshal(m)
 	if _, err := NewEnv(net).Restore(bad); err == nil || !strings.Contains(err.Error(), "probe generator") {
 		t.Fatalf("snapshot without the probes' generator: %v", err)
+	}
+	_ = json.Unmarshal(snap, &m)
+	delete(m, "burst_seed")
+	bad, _ = json.Marshal(m)
+	if _, err := NewEnv(net).Restore(bad); err == nil || !strings.Contains(err.Error(), "burst seed") {
+		t.Fatalf("snapshot without the bursts' seed: %v", err)
 	}
 }

@@ -18,7 +18,7 @@ import (
 // oracle comes from: links shared by a candidate's paths.
 func linkAwareWaterFilling(e *Env) rl.Action {
 	P := e.Net.Cfg.P
-	iv := e.interval()
+	iv := e.now
 	bits := e.task.Bytes * 8
 	d, b := make([]float64, P), make([]float64, P)
 	orig := make([]int, P)
