@@ -10,12 +10,17 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # seen in CI on FuzzUnpickle). Raise FUZZCOUNT for a longer local session.
 FUZZCOUNT ?= 20000x
 
-.PHONY: setup build test test-short test-long test-race oracle fuzz bench lint clean mutate defects
+.PHONY: setup setup-onnx build test test-short test-long test-race oracle fuzz bench lint clean mutate defects
 
 ## setup: download modules and build bin/cpntrain
 setup:
 	go mod download
 	$(MAKE) build
+
+## setup-onnx: ONNX Runtime (npm onnxruntime-node, CPU only) for the
+## export cross-check of make test; without it those checks skip
+setup-onnx:
+	cd scripts/onnx && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 
 ## build: the CLI binary, pure Go
 build:

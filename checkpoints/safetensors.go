@@ -288,11 +288,36 @@ func verifyChecksum(file []byte, f *rawFile) error {
 	return nil
 }
 
-// outTensor is a tensor to write.
+// outTensor is a tensor to write: [rows, cols], or shape when set.
 type outTensor struct {
 	name       string
 	rows, cols int
+	shape      []int
 	data       []float32
+}
+
+// Tensor is a named float32 tensor of any shape, row-major, for
+// EncodeSafetensors.
+type Tensor struct {
+	Name  string
+	Shape []int
+	Data  []float32
+}
+
+// EncodeSafetensors returns a plain safetensors file (not a cpntrain
+// checkpoint: no format entries) holding the tensors as F32 in name order,
+// with meta (which must not contain "sha256") and the sha256 entry of the
+// package comment. The exporters write it for other tools.
+func EncodeSafetensors(tensors []Tensor, meta map[string]string) ([]byte, error) {
+	out := make([]outTensor, len(tensors))
+	for i, t := range tensors {
+		shape := t.Shape
+		if shape == nil {
+			shape = []int{}
+		}
+		out[i] = outTensor{name: t.Name, shape: shape, data: t.Data}
+	}
+	return encode(out, meta)
 }
 
 // encode returns a safetensors file holding tensors as F32 [rows, cols] in
@@ -307,7 +332,7 @@ func encode(tensors []outTensor, meta map[string]string) ([]byte, error) {
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
 	type entry struct {
 		DType       string   `json:"dtype"`
-		Shape       [2]int   `json:"shape"`
+		Shape       []int    `json:"shape"`
 		DataOffsets [2]int64 `json:"data_offsets"`
 	}
 	header := make(map[string]any, len(sorted)+1)
@@ -316,11 +341,23 @@ func encode(tensors []outTensor, meta map[string]string) ([]byte, error) {
 		if t.name == "__metadata__" || (i > 0 && sorted[i-1].name == t.name) {
 			return nil, fmt.Errorf("invalid or duplicate tensor name %q", t.name)
 		}
-		if t.rows < 0 || t.cols < 0 || len(t.data) != t.rows*t.cols {
-			return nil, fmt.Errorf("tensor %q: %d values for shape [%d %d]", t.name, len(t.data), t.rows, t.cols)
+		shape := t.shape
+		if shape == nil {
+			shape = []int{t.rows, t.cols}
+		}
+		size := 1
+		for _, d := range shape {
+			if d < 0 {
+				size = -1
+				break
+			}
+			size *= d
+		}
+		if size < 0 || len(t.data) != size {
+			return nil, fmt.Errorf("tensor %q: %d values for shape %v", t.name, len(t.data), shape)
 		}
 		n := int64(4 * len(t.data))
-		header[t.name] = entry{DType: "F32", Shape: [2]int{t.rows, t.cols}, DataOffsets: [2]int64{off, off + n}}
+		header[t.name] = entry{DType: "F32", Shape: shape, DataOffsets: [2]int64{off, off + n}}
 		off += n
 	}
 	m := make(map[string]string, len(meta)+1)

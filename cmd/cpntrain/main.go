@@ -95,6 +95,7 @@ func commands() []*cli.Command {
 		dsppoCommand(),
 		decimaCommand(),
 		checkpointCommand(),
+		exportCommand(),
 	}
 }
 

@@ -117,7 +117,7 @@ func tsftCommand() *cli.Command {
 				"same --out (or by any command that needs that base model).",
 			Flags:  append(tsftFlags(), forceFlag()),
 			Action: tsftPretrain,
-		}},
+		}, tsftPredictCommand()},
 		Action: tsftAdapt,
 	}
 }

@@ -73,6 +73,9 @@ func (c *Additive) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// None reports whether c is "no model" (Lambda = +Inf): it predicts 0.
+func (c Additive) None() bool { return math.IsInf(c.Lambda, 1) }
+
 // Apply adds the model's prediction for cells idx to pred, in place.
 func (c Additive) Apply(f *Features, idx []int, pred []float32) []float32 {
 	if math.IsInf(c.Lambda, 1) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/cpntrain/cpntrain/internal/onnx"
 	"github.com/cpntrain/cpntrain/nn"
 )
 
@@ -62,4 +63,14 @@ func (m *Model) Params(visit func(string, *nn.Param)) {
 	if m.B != nil {
 		visit("b", m.B)
 	}
+}
+
+// ONNX adds the layer to g as a Gemm on x (batch × In) and returns the
+// output's name; name prefixes its constants.
+func (m *Model) ONNX(g *onnx.Graph, x, name string) string {
+	var b []float32
+	if m.B != nil {
+		b = m.B.V.Data
+	}
+	return g.Gemm(x, name, m.W.V.Data, m.Config.In, m.Config.Out, b)
 }

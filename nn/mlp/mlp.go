@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/cpntrain/cpntrain/internal/onnx"
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/linear"
 )
@@ -82,3 +83,20 @@ func (m *Model) In() int { return m.Config.Sizes[0] }
 
 // Out returns the output width.
 func (m *Model) Out() int { return m.Config.Sizes[len(m.Config.Sizes)-1] }
+
+// ONNX adds the network to g on x (batch × In) and returns the output's
+// name; name prefixes its constants ("<name>_0_w", …).
+func (m *Model) ONNX(g *onnx.Graph, x, name string) (string, error) {
+	var err error
+	for i, l := range m.Layers {
+		x = l.ONNX(g, x, fmt.Sprintf("%s_%d", name, i))
+		act := m.Config.OutAct
+		if i+1 < len(m.Layers) {
+			act = m.Config.Act
+		}
+		if x, err = g.Activation(x, string(act)); err != nil {
+			return "", err
+		}
+	}
+	return x, nil
+}

@@ -201,8 +201,12 @@ func RunAdapt(ctx context.Context, ar AdaptRun) (rep AdaptReport, err error) {
 	run.Scalars(0, map[string]float64{"query/mse": rep.MSE, "query/spearman": rep.Rho, "query/base_mse": rep.BaseMSE,
 		"query/base_spearman": rep.BaseRho, "time/finetune_s": tm.FineTune.Seconds(), "time/pseudo_s": tm.Pseudo.Seconds()})
 	rep.ModelPath = filepath.Join(run.Dir(), "tsft-"+ar.Device+".safetensors")
-	meta := map[string]any{"device": ar.Device, "shots": ar.Shots, "embedding": task.Device.Emb, "additive": m.Add, "blend_weight": m.W,
-		"correction": m.Corr, "dead_offset": m.Dead, "choice": rep.Choice}
+	meta := AdaptedMeta{Device: ar.Device, Shots: ar.Shots, Embedding: task.Device.Emb, Additive: m.Add, BlendW: m.W,
+		Correction: m.Corr, DeadOffset: m.Dead, Choice: rep.Choice}
+	if lat, ok := env.Raw[ar.Device]; ok {
+		lo, hi := nasbench201.MinMax(lat, nasbench201.Pool(0, TrainPool))
+		meta.Ms = &MsMap{Lo: lo, Hi: hi}
+	}
 	err = SaveModel(rep.ModelPath, m.Net, meta, int64(ar.Adapt.FineTuneSteps+ar.Adapt.PseudoSteps))
 	return rep, err
 }

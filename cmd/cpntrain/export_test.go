@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cpntrain/cpntrain/datasets/nasbench201"
+	"github.com/cpntrain/cpntrain/internal/onnx/onnxtest"
+	"github.com/cpntrain/cpntrain/models/tsft"
+)
+
+// TestExportTSFTEndToEnd is the path a user takes: adapt a predictor
+// ('cpntrain tsft'), export it to ONNX, safetensors and .pt, and get from
+// ONNX Runtime, and from PyTorch following the sidecar's formula, the
+// latencies 'cpntrain tsft predict' prints, within 1e-5 relative, on 300
+// cells of NAS-Bench-201 (with disconnected ones among them). Two
+// predictors: the default selection (whose choice may lean on the
+// layer-wise parts) and the paper's fine-tuned network alone (no blend),
+// where every output goes through the network.
+func TestExportTSFTEndToEnd(t *testing.T) {
+	root := dataRoot(t)
+	cache := t.TempDir()
+	for _, method := range [][]string{{"--method", "select"}, {"--method", "tsft", "--blend-folds", "0", "--pseudo", "0"}} {
+		t.Run(method[1], func(t *testing.T) { exportEndToEnd(t, root, cache, method) })
+	}
+}
+
+func exportEndToEnd(t *testing.T, root, cache string, method []string) {
+	out := t.TempDir()
+	var so, se bytes.Buffer
+	if code := run(append([]string{"cpntrain", "--quiet", "--data-dir", root, "--out", out, "tsft", "--device", "fpga", "--shots", "20",
+		"--epochs", "1", "--cache", cache}, method...), &so, &se); code != 0 {
+		t.Fatalf("tsft: exit %d: %s", code, se.String())
+	}
+	model := filepath.Join(out, "tsft-fpga.safetensors")
+	for _, f := range []string{"onnx", "safetensors", "pt"} {
+		r := runArgs(t, nil, "export", "--model", model, "--format", f)
+		if r.code != exitOK {
+			t.Fatalf("export --format %s: exit %d: %s", f, r.code, r.stderr)
+		}
+	}
+	// Every 52nd cell, and the all-"none" cell (disconnected).
+	var archs []string
+	var edge []float32
+	var dead int
+	oh := make([]float32, tsft.EdgeFeatures)
+	for i := 0; i < 15625; i += 52 {
+		var a nasbench201.Arch
+		for e, v := 0, i; e < 6; e, v = e+1, v/5 {
+			a[e] = uint8(v % 5)
+		}
+		if !a.Connected() {
+			dead++
+		}
+		archs = append(archs, a.String())
+		tsft.EdgeOneHot(tsft.Cell(a), oh)
+		edge = append(edge, oh...)
+	}
+	if dead == 0 {
+		t.Fatal("no disconnected cell among the test cells")
+	}
+	list := filepath.Join(out, "archs.txt")
+	if err := os.WriteFile(list, []byte("# test cells\n"+strings.Join(archs, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runArgs(t, nil, "tsft", "predict", "--model", model, "--archs", list)
+	if r.code != exitOK {
+		t.Fatalf("tsft predict: exit %d: %s", r.code, r.stderr)
+	}
+	var norm, ms []float32
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 || f[0] != archs[len(norm)] {
+			t.Fatalf("predict line %q (want arch %s)", line, archs[len(norm)])
+		}
+		n, err1 := strconv.ParseFloat(f[1], 32)
+		m, err2 := strconv.ParseFloat(f[2], 32)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("predict line %q: %v %v", line, err1, err2)
+		}
+		norm, ms = append(norm, float32(n)), append(ms, float32(m))
+	}
+	if len(norm) != len(archs) {
+		t.Fatalf("%d predictions for %d cells", len(norm), len(archs))
+	}
+	onnxPath := filepath.Join(out, "tsft-fpga.onnx")
+	onnxtest.Check(t, onnxPath)
+	res := onnxtest.Run(t, onnxPath, map[string]onnxtest.Input{"edge_ops": onnxtest.F32([]int64{int64(len(archs)), tsft.EdgeFeatures}, edge)})
+	onnxtest.Close(t, "ONNX latency vs tsft predict", res["latency"].Data, norm, 1e-5)
+	onnxtest.Close(t, "ONNX latency_ms vs tsft predict", res["latency_ms"].Data, ms, 1e-5)
+
+	// PyTorch: the state dict and the sidecar's recipe.
+	const py = "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import torch").Run(); err != nil {
+		t.Skip("python3-torch is not installed: the .pt check is skipped")
+	}
+	cmd := exec.Command(py, "-c", ptRecipe, filepath.Join(out, "tsft-fpga.pt"), filepath.Join(out, "tsft-fpga.pt.json"))
+	req, _ := json.Marshal(map[string]any{"edge": edge, "n": len(archs)})
+	cmd.Stdin = bytes.NewReader(req)
+	got, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("PyTorch recipe: %v\n%s", err, got)
+	}
+	var pt struct{ Norm, Ms []float64 }
+	if err := json.Unmarshal(got, &pt); err != nil {
+		t.Fatalf("%v: %s", err, got)
+	}
+	onnxtest.Close(t, "PyTorch latency vs tsft predict", pt.Norm, norm, 1e-5)
+	onnxtest.Close(t, "PyTorch latency_ms vs tsft predict", pt.Ms, ms, 1e-5)
+}
+
+// ptRecipe rebuilds the adapted predictor in PyTorch from the .pt state
+// dict and the JSON sidecar alone, as docs/export.md tells a user to.
+const ptRecipe = `
+import json, sys, torch
+sd = torch.load(sys.argv[1], weights_only=True)
+side = json.load(open(sys.argv[2]))
+req = json.load(sys.stdin)
+x = torch.tensor(req["edge"], dtype=torch.float32).reshape(req["n"], 30)
+ops = x.reshape(-1, 6, 5).argmax(-1)
+h = torch.cat([x, torch.tensor(side["embedding"]).expand(x.shape[0], -1)], 1)
+acts = {"relu": torch.relu, "none": lambda v: v}
+for l in side["network"]["layers"]:
+    h = acts[l["activation"]](h @ sd[l["weight"]].T + sd[l["bias"]])
+y = h[:, 0]
+post = side["postprocess"]
+def per_op(m):
+    return m["b"] + torch.tensor(m["beta_per_op"])[ops].sum(1)
+if "correction" in post:
+    c = post["correction"]
+    y = c["a"] * y + per_op(c)
+w = post["blend_weight"]
+if w != 1:
+    y = w * y + ((1 - w) * per_op(post["layerwise"]) if "layerwise" in post else 0)
+live = ops != 0
+r1 = live[:, 0]
+r2 = live[:, 1] | (r1 & live[:, 2])
+r3 = live[:, 3] | (r1 & live[:, 4]) | (r2 & live[:, 5])
+y = y + post["dead_offset"] * (~r3).float()
+m = post["ms"]
+ms = m["lo"] + (y - m["low"]) * (m["hi"] - m["lo"]) / (m["high"] - m["low"])
+print(json.dumps({"Norm": y.tolist(), "Ms": ms.tolist()}))
+`

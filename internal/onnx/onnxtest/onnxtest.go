@@ -1,0 +1,123 @@
+// Package onnxtest runs exported ONNX models in ONNX Runtime (the npm
+// package onnxruntime-node under scripts/onnx, run by node; `make
+// setup-onnx` installs it) and through ONNX's checker (Debian
+// python3-onnx), for the exporters' tests. Without ONNX Runtime the tests
+// that need it skip, unless CPNTRAIN_REQUIRE_ORT=1 (set by .ci/run, which
+// installs it): then they fail, so CI cannot pass without the
+// cross-check. The checker is optional.
+package onnxtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// Input is one model input: type "float32", "int64" or "bool".
+type Input struct {
+	Type string    `json:"type"`
+	Dims []int64   `json:"dims"`
+	Data []float64 `json:"data"`
+}
+
+// F32 is a float32 input.
+func F32(dims []int64, data []float32) Input {
+	d := make([]float64, len(data))
+	for i, v := range data {
+		d[i] = float64(v)
+	}
+	return Input{Type: "float32", Dims: dims, Data: d}
+}
+
+// Output is one output of a run.
+type Output struct {
+	Dims []int64   `json:"dims"`
+	Data []float64 `json:"data"`
+}
+
+// scriptsDir is scripts/onnx in this module.
+func scriptsDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "scripts", "onnx")
+}
+
+// unavailable skips t (or fails it under CPNTRAIN_REQUIRE_ORT=1).
+func unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CPNTRAIN_REQUIRE_ORT") == "1" {
+		t.Fatalf("%s (CPNTRAIN_REQUIRE_ORT=1)", msg)
+	}
+	t.Skip(msg)
+}
+
+// Run runs the model file in ONNX Runtime on the inputs and returns its
+// outputs by name.
+func Run(t testing.TB, model string, in map[string]Input) map[string]Output {
+	t.Helper()
+	dir := scriptsDir()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		unavailable(t, "node is not installed: the ONNX Runtime cross-check needs it")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "onnxruntime-node")); err != nil {
+		unavailable(t, "onnxruntime-node is not installed: run 'cd scripts/onnx && ONNXRUNTIME_NODE_INSTALL=skip npm ci'")
+	}
+	req, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, filepath.Join(dir, "run.js"), model)
+	cmd.Stdin = bytes.NewReader(req)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("ONNX Runtime on %s: %v: %s", model, err, stderr.String())
+	}
+	var out map[string]Output
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatalf("ONNX Runtime output: %v: %.200s", err, stdout.String())
+	}
+	return out
+}
+
+// Check runs onnx.checker.check_model(full_check=True) on the model file.
+// Without python3-onnx it logs that and returns (an optional check, like
+// the PyTorch ones; ONNX Runtime loading the file is the required one).
+func Check(t testing.TB, model string) {
+	t.Helper()
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import onnx").Run(); err != nil {
+		t.Logf("ONNX's checker skipped: python3-onnx is not installed (apt-get install python3-onnx)")
+		return
+	}
+	out, err := exec.Command(py, "-c", "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)", model).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ONNX checker on %s: %v\n%s", model, err, out)
+	}
+}
+
+// Close reports the largest relative difference between got and want,
+// |g − w| / max(|w|, 0.01) (relative, with values below 0.01 compared at
+// that scale), and fails t if it exceeds tol.
+func Close(t testing.TB, what string, got []float64, want []float32, tol float64) float64 {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values from ONNX Runtime, %d from the engine", what, len(got), len(want))
+	}
+	worst := 0.0
+	for i := range got {
+		d := math.Abs(got[i]-float64(want[i])) / math.Max(0.01, math.Abs(float64(want[i])))
+		if !(d <= tol) { // NaN fails too
+			t.Fatalf("%s: value %d: got %v, want %v (relative difference %.3g > %g)", what, i, got[i], want[i], d, tol)
+		}
+		worst = math.Max(worst, d)
+	}
+	return worst
+}

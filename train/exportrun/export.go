@@ -1,0 +1,170 @@
+// Package exportrun is `cpntrain export`: it turns a trained model's
+// checkpoint into files other tools read — ONNX (run by ONNX Runtime),
+// plain safetensors with a JSON sidecar, or a PyTorch state dict — and
+// reports what it wrote.
+package exportrun
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/cpntrain/cpntrain/checkpoints"
+	"github.com/cpntrain/cpntrain/internal/onnx"
+	"github.com/cpntrain/cpntrain/internal/torchpt"
+	"github.com/cpntrain/cpntrain/models/tsft"
+)
+
+// Formats lists the export formats.
+var Formats = []string{"onnx", "safetensors", "pt"}
+
+// Kinds lists the model kinds that can be exported.
+var Kinds = []string{tsft.Kind}
+
+// Config says what to export where.
+type Config struct {
+	// Model is the checkpoint to export.
+	Model string
+	// Format is one of Formats.
+	Format string
+	// Out is the file to write; "" puts it next to Model with the
+	// format's extension.
+	Out string
+	// Version is the producer version written into ONNX files.
+	Version string
+}
+
+// Report says what was written.
+type Report struct {
+	Kind, Format string
+	// Path is the exported file; Sidecar the JSON description written
+	// with safetensors and .pt files ("" for ONNX, which documents its
+	// inputs and outputs itself).
+	Path, Sidecar string
+	Bytes         int64
+	// Inputs and Outputs name the model's inputs and outputs.
+	Inputs, Outputs []string
+}
+
+// exportable is a loaded model ready to be written.
+type exportable interface {
+	onnx(version string) (*onnx.Model, error)
+	// tensors returns the parameters under PyTorch's names and layouts.
+	tensors() []torchpt.Tensor
+	// sidecar describes the tensors, the inputs and the computation.
+	sidecar() map[string]any
+}
+
+// Export writes cfg.Model in cfg.Format.
+func Export(cfg Config) (Report, error) {
+	rep := Report{Format: cfg.Format}
+	if !slices.Contains(Formats, cfg.Format) {
+		return rep, fmt.Errorf("unknown format %q (want %s)", cfg.Format, strings.Join(Formats, ", "))
+	}
+	info, err := checkpoints.Inspect(cfg.Model)
+	if err != nil {
+		return rep, err
+	}
+	if !info.Checkpoint {
+		return rep, fmt.Errorf("%s is not a cpntrain checkpoint", cfg.Model)
+	}
+	rep.Kind = info.Meta.ModelKind
+	var m exportable
+	switch rep.Kind {
+	case tsft.Kind:
+		if m, err = loadTSFT(cfg.Model); err != nil {
+			return rep, err
+		}
+	default:
+		return rep, fmt.Errorf("%s: models of kind %q cannot be exported yet (exportable: %s)", cfg.Model, rep.Kind, strings.Join(Kinds, ", "))
+	}
+	ext := map[string]string{"onnx": ".onnx", "safetensors": ".safetensors", "pt": ".pt"}[cfg.Format]
+	rep.Path = cfg.Out
+	if rep.Path == "" {
+		rep.Path = strings.TrimSuffix(cfg.Model, filepath.Ext(cfg.Model)) + ext
+		if cfg.Format == "safetensors" {
+			rep.Path = strings.TrimSuffix(cfg.Model, filepath.Ext(cfg.Model)) + ".export.safetensors"
+		}
+	}
+	if abs(rep.Path) == abs(cfg.Model) {
+		return rep, fmt.Errorf("the export %s would overwrite the checkpoint; give --out", rep.Path)
+	}
+	var data []byte
+	switch cfg.Format {
+	case "onnx":
+		om, err := m.onnx(cfg.Version)
+		if err != nil {
+			return rep, err
+		}
+		data = om.Marshal()
+		for _, v := range om.Graph.Inputs {
+			rep.Inputs = append(rep.Inputs, v.Name)
+		}
+		for _, v := range om.Graph.Outputs {
+			rep.Outputs = append(rep.Outputs, v.Name)
+		}
+	case "safetensors":
+		var ts []checkpoints.Tensor
+		for _, t := range m.tensors() {
+			ts = append(ts, checkpoints.Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data})
+		}
+		if data, err = checkpoints.EncodeSafetensors(ts, map[string]string{"model_kind": rep.Kind, "producer": "cpntrain " + cfg.Version}); err != nil {
+			return rep, err
+		}
+	case "pt":
+		var buf bytes.Buffer
+		if err := torchpt.Write(&buf, m.tensors()); err != nil {
+			return rep, err
+		}
+		data = buf.Bytes()
+	}
+	if cfg.Format != "onnx" {
+		side := m.sidecar()
+		side["model_kind"], side["file"], side["format"] = rep.Kind, filepath.Base(rep.Path), cfg.Format
+		var ts []map[string]any
+		for _, t := range m.tensors() {
+			ts = append(ts, map[string]any{"name": t.Name, "shape": t.Shape})
+		}
+		side["tensors"] = ts
+		js, err := json.MarshalIndent(side, "", "  ")
+		if err != nil {
+			return rep, err
+		}
+		rep.Sidecar = rep.Path + ".json"
+		if err := checkpoints.WriteFileAtomic(rep.Sidecar, append(js, '\n')); err != nil {
+			return rep, err
+		}
+	}
+	if err := checkpoints.WriteFileAtomic(rep.Path, data); err != nil {
+		return rep, err
+	}
+	rep.Bytes = int64(len(data))
+	return rep, nil
+}
+
+func abs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+// linearTensors returns a layer's weight (out × in, PyTorch's nn.Linear
+// layout: ours is in × out) and bias under prefix.
+func linearTensors(prefix string, w []float32, in, out int, b []float32) []torchpt.Tensor {
+	wt := make([]float32, in*out)
+	for i := range in {
+		for o := range out {
+			wt[o*in+i] = w[i*out+o]
+		}
+	}
+	ts := []torchpt.Tensor{{Name: prefix + ".weight", Shape: []int{out, in}, Data: wt}}
+	if b != nil {
+		ts = append(ts, torchpt.Tensor{Name: prefix + ".bias", Shape: []int{out}, Data: append([]float32(nil), b...)})
+	}
+	return ts
+}
