@@ -96,6 +96,7 @@ func commands() []*cli.Command {
 		decimaCommand(),
 		checkpointCommand(),
 		exportCommand(),
+		serveCommand(),
 	}
 }
 

@@ -139,6 +139,17 @@ func (m *Model) Decision(o cpn.Obs) (node int, ratios []float32) {
 	return node, m.ratios
 }
 
+// Clone returns a copy of the model with its own buffers: Decision is not
+// safe for concurrent use, so a server gives each request a replica.
+func (m *Model) Clone() *Model {
+	c := New(m.Config, rand.New(rand.NewPCG(0, 0)))
+	src, dst := nn.Collect(m), nn.Collect(c)
+	for i := range src {
+		copy(dst[i].Param.V.Data, src[i].Param.V.Data)
+	}
+	return c
+}
+
 // ConfigJSON returns the config as JSON, as checkpoints store it.
 func (m *Model) ConfigJSON() json.RawMessage {
 	b, err := json.Marshal(m.Config)

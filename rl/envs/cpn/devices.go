@@ -18,6 +18,9 @@ const (
 	numClasses
 )
 
+// NumClasses is the number of device classes.
+const NumClasses = int(numClasses)
+
 func (c Class) String() string {
 	switch c {
 	case CPU:

@@ -1,0 +1,289 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Handler returns the REST side: the protocol's endpoints under /v2 and
+// Prometheus metrics at /metrics. Every error is a JSON body
+// {"error": "…"}: 400 for a bad request (naming the field), 404 for an
+// unknown model, version or route, 413 for a body above MaxBodyBytes, 504
+// for an inference past the timeout, 500 otherwise.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v2", s.serverMetadata)
+	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("GET /v2/health/ready", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("GET /v2/models/{name}", s.modelMetadata)
+	mux.HandleFunc("GET /v2/models/{name}/versions/{version}", s.modelMetadata)
+	mux.HandleFunc("GET /v2/models/{name}/ready", s.modelReady)
+	mux.HandleFunc("GET /v2/models/{name}/versions/{version}/ready", s.modelReady)
+	mux.HandleFunc("POST /v2/models/{name}/infer", s.restInfer)
+	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", s.restInfer)
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		s.met.write(w)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s (see the Open Inference Protocol: GET /v2, GET /v2/models/{name}, POST /v2/models/{name}/infer, …)", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"error":"encoding the response failed"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(code)
+	w.Write(b)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+func (s *Server) serverMetadata(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"name": s.cfg.Name, "version": s.cfg.Version, "extensions": []string{}})
+}
+
+type modelMeta struct {
+	Name     string       `json:"name"`
+	Versions []string     `json:"versions"`
+	Platform string       `json:"platform"`
+	Inputs   []TensorSpec `json:"inputs"`
+	Outputs  []TensorSpec `json:"outputs"`
+}
+
+func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) {
+	l, err := s.model(r.PathValue("name"), r.PathValue("version"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, modelMeta{Name: r.PathValue("name"), Versions: []string{l.version}, Platform: l.m.Platform(),
+		Inputs: l.m.Inputs(), Outputs: l.m.Outputs()})
+}
+
+func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.model(r.PathValue("name"), r.PathValue("version")); err != nil {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// restTensor is a tensor of the REST protocol: data is a flat
+// (row-major) or nested JSON array of numbers, or of strings for BYTES.
+type restTensor struct {
+	Name       string          `json:"name"`
+	Shape      []int64         `json:"shape"`
+	Datatype   string          `json:"datatype"`
+	Parameters json.RawMessage `json:"parameters,omitempty"`
+	Data       json.RawMessage `json:"data"`
+}
+
+type restRequest struct {
+	ID         string          `json:"id,omitempty"`
+	Parameters json.RawMessage `json:"parameters,omitempty"`
+	Inputs     []restTensor    `json:"inputs"`
+	Outputs    []struct {
+		Name       string          `json:"name"`
+		Parameters json.RawMessage `json:"parameters,omitempty"`
+	} `json:"outputs,omitempty"`
+}
+
+type restOutput struct {
+	Name     string  `json:"name"`
+	Shape    []int64 `json:"shape"`
+	Datatype string  `json:"datatype"`
+	Data     any     `json:"data"`
+}
+
+type restResponse struct {
+	ModelName    string       `json:"model_name"`
+	ModelVersion string       `json:"model_version"`
+	ID           string       `json:"id,omitempty"`
+	Outputs      []restOutput `json:"outputs"`
+}
+
+func (s *Server) restInfer(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	name := r.PathValue("name")
+	label := name
+	if _, ok := s.entries[name]; !ok {
+		label = "-" // unknown names do not become metric labels
+	}
+	code := http.StatusOK
+	defer func() { s.met.request(label, "rest", strconv.Itoa(code), time.Since(start)) }()
+	fail := func(c int, msg string) {
+		code = c
+		writeError(w, c, msg)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body above %d bytes", s.cfg.MaxBodyBytes))
+			return
+		}
+		fail(http.StatusBadRequest, "reading the request body: "+err.Error())
+		return
+	}
+	var req restRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		fail(http.StatusBadRequest, "request body: "+err.Error())
+		return
+	}
+	if len(req.Inputs) == 0 {
+		fail(http.StatusBadRequest, `request body: no "inputs"`)
+		return
+	}
+	in := make([]*Tensor, len(req.Inputs))
+	for i := range req.Inputs {
+		if in[i], err = req.Inputs[i].decode(); err != nil {
+			fail(http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	var want []string
+	for _, o := range req.Outputs {
+		want = append(want, o.Name)
+	}
+	res, err := s.infer(r.Context(), name, r.PathValue("version"), in, want)
+	if err != nil {
+		c, msg := restStatus(err)
+		fail(c, msg)
+		return
+	}
+	resp := restResponse{ModelName: res.model, ModelVersion: res.version, ID: req.ID, Outputs: make([]restOutput, len(res.outputs))}
+	for i, o := range res.outputs {
+		ro := restOutput{Name: o.Name, Shape: o.Shape, Datatype: o.Datatype}
+		switch o.Datatype {
+		case FP32:
+			ro.Data = o.FP32
+		case INT64:
+			ro.Data = o.INT64
+		case BYTES:
+			ss := make([]string, len(o.Bytes))
+			for j, b := range o.Bytes {
+				ss[j] = string(b)
+			}
+			ro.Data = ss
+		}
+		resp.Outputs[i] = ro
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// restStatus maps an inference error to an HTTP status and message.
+func restStatus(err error) (int, string) {
+	var nf *errNotFound
+	switch {
+	case errors.As(err, &nf):
+		return http.StatusNotFound, err.Error()
+	case isRequestError(err):
+		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, "inference timed out"
+	case errors.Is(err, context.Canceled):
+		return 499, "request cancelled"
+	}
+	return http.StatusInternalServerError, "inference failed: " + err.Error()
+}
+
+// decode reads a REST tensor's data by its datatype.
+func (rt *restTensor) decode() (*Tensor, error) {
+	t := &Tensor{Name: rt.Name, Datatype: rt.Datatype, Shape: rt.Shape}
+	if rt.Name == "" {
+		return nil, badRequest(`an input has no "name"`)
+	}
+	if rt.Shape == nil {
+		return nil, badRequest("input %q: no \"shape\"", rt.Name)
+	}
+	if len(rt.Data) == 0 {
+		return nil, badRequest("input %q: no \"data\"", rt.Name)
+	}
+	data := flatten(rt.Data)
+	var err error
+	switch rt.Datatype {
+	case FP32:
+		err = json.Unmarshal(data, &t.FP32)
+	case INT64:
+		err = json.Unmarshal(data, &t.INT64)
+	case BYTES:
+		var ss []string
+		if err = json.Unmarshal(data, &ss); err == nil {
+			t.Bytes = make([][]byte, len(ss))
+			for i, s := range ss {
+				t.Bytes[i] = []byte(s)
+			}
+		}
+	default:
+		return nil, badRequest("input %q: datatype %q is not served (FP32, INT64 or BYTES)", rt.Name, rt.Datatype)
+	}
+	if err != nil {
+		return nil, badRequest("input %q: \"data\" is not an array of %s: %v", rt.Name, rt.Datatype, err)
+	}
+	return t, nil
+}
+
+// flatten turns a nested JSON array into a flat one by dropping the
+// inner brackets (strings are copied as they are); a flat array comes
+// back unchanged.
+func flatten(b []byte) []byte {
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || b[0] != '[' || bytes.IndexByte(b[1:], '[') < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	out = append(out, '[')
+	inStr, esc, depth := false, false, 0
+	for _, c := range b {
+		switch {
+		case inStr:
+			out = append(out, c)
+			if esc {
+				esc = false
+			} else if c == '\\' {
+				esc = true
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+			out = append(out, c)
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case c == '[':
+			depth++
+			if n := len(out); n > 1 && out[n-1] != '[' && out[n-1] != ',' {
+				out = append(out, ',')
+			}
+		case c == ']':
+			depth--
+		case c == ',':
+			if n := len(out); n > 1 && out[n-1] != ',' && out[n-1] != '[' {
+				out = append(out, ',')
+			}
+		default:
+			out = append(out, c)
+		}
+	}
+	if n := len(out); n > 1 && out[n-1] == ',' {
+		out = out[:n-1]
+	}
+	if depth != 0 {
+		return b // unbalanced: let json.Unmarshal report it
+	}
+	return append(out, ']')
+}
