@@ -222,4 +222,3 @@ func grpcCode(err error) codes.Code {
 	}
 	return codes.Internal
 }
-
