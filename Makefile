@@ -65,6 +65,7 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzParseArch$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./datasets/nasbench201
 	go test -run='^$$' -fuzz='^FuzzRESTInfer$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./internal/serve
 	go test -run='^$$' -fuzz='^FuzzRawContents$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./internal/serve
+	go test -run='^$$' -fuzz='^FuzzObservation$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./train/serverun
 	go test -run='^$$' -fuzz='^FuzzCFRRL$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./datasets/topology
 	go test -run='^$$' -fuzz='^FuzzGML$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./datasets/topology
 	go test -run='^$$' -fuzz='^FuzzTM$$' -fuzztime=$(FUZZCOUNT) -fuzzminimizetime=2s ./datasets/topology

@@ -18,7 +18,7 @@ func benchCommand() *cli.Command {
 		Usage: "benchmarks that print tables for closing notes and papers",
 		Description: "Each subcommand measures side by side in one invocation and prints a Markdown table;\n" +
 			"with --out it also writes the result as JSON into that folder.",
-		Subcommands: []*cli.Command{benchEngineCommand(), benchLatencyCommand(), benchRLMSCommand(), benchOffloadCommand(), benchDSPPOCommand(), benchDecimaCommand()},
+		Subcommands: []*cli.Command{benchEngineCommand(), benchLatencyCommand(), benchRLMSCommand(), benchOffloadCommand(), benchDSPPOCommand(), benchDecimaCommand(), benchServeCommand()},
 	}
 }
 

@@ -3,12 +3,12 @@ package serve
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -130,7 +130,14 @@ func (s *Server) restInfer(w http.ResponseWriter, r *http.Request) {
 		code = c
 		writeError(w, c, msg)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bodyPool.Put(buf)
+	if r.ContentLength > 0 && r.ContentLength <= s.cfg.MaxBodyBytes {
+		buf.Grow(int(r.ContentLength) + 1)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body := buf.Bytes()
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
@@ -185,6 +192,10 @@ func (s *Server) restInfer(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
+
+// bodyPool recycles request-body buffers (the decoded request copies
+// what it keeps).
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // restStatus maps an inference error to an HTTP status and message.
 func restStatus(err error) (int, string) {
@@ -243,8 +254,11 @@ func (rt *restTensor) decode() (*Tensor, error) {
 // back unchanged.
 func flatten(b []byte) []byte {
 	b = bytes.TrimSpace(b)
-	if len(b) < 2 || b[0] != '[' || bytes.IndexByte(b[1:], '[') < 0 {
+	if len(b) < 2 || b[0] != '[' {
 		return b
+	}
+	if inner := bytes.TrimLeft(b[1:], " \t\r\n"); len(inner) == 0 || inner[0] != '[' {
+		return b // flat: nothing to do (strings may hold brackets)
 	}
 	out := make([]byte, 0, len(b))
 	out = append(out, '[')

@@ -6,7 +6,7 @@ package serverun
 
 import (
 	"context"
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"fmt"
 	"math"
 	"strings"
@@ -95,8 +95,8 @@ func (r *rlmsModel) Infer(ctx context.Context, in map[string]*serve.Tensor) ([]s
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var o cpn.Obs
-		if err := json.Unmarshal(b, &o); err != nil {
+		o, err := decodeObs(b)
+		if err != nil {
 			return nil, serve.BadRequest("observation %d: %v", i, err)
 		}
 		if err := CheckObs(o, r.cfg.K, r.cfg.P); err != nil {
@@ -114,6 +114,13 @@ func (r *rlmsModel) Infer(ctx context.Context, in map[string]*serve.Tensor) ([]s
 	n := int64(len(obs))
 	return []serve.Tensor{{Name: "node", Datatype: serve.INT64, Shape: []int64{n}, INT64: nodes},
 		{Name: "ratios", Datatype: serve.FP32, Shape: []int64{n, int64(r.cfg.P)}, FP32: ratios}}, nil
+}
+
+// decodeObs decodes an observation's JSON.
+func decodeObs(b []byte) (cpn.Obs, error) {
+	var o cpn.Obs
+	err := json.Unmarshal(b, &o)
+	return o, err
 }
 
 // CheckObs reports an observation the model cannot decide on: another K
