@@ -6,8 +6,8 @@ package serverun
 
 import (
 	"context"
-	json "github.com/goccy/go-json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"math"
 	"strings"
 	"sync"

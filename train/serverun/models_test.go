@@ -2,8 +2,8 @@ package serverun
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -109,4 +109,3 @@ func FuzzObservation(f *testing.F) {
 		}
 	})
 }
-
