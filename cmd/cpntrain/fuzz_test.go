@@ -694,6 +694,8 @@ var cliSeeds = [][]string{
 	{"rlms", "train", "--tenants", "0.3", "--tenant-job-ms", "0"},
 	{"rlms", "train", "--tenants", "0.3", "--tenant-job-ms", "20", "--steps", "100"},
 	{"rlms", "train", "--tsft-shots", "-1"},
+	{"rlms", "train", "--topology-file", "nosuch.gml"},
+	{"rlms", "eval", "--model", "m", "--topology-file", ""},
 	{"export"},
 	{"export", "--model", "nosuch.safetensors"},
 	{"export", "--model", "m", "--format", "tflite"},

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -191,7 +193,14 @@ func simConfigFor(c *cli.Context, topo string, k int, r regime) (cpn.Config, err
 	if cfg.Tenants = r.tenants; cfg.Tenants > 0 {
 		cfg.TenantJobMs = c.Float64("tenant-job-ms")
 	}
-	if !slices.Contains(topologyNames(), strings.ToLower(topo)) {
+	if f := c.String("topology-file"); f != "" {
+		// The user's own network: its file name names it.
+		if _, err := os.Stat(f); err != nil {
+			return cfg, &usageError{msg: fmt.Sprintf("--topology-file: %v.", err), cmd: c.Command.HelpName}
+		}
+		cfg.TopologyFile = f
+		cfg.Topology = strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
+	} else if !slices.Contains(topologyNames(), strings.ToLower(topo)) {
 		return cfg, &usageError{msg: fmt.Sprintf("unknown topology %q; available: %s.", topo, strings.Join(topologyNames(), ", ")), cmd: c.Command.HelpName}
 	}
 	if err := cfg.Validate(); err != nil {
@@ -288,6 +297,7 @@ func rlmsCommand() *cli.Command {
 				"split) and the oracle on --eval-seeds test task streams.",
 			Flags: append(append([]cli.Flag{
 				&cli.StringFlag{Name: "topology", Value: "abilene", Usage: "network: " + strings.Join(topologyNames(), ", ")},
+				&cli.StringFlag{Name: "topology-file", Usage: "your own network instead of --topology: a Topology Zoo GML file (.gml) or a CFR-RL topology text file (anything else); see docs/rlms.md"},
 				&cli.IntFlag{Name: "k", Value: 5, Usage: "candidate compute nodes per task"},
 				&cli.IntFlag{Name: "checkpoint-every", Value: 500, Usage: "updates (actor-critic) or iterations (PPO) between resumable checkpoints (0: none)"},
 				&cli.IntFlag{Name: "eval-seeds", Value: 5, Usage: "test task streams evaluated at the end (0: none)"},
@@ -303,6 +313,7 @@ func rlmsCommand() *cli.Command {
 			Flags: append([]cli.Flag{
 				&cli.StringFlag{Name: "model", Required: true, Usage: "policy checkpoint (" + rlmsrun.ModelFile + " of a training run)"},
 				&cli.StringFlag{Name: "topology", Value: "abilene", Usage: "network: " + strings.Join(topologyNames(), ", ")},
+				&cli.StringFlag{Name: "topology-file", Usage: "your own network instead of --topology: a Topology Zoo GML file (.gml) or a CFR-RL topology text file (anything else); see docs/rlms.md"},
 				&cli.IntFlag{Name: "seeds", Value: 5, Usage: "test task streams"},
 			}, simFlags()...),
 			Action: rlmsEval,

@@ -46,6 +46,29 @@ func Names() []string {
 	return names
 }
 
+// LoadFile reads a topology from a file of the user's: Topology Zoo GML
+// (a name ending in .gml) or CFR-RL's text format (anything else). The
+// graph is named after the file.
+func LoadFile(path string) (*Graph, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("topology: %w", err)
+	}
+	defer f.Close() // read-only
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	var g *Graph
+	if strings.EqualFold(filepath.Ext(path), ".gml") {
+		g, err = ReadGML(f, filepath.Base(path))
+	} else {
+		g, err = ReadCFRRL(f, filepath.Base(path))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("topology file %s: %w", path, err)
+	}
+	g.Name = name
+	return g, nil
+}
+
 // Load reads topology name (case-insensitive; one of Names: abilene,
 // ebone, sprintlink, tiscali, uscarrier, kdl, internet2) from the data
 // sets root dir, i.e. the folder holding DirName (CPNTRAIN_DATA, or the

@@ -32,6 +32,9 @@ type Config struct {
 	// for a generated topology of WaxmanNodes nodes (no data needed).
 	Topology    string
 	WaxmanNodes int
+	// TopologyFile, when set, is a topology file of the user's (Topology
+	// Zoo GML, or CFR-RL's text format) used instead of Topology.
+	TopologyFile string `json:",omitempty"`
 	// DataDir is the data sets root (CPNTRAIN_DATA): the topology files,
 	// the Abilene traffic matrices and the NAS-Bench-201 latencies.
 	DataDir string
@@ -149,7 +152,7 @@ const (
 // Validate reports settings out of range.
 func (c Config) Validate() error {
 	switch {
-	case c.Topology == "":
+	case c.Topology == "" && c.TopologyFile == "":
 		return fmt.Errorf("cpn: no topology")
 	case strings.EqualFold(c.Topology, "waxman") && c.WaxmanNodes < 4:
 		return fmt.Errorf("cpn: WaxmanNodes %d < 4", c.WaxmanNodes)

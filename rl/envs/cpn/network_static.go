@@ -76,7 +76,11 @@ func NewNetwork(cfg Config) (*Network, error) {
 	}
 	var g *topology.Graph
 	var err error
-	if strings.EqualFold(cfg.Topology, "waxman") {
+	if cfg.TopologyFile != "" {
+		if g, err = topology.LoadFile(cfg.TopologyFile); err != nil {
+			return nil, err
+		}
+	} else if strings.EqualFold(cfg.Topology, "waxman") {
 		g = topology.Waxman(cfg.WaxmanNodes, 0.4, 0.2, rand.New(rand.NewPCG(cfg.PlacementSeed, 0x3a7)))
 	} else if g, err = topology.Load(cfg.DataDir, cfg.Topology); err != nil {
 		return nil, err
