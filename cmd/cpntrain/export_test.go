@@ -147,6 +147,6 @@ r2 = live[:, 1] | (r1 & live[:, 2])
 r3 = live[:, 3] | (r1 & live[:, 4]) | (r2 & live[:, 5])
 y = y + post["dead_offset"] * (~r3).float()
 m = post["ms"]
-ms = m["lo"] + (y - m["low"]) * (m["hi"] - m["lo"]) / (m["high"] - m["low"])
+ms = torch.clamp(m["lo"] + (y - m["low"]) * (m["hi"] - m["lo"]) / (m["high"] - m["low"]), min=0)
 print(json.dumps({"Norm": y.tolist(), "Ms": ms.tolist()}))
 `

@@ -100,7 +100,8 @@ func tsftCommand() *cli.Command {
 			"times, and writes the adapted model to the run folder (--out). Pretraining resumes after an\n" +
 			"interruption (see 'tsft pretrain --help'); the adaptation itself takes seconds and restarts.",
 		Flags: append(append(tsftFlags(), selectFlags()...),
-			&cli.StringFlag{Name: "device", Usage: "target device (e.g. fpga, raspi4, pixel2; 'cpntrain tsft --device list' lists them)"},
+			&cli.StringFlag{Name: "device", Usage: "target device (e.g. fpga, raspi4, pixel2; 'cpntrain tsft --device list' lists them); with --measurements, the name of your device"},
+			&cli.StringFlag{Name: "measurements", Usage: "your own device's measurements: a CSV of 'architecture string,latency in ms' lines that includes the 10 reference architectures (docs/tsft.md); replaces --shots"},
 			&cli.StringFlag{Name: "method", Value: "select", Usage: "'select' (cross-validated choice) or 'tsft' (the paper's two stages + blend)"},
 			&cli.IntFlag{Name: "shots", Value: 50, Usage: "measured samples of the target device (≥ 10)"},
 			&cli.IntFlag{Name: "pseudo", Value: ad.Pseudo, Usage: "pseudo-labelled cells of stage 2 (0 skips it)"},
@@ -192,7 +193,21 @@ func tsftAdapt(c *cli.Context) error {
 		return err
 	}
 	dev := c.String("device")
-	if dev == "" || dev == "list" {
+	meas := c.String("measurements")
+	if meas != "" {
+		if c.IsSet("shots") {
+			return &usageError{msg: "--shots does not apply with --measurements: every measured cell is used.", cmd: c.Command.HelpName}
+		}
+		if _, err := os.Stat(meas); err != nil {
+			return &usageError{msg: fmt.Sprintf("--measurements: %v.", err), cmd: c.Command.HelpName}
+		}
+		if dev == "" {
+			dev = strings.TrimSuffix(filepath.Base(meas), filepath.Ext(meas))
+		}
+		if dev == "" || strings.ContainsAny(dev, "/\\ ") {
+			return &usageError{msg: fmt.Sprintf("--device %q: name the measured device with letters, digits, '-' or '_'.", dev), cmd: c.Command.HelpName}
+		}
+	} else if dev == "" || dev == "list" {
 		msg := "give the target device with --device, e.g. 'cpntrain tsft --device fpga'. Devices: "
 		for i, d := range nasbench201.Devices() {
 			if i > 0 {
@@ -202,8 +217,8 @@ func tsftAdapt(c *cli.Context) error {
 		}
 		return &usageError{msg: msg + ".", cmd: c.Command.HelpName}
 	}
-	if !isNASDevice(dev) {
-		return &usageError{msg: fmt.Sprintf("unknown device %q. Known devices: %v.", dev, nasbench201.Devices()), cmd: c.Command.HelpName}
+	if meas == "" && !isNASDevice(dev) {
+		return &usageError{msg: fmt.Sprintf("unknown device %q. Known devices: %v (or bring your own with --measurements FILE).", dev, nasbench201.Devices()), cmd: c.Command.HelpName}
 	}
 	shots, pseudo := c.Int("shots"), c.Int("pseudo")
 	if shots < nasbench201.NumRefs || shots > tsftrun.TrainPool {
@@ -230,7 +245,7 @@ func tsftAdapt(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("--method must be 'select' or 'tsft', not %q.", c.String("method")), cmd: c.Command.HelpName}
 	}
 	rep, err := tsftrun.RunAdapt(c.Context, tsftrun.AdaptRun{RunConfig: tsftRunConfig(c, "tsft-"+dev), Device: dev, Shots: shots, Adapt: cfg,
-		Select: sel, Seed: uint64(globalsFrom(c).Seed)})
+		Select: sel, Seed: uint64(globalsFrom(c).Seed), MeasurementsFile: meas})
 	if rep.ModelPath != "" && err == nil {
 		rep.Write(c.App.Writer)
 	}

@@ -332,6 +332,11 @@ func TestReloadUnderLoad(t *testing.T) {
 	if v := s.entries["aff"].cur.Load().version; v != "20" || loads.Load() != 20 {
 		t.Fatalf("version %s after 19 good reloads, %d loads", v, loads.Load())
 	}
+	// The 20th load answers y = 2·0 + 20.
+	if c, m := do(t, s.Handler(), "POST", "/v2/models/aff/infer", `{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[0,0]}]}`); c != 200 ||
+		fmt.Sprint(m["outputs"].([]any)[0].(map[string]any)["data"]) != "[20 20]" || m["model_version"] != "20" {
+		t.Fatalf("after the reloads: %d %v, want y = [20 20] from version 20", c, m)
+	}
 	var buf bytes.Buffer
 	s.met.write(&buf)
 	for _, want := range []string{`cpntrain_model_reloads_total{model="aff",result="ok"} 19`, `cpntrain_model_reloads_total{model="aff",result="failed"} 1`,

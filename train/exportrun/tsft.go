@@ -69,6 +69,6 @@ func (m *tsftModel) sidecar() map[string]any {
 		"network":     map[string]any{"input": "concat(edge_ops, embedding broadcast over the batch)", "layers": layers},
 		"postprocess": post,
 		"formula": "y = network(x); with a correction y = a·y + b + Σ_edges beta_per_op[op]; y = blend_weight·y + (1 − blend_weight)·(layerwise.b + Σ_edges layerwise.beta_per_op[op]) (layerwise absent: 0); a cell with no input→output path through non-none edges gets y += dead_offset; " +
-			"y is the normalised latency; ms = lo + (y − low)·(hi − lo)/(high − low)",
+			"y is the normalised latency; ms = max(0, lo + (y − low)·(hi − lo)/(high − low))",
 	}
 }

@@ -19,11 +19,13 @@ type MsMap struct {
 	Lo, Hi float32
 }
 
-// Ms maps normalised latencies y to milliseconds in place.
+// Ms maps normalised latencies y to milliseconds in place, clamped at 0
+// (the linear map can go below it for cells predicted under the range,
+// such as dead cells on phones).
 func (m MsMap) Ms(y []float32) []float32 {
 	s := (m.Hi - m.Lo) / (High - Low)
 	for i, v := range y {
-		y[i] = m.Lo + (v-Low)*s
+		y[i] = max(0, m.Lo+(v-Low)*s)
 	}
 	return y
 }
@@ -123,7 +125,8 @@ func (a *Adapted) ONNXModel(am AdaptedMeta, version string) (*onnx.Model, error)
 	if am.Ms != nil {
 		s := (am.Ms.Hi - am.Ms.Lo) / (High - Low)
 		ms := g.Op("Add", []string{g.Op("Mul", []string{g.Op("Sub", []string{p, g.Scalar("low", Low)}), g.Scalar("ms_scale", s)}), g.Scalar("ms_lo", am.Ms.Lo)})
-		g.Output(ms, "latency_ms", onnx.Float, []onnx.Dim{batch, {Value: 1}}, "predicted latency in milliseconds")
+		ms = g.Op("Relu", []string{ms}) // clamped at 0, as MsMap.Ms
+		g.Output(ms, "latency_ms", onnx.Float, []onnx.Dim{batch, {Value: 1}}, "predicted latency in milliseconds (at least 0)")
 	}
 	meta := map[string]string{"model_kind": tsft.Kind, "device": am.Device, "shots": fmt.Sprint(am.Shots), "choice": am.Choice}
 	return &onnx.Model{Graph: g, Producer: "cpntrain", ProducerVersion: version,

@@ -2,6 +2,7 @@ package tsftrun
 
 import (
 	"math"
+	"slices"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -52,7 +53,7 @@ func TestAdaptedONNX(t *testing.T) {
 	a := &Adapted{Net: net, Emb: emb, W: 0.7, Dead: -0.12,
 		Corr: &Correction{A: 1.3, B: -0.02, Beta: [tsft.NumOps]float32{0.01, -0.03, 0.02, 0.05, -0.01}},
 		Add:  tsft.Additive{B: 0.1, Beta: [tsft.NumOps]float32{0, 0.02, 0.04, 0.09, 0.03}, Lambda: 1}}
-	am := AdaptedMeta{Device: "test", Shots: 20, Embedding: emb, Ms: &MsMap{Lo: 3, Hi: 11}}
+	am := AdaptedMeta{Device: "test", Shots: 20, Embedding: emb, Ms: &MsMap{Lo: 0.3, Hi: 11}}
 	m, err := a.ONNXModel(am, "test")
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +78,9 @@ func TestAdaptedONNX(t *testing.T) {
 	out := onnxtest.Run(t, path, map[string]onnxtest.Input{"edge_ops": onnxtest.F32([]int64{int64(len(idx)), tsft.EdgeFeatures}, edge)})
 	worst := onnxtest.Close(t, "latency", out["latency"].Data, want, 1e-5)
 	wantMs := am.Ms.Ms(append([]float32(nil), want...))
+	if zeros := slices.Index(wantMs, 0); zeros < 0 {
+		t.Fatal("no prediction below the millisecond range: the clamp at 0 is not exercised")
+	}
 	worstMs := onnxtest.Close(t, "latency_ms", out["latency_ms"].Data, wantMs, 1e-5)
 	t.Logf("largest relative difference over %d cells: %.2g (normalised), %.2g (ms)", len(idx), worst, worstMs)
 
@@ -100,12 +104,12 @@ func TestAdaptedONNX(t *testing.T) {
 }
 
 // TestMsMap: the inverse of the normalisation: Low ↦ Lo, High ↦ Hi,
-// halfway ↦ halfway.
+// halfway ↦ halfway; −1 ↦ 2 − 1.05·4/0.9 < 0, clamped to 0.
 func TestMsMap(t *testing.T) {
-	got := MsMap{Lo: 2, Hi: 6}.Ms([]float32{0.05, 0.95, 0.5})
-	for i, w := range []float32{2, 6, 4} {
+	got := MsMap{Lo: 2, Hi: 6}.Ms([]float32{0.05, 0.95, 0.5, -1})
+	for i, w := range []float32{2, 6, 4, 0} {
 		if math.Abs(float64(got[i]-w)) > 1e-6 {
-			t.Fatalf("Ms = %v, want (2, 6, 4)", got)
+			t.Fatalf("Ms = %v, want (2, 6, 4, 0)", got)
 		}
 	}
 }

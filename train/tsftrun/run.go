@@ -120,6 +120,12 @@ type AdaptRun struct {
 	Select *SelectConfig
 	// Seed draws the shots and seeds the adaptation.
 	Seed uint64
+	// Measured, when set, adapts to the user's own device from these
+	// measurements instead of Device and Shots (no held-out cells: the
+	// report has no query score). MeasurementsFile is read into it
+	// (ReadMeasurements, Device naming the device).
+	Measured         *Measurements
+	MeasurementsFile string
 }
 
 // AdaptReport is the outcome of RunAdapt.
@@ -161,6 +167,18 @@ func RunAdapt(ctx context.Context, ar AdaptRun) (rep AdaptReport, err error) {
 	if err != nil {
 		return rep, err
 	}
+	if ar.MeasurementsFile != "" {
+		f, err := os.Open(ar.MeasurementsFile)
+		if err != nil {
+			return rep, fmt.Errorf("--measurements: %w", err)
+		}
+		ar.Measured, err = ReadMeasurements(f, ar.MeasurementsFile, env.Data)
+		f.Close()
+		if err != nil {
+			return rep, err
+		}
+		ar.Measured.Name = ar.Device
+	}
 	prog := runlog.NewProgress(ar.log(), ar.Spec.Pretrain.Epochs, "pretrain", ar.Quiet)
 	start := time.Now()
 	base, path, loaded, err := Base(ctx, env, ar.Spec, BaseOptions{CacheDir: ar.CacheDir,
@@ -178,12 +196,28 @@ func RunAdapt(ctx context.Context, ar AdaptRun) (rep AdaptReport, err error) {
 		fmt.Fprintf(ar.log(), "base model: pretrained in %.1f s, cached at %s\n", time.Since(start).Seconds(), path)
 	}
 	rng := rand.New(rand.NewPCG(ar.Seed, 0x7a5))
-	task, err := env.NewTask(ar.Device, ar.Shots, rng)
-	if err != nil {
-		return rep, err
+	var task Task
+	var ms *MsMap
+	if ar.Measured != nil {
+		// The user's own device: its measurements are all there is.
+		task = ar.Measured.task(len(env.Data.RefIndices), len(env.Data.Archs))
+		ar.Device, ar.Shots = ar.Measured.Name, len(ar.Measured.Cells)
+		mm := ar.Measured.MsMap()
+		ms = &mm
+	} else {
+		if task, err = env.NewTask(ar.Device, ar.Shots, rng); err != nil {
+			return rep, err
+		}
+		if lat, ok := env.Raw[ar.Device]; ok {
+			lo, hi := nasbench201.MinMax(lat, nasbench201.Pool(0, TrainPool))
+			ms = &MsMap{Lo: lo, Hi: hi}
+		}
 	}
 	rep.Device, rep.Shots, rep.Pseudo, rep.Query = ar.Device, ar.Shots, ar.Adapt.Pseudo, len(task.Query)
-	rep.BaseMSE, rep.BaseRho = task.Score(Predict(base, env.Features, task.Query, task.Device.Emb, nil))
+	rep.BaseMSE, rep.BaseRho, rep.MSE, rep.Rho = math.NaN(), math.NaN(), math.NaN(), math.NaN()
+	if len(task.Query) > 0 {
+		rep.BaseMSE, rep.BaseRho = task.Score(Predict(base, env.Features, task.Query, task.Device.Emb, nil))
+	}
 	var m *Adapted
 	var tm Timing
 	if ar.Select != nil {
@@ -196,17 +230,15 @@ func RunAdapt(ctx context.Context, ar AdaptRun) (rep AdaptReport, err error) {
 	} else if m, tm, err = Adapt(base, env.Features, task.Device.Emb, task.Labelled, task.Y, task.Unlabelled, ar.Adapt, rng); err != nil {
 		return rep, err
 	}
-	rep.MSE, rep.Rho = task.Score(m.Predict(env.Features, task.Query, nil))
+	if len(task.Query) > 0 {
+		rep.MSE, rep.Rho = task.Score(m.Predict(env.Features, task.Query, nil))
+	}
 	rep.W, rep.Lambda, rep.Times = float64(m.W), m.Add.Lambda, tm
 	run.Scalars(0, map[string]float64{"query/mse": rep.MSE, "query/spearman": rep.Rho, "query/base_mse": rep.BaseMSE,
 		"query/base_spearman": rep.BaseRho, "time/finetune_s": tm.FineTune.Seconds(), "time/pseudo_s": tm.Pseudo.Seconds()})
 	rep.ModelPath = filepath.Join(run.Dir(), "tsft-"+ar.Device+".safetensors")
 	meta := AdaptedMeta{Device: ar.Device, Shots: ar.Shots, Embedding: task.Device.Emb, Additive: m.Add, BlendW: m.W,
-		Correction: m.Corr, DeadOffset: m.Dead, Choice: rep.Choice}
-	if lat, ok := env.Raw[ar.Device]; ok {
-		lo, hi := nasbench201.MinMax(lat, nasbench201.Pool(0, TrainPool))
-		meta.Ms = &MsMap{Lo: lo, Hi: hi}
-	}
+		Correction: m.Corr, DeadOffset: m.Dead, Choice: rep.Choice, Ms: ms}
 	err = SaveModel(rep.ModelPath, m.Net, meta, int64(ar.Adapt.FineTuneSteps+ar.Adapt.PseudoSteps))
 	return rep, err
 }
@@ -214,6 +246,16 @@ func RunAdapt(ctx context.Context, ar AdaptRun) (rep AdaptReport, err error) {
 // Write prints the report: the scores of the base model and of the
 // adapted one, and the stage times.
 func (r AdaptReport) Write(w io.Writer) {
+	if r.Query == 0 {
+		fmt.Fprintf(w, "device %s: %d measured cells (the %d reference architectures and %d more); nothing is held out, so the only score is the cross-validated one\n",
+			r.Device, r.Shots, nasbench201.NumRefs, r.Shots-nasbench201.NumRefs)
+		if r.Choice != "" {
+			fmt.Fprintf(w, "chosen by cross-validation: %s\ncross-validated MSE on the measured cells (normalised to their range): chosen %.5f, calibrated base model %.5f; selection %.0f ms\n",
+				r.Choice, r.CVMSE, r.BaseCVMSE, float64(r.Times.FineTune.Microseconds())/1e3)
+		}
+		fmt.Fprintf(w, "adapted model: %s (predict with 'cpntrain tsft predict --model …')\n", r.ModelPath)
+		return
+	}
 	fmt.Fprintf(w, "device %s, %d shots (%d reference + %d pool), %d pseudo-labels, query set %d cells\n",
 		r.Device, r.Shots, nasbench201.NumRefs, r.Shots-nasbench201.NumRefs, r.Pseudo, r.Query)
 	fmt.Fprintf(w, "| model | MSE (normalised) | Spearman ρ |\n|---|---|---|\n")
