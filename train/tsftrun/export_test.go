@@ -2,10 +2,10 @@ package tsftrun
 
 import (
 	"math"
-	"slices"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/datasets/nasbench201"
