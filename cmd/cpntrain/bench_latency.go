@@ -105,6 +105,9 @@ func benchLatency(c *cli.Context) (err error) {
 	default:
 		return &usageError{msg: fmt.Sprintf("--brp-config must be 'paper' or 'fast', not %q.", c.String("brp-config")), cmd: c.Command.HelpName}
 	}
+	if err := ensureData(c, "nasbench201"); err != nil {
+		return err
+	}
 	env, err := tsftrun.LoadEnv(globalsFrom(c).DataDir)
 	if err != nil {
 		return err

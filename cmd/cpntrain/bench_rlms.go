@@ -57,6 +57,9 @@ func benchRLMS(c *cli.Context) (err error) {
 	if len(topos) == 0 {
 		return &usageError{msg: "--topologies is empty.", cmd: c.Command.HelpName}
 	}
+	if err := ensureData(c, "topologies", "nasbench201"); err != nil {
+		return err
+	}
 	if c.String("regime") == "both" {
 		return benchRegimes(c, topos)
 	}

@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 	// pretrains 12 base models into the empty test cache, minutes per run.
 	// TestTSFTShotsDefault checks the default itself.
 	os.Setenv(tsftShotsEnv, "0")
+	// No test downloads from the internet: TestFirstRunFetches turns the
+	// automatic download back on against a local server.
+	os.Setenv(noFetchEnv, "1")
 	_, err := os.Stat("runs")
 	before := err == nil
 	code := m.Run()

@@ -152,6 +152,9 @@ func decimaTrain(c *cli.Context) error {
 	if rc.Dir == "" {
 		rc.Dir = defaultRunDir("decima-"+cfg.Mode, time.Now())
 	}
+	if err := ensureData(c, "tpch"); err != nil {
+		return err
+	}
 	rep, err := decimarun.RunTrain(c.Context, rc)
 	if err != nil {
 		return err
@@ -195,6 +198,9 @@ func decimaEval(c *cli.Context) error {
 	ag, _, err := decima.Load(c.String("model"))
 	if err != nil {
 		return fmt.Errorf("--model: %w", err)
+	}
+	if err := ensureData(c, "tpch"); err != nil {
+		return err
 	}
 	lib, err := tpch.LoadAll(globalsFrom(c).DataDir, cfg.Env.Sizes)
 	if err != nil {
@@ -269,6 +275,9 @@ func benchDecima(c *cli.Context) error {
 		cfg.SelectEvery, cfg.SelectStreams = probe.SelectEvery, probe.SelectStreams
 		cfg.Warm.Epochs = probe.Warm.Epochs
 		cfg.Arch, cfg.Model = arch, model
+	}
+	if err := ensureData(c, "tpch"); err != nil {
+		return err
 	}
 	res, err := decimarun.Bench(c.Context, bc)
 	if err != nil {

@@ -336,6 +336,9 @@ func rlmsTrain(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := ensureData(c, "topologies", "nasbench201"); err != nil {
+		return err
+	}
 	lat, pc, err := predictions(c)
 	if err != nil {
 		return err
@@ -374,6 +377,9 @@ func rlmsEval(c *cli.Context) error {
 	}
 	if ec.P != m.Config.P {
 		return &usageError{msg: fmt.Sprintf("the model splits over %d paths; pass --paths %d.", m.Config.P, m.Config.P), cmd: c.Command.HelpName}
+	}
+	if err := ensureData(c, "topologies", "nasbench201"); err != nil {
+		return err
 	}
 	lat, _, err := predictions(c)
 	if err != nil {

@@ -177,6 +177,9 @@ func tsftPretrain(c *cli.Context) error {
 	if err := checkBaseFlags(c); err != nil {
 		return err
 	}
+	if err := ensureData(c, "nasbench201"); err != nil {
+		return err
+	}
 	rep, err := tsftrun.RunPretrain(c.Context, tsftRunConfig(c, "tsft-pretrain"))
 	if err != nil {
 		return err
@@ -243,6 +246,9 @@ func tsftAdapt(c *cli.Context) error {
 	case "tsft":
 	default:
 		return &usageError{msg: fmt.Sprintf("--method must be 'select' or 'tsft', not %q.", c.String("method")), cmd: c.Command.HelpName}
+	}
+	if err := ensureData(c, "nasbench201"); err != nil {
+		return err
 	}
 	rep, err := tsftrun.RunAdapt(c.Context, tsftrun.AdaptRun{RunConfig: tsftRunConfig(c, "tsft-"+dev), Device: dev, Shots: shots, Adapt: cfg,
 		Select: sel, Seed: uint64(globalsFrom(c).Seed), MeasurementsFile: meas})

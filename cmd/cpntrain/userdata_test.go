@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/datasets/nasbench201"
@@ -139,5 +142,54 @@ func TestMeasurementsEndToEnd(t *testing.T) {
 	}
 	if r := runArgs(t, nil, "tsft", "--measurements", file, "--shots", "20"); r.code != exitUsage || !strings.Contains(r.stderr, "--shots does not apply") {
 		t.Errorf("--shots with --measurements: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestFirstRunFetches is the README's first run on a machine where
+// nothing was prepared: an empty data folder, the automatic download on
+// (a local HTTP server serving the reference files stands in for the
+// upstream), 'cpntrain tsft --device fpga' downloads HELP's data with its
+// checksums, then reaches a result; a second run downloads nothing. A
+// download cut short (a file the server does not have) fails with a
+// message saying how to recover, and the next run resumes.
+func TestFirstRunFetches(t *testing.T) {
+	root := dataRoot(t)
+	var missing atomic.Bool
+	mux := http.NewServeMux()
+	files := http.StripPrefix("/nb/", http.FileServer(http.Dir(filepath.Join(root, "nasbench201"))))
+	mux.HandleFunc("/nb/", func(w http.ResponseWriter, r *http.Request) {
+		if missing.Load() && strings.Contains(r.URL.Path, "pixel3") {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("/LICENSE", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(root, "nasbench201", "LICENSE.HELP"))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	t.Setenv(noFetchEnv, "0")
+	t.Setenv(fetchURLEnv("nasbench201"), srv.URL+"/nb")
+	data, cache := t.TempDir(), t.TempDir()
+	args := func(out string) []string {
+		return []string{"--data-dir", data, "--out", filepath.Join(t.TempDir(), out), "tsft", "--device", "fpga", "--shots", "20", "--epochs", "1", "--cache", cache}
+	}
+	missing.Store(true)
+	r := runArgs(t, nil, args("cut")...)
+	if r.code == exitOK || !strings.Contains(r.stderr, "first use of nasbench201") || !strings.Contains(r.stderr, "the next run resumes it") {
+		t.Fatalf("cut download: exit %d, stderr %q", r.code, r.stderr)
+	}
+	missing.Store(false)
+	r = runArgs(t, nil, args("first")...)
+	if r.code != exitOK || !strings.Contains(r.stderr, "first use of nasbench201") || !strings.Contains(r.stdout, "chosen by cross-validation") {
+		t.Fatalf("first run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(data, "nasbench201", fetchingMarker)); !os.IsNotExist(err) {
+		t.Fatalf("the download marker is left behind: %v", err)
+	}
+	r = runArgs(t, nil, args("second")...)
+	if r.code != exitOK || strings.Contains(r.stderr, "first use") {
+		t.Fatalf("second run: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
