@@ -58,20 +58,32 @@ func Load(path string) (serve.Model, error) {
 // buffers, so each concurrent request takes a replica from a pool.
 type rlmsModel struct {
 	cfg  rlms.Config
-	pool sync.Pool
+	base *rlms.Model
+	mu   sync.Mutex
+	free []*rlms.Model // replicas not in use (a free list: sync.Pool would drop them at every GC)
 }
 
 func newRLMS(m *rlms.Model) *rlmsModel {
-	r := &rlmsModel{cfg: m.Config}
-	snap := m
-	var mu sync.Mutex
-	r.pool.New = func() any {
-		mu.Lock()
-		defer mu.Unlock()
-		return snap.Clone()
+	return &rlmsModel{cfg: m.Config, base: m, free: []*rlms.Model{m}}
+}
+
+// get takes a replica (cloning one when all are in use); put returns it.
+func (r *rlmsModel) get() *rlms.Model {
+	r.mu.Lock()
+	if n := len(r.free); n > 0 {
+		m := r.free[n-1]
+		r.free = r.free[:n-1]
+		r.mu.Unlock()
+		return m
 	}
-	r.pool.Put(m)
-	return r
+	r.mu.Unlock()
+	return r.base.Clone() // base's parameters are never written
+}
+
+func (r *rlmsModel) put(m *rlms.Model) {
+	r.mu.Lock()
+	r.free = append(r.free, m)
+	r.mu.Unlock()
 }
 
 func (r *rlmsModel) Platform() string { return "cpntrain_rlms" }
@@ -87,8 +99,8 @@ func (r *rlmsModel) Outputs() []serve.TensorSpec {
 
 func (r *rlmsModel) Infer(ctx context.Context, in map[string]*serve.Tensor) ([]serve.Tensor, error) {
 	obs := in["observation"].Bytes
-	m := r.pool.Get().(*rlms.Model)
-	defer r.pool.Put(m)
+	m := r.get()
+	defer r.put(m)
 	nodes := make([]int64, len(obs))
 	ratios := make([]float32, 0, len(obs)*r.cfg.P)
 	for i, b := range obs {
