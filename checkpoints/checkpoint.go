@@ -739,3 +739,28 @@ func inspect(b []byte) (Info, error) {
 	}
 	return info, nil
 }
+
+// ReadModelTensors reads a checkpoint's model tensors — validated as Load
+// validates the file (structure, format, checksum, metadata) — without a
+// model to load them into: their names without the "model/" prefix, in
+// name order, with their [rows, cols] shapes. The exporters use it to
+// write any model kind's parameters for other tools.
+func ReadModelTensors(path string) (Meta, []Tensor, error) {
+	b, err := readFile(path)
+	if err != nil {
+		return Meta{}, nil, fail("read", path, err)
+	}
+	c, err := open(b)
+	if err != nil {
+		return Meta{}, nil, fail("read", path, err)
+	}
+	var out []Tensor
+	for i := range c.raw.tensors {
+		t := &c.raw.tensors[i]
+		if !strings.HasPrefix(t.name, modelPrefix) {
+			continue
+		}
+		out = append(out, Tensor{Name: strings.TrimPrefix(t.name, modelPrefix), Shape: []int{int(t.shape[0]), int(t.shape[1])}, Data: c.raw.f32(t)})
+	}
+	return c.meta, out, nil
+}

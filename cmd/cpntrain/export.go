@@ -23,9 +23,10 @@ func exportCommand() *cli.Command {
 			"               preprocessing and the computation\n" +
 			"  pt           the same state dict as torch.save writes it, read by\n" +
 			"               torch.load(FILE, weights_only=True), plus the same FILE.json\n" +
-			"Exportable models: " + strings.Join(exportrun.Kinds, ", ") + " (the adapted predictor that 'cpntrain tsft'\n" +
-			"writes, with its correction, blend and dead-cell offset; inputs: edge_ops, outputs: latency\n" +
-			"normalised and latency_ms). See docs/export.md.",
+			"ONNX: the adapted TSFT predictor that 'cpntrain tsft' writes (with its correction, blend and\n" +
+			"dead-cell offset; input edge_ops, outputs latency normalised and latency_ms). safetensors and\n" +
+			"pt: every model; the TSFT predictor under PyTorch's names and layouts, the others with the\n" +
+			"engine's names and layouts, described in the sidecar. See docs/export.md.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: "the checkpoint to export (required)"},
 			&cli.StringFlag{Name: "format", Value: "onnx", Usage: "onnx, safetensors or pt"},

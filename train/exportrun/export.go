@@ -21,8 +21,9 @@ import (
 // Formats lists the export formats.
 var Formats = []string{"onnx", "safetensors", "pt"}
 
-// Kinds lists the model kinds that can be exported.
-var Kinds = []string{tsft.Kind}
+// onnxKinds lists the model kinds with an ONNX exporter; every
+// checkpoint's parameters can be written to safetensors and .pt.
+var onnxKinds = []string{tsft.Kind}
 
 // Config says what to export where.
 type Config struct {
@@ -79,7 +80,9 @@ func Export(cfg Config) (Report, error) {
 			return rep, err
 		}
 	default:
-		return rep, fmt.Errorf("%s: models of kind %q cannot be exported yet (exportable: %s)", cfg.Model, rep.Kind, strings.Join(Kinds, ", "))
+		if m, err = loadGeneric(cfg.Model); err != nil {
+			return rep, err
+		}
 	}
 	ext := map[string]string{"onnx": ".onnx", "safetensors": ".safetensors", "pt": ".pt"}[cfg.Format]
 	rep.Path = cfg.Out
