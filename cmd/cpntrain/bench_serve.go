@@ -48,6 +48,9 @@ func benchServeCommand() *cli.Command {
 			case cfg.Duration <= 0 || cfg.Reload < 0:
 				return &usageError{msg: "--duration must be positive and --reload not negative.", cmd: c.Command.HelpName}
 			}
+			if err := ensureData(c, "topologies", "nasbench201"); err != nil { // the observations' network
+				return err
+			}
 			run, err := openRun(c, "bench-serve", cfg)
 			if err != nil {
 				return err

@@ -75,7 +75,9 @@ type TensorSpec struct {
 
 // Model is a served model. Infer must be safe for concurrent use; it
 // gets the request's inputs by name (checked against Inputs: names,
-// datatypes, shapes' ranks and fixed sizes) and returns every output.
+// datatypes, shapes' ranks and fixed sizes) and returns every output. It
+// must not modify its inputs (BYTES elements may share memory with the
+// decoded request).
 type Model interface {
 	Platform() string
 	Inputs() []TensorSpec
