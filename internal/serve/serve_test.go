@@ -337,8 +337,17 @@ func TestReloadUnderLoad(t *testing.T) {
 		fmt.Sprint(m["outputs"].([]any)[0].(map[string]any)["data"]) != "[20 20]" || m["model_version"] != "20" {
 		t.Fatalf("after the reloads: %d %v, want y = [20 20] from version 20", c, m)
 	}
+	// A handler records its request after writing the answer: wait until
+	// the last ones are counted.
 	var buf bytes.Buffer
-	s.met.write(&buf)
+	for end := time.Now().Add(2 * time.Second); ; {
+		buf.Reset()
+		s.met.write(&buf)
+		if strings.Contains(buf.String(), `cpntrain_request_duration_seconds_count{model="aff",protocol="rest"} `+fmt.Sprint(sent.Load()+1)) || time.Now().After(end) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	for _, want := range []string{`cpntrain_model_reloads_total{model="aff",result="ok"} 19`, `cpntrain_model_reloads_total{model="aff",result="failed"} 1`,
 		`cpntrain_model_ready{model="aff"} 1`, `cpntrain_requests_total{model="aff",protocol="rest",code="200"} ` + fmt.Sprint(sent.Load()+1), // + the check of version 20
 		`cpntrain_request_duration_seconds_count{model="aff",protocol="rest"} ` + fmt.Sprint(sent.Load()+1)} {
