@@ -2,6 +2,7 @@ package serve
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -9,9 +10,10 @@ import (
 	pb "github.com/cpntrain/cpntrain/internal/oip/inferencepb"
 )
 
-// FuzzRESTInfer: any request body gets a JSON answer, 200 or a 4xx with
-// an "error"; nothing panics.
+// FuzzRESTInfer: any request body, with or without a binary-data header,
+// gets a JSON answer, 200 or a 4xx with an "error"; nothing panics.
 func FuzzRESTInfer(f *testing.F) {
+	f.Add(`{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}`+"\x00\x00\x80\x3f\x00\x00\x00\x40", 92)
 	for _, s := range []string{
 		`{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2]}]}`,
 		`{"inputs":[{"name":"x","shape":[2,2],"datatype":"FP32","data":[[1,2],[3,4]]}],"outputs":[{"name":"y"}]}`,
@@ -20,7 +22,7 @@ func FuzzRESTInfer(f *testing.F) {
 		`{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[[[[`,
 		`{"inputs":[]}`, `[]`, `null`, ``, `{"inputs":[{"name":"x","shape":[0,2],"datatype":"FP32","data":[]}]}`,
 	} {
-		f.Add(s)
+		f.Add(s, -1)
 	}
 	s, err := New(Config{Models: []ModelFile{{Name: "aff", Path: "x"}}, MaxBodyBytes: 1 << 16,
 		Load: func(string) (Model, error) { return &affine{a: 2, b: 1}, nil }})
@@ -28,9 +30,13 @@ func FuzzRESTInfer(f *testing.F) {
 		f.Fatal(err)
 	}
 	h := s.Handler()
-	f.Fuzz(func(t *testing.T, body string) {
+	f.Fuzz(func(t *testing.T, body string, binaryHeaderLen int) {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("POST", "/v2/models/aff/infer", strings.NewReader(body)))
+		req := httptest.NewRequest("POST", "/v2/models/aff/infer", strings.NewReader(body))
+		if binaryHeaderLen >= 0 {
+			req.Header.Set(binaryHeader, fmt.Sprint(binaryHeaderLen))
+		}
+		h.ServeHTTP(rec, req)
 		var m map[string]any
 		if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
 			t.Fatalf("body %q: answer %d %q is not JSON", body, rec.Code, rec.Body.String())

@@ -128,59 +128,66 @@ func (g *grpcService) infer(ctx context.Context, r *pb.ModelInferRequest) (*pb.M
 	return resp, nil
 }
 
-// tensorFromPB reads an input from its typed contents or its raw bytes
-// (little-endian; BYTES elements each prefixed by a 4-byte length).
+// tensorFromPB reads an input from its typed contents or its raw bytes.
 func tensorFromPB(it *pb.ModelInferRequest_InferInputTensor, raw []byte, useRaw bool) (*Tensor, error) {
 	t := &Tensor{Name: it.GetName(), Datatype: it.GetDatatype(), Shape: it.GetShape()}
 	if t.Name == "" {
 		return nil, badRequest("an input has no name")
 	}
+	if useRaw {
+		return t, t.setRaw(raw)
+	}
 	c := it.GetContents()
 	switch t.Datatype {
 	case FP32:
-		if !useRaw {
-			t.FP32 = c.GetFp32Contents()
-			break
-		}
+		t.FP32 = c.GetFp32Contents()
+	case INT64:
+		t.INT64 = c.GetInt64Contents()
+	case BYTES:
+		t.Bytes = c.GetBytesContents()
+	default:
+		return nil, badRequest("input %q: datatype %q is not served (FP32, INT64 or BYTES)", t.Name, t.Datatype)
+	}
+	return t, nil
+}
+
+// setRaw sets t's contents from the protocol's raw encoding:
+// little-endian values; BYTES elements each prefixed by a 4-byte
+// little-endian length. BYTES elements share raw's memory.
+func (t *Tensor) setRaw(raw []byte) error {
+	switch t.Datatype {
+	case FP32:
 		if len(raw)%4 != 0 {
-			return nil, badRequest("input %q: %d raw bytes are not whole FP32 values", t.Name, len(raw))
+			return badRequest("input %q: %d raw bytes are not whole FP32 values", t.Name, len(raw))
 		}
 		t.FP32 = make([]float32, len(raw)/4)
 		for i := range t.FP32 {
 			t.FP32[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
 	case INT64:
-		if !useRaw {
-			t.INT64 = c.GetInt64Contents()
-			break
-		}
 		if len(raw)%8 != 0 {
-			return nil, badRequest("input %q: %d raw bytes are not whole INT64 values", t.Name, len(raw))
+			return badRequest("input %q: %d raw bytes are not whole INT64 values", t.Name, len(raw))
 		}
 		t.INT64 = make([]int64, len(raw)/8)
 		for i := range t.INT64 {
 			t.INT64[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
 		}
 	case BYTES:
-		if !useRaw {
-			t.Bytes = c.GetBytesContents()
-			break
-		}
 		for len(raw) > 0 {
 			if len(raw) < 4 {
-				return nil, badRequest("input %q: truncated BYTES length prefix", t.Name)
+				return badRequest("input %q: truncated BYTES length prefix", t.Name)
 			}
 			n := binary.LittleEndian.Uint32(raw)
 			if uint64(n) > uint64(len(raw)-4) {
-				return nil, badRequest("input %q: BYTES element of %d bytes past the end of the raw contents", t.Name, n)
+				return badRequest("input %q: BYTES element of %d bytes past the end of the raw contents", t.Name, n)
 			}
 			t.Bytes = append(t.Bytes, raw[4:4+n])
 			raw = raw[4+n:]
 		}
 	default:
-		return nil, badRequest("input %q: datatype %q is not served (FP32, INT64 or BYTES)", t.Name, t.Datatype)
+		return badRequest("input %q: datatype %q is not served (FP32, INT64 or BYTES)", t.Name, t.Datatype)
 	}
-	return t, nil
+	return nil
 }
 
 // rawBytes encodes an output as the protocol's raw contents.

@@ -148,6 +148,17 @@ func (s *Server) restInfer(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "reading the request body: "+err.Error())
 		return
 	}
+	// Triton's binary data extension: a JSON header of
+	// Inference-Header-Content-Length bytes, then the binary inputs.
+	var bin []byte
+	if h := r.Header.Get(binaryHeader); h != "" {
+		n, err := strconv.ParseInt(h, 10, 64)
+		if err != nil || n < 0 || n > int64(len(body)) {
+			fail(http.StatusBadRequest, fmt.Sprintf("%s: %q is not a length within the %d-byte body", binaryHeader, h, len(body)))
+			return
+		}
+		body, bin = body[:n], body[n:]
+	}
 	var req restRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		fail(http.StatusBadRequest, "request body: "+err.Error())
@@ -159,10 +170,14 @@ func (s *Server) restInfer(w http.ResponseWriter, r *http.Request) {
 	}
 	in := make([]*Tensor, len(req.Inputs))
 	for i := range req.Inputs {
-		if in[i], err = req.Inputs[i].decode(); err != nil {
+		if in[i], bin, err = req.Inputs[i].decode(bin); err != nil {
 			fail(http.StatusBadRequest, err.Error())
 			return
 		}
+	}
+	if len(bin) > 0 {
+		fail(http.StatusBadRequest, fmt.Sprintf("%d bytes of binary data that no input's binary_data_size claims", len(bin)))
+		return
 	}
 	var want []string
 	for _, o := range req.Outputs {
@@ -214,17 +229,39 @@ func restStatus(err error) (int, string) {
 	return http.StatusInternalServerError, "inference failed: " + err.Error()
 }
 
-// decode reads a REST tensor's data by its datatype.
-func (rt *restTensor) decode() (*Tensor, error) {
+// binaryHeader is the header of Triton's binary data extension.
+const binaryHeader = "Inference-Header-Content-Length"
+
+// decode reads a REST tensor's data by its datatype: from its "data", or,
+// with the parameter binary_data_size (Triton's binary data extension),
+// from the next bytes of bin, which it returns advanced.
+func (rt *restTensor) decode(bin []byte) (*Tensor, []byte, error) {
 	t := &Tensor{Name: rt.Name, Datatype: rt.Datatype, Shape: rt.Shape}
 	if rt.Name == "" {
-		return nil, badRequest(`an input has no "name"`)
+		return nil, bin, badRequest(`an input has no "name"`)
 	}
 	if rt.Shape == nil {
-		return nil, badRequest("input %q: no \"shape\"", rt.Name)
+		return nil, bin, badRequest("input %q: no \"shape\"", rt.Name)
+	}
+	if len(rt.Parameters) > 0 {
+		var p struct {
+			Size *int64 `json:"binary_data_size"`
+		}
+		if err := json.Unmarshal(rt.Parameters, &p); err != nil {
+			return nil, bin, badRequest("input %q: \"parameters\": %v", rt.Name, err)
+		}
+		if p.Size != nil {
+			if *p.Size < 0 || *p.Size > int64(len(bin)) {
+				return nil, bin, badRequest("input %q: binary_data_size %d, but %d binary bytes are left", rt.Name, *p.Size, len(bin))
+			}
+			if len(rt.Data) > 0 {
+				return nil, bin, badRequest("input %q: both \"data\" and binary_data_size", rt.Name)
+			}
+			return t, bin[*p.Size:], t.setRaw(bin[:*p.Size])
+		}
 	}
 	if len(rt.Data) == 0 {
-		return nil, badRequest("input %q: no \"data\"", rt.Name)
+		return nil, bin, badRequest("input %q: no \"data\"", rt.Name)
 	}
 	data := flatten(rt.Data)
 	var err error
@@ -244,12 +281,12 @@ func (rt *restTensor) decode() (*Tensor, error) {
 			}
 		}
 	default:
-		return nil, badRequest("input %q: datatype %q is not served (FP32, INT64 or BYTES)", rt.Name, rt.Datatype)
+		return nil, bin, badRequest("input %q: datatype %q is not served (FP32, INT64 or BYTES)", rt.Name, rt.Datatype)
 	}
 	if err != nil {
-		return nil, badRequest("input %q: \"data\" is not an array of %s: %v", rt.Name, rt.Datatype, err)
+		return nil, bin, badRequest("input %q: \"data\" is not an array of %s: %v", rt.Name, rt.Datatype, err)
 	}
-	return t, nil
+	return t, bin, nil
 }
 
 // flatten turns a nested JSON array into a flat one by dropping the

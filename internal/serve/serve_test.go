@@ -404,3 +404,46 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("in-flight requests: REST %d, gRPC %v", restCode, grpcErr)
 	}
 }
+
+// TestRESTBinary: Triton's binary data extension. The JSON header says
+// its length in Inference-Header-Content-Length; x = (1, 2) follows as 8
+// raw bytes: y = 2x + 1 = (3, 5). Malformed lengths are 400s.
+func TestRESTBinary(t *testing.T) {
+	s, _ := testServer(t, Config{})
+	h := s.Handler()
+	post := func(header string, hdrLen string, bin []byte) (int, map[string]any) {
+		req := httptest.NewRequest("POST", "/v2/models/aff/infer", bytes.NewReader(append([]byte(header), bin...)))
+		req.Header.Set("Inference-Header-Content-Length", hdrLen)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var m map[string]any
+		json.Unmarshal(rec.Body.Bytes(), &m)
+		return rec.Code, m
+	}
+	x := rawBytes(&Tensor{Datatype: FP32, FP32: []float32{1, 2}})
+	hdr := `{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}`
+	code, m := post(hdr, fmt.Sprint(len(hdr)), x)
+	if code != 200 || fmt.Sprint(m["outputs"].([]any)[0].(map[string]any)["data"]) != "[3 5]" {
+		t.Fatalf("binary request: %d %v", code, m)
+	}
+	for _, c := range []struct {
+		header, length string
+		bin            []byte
+		want           string
+	}{
+		{hdr, "x", x, "is not a length"},
+		{hdr, "9999", x, "is not a length"},
+		{hdr, fmt.Sprint(len(hdr)), x[:4], "binary_data_size 8, but 4 binary bytes are left"},
+		{hdr, fmt.Sprint(len(hdr)), append(x, 1), "1 bytes of binary data that no input"},
+		{`{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2],"parameters":{"binary_data_size":8}}]}`, "", x, `both "data" and binary_data_size`},
+		{`{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","parameters":{"binary_data_size":"8"}}]}`, "", x, `"parameters"`},
+	} {
+		if c.length == "" {
+			c.length = fmt.Sprint(len(c.header))
+		}
+		code, m := post(c.header, c.length, c.bin)
+		if msg, _ := m["error"].(string); code != 400 || !strings.Contains(msg, c.want) {
+			t.Errorf("%s (length %s): %d %v, want 400 %q", c.header, c.length, code, m, c.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package serverun
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -203,8 +204,35 @@ func Bench(ctx context.Context, cfg BenchConfig, log io.Writer) ([]BenchRow, err
 		return err
 	}
 	restBodies := make([][]byte, len(obs))
+	binBodies := make([][]byte, len(obs))
+	binHeaderLen := make([]string, len(obs))
 	for i, o := range obs {
 		restBodies[i], _ = json.Marshal(map[string]any{"inputs": []map[string]any{{"name": "observation", "shape": []int{1}, "datatype": "BYTES", "data": []string{string(o)}}}})
+		// Triton's binary data extension: the observation as raw BYTES
+		// (a 4-byte length, then the JSON) after the JSON header.
+		hdr, _ := json.Marshal(map[string]any{"inputs": []map[string]any{{"name": "observation", "shape": []int{1}, "datatype": "BYTES",
+			"parameters": map[string]any{"binary_data_size": 4 + len(o)}}}})
+		binHeaderLen[i] = fmt.Sprint(len(hdr))
+		binBodies[i] = binary.LittleEndian.AppendUint32(hdr, uint32(len(o)))
+		binBodies[i] = append(binBodies[i], o...)
+	}
+	postBinary := func(url string, i int) error {
+		req, err := http.NewRequest("POST", url, bytes.NewReader(binBodies[i]))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/octet-stream")
+		req.Header.Set("Inference-Header-Content-Length", binHeaderLen[i])
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return err
 	}
 	var conns []*grpc.ClientConn
 	for range 4 {
@@ -231,6 +259,7 @@ func Bench(ctx context.Context, cfg BenchConfig, log io.Writer) ([]BenchRow, err
 	runs := []run{
 		{"minimal Go JSON handler", "REST", func(i int) error { return post("http://"+ml.Addr().String()+"/", []byte(`{"x":[1,2,3]}`)) }, false},
 		{"RLMS-CPN decision", "REST", func(i int) error { return post(base+"policy/infer", restBodies[i%len(restBodies)]) }, false},
+		{"RLMS-CPN decision, binary data", "REST", func(i int) error { return postBinary(base+"policy/infer", i%len(binBodies)) }, false},
 		{"RLMS-CPN decision", "gRPC", func(i int) error {
 			_, err := gcs[i%len(gcs)].ModelInfer(ctx, &pb.ModelInferRequest{ModelName: "policy", Inputs: []*pb.ModelInferRequest_InferInputTensor{
 				{Name: "observation", Datatype: serve.BYTES, Shape: []int64{1}, Contents: &pb.InferTensorContents{BytesContents: [][]byte{obs[i%len(obs)]}}}}})
