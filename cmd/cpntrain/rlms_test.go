@@ -139,7 +139,7 @@ func TestGroupWithoutSubcommand(t *testing.T) {
 		"rlms":        "give a subcommand: train, eval.",
 		"data":        "give a subcommand: fetch.",
 		"data fetchh": `unknown command "fetchh" for "cpntrain data". Did you mean "fetch"?`,
-		"bench":       "give a subcommand: engine, latency, rlms, offload, dsppo, decima.",
+		"bench":       "give a subcommand: engine, latency, rlms, offload, dsppo, decima, serve.",
 		"offload":     "give a subcommand: train, eval, bench.",
 		"checkpoint":  "give a subcommand: inspect.",
 		"rl":          "give a subcommand: smoke.",
