@@ -50,7 +50,7 @@ test-long:
 ## environment stepping, sharded updates, threaded kernels, parallel data
 ## loading). Needs cgo and a C compiler.
 # All verified race-clean on 2026-12-07 (README, "Tests").
-RACE_PKGS := ./nn/kernel ./rl/ppo ./rl ./rl/actorcritic ./rl/pg ./rl/dqn ./train/rlmsrun ./models/rlms ./datasets/nasbench201 ./train/decimarun ./models/decima ./rl/envs/spark
+RACE_PKGS := ./nn/kernel ./rl/ppo ./rl ./rl/actorcritic ./rl/pg ./rl/dqn ./train/rlmsrun ./models/rlms ./datasets/nasbench201 ./train/decimarun ./models/decima ./rl/envs/spark ./internal/serve ./train/serverun
 test-race:
 	CGO_ENABLED=1 go test -race -short -count=1 -timeout 40m $(RACE_PKGS)
 
