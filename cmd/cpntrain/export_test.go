@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/cpntrain/cpntrain/datasets/nasbench201"
 	"github.com/cpntrain/cpntrain/internal/onnx/onnxtest"
+	"github.com/cpntrain/cpntrain/models/mecdqn"
 	"github.com/cpntrain/cpntrain/models/tsft"
+	"github.com/cpntrain/cpntrain/nn"
 )
 
 // TestExportTSFTEndToEnd is the path a user takes: adapt a predictor
@@ -150,3 +153,39 @@ m = post["ms"]
 ms = torch.clamp(m["lo"] + (y - m["low"]) * (m["hi"] - m["lo"]) / (m["high"] - m["low"]), min=0)
 print(json.dumps({"Norm": y.tolist(), "Ms": ms.tolist()}))
 `
+
+// TestExportOffloadONNX: a DQN offloading policy trained by 'offload
+// train' and exported by 'export --format onnx' gives, in ONNX Runtime,
+// the Q-values of the saved network on 5 devices' feature rows within
+// 1e-5 relative; safetensors and .pt exports write their sidecars.
+func TestExportOffloadONNX(t *testing.T) {
+	out := t.TempDir()
+	r := runArgs(t, nil, "--quiet", "--out", out, "offload", "train", "--devices", "6", "--steps", "300", "--eval-sets", "0")
+	if r.code != exitOK {
+		t.Fatalf("offload train: exit %d: %s", r.code, r.stderr)
+	}
+	model := filepath.Join(out, "model.safetensors")
+	for _, f := range []string{"onnx", "safetensors", "pt"} {
+		if r := runArgs(t, nil, "export", "--model", model, "--format", f); r.code != exitOK {
+			t.Fatalf("export --format %s: exit %d: %s", f, r.code, r.stderr)
+		}
+	}
+	q, _, err := mecdqn.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	x := make([]float32, 5*mecdqn.Features)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	tp := nn.NewInference()
+	want := q.FromFeatures(tp, tp.Const(5, mecdqn.Features, x), 1, 5).Data
+	path := filepath.Join(out, "model.onnx")
+	onnxtest.Check(t, path)
+	res := onnxtest.Run(t, path, map[string]onnxtest.Input{"device_features": onnxtest.F32([]int64{5, int64(mecdqn.Features)}, x)})
+	onnxtest.Close(t, "q_values", res["q_values"].Data, want, 1e-5)
+	if _, err := os.Stat(filepath.Join(out, "model.pt.json")); err != nil {
+		t.Fatal(err)
+	}
+}

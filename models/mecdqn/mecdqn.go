@@ -291,6 +291,12 @@ func (m *Model) QValues(t *nn.Tape, obs []mec.Obs) *nn.Tensor {
 	d := len(obs[0].Decision)
 	x := t.Zeros(r*d, Features)
 	Encode(obs, d, x.Data)
+	return m.FromFeatures(t, x, r, d)
+}
+
+// FromFeatures is QValues on encoded device rows x (R·D × Features, as
+// Encode writes them): the R × 2D values.
+func (m *Model) FromFeatures(t *nn.Tape, x *nn.Tensor, r, d int) *nn.Tensor {
 	h := conv(t, m.Conv2, conv(t, m.Conv1, x, r, d), r, d)
 	// Every row also sees the mean and the maximum of its set's rows.
 	seg := make([]int, r*d)

@@ -15,6 +15,7 @@ import (
 	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/internal/onnx"
 	"github.com/cpntrain/cpntrain/internal/torchpt"
+	"github.com/cpntrain/cpntrain/models/mecdqn"
 	"github.com/cpntrain/cpntrain/models/tsft"
 )
 
@@ -23,7 +24,7 @@ var Formats = []string{"onnx", "safetensors", "pt"}
 
 // onnxKinds lists the model kinds with an ONNX exporter; every
 // checkpoint's parameters can be written to safetensors and .pt.
-var onnxKinds = []string{tsft.Kind}
+var onnxKinds = []string{tsft.Kind, mecdqn.Kind}
 
 // Config says what to export where.
 type Config struct {
@@ -79,6 +80,16 @@ func Export(cfg Config) (Report, error) {
 		if m, err = loadTSFT(cfg.Model); err != nil {
 			return rep, err
 		}
+	case mecdqn.Kind:
+		g, err := loadGeneric(cfg.Model)
+		if err != nil {
+			return rep, err
+		}
+		q, _, err := mecdqn.Load(cfg.Model)
+		if err != nil {
+			return rep, err
+		}
+		m = withONNX{g, q.ONNXModel}
 	default:
 		if m, err = loadGeneric(cfg.Model); err != nil {
 			return rep, err

@@ -61,3 +61,11 @@ func docFor(kind string) string {
 	}
 	return "design.md"
 }
+
+// withONNX is a generic model whose kind has an ONNX exporter.
+type withONNX struct {
+	*genericModel
+	build func(version string) (*onnx.Model, error)
+}
+
+func (w withONNX) onnx(version string) (*onnx.Model, error) { return w.build(version) }
