@@ -13,6 +13,7 @@ import (
 
 	"github.com/cpntrain/cpntrain/datasets/nasbench201"
 	"github.com/cpntrain/cpntrain/internal/onnx/onnxtest"
+	"github.com/cpntrain/cpntrain/models/dsppo"
 	"github.com/cpntrain/cpntrain/models/mecdqn"
 	"github.com/cpntrain/cpntrain/models/tsft"
 	"github.com/cpntrain/cpntrain/nn"
@@ -188,4 +189,45 @@ func TestExportOffloadONNX(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "model.pt.json")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestExportDSPPOONNX: a DS-PPO agent trained by 'dsppo train' and
+// exported by 'export --format onnx' answers, in ONNX Runtime, the
+// saved actor's placement and wait logits on random features (4 nodes,
+// 3 queued tasks, 5 options) within 1e-5 relative.
+func TestExportDSPPOONNX(t *testing.T) {
+	out := t.TempDir()
+	r := runArgs(t, nil, "--quiet", "--out", out, "dsppo", "train", "--steps", "2048", "--eval-queues", "0")
+	if r.code != exitOK {
+		t.Fatalf("dsppo train: exit %d: %s", r.code, r.stderr)
+	}
+	model := filepath.Join(out, "model.safetensors")
+	if r := runArgs(t, nil, "export", "--model", model, "--format", "onnx"); r.code != exitOK {
+		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
+	}
+	ag, _, err := dsppo.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := ag.Actors[0].(*dsppo.Actor)
+	cfg := actor.Enc.Config
+	rng := rand.New(rand.NewPCG(8, 8))
+	randn := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	nodes, queue, glob, opt := randn(4*dsppo.NodeDim), randn(3*cfg.QueueDim()), randn(cfg.GlobalDim()), randn(5*dsppo.OptionDim)
+	optNode, optNode64 := []int{0, 3, 1, 1, 2}, []float64{0, 3, 1, 1, 2}
+	place, wait := actor.FeatureLogits(nodes, queue, glob, opt, optNode)
+	res := onnxtest.Run(t, filepath.Join(out, "model.onnx"), map[string]onnxtest.Input{
+		"node_features":   onnxtest.F32([]int64{4, dsppo.NodeDim}, nodes),
+		"queue_features":  onnxtest.F32([]int64{3, int64(cfg.QueueDim())}, queue),
+		"global_features": onnxtest.F32([]int64{1, int64(cfg.GlobalDim())}, glob),
+		"options":         onnxtest.F32([]int64{5, dsppo.OptionDim}, opt),
+		"option_node":     {Type: "int64", Dims: []int64{5}, Data: optNode64},
+	})
+	onnxtest.Close(t, "logits (placement, wait)", append(res["placement_logits"].Data, res["wait_logit"].Data...), append(place, wait...), 1e-5)
 }

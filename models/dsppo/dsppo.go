@@ -306,15 +306,20 @@ func encode(e *Encoder, t *nn.Tape, obs []cluster.Obs) encoded {
 	if len(obs) == 0 {
 		panic("dsppo: no observations")
 	}
-	cfg := e.Config
-	nodes, queue, glob, nodeSeg, queueSeg, enc := features(cfg, obs)
-	r := len(obs)
-	xn := t.Const(len(nodeSeg), NodeDim, nodes)
-	enc.phiN = e.Nodes.Phi.Forward(t, xn)
-	cN := e.Nodes.Rho.Forward(t, e.Nodes.Pool(t, enc.phiN, nodeSeg, r))
-	cQ := e.Queue.Forward(t, t.Const(len(queueSeg), cfg.queueDim(), queue), queueSeg, r)
-	enc.ctx = t.ConcatCols(cN, cQ, t.Const(r, cfg.globalDim(), glob))
+	nodes, queue, glob, nodeSeg, queueSeg, enc := features(e.Config, obs)
+	enc.phiN, enc.ctx = encodeFeatures(e, t, nodes, queue, glob, nodeSeg, queueSeg, len(obs))
 	return enc
+}
+
+// encodeFeatures runs the encoders over the features of r observations:
+// the node embeddings φ_N (all nodes × Dim) and the contexts (r × (2·Dim
+// + global)).
+func encodeFeatures(e *Encoder, t *nn.Tape, nodes, queue, glob []float32, nodeSeg, queueSeg []int, r int) (phiN, ctx *nn.Tensor) {
+	cfg := e.Config
+	phiN = e.Nodes.Phi.Forward(t, t.Const(len(nodeSeg), NodeDim, nodes))
+	cN := e.Nodes.Rho.Forward(t, e.Nodes.Pool(t, phiN, nodeSeg, r))
+	cQ := e.Queue.Forward(t, t.Const(len(queueSeg), cfg.queueDim(), queue), queueSeg, r)
+	return phiN, t.ConcatCols(cN, cQ, t.Const(r, cfg.globalDim(), glob))
 }
 
 func head(in, hidden int, rng *rand.Rand) *mlp.Model {
@@ -374,16 +379,12 @@ func (a *Actor) Logits(t *nn.Tape, obs []cluster.Obs) (*nn.Tensor, []bool) {
 func (a *Actor) scores(t *nn.Tape, obs []cluster.Obs, prior float64) (*nn.Tensor, []bool) {
 	enc := encode(a.Enc, t, obs)
 	r, n := len(obs), enc.actions
-	wait := a.Wait.Forward(t, enc.ctx) // R×1
+	place, wait := a.heads(t, enc)
 	idx := make([]int, 0, len(enc.optAct)+r)
-	var scores *nn.Tensor
-	if p := len(enc.optObs); p > 0 {
-		x := a.PlaceX.Forward(t, t.ConcatCols(t.Const(p, OptionDim, enc.opt), t.Gather(enc.phiN, enc.optNode)))
-		h := t.ReLU(t.Add(x, t.Gather(a.PlaceC.Forward(t, enc.ctx), enc.optObs)))
-		scores = t.ConcatRows(a.PlaceO.Forward(t, h), wait)
+	scores := wait
+	if place != nil {
+		scores = t.ConcatRows(place, wait)
 		idx = append(idx, enc.optAct...)
-	} else {
-		scores = wait
 	}
 	for i := range r {
 		idx = append(idx, i*n+n-1)
@@ -394,6 +395,18 @@ func (a *Actor) scores(t *nn.Tape, obs []cluster.Obs, prior float64) (*nn.Tensor
 		mask = append(mask, o.Mask...)
 	}
 	return logits, mask
+}
+
+// heads returns the placement options' scores (options × 1, nil without
+// options) and every observation's wait score (R × 1), before the prior.
+func (a *Actor) heads(t *nn.Tape, enc encoded) (place, wait *nn.Tensor) {
+	wait = a.Wait.Forward(t, enc.ctx)
+	if p := len(enc.optObs); p > 0 {
+		x := a.PlaceX.Forward(t, t.ConcatCols(t.Const(p, OptionDim, enc.opt), t.Gather(enc.phiN, enc.optNode)))
+		h := t.ReLU(t.Add(x, t.Gather(a.PlaceC.Forward(t, enc.ctx), enc.optObs)))
+		place = a.PlaceO.Forward(t, h)
+	}
+	return place, wait
 }
 
 // withPrior adds k times the fastest-fit prior (Config.Prior) to the

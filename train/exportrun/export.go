@@ -15,6 +15,7 @@ import (
 	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/internal/onnx"
 	"github.com/cpntrain/cpntrain/internal/torchpt"
+	"github.com/cpntrain/cpntrain/models/dsppo"
 	"github.com/cpntrain/cpntrain/models/mecdqn"
 	"github.com/cpntrain/cpntrain/models/tsft"
 )
@@ -24,7 +25,7 @@ var Formats = []string{"onnx", "safetensors", "pt"}
 
 // onnxKinds lists the model kinds with an ONNX exporter; every
 // checkpoint's parameters can be written to safetensors and .pt.
-var onnxKinds = []string{tsft.Kind, mecdqn.Kind}
+var onnxKinds = []string{tsft.Kind, mecdqn.Kind, dsppo.Kind}
 
 // Config says what to export where.
 type Config struct {
@@ -90,6 +91,20 @@ func Export(cfg Config) (Report, error) {
 			return rep, err
 		}
 		m = withONNX{g, q.ONNXModel}
+	case dsppo.Kind:
+		g, err := loadGeneric(cfg.Model)
+		if err != nil {
+			return rep, err
+		}
+		ag, _, err := dsppo.Load(cfg.Model)
+		if err != nil {
+			return rep, err
+		}
+		actor, ok := ag.Actors[0].(*dsppo.Actor)
+		if !ok {
+			return rep, fmt.Errorf("%s: the DS-PPO agent's actor is a %T", cfg.Model, ag.Actors[0])
+		}
+		m = withONNX{g, actor.ONNXModel}
 	default:
 		if m, err = loadGeneric(cfg.Model); err != nil {
 			return rep, err
