@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -15,8 +16,11 @@ import (
 	"github.com/cpntrain/cpntrain/internal/onnx/onnxtest"
 	"github.com/cpntrain/cpntrain/models/dsppo"
 	"github.com/cpntrain/cpntrain/models/mecdqn"
+	"github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/models/tsft"
 	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/rl"
+	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 )
 
 // TestExportTSFTEndToEnd is the path a user takes: adapt a predictor
@@ -230,4 +234,68 @@ func TestExportDSPPOONNX(t *testing.T) {
 		"option_node":     {Type: "int64", Dims: []int64{5}, Data: optNode64},
 	})
 	onnxtest.Close(t, "logits (placement, wait)", append(res["placement_logits"].Data, res["wait_logit"].Data...), append(place, wait...), 1e-5)
+}
+
+// TestExportRLMSONNX: an RLMS-CPN policy trained by 'rlms train' (the
+// CLI's default policy: SyncGNN, path subsets, priors) and exported by
+// 'export --format onnx' takes, in ONNX Runtime, the decisions the policy
+// takes in 'rlms eval' (Model.Decision) on 15 simulator observations:
+// the same candidate, the same split within 1e-5 relative.
+func TestExportRLMSONNX(t *testing.T) {
+	root := dataRoot(t)
+	out := t.TempDir()
+	r := runArgs(t, nil, "--quiet", "--data-dir", root, "--out", out, "rlms", "train", "--steps", "2000", "--eval-seeds", "0")
+	if r.code != exitOK {
+		t.Fatalf("rlms train: exit %d: %s", r.code, r.stderr)
+	}
+	model := filepath.Join(out, "model.safetensors")
+	if r := runArgs(t, nil, "export", "--model", model, "--format", "onnx"); r.code != exitOK {
+		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
+	}
+	m, _, err := rlms.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Config.Subsets || !m.Config.Prior {
+		t.Fatalf("the CLI's policy has no subsets or priors (%+v): the test would not exercise them", m.Config)
+	}
+	cfg := cpn.DefaultConfig()
+	cfg.DataDir = root
+	network, err := cpn.NewNetwork(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := cpn.NewEnv(network)
+	o, err := env.Reset(11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	K, P := int64(m.Config.K), int64(m.Config.P)
+	for i := range 15 {
+		node, ratios := m.Decision(o)
+		want := append([]float32(nil), ratios...)
+		in := m.ONNXFeatures(o)
+		i64 := func(v []int64) onnxtest.Input {
+			d := make([]float64, len(v))
+			for k, x := range v {
+				d[k] = float64(x)
+			}
+			return onnxtest.Input{Type: "int64", Dims: []int64{int64(len(v))}, Data: d}
+		}
+		res := onnxtest.Run(t, filepath.Join(out, "model.onnx"), map[string]onnxtest.Input{
+			"compute_features": onnxtest.F32([]int64{K, rlms.ComputeIn}, in.Compute), "path_features": onnxtest.F32([]int64{K * P, rlms.PathIn}, in.Paths),
+			"node_mask": onnxtest.F32([]int64{K}, in.NodeMask), "node_prior": onnxtest.F32([]int64{K}, in.NodePrior),
+			"path_mask": onnxtest.F32([]int64{K * P}, in.PathMask), "path_wf": onnxtest.F32([]int64{K * P}, in.PathWF),
+			"edge_src": i64(in.Src), "edge_dst": i64(in.Dst),
+		})
+		if got := int(res["node"].Data[0]); got != node {
+			t.Fatalf("observation %d: ONNX chose candidate %d, the policy %d", i, got, node)
+		}
+		onnxtest.Close(t, fmt.Sprintf("observation %d: ratios", i), res["ratios"].Data, want, 1e-5)
+		st, err := env.Step(rl.Action{Index: node, Values: want})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o = st.Obs
+	}
 }

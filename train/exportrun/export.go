@@ -17,6 +17,7 @@ import (
 	"github.com/cpntrain/cpntrain/internal/torchpt"
 	"github.com/cpntrain/cpntrain/models/dsppo"
 	"github.com/cpntrain/cpntrain/models/mecdqn"
+	"github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/models/tsft"
 )
 
@@ -25,7 +26,7 @@ var Formats = []string{"onnx", "safetensors", "pt"}
 
 // onnxKinds lists the model kinds with an ONNX exporter; every
 // checkpoint's parameters can be written to safetensors and .pt.
-var onnxKinds = []string{tsft.Kind, mecdqn.Kind, dsppo.Kind}
+var onnxKinds = []string{tsft.Kind, rlms.Kind, mecdqn.Kind, dsppo.Kind}
 
 // Config says what to export where.
 type Config struct {
@@ -81,6 +82,16 @@ func Export(cfg Config) (Report, error) {
 		if m, err = loadTSFT(cfg.Model); err != nil {
 			return rep, err
 		}
+	case rlms.Kind:
+		g, err := loadGeneric(cfg.Model)
+		if err != nil {
+			return rep, err
+		}
+		pm, _, err := rlms.Load(cfg.Model)
+		if err != nil {
+			return rep, err
+		}
+		m = withONNX{g, pm.ONNXModel}
 	case mecdqn.Kind:
 		g, err := loadGeneric(cfg.Model)
 		if err != nil {
