@@ -13,10 +13,10 @@ import (
 // vertices 0..K−1 are the candidates, K + i·P + j path j of candidate i),
 // and the masks and priors.
 type ONNXInput struct {
-	Compute, Paths               []float32 // K × ComputeIn, K·P × PathIn
-	Src, Dst                     []int64
-	NodeMask, NodePrior          []float32 // K: 1 allowed / 0; log(est/min est)
-	PathMask, PathWF             []float32 // K·P: 1 allowed / 0; the controller's split (the prior's input)
+	Compute, Paths      []float32 // K × ComputeIn, K·P × PathIn
+	Src, Dst            []int64
+	NodeMask, NodePrior []float32 // K: 1 allowed / 0; log(est/min est)
+	PathMask, PathWF    []float32 // K·P: 1 allowed / 0; the controller's split (the prior's input)
 }
 
 // ONNXFeatures computes the ONNX model's inputs for o (K and P of the
@@ -88,7 +88,9 @@ func (m *Model) ONNXModel(version string) (*onnx.Model, error) {
 			return nil, err
 		}
 	}
-	flat := func(x string, n int64) string { return g.Op("Reshape", []string{x, g.ConstInt64("shape", []int64{1}, []int64{n})}) }
+	flat := func(x string, n int64) string {
+		return g.Op("Reshape", []string{x, g.ConstInt64("shape", []int64{1}, []int64{n})})
+	}
 	// Node actor: logits, masked argmax (the first on ties).
 	nl, err := m.Node.Head.ONNX(g, hc, "node_head")
 	if err != nil {
@@ -111,7 +113,7 @@ func (m *Model) ONNXModel(version string) (*onnx.Model, error) {
 	// The chosen candidate's rows.
 	hcC := g.Op("Gather", []string{hc, node}, axis0) // 1 × Dim
 	pathIdx := g.Op("Add", []string{g.Op("Mul", []string{node, g.ConstInt64("P", nil, []int64{P})}), g.ConstInt64("path_range", []int64{P}, rangeInt64(P))})
-	hpC := g.Op("Gather", []string{hp, pathIdx}, axis0)        // P × Dim
+	hpC := g.Op("Gather", []string{hp, pathIdx}, axis0)         // P × Dim
 	maskC := g.Op("Gather", []string{pathMask, pathIdx}, axis0) // P
 	wfC := g.Op("Gather", []string{pathWF, pathIdx}, axis0)     // P
 	dim := int64(cfg.Dim)
