@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/cpntrain/cpntrain/datasets/nasbench201"
-	"github.com/cpntrain/cpntrain/internal/onnx/onnxtest"
+	"github.com/cpntrain/cpntrain/internal/onnxtest"
 	"github.com/cpntrain/cpntrain/models/dsppo"
 	"github.com/cpntrain/cpntrain/models/mecdqn"
 	"github.com/cpntrain/cpntrain/models/rlms"

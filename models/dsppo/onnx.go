@@ -1,8 +1,8 @@
 package dsppo
 
 import (
-	"github.com/cpntrain/cpntrain/internal/onnx"
 	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
 // ONNXModel returns the actor as an ONNX model for one observation.

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/cpntrain/cpntrain/internal/onnx/onnxtest"
+	"github.com/cpntrain/cpntrain/internal/onnxtest"
 )
 
 // TestONNX: the exported actor, run in ONNX Runtime on random features of

@@ -1,8 +1,8 @@
 package mecdqn
 
 import (
-	"github.com/cpntrain/cpntrain/internal/onnx"
 	"github.com/cpntrain/cpntrain/nn/linear"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
 // ONNXModel returns the Q-network as an ONNX model for one set of

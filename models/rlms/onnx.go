@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 
-	"github.com/cpntrain/cpntrain/internal/onnx"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 )
 

@@ -3,7 +3,7 @@ package tsft
 import (
 	"fmt"
 
-	"github.com/cpntrain/cpntrain/internal/onnx"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
 // ONNX adds the model to g on edge, a graph value of shape (batch, 30):

@@ -3,7 +3,7 @@ package deepsets
 import (
 	"fmt"
 
-	"github.com/cpntrain/cpntrain/internal/onnx"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
 // ONNX adds the layer for one set to g: x is the set's elements (rows ×

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/cpntrain/cpntrain/internal/onnx"
 	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
 // Config describes a Linear layer.

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/cpntrain/cpntrain/internal/onnx"
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/nn/linear"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
 // Config describes an MLP. Sizes lists the widths from input to output

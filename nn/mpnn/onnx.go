@@ -3,7 +3,7 @@ package mpnn
 import (
 	"fmt"
 
-	"github.com/cpntrain/cpntrain/internal/onnx"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
 // PropagateONNX adds one round of Propagate to g: h (N × In node states),

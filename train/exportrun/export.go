@@ -13,12 +13,12 @@ import (
 	"strings"
 
 	"github.com/cpntrain/cpntrain/checkpoints"
-	"github.com/cpntrain/cpntrain/internal/onnx"
 	"github.com/cpntrain/cpntrain/internal/torchpt"
 	"github.com/cpntrain/cpntrain/models/dsppo"
 	"github.com/cpntrain/cpntrain/models/mecdqn"
 	"github.com/cpntrain/cpntrain/models/rlms"
 	"github.com/cpntrain/cpntrain/models/tsft"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
 // Formats lists the export formats.

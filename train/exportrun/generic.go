@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/cpntrain/cpntrain/checkpoints"
-	"github.com/cpntrain/cpntrain/internal/onnx"
 	"github.com/cpntrain/cpntrain/internal/torchpt"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
 // genericModel is any other checkpoint's parameters, as the engine

@@ -3,9 +3,9 @@ package exportrun
 import (
 	"fmt"
 
-	"github.com/cpntrain/cpntrain/internal/onnx"
 	"github.com/cpntrain/cpntrain/internal/torchpt"
 	"github.com/cpntrain/cpntrain/models/tsft"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 	"github.com/cpntrain/cpntrain/train/tsftrun"
 )
 

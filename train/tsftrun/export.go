@@ -8,8 +8,8 @@ import (
 
 	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/datasets/nasbench201"
-	"github.com/cpntrain/cpntrain/internal/onnx"
 	"github.com/cpntrain/cpntrain/models/tsft"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
 // MsMap turns a device's normalised latency back into milliseconds:

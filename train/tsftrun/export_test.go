@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/cpntrain/cpntrain/datasets/nasbench201"
-	"github.com/cpntrain/cpntrain/internal/onnx"
-	"github.com/cpntrain/cpntrain/internal/onnx/onnxtest"
+	"github.com/cpntrain/cpntrain/internal/onnxtest"
 	"github.com/cpntrain/cpntrain/models/tsft"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
 // allCells returns the 5⁶ = 15,625 NAS-Bench-201 cells and their one-hot

@@ -44,7 +44,7 @@ type Output struct {
 // scriptsDir is scripts/onnx in this module.
 func scriptsDir() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "scripts", "onnx")
+	return filepath.Join(filepath.Dir(file), "..", "..", "scripts", "onnx")
 }
 
 // unavailable skips t (or fails it under CPNTRAIN_REQUIRE_ORT=1).

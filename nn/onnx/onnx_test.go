@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/cpntrain/cpntrain/internal/onnx"
-	"github.com/cpntrain/cpntrain/internal/onnx/onnxtest"
+	"github.com/cpntrain/cpntrain/internal/onnxtest"
+	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
 // TestTwoLayerNetwork: Gemm → Relu → Gemm with a dynamic batch, run in
