@@ -13,7 +13,9 @@ import (
 	"testing"
 
 	"github.com/cpntrain/cpntrain/datasets/nasbench201"
+	"github.com/cpntrain/cpntrain/datasets/tpch"
 	"github.com/cpntrain/cpntrain/internal/onnxtest"
+	"github.com/cpntrain/cpntrain/models/decima"
 	"github.com/cpntrain/cpntrain/models/dsppo"
 	"github.com/cpntrain/cpntrain/models/mecdqn"
 	"github.com/cpntrain/cpntrain/models/rlms"
@@ -21,6 +23,7 @@ import (
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/rl"
 	"github.com/cpntrain/cpntrain/rl/envs/cpn"
+	"github.com/cpntrain/cpntrain/rl/envs/spark"
 )
 
 // TestExportTSFTEndToEnd is the path a user takes: adapt a predictor
@@ -295,6 +298,76 @@ func TestExportRLMSONNX(t *testing.T) {
 		st, err := env.Step(rl.Action{Index: node, Values: want})
 		if err != nil {
 			t.Fatal(err)
+		}
+		o = st.Obs
+	}
+}
+
+// TestExportDecimaONNX: a scheduler trained by 'decima train' (the
+// patent's network: attention and LSTM) and exported by 'export --format
+// onnx' takes, in ONNX Runtime, the decisions its Mode takes on 12
+// observations of a TPC-H batch (20 jobs, 50 executors) as the episode
+// runs: the same stage and executor limit.
+func TestExportDecimaONNX(t *testing.T) {
+	root := dataRoot(t)
+	out := t.TempDir()
+	r := runArgs(t, nil, "--quiet", "--data-dir", root, "--out", out, "decima", "train", "--steps", "1", "--warm-epochs", "0",
+		"--select-every", "0", "--eval-streams", "0", "--tune-streams", "1")
+	if r.code != exitOK {
+		t.Fatalf("decima train: exit %d: %s", r.code, r.stderr)
+	}
+	model := filepath.Join(out, "model.safetensors")
+	if r := runArgs(t, nil, "export", "--model", model, "--format", "onnx"); r.code != exitOK {
+		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
+	}
+	ag, _, err := decima.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := ag.Actors[0].(*decima.Actor)
+	scfg := spark.Batch()
+	lib, err := tpch.LoadAll(root, scfg.Sizes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := spark.NewEnv(scfg, lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := env.Reset(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		want := actor.Mode(nn.NewInference(), []spark.Obs{o})[0]
+		in, err := actor.ONNXFeatures(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i64 := func(v []int64) onnxtest.Input {
+			d := make([]float64, len(v))
+			for k, x := range v {
+				d[k] = float64(x)
+			}
+			return onnxtest.Input{Type: "int64", Dims: []int64{int64(len(v))}, Data: d}
+		}
+		f1 := func(v []float32) onnxtest.Input { return onnxtest.F32([]int64{int64(len(v))}, v) }
+		res := onnxtest.Run(t, filepath.Join(out, "model.onnx"), map[string]onnxtest.Input{
+			"stage_features": onnxtest.F32([]int64{int64(len(in.X) / decima.Features), decima.Features}, in.X),
+			"edge_parent":    i64(in.EdgeParent), "edge_child": i64(in.EdgeChild), "edge_level": i64(in.EdgeLvl),
+			"node_level": i64(in.NodeLevel), "node_job": i64(in.NodeJob), "num_jobs": i64(in.NumJobs), "valid_stages": i64(in.Valid),
+			"job_executors": f1(in.JobExecutors), "job_min_limit": f1(in.JobMinLimit), "limits": f1(in.Limits), "fair": f1(in.Fair),
+		})
+		got := o.Action(int(in.Valid[int(res["stage"].Data[0])]), int(res["limit"].Data[0]))
+		if got.Index != want.Index {
+			t.Fatalf("observation %d: ONNX action %d, Mode %d", i, got.Index, want.Index)
+		}
+		st, err := env.Step(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Terminated || st.Truncated {
+			break
 		}
 		o = st.Obs
 	}

@@ -37,8 +37,40 @@ func F32(dims []int64, data []float32) Input {
 
 // Output is one output of a run.
 type Output struct {
-	Dims []int64   `json:"dims"`
-	Data []float64 `json:"data"`
+	Dims []int64 `json:"dims"`
+	Data Values  `json:"data"`
+}
+
+// Values are an output's elements; NaN and ±Inf, which JSON cannot hold,
+// come from run.js as the strings "NaN", "Infinity" and "-Infinity".
+type Values []float64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (v *Values) UnmarshalJSON(b []byte) error {
+	var raw []any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make([]float64, len(raw))
+	for i, x := range raw {
+		switch x := x.(type) {
+		case float64:
+			out[i] = x
+		case string:
+			switch x {
+			case "Infinity":
+				out[i] = math.Inf(1)
+			case "-Infinity":
+				out[i] = math.Inf(-1)
+			default:
+				out[i] = math.NaN()
+			}
+		default:
+			return fmt.Errorf("onnxtest: output element %v", x)
+		}
+	}
+	*v = out
+	return nil
 }
 
 // scriptsDir is scripts/onnx in this module.

@@ -124,6 +124,10 @@ func (g *Graph) fresh(prefix string) string {
 	return fmt.Sprintf("%s_%d", prefix, n)
 }
 
+// Fresh returns a value name starting with prefix not used before in g
+// (for nodes with several outputs, added to Nodes by the caller).
+func (g *Graph) Fresh(prefix string) string { return g.fresh(prefix) }
+
 // Input declares a graph input and returns its name.
 func (g *Graph) Input(name string, elem int32, shape []Dim, doc string) string {
 	g.names[name]++
@@ -319,7 +323,9 @@ func (v ValueInfo) marshal() []byte {
 	var tt []byte
 	tt = protowire.AppendTag(tt, 1, protowire.VarintType)
 	tt = protowire.AppendVarint(tt, uint64(v.Elem))
-	tt = appendMessage(tt, 2, shape)
+	if v.Shape != nil { // nil: shape unknown (an empty non-nil shape is a scalar's)
+		tt = appendMessage(tt, 2, shape)
+	}
 	var typ []byte
 	typ = appendMessage(typ, 1, tt)
 	var b []byte

@@ -24,7 +24,8 @@ async function main() {
   const out = await session.run(feeds);
   const res = {};
   for (const [name, t] of Object.entries(out)) {
-    res[name] = { dims: t.dims.map(Number), data: Array.from(t.data, Number) };
+    // JSON has no NaN or Infinity: those travel as strings.
+    res[name] = { dims: t.dims.map(Number), data: Array.from(t.data, (v) => (Number.isFinite(Number(v)) ? Number(v) : String(v))) };
   }
   process.stdout.write(JSON.stringify(res));
 }

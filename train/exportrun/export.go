@@ -14,6 +14,7 @@ import (
 
 	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/internal/torchpt"
+	"github.com/cpntrain/cpntrain/models/decima"
 	"github.com/cpntrain/cpntrain/models/dsppo"
 	"github.com/cpntrain/cpntrain/models/mecdqn"
 	"github.com/cpntrain/cpntrain/models/rlms"
@@ -26,7 +27,7 @@ var Formats = []string{"onnx", "safetensors", "pt"}
 
 // onnxKinds lists the model kinds with an ONNX exporter; every
 // checkpoint's parameters can be written to safetensors and .pt.
-var onnxKinds = []string{tsft.Kind, rlms.Kind, mecdqn.Kind, dsppo.Kind}
+var onnxKinds = []string{tsft.Kind, rlms.Kind, mecdqn.Kind, dsppo.Kind, decima.Kind}
 
 // Config says what to export where.
 type Config struct {
@@ -102,6 +103,20 @@ func Export(cfg Config) (Report, error) {
 			return rep, err
 		}
 		m = withONNX{g, q.ONNXModel}
+	case decima.Kind:
+		g, err := loadGeneric(cfg.Model)
+		if err != nil {
+			return rep, err
+		}
+		ag, _, err := decima.Load(cfg.Model)
+		if err != nil {
+			return rep, err
+		}
+		actor, ok := ag.Actors[0].(*decima.Actor)
+		if !ok {
+			return rep, fmt.Errorf("%s: the Decima agent's actor is a %T", cfg.Model, ag.Actors[0])
+		}
+		m = withONNX{g, actor.ONNXModel}
 	case dsppo.Kind:
 		g, err := loadGeneric(cfg.Model)
 		if err != nil {

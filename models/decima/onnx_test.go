@@ -1,0 +1,87 @@
+package decima
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/cpntrain/cpntrain/internal/onnxtest"
+	"github.com/cpntrain/cpntrain/nn"
+	"github.com/cpntrain/cpntrain/rl/envs/spark"
+)
+
+// TestONNX: the exported decision, run in ONNX Runtime on the hand-made
+// observations (one to three jobs, chains, forks, diamonds, two cluster
+// sizes), takes Mode's stage and limit, and its stage and limit scores
+// agree with the engine's within 1e-5 relative, for the patent's network
+// (attention + LSTM) and Decima's own (neither).
+func TestONNX(t *testing.T) {
+	dir := t.TempDir()
+	for name, cfg := range map[string]Config{"patent": DefaultConfig(), "decima": DecimaConfig()} {
+		a := New(cfg, rand.New(rand.NewPCG(3, 9)))
+		// Larger weights than the initialisation's, so that the scores
+		// differ clearly between stages and limits; the attention scorer's
+		// negated, so that its scores fall on the LeakyReLU's negative side.
+		for _, p := range nn.Collect(a) {
+			scale := float32(3)
+			if p.Path == "gnn/att/w" {
+				scale = -3
+			}
+			for i := range p.Param.V.Data {
+				p.Param.V.Data[i] *= scale
+			}
+		}
+		om, err := a.ONNXModel("test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name+".onnx")
+		if err := os.WriteFile(path, om.Marshal(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		onnxtest.Check(t, path)
+		for oi, o := range []spark.Obs{obsA(), obsB(), obsC(), obsD()} {
+			tp := nn.NewInference()
+			want := a.Mode(tp, []spark.Obs{o})[0]
+			en := a.encode(tp, []spark.Obs{o})
+			sl := a.stageLogits(tp, en).Data
+			in, err := a.ONNXFeatures(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := onnxtest.Run(t, path, feeds(in))
+			stage := o.Valid[int(out["stage"].Data[0])]
+			limit := int(out["limit"].Data[0])
+			if got := o.Action(stage, limit); got.Index != want.Index {
+				t.Fatalf("%s, observation %d: ONNX chose slot %d limit %d (action %d), Mode action %d", name, oi, stage, limit, got.Index, want.Index)
+			}
+			var wantSL []float32
+			for _, v := range o.Valid {
+				wantSL = append(wantSL, sl[v])
+			}
+			w1 := onnxtest.Close(t, "stage_logits", out["stage_logits"].Data, wantSL, 1e-5)
+			ll, _ := a.limitLogits(tp, en, []spark.Obs{o}, []int{stage})
+			w2 := onnxtest.Close(t, "limit_logits", out["limit_logits"].Data, ll.Data, 1e-5)
+			t.Logf("%s, observation %d: action %d, largest relative differences %.2g (stages), %.2g (limits)", name, oi, want.Index, w1, w2)
+		}
+	}
+}
+
+// feeds turns ONNXInput into ONNX Runtime inputs.
+func feeds(in ONNXInput) map[string]onnxtest.Input {
+	i64 := func(v []int64) onnxtest.Input {
+		d := make([]float64, len(v))
+		for k, x := range v {
+			d[k] = float64(x)
+		}
+		return onnxtest.Input{Type: "int64", Dims: []int64{int64(len(v))}, Data: d}
+	}
+	f1 := func(v []float32) onnxtest.Input { return onnxtest.F32([]int64{int64(len(v))}, v) }
+	return map[string]onnxtest.Input{
+		"stage_features": onnxtest.F32([]int64{int64(len(in.X) / Features), Features}, in.X),
+		"edge_parent":    i64(in.EdgeParent), "edge_child": i64(in.EdgeChild), "edge_level": i64(in.EdgeLvl),
+		"node_level": i64(in.NodeLevel), "node_job": i64(in.NodeJob), "num_jobs": i64(in.NumJobs), "valid_stages": i64(in.Valid),
+		"job_executors": f1(in.JobExecutors), "job_min_limit": f1(in.JobMinLimit), "limits": f1(in.Limits), "fair": f1(in.Fair),
+	}
+}
