@@ -102,7 +102,9 @@ func (a *Actor) ONNXModel(version string) (*onnx.Model, error) {
 		g.ConstInt64("dim", []int64{1}, []int64{dim})}, axis0)
 	nodeOne := g.Op("Concat", []string{g.Op("Slice", []string{g.Op("Shape", []string{x}), g.ConstInt64("s0b", []int64{1}, []int64{0}), g.ConstInt64("e1b", []int64{1}, []int64{1})}),
 		g.ConstInt64("one_col", []int64{1}, []int64{1})}, axis0)
-	unsq := func(v string) string { return g.Op("Unsqueeze", []string{v, g.ConstInt64("ax1", []int64{1}, []int64{1})}) }
+	unsq := func(v string) string {
+		return g.Op("Unsqueeze", []string{v, g.ConstInt64("ax1", []int64{1}, []int64{1})})
+	}
 	scatterAdd := func(shape, idx, upd string) string {
 		zeros := g.Op("ConstantOfShape", []string{shape})
 		return g.Op("ScatterElements", []string{zeros, g.Op("Expand", []string{unsq(idx), g.Op("Shape", []string{upd})}), upd}, axis0, onnx.AttrString("reduction", "add"))
