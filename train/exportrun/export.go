@@ -25,9 +25,62 @@ import (
 // Formats lists the export formats.
 var Formats = []string{"onnx", "safetensors", "pt"}
 
-// onnxKinds lists the model kinds with an ONNX exporter; every
-// checkpoint's parameters can be written to safetensors and .pt.
-var onnxKinds = []string{tsft.Kind, rlms.Kind, mecdqn.Kind, dsppo.Kind, decima.Kind}
+// onnxKind is a model kind with an ONNX exporter: load reads a checkpoint
+// of it and returns its ONNX model builder.
+type onnxKind struct {
+	kind string
+	load func(path string) (func(version string) (*onnx.Model, error), error)
+}
+
+// onnxBuilders are the model kinds with an ONNX exporter, in the order
+// messages list them; every checkpoint's parameters can be written to
+// safetensors and .pt.
+var onnxBuilders = []onnxKind{
+	{tsft.Kind, func(p string) (func(string) (*onnx.Model, error), error) {
+		m, err := loadTSFT(p)
+		if err != nil {
+			return nil, err
+		}
+		return m.onnx, nil
+	}},
+	{rlms.Kind, func(p string) (func(string) (*onnx.Model, error), error) {
+		m, _, err := rlms.Load(p)
+		if err != nil {
+			return nil, err
+		}
+		return m.ONNXModel, nil
+	}},
+	{mecdqn.Kind, func(p string) (func(string) (*onnx.Model, error), error) {
+		m, _, err := mecdqn.Load(p)
+		if err != nil {
+			return nil, err
+		}
+		return m.ONNXModel, nil
+	}},
+	{dsppo.Kind, func(p string) (func(string) (*onnx.Model, error), error) {
+		ag, _, err := dsppo.Load(p)
+		if err != nil {
+			return nil, err
+		}
+		return ag.Actors[0].(*dsppo.Actor).ONNXModel, nil // Load builds a *dsppo.Actor
+	}},
+	{decima.Kind, func(p string) (func(string) (*onnx.Model, error), error) {
+		ag, _, err := decima.Load(p)
+		if err != nil {
+			return nil, err
+		}
+		return ag.Actors[0].(*decima.Actor).ONNXModel, nil // Load builds a *decima.Actor
+	}},
+}
+
+// onnxKinds names the kinds of onnxBuilders.
+func onnxKinds() string {
+	var ks []string
+	for _, b := range onnxBuilders {
+		ks = append(ks, b.kind)
+	}
+	return strings.Join(ks, ", ")
+}
 
 // Config says what to export where.
 type Config struct {
@@ -54,10 +107,10 @@ type Report struct {
 	Inputs, Outputs []string
 }
 
-// exportable is a loaded model ready to be written.
-type exportable interface {
-	onnx(version string) (*onnx.Model, error)
-	// tensors returns the parameters under PyTorch's names and layouts.
+// parameters is a loaded model's parameters ready to be written to
+// safetensors or .pt.
+type parameters interface {
+	// tensors returns the parameters under the names and layouts written.
 	tensors() []torchpt.Tensor
 	// sidecar describes the tensors, the inputs and the computation.
 	sidecar() map[string]any
@@ -77,64 +130,24 @@ func Export(cfg Config) (Report, error) {
 		return rep, fmt.Errorf("%s is not a cpntrain checkpoint", cfg.Model)
 	}
 	rep.Kind = info.Meta.ModelKind
-	var m exportable
-	switch rep.Kind {
-	case tsft.Kind:
+	// Only what the format needs is loaded: the ONNX builder, or the
+	// parameters.
+	var build func(version string) (*onnx.Model, error)
+	var m parameters
+	if cfg.Format == "onnx" {
+		i := slices.IndexFunc(onnxBuilders, func(b onnxKind) bool { return b.kind == rep.Kind })
+		if i < 0 {
+			return rep, fmt.Errorf("ONNX export of %q models is not built (safetensors and pt are; ONNX: %s)", rep.Kind, onnxKinds())
+		}
+		if build, err = onnxBuilders[i].load(cfg.Model); err != nil {
+			return rep, err
+		}
+	} else if rep.Kind == tsft.Kind {
 		if m, err = loadTSFT(cfg.Model); err != nil {
 			return rep, err
 		}
-	case rlms.Kind:
-		g, err := loadGeneric(cfg.Model)
-		if err != nil {
-			return rep, err
-		}
-		pm, _, err := rlms.Load(cfg.Model)
-		if err != nil {
-			return rep, err
-		}
-		m = withONNX{g, pm.ONNXModel}
-	case mecdqn.Kind:
-		g, err := loadGeneric(cfg.Model)
-		if err != nil {
-			return rep, err
-		}
-		q, _, err := mecdqn.Load(cfg.Model)
-		if err != nil {
-			return rep, err
-		}
-		m = withONNX{g, q.ONNXModel}
-	case decima.Kind:
-		g, err := loadGeneric(cfg.Model)
-		if err != nil {
-			return rep, err
-		}
-		ag, _, err := decima.Load(cfg.Model)
-		if err != nil {
-			return rep, err
-		}
-		actor, ok := ag.Actors[0].(*decima.Actor)
-		if !ok {
-			return rep, fmt.Errorf("%s: the Decima agent's actor is a %T", cfg.Model, ag.Actors[0])
-		}
-		m = withONNX{g, actor.ONNXModel}
-	case dsppo.Kind:
-		g, err := loadGeneric(cfg.Model)
-		if err != nil {
-			return rep, err
-		}
-		ag, _, err := dsppo.Load(cfg.Model)
-		if err != nil {
-			return rep, err
-		}
-		actor, ok := ag.Actors[0].(*dsppo.Actor)
-		if !ok {
-			return rep, fmt.Errorf("%s: the DS-PPO agent's actor is a %T", cfg.Model, ag.Actors[0])
-		}
-		m = withONNX{g, actor.ONNXModel}
-	default:
-		if m, err = loadGeneric(cfg.Model); err != nil {
-			return rep, err
-		}
+	} else if m, err = loadGeneric(cfg.Model); err != nil {
+		return rep, err
 	}
 	ext := map[string]string{"onnx": ".onnx", "safetensors": ".safetensors", "pt": ".pt"}[cfg.Format]
 	rep.Path = cfg.Out
@@ -150,7 +163,7 @@ func Export(cfg Config) (Report, error) {
 	var data []byte
 	switch cfg.Format {
 	case "onnx":
-		om, err := m.onnx(cfg.Version)
+		om, err := build(cfg.Version)
 		if err != nil {
 			return rep, err
 		}

@@ -29,7 +29,7 @@ func TestExportErrors(t *testing.T) {
 		{Config{Model: other, Format: "tflite"}, `unknown format "tflite"`},
 		{Config{Model: filepath.Join(dir, "none.safetensors"), Format: "onnx"}, "none.safetensors"},
 		{Config{Model: junk, Format: "onnx"}, "junk.safetensors"},
-		{Config{Model: other, Format: "onnx"}, `ONNX export of "mlp" models is not built yet (safetensors and pt are; ONNX: tsft, rlms, mecdqn, dsppo, decima)`},
+		{Config{Model: other, Format: "onnx"}, `ONNX export of "mlp" models is not built (safetensors and pt are; ONNX: tsft, rlms, mecdqn, dsppo, decima)`},
 	} {
 		_, err := Export(c.cfg)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

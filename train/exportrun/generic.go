@@ -2,17 +2,15 @@ package exportrun
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/cpntrain/cpntrain/checkpoints"
 	"github.com/cpntrain/cpntrain/internal/torchpt"
-	"github.com/cpntrain/cpntrain/nn/onnx"
 )
 
-// genericModel is any other checkpoint's parameters, as the engine
-// stores them: written to safetensors and .pt with '.'-separated names
-// and the engine's layouts; no ONNX graph yet.
+// genericModel is any checkpoint's parameters (but the TSFT predictor's,
+// see tsftModel), as the engine stores them: written to safetensors and
+// .pt with '.'-separated names and the engine's layouts.
 type genericModel struct {
 	kind string
 	meta checkpoints.Meta
@@ -29,10 +27,6 @@ func loadGeneric(path string) (*genericModel, error) {
 		g.ts = append(g.ts, torchpt.Tensor{Name: strings.ReplaceAll(t.Name, "/", "."), Shape: t.Shape, Data: t.Data})
 	}
 	return g, nil
-}
-
-func (g *genericModel) onnx(string) (*onnx.Model, error) {
-	return nil, fmt.Errorf("ONNX export of %q models is not built yet (safetensors and pt are; ONNX: %s)", g.kind, strings.Join(onnxKinds, ", "))
 }
 
 func (g *genericModel) tensors() []torchpt.Tensor { return g.ts }
@@ -61,11 +55,3 @@ func docFor(kind string) string {
 	}
 	return "design.md"
 }
-
-// withONNX is a generic model whose kind has an ONNX exporter.
-type withONNX struct {
-	*genericModel
-	build func(version string) (*onnx.Model, error)
-}
-
-func (w withONNX) onnx(version string) (*onnx.Model, error) { return w.build(version) }
