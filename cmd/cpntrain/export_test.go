@@ -22,7 +22,6 @@ import (
 	"github.com/cpntrain/cpntrain/models/tsft"
 	"github.com/cpntrain/cpntrain/nn"
 	"github.com/cpntrain/cpntrain/rl"
-	"github.com/cpntrain/cpntrain/rl/envs/cpn"
 	"github.com/cpntrain/cpntrain/rl/envs/spark"
 )
 
@@ -227,14 +226,14 @@ func TestExportDSPPOONNX(t *testing.T) {
 		return x
 	}
 	nodes, queue, glob, opt := randn(4*dsppo.NodeDim), randn(3*cfg.QueueDim()), randn(cfg.GlobalDim()), randn(5*dsppo.OptionDim)
-	optNode, optNode64 := []int{0, 3, 1, 1, 2}, []float64{0, 3, 1, 1, 2}
+	optNode := []int{0, 3, 1, 1, 2}
 	place, wait := actor.FeatureLogits(nodes, queue, glob, opt, optNode)
 	res := onnxtest.Run(t, filepath.Join(out, "model.onnx"), map[string]onnxtest.Input{
 		"node_features":   onnxtest.F32([]int64{4, dsppo.NodeDim}, nodes),
 		"queue_features":  onnxtest.F32([]int64{3, int64(cfg.QueueDim())}, queue),
 		"global_features": onnxtest.F32([]int64{1, int64(cfg.GlobalDim())}, glob),
 		"options":         onnxtest.F32([]int64{5, dsppo.OptionDim}, opt),
-		"option_node":     {Type: "int64", Dims: []int64{5}, Data: optNode64},
+		"option_node":     onnxtest.Ints(optNode),
 	})
 	onnxtest.Close(t, "logits (placement, wait)", append(res["placement_logits"].Data, res["wait_logit"].Data...), append(place, wait...), 1e-5)
 }
@@ -262,29 +261,13 @@ func TestExportRLMSONNX(t *testing.T) {
 	if !m.Config.Subsets || !m.Config.Prior {
 		t.Fatalf("the CLI's policy has no subsets or priors (%+v): the test would not exercise them", m.Config)
 	}
-	cfg := cpn.DefaultConfig()
-	cfg.DataDir = root
-	network, err := cpn.NewNetwork(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := cpn.NewEnv(network)
-	o, err := env.Reset(11)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env, o := abileneEnv(t, root, 11)
 	K, P := int64(m.Config.K), int64(m.Config.P)
 	for i := range 15 {
 		node, ratios := m.Decision(o)
 		want := append([]float32(nil), ratios...)
 		in := m.ONNXFeatures(o)
-		i64 := func(v []int64) onnxtest.Input {
-			d := make([]float64, len(v))
-			for k, x := range v {
-				d[k] = float64(x)
-			}
-			return onnxtest.Input{Type: "int64", Dims: []int64{int64(len(v))}, Data: d}
-		}
+		i64 := onnxtest.I64
 		res := onnxtest.Run(t, filepath.Join(out, "model.onnx"), map[string]onnxtest.Input{
 			"compute_features": onnxtest.F32([]int64{K, rlms.ComputeIn}, in.Compute), "path_features": onnxtest.F32([]int64{K * P, rlms.PathIn}, in.Paths),
 			"node_mask": onnxtest.F32([]int64{K}, in.NodeMask), "node_prior": onnxtest.F32([]int64{K}, in.NodePrior),
@@ -344,14 +327,7 @@ func TestExportDecimaONNX(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		i64 := func(v []int64) onnxtest.Input {
-			d := make([]float64, len(v))
-			for k, x := range v {
-				d[k] = float64(x)
-			}
-			return onnxtest.Input{Type: "int64", Dims: []int64{int64(len(v))}, Data: d}
-		}
-		f1 := func(v []float32) onnxtest.Input { return onnxtest.F32([]int64{int64(len(v))}, v) }
+		i64, f1 := onnxtest.I64, onnxtest.F32Vec
 		res := onnxtest.Run(t, filepath.Join(out, "model.onnx"), map[string]onnxtest.Input{
 			"stage_features": onnxtest.F32([]int64{int64(len(in.X) / decima.Features), decima.Features}, in.X),
 			"edge_parent":    i64(in.EdgeParent), "edge_child": i64(in.EdgeChild), "edge_level": i64(in.EdgeLvl),

@@ -24,6 +24,24 @@ import (
 	"github.com/cpntrain/cpntrain/train/tsftrun"
 )
 
+// abileneEnv is the simulator on Abilene (the default network of 'rlms
+// train'), reset with seed, and its first observation.
+func abileneEnv(t *testing.T, root string, seed uint64) (*cpn.Env, cpn.Obs) {
+	t.Helper()
+	cfg := cpn.DefaultConfig()
+	cfg.DataDir = root
+	network, err := cpn.NewNetwork(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := cpn.NewEnv(network)
+	o, err := env.Reset(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, o
+}
+
 // freePort returns a loopback address nobody listens on (now).
 func freePort(t *testing.T) string {
 	t.Helper()
@@ -86,17 +104,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := cpn.DefaultConfig()
-	cfg.DataDir = root
-	network, err := cpn.NewNetwork(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := cpn.NewEnv(network)
-	o, err := env.Reset(7)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env, o := abileneEnv(t, root, 7)
 	for i := range 30 {
 		node, ratios := m.Decision(o)
 		want := fmt.Sprintf("%d %v", node, ratios)

@@ -35,6 +35,27 @@ func F32(dims []int64, data []float32) Input {
 	return Input{Type: "float32", Dims: dims, Data: d}
 }
 
+// I64 is an int64 vector input.
+func I64(v []int64) Input {
+	d := make([]float64, len(v))
+	for i, x := range v {
+		d[i] = float64(x)
+	}
+	return Input{Type: "int64", Dims: []int64{int64(len(v))}, Data: d}
+}
+
+// Ints is an int64 vector input from ints.
+func Ints(v []int) Input {
+	d := make([]int64, len(v))
+	for i, x := range v {
+		d[i] = int64(x)
+	}
+	return I64(d)
+}
+
+// F32Vec is a float32 vector input.
+func F32Vec(v []float32) Input { return F32([]int64{int64(len(v))}, v) }
+
 // Output is one output of a run.
 type Output struct {
 	Dims []int64 `json:"dims"`

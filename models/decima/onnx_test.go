@@ -70,14 +70,7 @@ func TestONNX(t *testing.T) {
 
 // feeds turns ONNXInput into ONNX Runtime inputs.
 func feeds(in ONNXInput) map[string]onnxtest.Input {
-	i64 := func(v []int64) onnxtest.Input {
-		d := make([]float64, len(v))
-		for k, x := range v {
-			d[k] = float64(x)
-		}
-		return onnxtest.Input{Type: "int64", Dims: []int64{int64(len(v))}, Data: d}
-	}
-	f1 := func(v []float32) onnxtest.Input { return onnxtest.F32([]int64{int64(len(v))}, v) }
+	i64, f1 := onnxtest.I64, onnxtest.F32Vec
 	return map[string]onnxtest.Input{
 		"stage_features": onnxtest.F32([]int64{int64(len(in.X) / Features), Features}, in.X),
 		"edge_parent":    i64(in.EdgeParent), "edge_child": i64(in.EdgeChild), "edge_level": i64(in.EdgeLvl),

@@ -37,10 +37,8 @@ func TestONNX(t *testing.T) {
 		nodes, queue, glob := randn(c.nodes*NodeDim), randn(c.queued*cfg.queueDim()), randn(cfg.globalDim())
 		opt := randn(c.options * OptionDim)
 		optNode := make([]int, c.options)
-		optNode64 := make([]float64, c.options)
 		for i := range optNode {
 			optNode[i] = rng.IntN(c.nodes)
-			optNode64[i] = float64(optNode[i])
 		}
 		place, wait := a.FeatureLogits(nodes, queue, glob, opt, optNode)
 		out := onnxtest.Run(t, path, map[string]onnxtest.Input{
@@ -48,7 +46,7 @@ func TestONNX(t *testing.T) {
 			"queue_features":  onnxtest.F32([]int64{int64(c.queued), int64(cfg.queueDim())}, queue),
 			"global_features": onnxtest.F32([]int64{1, int64(cfg.globalDim())}, glob),
 			"options":         onnxtest.F32([]int64{int64(c.options), OptionDim}, opt),
-			"option_node":     {Type: "int64", Dims: []int64{int64(c.options)}, Data: optNode64},
+			"option_node":     onnxtest.Ints(optNode),
 		})
 		// The logits of one decision, compared on one scale.
 		w := onnxtest.Close(t, "logits (placement, wait)", append(out["placement_logits"].Data, out["wait_logit"].Data...), append(place, wait...), 1e-5)

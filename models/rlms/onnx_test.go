@@ -85,12 +85,7 @@ func TestONNX(t *testing.T) {
 				"path_wf":          onnxtest.F32([]int64{int64(cfg.K * cfg.P)}, in.PathWF),
 			}
 			if m.Node.Encoder.GNN != nil {
-				src, dst := make([]float64, len(in.Src)), make([]float64, len(in.Dst))
-				for k := range src {
-					src[k], dst[k] = float64(in.Src[k]), float64(in.Dst[k])
-				}
-				feeds["edge_src"] = onnxtest.Input{Type: "int64", Dims: []int64{int64(len(src))}, Data: src}
-				feeds["edge_dst"] = onnxtest.Input{Type: "int64", Dims: []int64{int64(len(dst))}, Data: dst}
+				feeds["edge_src"], feeds["edge_dst"] = onnxtest.I64(in.Src), onnxtest.I64(in.Dst)
 			}
 			out := onnxtest.Run(t, path, feeds)
 			if got := int(out["node"].Data[0]); got != node {
