@@ -214,7 +214,8 @@ func rawBytes(o *Tensor) []byte {
 	return b
 }
 
-// grpcCode maps an inference error to a gRPC status code.
+// grpcCode classifies an inference error as a gRPC status code (REST maps
+// the same classes to HTTP statuses: restStatus).
 func grpcCode(err error) codes.Code {
 	var nf *errNotFound
 	switch {

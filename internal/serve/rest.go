@@ -2,10 +2,10 @@ package serve
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	json "github.com/goccy/go-json"
+	"google.golang.org/grpc/codes"
 	"net/http"
 	"strconv"
 	"sync"
@@ -213,17 +213,17 @@ func (s *Server) restInfer(w http.ResponseWriter, r *http.Request) {
 // what it keeps).
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// restStatus maps an inference error to an HTTP status and message.
+// restStatus maps an inference error to an HTTP status and message, by
+// its class (grpcCode).
 func restStatus(err error) (int, string) {
-	var nf *errNotFound
-	switch {
-	case errors.As(err, &nf):
+	switch grpcCode(err) {
+	case codes.NotFound:
 		return http.StatusNotFound, err.Error()
-	case isRequestError(err):
+	case codes.InvalidArgument:
 		return http.StatusBadRequest, err.Error()
-	case errors.Is(err, context.DeadlineExceeded):
+	case codes.DeadlineExceeded:
 		return http.StatusGatewayTimeout, "inference timed out"
-	case errors.Is(err, context.Canceled):
+	case codes.Canceled:
 		return 499, "request cancelled"
 	}
 	return http.StatusInternalServerError, "inference failed: " + err.Error()

@@ -149,11 +149,11 @@ func CheckObs(o cpn.Obs, k, p int) error {
 	case o.Overlap != nil && len(o.Overlap) != k*p*p:
 		return fmt.Errorf("%d Overlap entries for K·P·P=%d", len(o.Overlap), k*p*p)
 	}
-	any := false
+	allowed := false
 	for _, m := range o.NodeMask {
-		any = any || m
+		allowed = allowed || m
 	}
-	if !any {
+	if !allowed {
 		return fmt.Errorf("no allowed candidate (NodeMask all false)")
 	}
 	finite := func(vs ...float64) bool {
