@@ -8,8 +8,8 @@ import (
 
 // ONNX adds the model to g on edge, a graph value of shape (batch, 30):
 // the one-hot edge operations (EdgeOneHot). The device embedding is either
-// emb, a constant folded into the first layer's bias (an adapted
-// predictor of one device), or embIn, a graph value of shape (batch,
+// emb, a constant repeated on every row (an adapted predictor of one
+// device), or embIn, a graph value of shape (batch,
 // Embed) (the base model, any device). It returns the normalised latency,
 // shape (batch, 1). Models with a graph encoder or the layer-wise prior
 // are not exported yet.
@@ -21,30 +21,18 @@ func (m *Model) ONNX(g *onnx.Graph, edge string, emb []float32, embIn string) (s
 		return "", fmt.Errorf("tsft: ONNX needs either a constant embedding or an embedding input")
 	}
 	first := m.Head.Layers[0]
-	out := first.Config.Out
-	var h string
 	if emb != nil {
 		if len(emb) != m.Config.Embed {
 			return "", fmt.Errorf("tsft: embedding of %d values for a model of width %d", len(emb), m.Config.Embed)
 		}
-		// [edge, emb]·W + b = edge·W[:30] + (b + emb·W[30:]).
-		w := first.W.V.Data
-		b := make([]float32, out)
-		for o := range out {
-			s := float64(0)
-			if first.B != nil {
-				s = float64(first.B.V.Data[o])
-			}
-			for k, e := range emb {
-				s += float64(e) * float64(w[(EdgeFeatures+k)*out+o])
-			}
-			b[o] = float32(s)
-		}
-		h = g.Gemm(edge, "head_0", w[:EdgeFeatures*out], EdgeFeatures, out, b)
-	} else {
-		x := g.Op("Concat", []string{edge, embIn}, onnx.AttrInt("axis", 1))
-		h = first.ONNX(g, x, "head_0")
+		// The constant embedding on every row, then the same first layer
+		// as the engine's (folding it into the bias changes the float32
+		// summation and loses agreement near 0).
+		rows := g.Op("Slice", []string{g.Op("Shape", []string{edge}), g.ConstInt64("emb_s", []int64{1}, []int64{0}), g.ConstInt64("emb_e", []int64{1}, []int64{1})})
+		shape := g.Op("Concat", []string{rows, g.ConstInt64("emb_w", []int64{1}, []int64{int64(len(emb))})}, onnx.AttrInt("axis", 0))
+		embIn = g.Op("Expand", []string{g.Const("embedding", []int64{1, int64(len(emb))}, emb), shape})
 	}
+	h := first.ONNX(g, g.Op("Concat", []string{edge, embIn}, onnx.AttrInt("axis", 1)), "head_0")
 	var err error
 	for i, l := range m.Head.Layers {
 		if i > 0 {
