@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cpntrain/cpntrain/internal/onnxtest"
@@ -76,5 +77,42 @@ func feeds(in ONNXInput) map[string]onnxtest.Input {
 		"edge_parent":    i64(in.EdgeParent), "edge_child": i64(in.EdgeChild), "edge_level": i64(in.EdgeLvl),
 		"node_level": i64(in.NodeLevel), "node_job": i64(in.NodeJob), "num_jobs": i64(in.NumJobs), "valid_stages": i64(in.Valid),
 		"job_executors": f1(in.JobExecutors), "job_min_limit": f1(in.JobMinLimit), "limits": f1(in.Limits), "fair": f1(in.Fair),
+	}
+}
+
+// TestONNXLevels: a chain of MaxONNXLevels stages (levels 0 to 15: every
+// level the graph unrolls) is accepted and decided as Mode decides it,
+// every level's message reaching the head of the chain; a chain of one
+// more stage is refused, naming the depth.
+func TestONNXLevels(t *testing.T) {
+	chain := func(n int) []stageSpec {
+		st := make([]stageSpec, n)
+		for s := 0; s+1 < n; s++ {
+			st[s].children = []int{s + 1}
+		}
+		return st
+	}
+	a := New(DefaultConfig(), rand.New(rand.NewPCG(2, 8)))
+	om, err := a.ONNXModel("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "d.onnx")
+	if err := os.WriteFile(path, om.Marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := makeObs(cluster(5), []jobSpec{{1, 1, chain(MaxONNXLevels)}, {2, 1, single}}, 0, []int{0, MaxONNXLevels})
+	in, err := a.ONNXFeatures(o)
+	if err != nil {
+		t.Fatalf("a chain of %d stages: %v", MaxONNXLevels, err)
+	}
+	tp := nn.NewInference()
+	en := a.encode(tp, []spark.Obs{o})
+	sl := a.stageLogits(tp, en).Data
+	out := onnxtest.Run(t, path, feeds(in))
+	onnxtest.Close(t, "stage_logits", out["stage_logits"].Data, []float32{sl[0], sl[MaxONNXLevels]}, 1e-5)
+	deep := makeObs(cluster(5), []jobSpec{{1, 1, chain(MaxONNXLevels + 1)}}, 0, []int{0})
+	if _, err := a.ONNXFeatures(deep); err == nil || !strings.Contains(err.Error(), "17 levels") {
+		t.Fatalf("a chain of %d stages: %v, want a refusal naming 17 levels", MaxONNXLevels+1, err)
 	}
 }
